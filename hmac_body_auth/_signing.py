@@ -1,0 +1,203 @@
+"""Pure signing core: key material, algorithm, digest encoding, sign and verify.
+
+Nothing here imports an HTTP client or does I/O.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, Protocol
+
+from .errors import ConfigurationError
+
+__all__ = [
+    "DigestEncoding",
+    "Signer",
+    "mask_key",
+    "validate_header_name",
+    "validate_key",
+]
+
+DigestEncoding = Literal["hex", "base64"]
+SecretEncoding = Literal["raw", "base64", "hex"]
+
+# RFC 9110 section 5.6.2: token = 1*tchar.
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# Visible ASCII only (0x21-0x7E): no space, tab, CR, LF, NUL or obs-fold can reach the wire.
+_VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]+$")
+
+
+class _Mac(Protocol):
+    def copy(self) -> _Mac: ...
+    def update(self, data: bytes, /) -> None: ...
+    def digest(self) -> bytes: ...
+    def hexdigest(self) -> str: ...
+
+
+def validate_header_name(name: object, *, argument: str) -> str:
+    """Return ``name`` if it is a valid HTTP field name (an RFC 9110 token)."""
+    if not isinstance(name, str) or not _TOKEN.match(name):
+        raise ConfigurationError(f"{argument} must be a non-empty HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
+    return name
+
+
+def validate_key(key: object, *, argument: str = "key") -> str:
+    """Return ``key`` if it is visible ASCII without whitespace; never echo it."""
+    if isinstance(key, bytes):
+        try:
+            key = key.decode("ascii")
+        except UnicodeDecodeError:
+            raise ConfigurationError(f"{argument} must be visible ASCII") from None
+    if not isinstance(key, str):
+        raise ConfigurationError(f"{argument} must be a str, got {type(key).__name__}")
+    if not key:
+        raise ConfigurationError(f"{argument} must not be empty")
+    if not _VISIBLE_ASCII.match(key):
+        raise ConfigurationError(
+            f"{argument} must be visible ASCII without whitespace, CR, LF or NUL (check for a trailing newline)"
+        )
+    return key
+
+
+def mask_key(key: str | None) -> str:
+    """Show enough of a key to recognise it in a repr, never all of it."""
+    if key is None:
+        return "None"
+    if len(key) <= 8:
+        return "'***'"
+    return f"'{key[:4]}...{key[-2:]}'"
+
+
+def _secret_bytes(secret: object, secret_encoding: SecretEncoding) -> bytes:
+    if isinstance(secret, (bytearray, memoryview)):
+        secret = bytes(secret)
+    if isinstance(secret, str):
+        raw = secret.encode("utf-8")
+    elif isinstance(secret, bytes):
+        raw = secret
+    else:
+        raise ConfigurationError(f"secret must be str or bytes, got {type(secret).__name__}")
+    if not raw:
+        raise ConfigurationError("secret must not be empty")
+    if raw != raw.strip():
+        # A secret read from a file usually ends in "\n"; every signature would be wrong.
+        raise ConfigurationError("secret must not start or end with whitespace (a trailing newline from a file?)")
+    if secret_encoding == "raw":
+        return raw
+    try:
+        if secret_encoding == "base64":
+            return base64.b64decode(raw, validate=True)
+        if secret_encoding == "hex":
+            return binascii.unhexlify(raw)
+    except (binascii.Error, ValueError):
+        raise ConfigurationError(f"secret is not valid {secret_encoding}") from None
+    raise ConfigurationError("secret_encoding must be 'raw', 'base64' or 'hex'")
+
+
+def _digestmod(algorithm: object) -> tuple[str, str | Callable[..., Any]]:
+    if isinstance(algorithm, str):
+        lowered = algorithm.lower()
+        # Accept the spellings APIs use ("SHA-256", "sha3-256") for hashlib's names.
+        for name in (lowered, lowered.replace("-", ""), lowered.replace("-", "_")):
+            if name in hashlib.algorithms_available:
+                return name, name
+        raise ConfigurationError("algorithm must be a hashlib algorithm name such as 'sha256' or 'sha512'")
+    if callable(algorithm):
+        return getattr(algorithm, "__name__", "custom").removeprefix("openssl_"), algorithm
+    raise ConfigurationError("algorithm must be a hashlib algorithm name or a hashlib constructor")
+
+
+class Signer:
+    """Holds the secret inside a keyed HMAC object and signs or verifies bytes.
+
+    The raw secret is never stored as an attribute: it is consumed by
+    ``hmac.new`` once and each signature starts from ``.copy()`` of that keyed
+    state, which is also about twice as fast as keying per call for small bodies.
+    """
+
+    __slots__ = ("_mac", "algorithm", "digest_encoding")
+
+    algorithm: str
+    digest_encoding: DigestEncoding
+
+    def __init__(
+        self,
+        secret: str | bytes,
+        *,
+        algorithm: str | Callable[..., Any] = "sha512",
+        digest_encoding: DigestEncoding = "hex",
+        secret_encoding: SecretEncoding = "raw",
+    ) -> None:
+        if digest_encoding not in ("hex", "base64"):
+            raise ConfigurationError("digest_encoding must be 'hex' or 'base64'")
+        name, digestmod = _digestmod(algorithm)
+        key = _secret_bytes(secret, secret_encoding)
+        try:
+            mac = hmac.new(key, digestmod=digestmod)
+            mac.copy().digest()
+        except (ValueError, TypeError):
+            raise ConfigurationError(
+                "algorithm must name a fixed-size hashlib digest (for example 'sha256' or 'sha512')"
+            ) from None
+        # hmac.HMAC wraps OpenSSL's C object in ``_hmac`` when it can; copying and
+        # updating that object directly skips a Python layer per call (measured ~0.6 us).
+        inner = getattr(mac, "_hmac", None)
+        self._mac: _Mac = inner if inner is not None else mac
+        self.algorithm = name
+        self.digest_encoding = digest_encoding
+
+    def copy(self) -> Signer:
+        """Return an independent signer with the same key, without exposing it."""
+        other = object.__new__(Signer)
+        other._mac = self._mac.copy()
+        other.algorithm = self.algorithm
+        other.digest_encoding = self.digest_encoding
+        return other
+
+    def digest(self, data: bytes | Iterable[bytes]) -> bytes:
+        """Return the raw HMAC of ``data`` (bytes, or an iterable of byte chunks)."""
+        mac = self._mac.copy()
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            mac.update(data)
+        else:
+            for chunk in data:
+                mac.update(chunk)
+        return mac.digest()
+
+    def sign(self, data: bytes | Iterable[bytes]) -> str:
+        """Return the encoded HMAC of ``data``."""
+        if self.digest_encoding == "hex" and isinstance(data, bytes):
+            mac = self._mac.copy()
+            mac.update(data)
+            return mac.hexdigest()
+        return encode_digest(self.digest(data), self.digest_encoding)
+
+    def verify(self, data: bytes | Iterable[bytes], signature: str | bytes) -> bool:
+        """Compare ``signature`` with the HMAC of ``data`` in constant time."""
+        expected = self.sign(data)
+        if isinstance(signature, bytes):
+            try:
+                signature = signature.decode("ascii")
+            except UnicodeDecodeError:
+                return False
+        if self.digest_encoding == "hex":
+            signature = signature.lower()
+        return hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace"))
+
+    def __repr__(self) -> str:
+        return f"Signer(algorithm={self.algorithm!r}, digest_encoding={self.digest_encoding!r}, secret=***)"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Signer holds a secret and cannot be pickled; build a new one from the secret instead")
+
+
+def encode_digest(digest: bytes, encoding: DigestEncoding) -> str:
+    """Encode a raw digest as lowercase hex or standard base64."""
+    if encoding == "hex":
+        return digest.hex()
+    return base64.b64encode(digest).decode("ascii")

@@ -1,0 +1,68 @@
+"""Poloniex legacy trading API (``POST https://poloniex.com/tradingApi``).
+
+Each call is a form POST carrying a ``nonce`` that must increase per API key;
+``Key`` carries the key and ``Sign`` the hex HMAC-SHA512 of the exact body.
+The API answers a stale nonce with ``{"error": "Nonce must be greater than X.
+You provided Y."}``: the request was not executed, so the auth raises its
+nonce floor above X and re-signs once. (The legacy API was retired in 2022; the
+current one is :class:`~hmac_body_auth.presets.PoloniexV3`.)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from .._auth import BodyDigestAuth
+from ..nonces import ClockNonce
+
+__all__ = ["Poloniex", "poloniex_nonce_error"]
+
+_NONCE_ERROR = re.compile(rb"Nonce must be greater than (\d+)")
+
+
+def poloniex_nonce_error(status: int, body: bytes) -> int | None:
+    """Return X from a "Nonce must be greater than X" answer, else ``None``."""
+    match = _NONCE_ERROR.search(body[:4096])
+    return int(match.group(1)) if match else None
+
+
+class Poloniex(BodyDigestAuth):
+    """Auth for the Poloniex legacy trading API.
+
+    Args:
+        key: the API key (``Key`` header).
+        secret: the API secret.
+        nonce: a zero-argument callable returning an int; by default the
+            process-wide microsecond clock nonce of this key
+            (``max(now_us, last + 1)``), shared by every auth object of the key.
+        **options: any other :class:`BodyDigestAuth` keyword, such as
+            ``ordered=False`` or ``lease_timeout=``.
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | bytes,
+        *,
+        nonce: Callable[[], int] | None = None,
+        **options: Any,
+    ) -> None:
+        if nonce is None and isinstance(key, str):
+            # Validate before using the key as a registry name.
+            from .._signing import validate_key
+
+            nonce = ClockNonce.shared(validate_key(key))
+        options.setdefault("nonce_error", poloniex_nonce_error)
+        super().__init__(
+            key,
+            secret=secret,
+            key_header="Key",
+            signature_header="Sign",
+            algorithm="sha512",
+            digest_encoding="hex",
+            nonce=nonce,
+            nonce_field="nonce",
+            **options,
+        )
