@@ -3,11 +3,16 @@
 >>> import hmac_body_auth as hba
 >>> auth = hba.Poloniex(key="API-KEY", secret="SECRET")
 >>> # requests.post(url, data={"command": "returnBalances"}, auth=auth)
+
+Importing the package is cheap: the pure core (signing, nonces, errors) loads
+at once, the client-facing auth classes (which import httpx) on first use.
 """
 
 from __future__ import annotations
 
-from ._auth import BodyDigestAuth, NonceErrorParser
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._core import SignedBody
 from ._signing import Signer
 from .errors import (
@@ -21,9 +26,18 @@ from .errors import (
     RedirectError,
 )
 from .nonces import ClockNonce, NonceSource, OrderedNonceSource
-from .presets import Poloniex
+
+if TYPE_CHECKING:
+    from ._auth import BodyDigestAuth, NonceErrorParser
+    from .presets import Poloniex
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "BodyDigestAuth": "._auth",
+    "NonceErrorParser": "._auth",
+    "Poloniex": ".presets",
+}
 
 __all__ = [
     "BodyDigestAuth",
@@ -44,3 +58,16 @@ __all__ = [
     "Signer",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

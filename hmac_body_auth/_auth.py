@@ -72,6 +72,7 @@ class BodyDigestAuth(httpx.Auth):
             send again, once. Off by default: a 5xx may mean the order ran.
         secret_encoding: ``"raw"`` (default), ``"base64"`` or ``"hex"``: how the
             secret is decoded into key bytes.
+
     """
 
     requires_request_body = True
@@ -114,9 +115,7 @@ class BodyDigestAuth(httpx.Auth):
             nonce_field=validate_field_name(nonce_field, argument="nonce_field"),
         )
         self._nonce = nonce
-        self._ordered_source: OrderedNonceSource | None = (
-            nonce if isinstance(nonce, OrderedNonceSource) else None
-        )
+        self._ordered_source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
         self._lease: Lease | None = None
         if nonce is not None and ordered:
             self._lease = lease_for(self._lease_scope(key, nonce), float(lease_timeout))
@@ -206,7 +205,7 @@ class BodyDigestAuth(httpx.Auth):
         """Whether a response with ``status`` is read to look for a nonce error."""
         return self._nonce is not None and self._nonce_error is not None and (status == 200 or 400 <= status < 500)
 
-    def _resign_floor(self, status: int, read_body: Callable[[], bytes]) -> int | None | bool:
+    def _resign_floor(self, status: int, read_body: Callable[[], bytes]) -> int | bool | None:
         """Decide whether to re-sign after a response: a floor, ``True`` (no floor) or ``None``."""
         if self._nonce is None:
             return None

@@ -40,7 +40,7 @@ def validate_body_encoding(encoding: object) -> str:
 
 def validate_field_name(name: object, *, argument: str) -> str:
     """Return ``name`` if it can be written into a form body without escaping."""
-    if not isinstance(name, str) or not _FIELD.match(name):
+    if not isinstance(name, str) or not _FIELD.fullmatch(name):
         raise ConfigurationError(f"{argument} must be a non-empty form field name of letters, digits and _.~-")
     return name
 
@@ -104,7 +104,7 @@ def add_form_field(body: bytes, field: str, value: int | str) -> bytes:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise BodyError(f"the nonce source returned {type(value).__name__}; it must return an int or a str")
     text = str(value)
-    if not _VALUE.match(text):
+    if not _VALUE.fullmatch(text):
         raise BodyError("the nonce source returned a value that is not a plain token of letters and digits")
     pair = f"{field}={text}".encode("ascii")
     if not body:

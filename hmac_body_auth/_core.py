@@ -48,16 +48,12 @@ class BodyDigestScheme:
         self.body_encoding = body_encoding
         self.nonce_field = nonce_field
 
-    def body_bytes(
-        self, method: str, content_type: str | None, body: str | bytes | None, *, with_nonce: bool
-    ) -> bytes:
+    def body_bytes(self, method: str, content_type: str | None, body: str | bytes | None, *, with_nonce: bool) -> bytes:
         """Encode and check ``body`` before a nonce is allocated, so bad input costs no nonce."""
         data = encode_body(body, self.body_encoding)
         if with_nonce:
             if method.upper() in _BODILESS:
-                raise BodyError(
-                    f"the nonce goes into the form body, and a {method.upper()} request has none; use POST"
-                )
+                raise BodyError(f"the nonce goes into the form body, and a {method.upper()} request has none; use POST")
             check_form(data, content_type, self.nonce_field)
         return data
 

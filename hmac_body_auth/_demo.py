@@ -47,12 +47,17 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
     """Run the demo, print a report per client, return the exit code."""
     key = "DEMO-" + secrets.token_hex(8).upper()
     secret = secrets.token_hex(32)
-    reports = [_Report("requests (Session, threads)"), _Report("httpx.Client (threads)"), _Report("httpx.AsyncClient (tasks)")]
+    reports = [
+        _Report("requests (Session, threads)"),
+        _Report("httpx.Client (threads)"),
+        _Report("httpx.AsyncClient (tasks)"),
+    ]
     with PoloniexServer({key: secret}) as server:
         auth = Poloniex(key, secret)
         out.write(f"Local Poloniex-like server at {server.url} (key {key[:9]}..., HMAC-SHA512 over the body)\n")
 
         with requests.Session() as session:
+
             def via_requests(i: int) -> None:
                 t = time.perf_counter()
                 r = session.post(server.url, data={"command": "returnBalances", "i": i}, auth=auth, timeout=10)
@@ -61,6 +66,7 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
             _threads(threads, per_thread, via_requests)
 
         with httpx.Client(auth=auth, timeout=10) as client:
+
             def via_httpx(i: int) -> None:
                 t = time.perf_counter()
                 r = client.post(server.url, data={"command": "returnBalances", "i": str(i)})
@@ -70,6 +76,7 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
 
         async def via_async() -> None:
             async with httpx.AsyncClient(auth=auth, timeout=10) as client:
+
                 async def one(i: int) -> None:
                     t = time.perf_counter()
                     r = await client.post(server.url, data={"command": "returnBalances", "i": str(i)})

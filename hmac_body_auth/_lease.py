@@ -14,6 +14,7 @@ with ``call_soon_threadsafe``, so the event loop is never blocked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -46,10 +47,9 @@ class _Waiter:
                 if not future.done():
                     future.set_result(None)
 
-            try:
+            # A closed loop raises RuntimeError: its task is gone too, nothing to wake.
+            with contextlib.suppress(RuntimeError):
                 self.loop.call_soon_threadsafe(_set)
-            except RuntimeError:  # the loop is closed: its task is gone too
-                pass
 
 
 class Lease:
@@ -124,10 +124,8 @@ class Lease:
                     wait = max(self._expires - time.monotonic(), 0.0) + 0.001
                 if deadline is not None:
                     wait = min(wait, max(deadline - time.monotonic(), 0.0))
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(asyncio.shield(waiter.future), wait)
-                except TimeoutError:
-                    pass
                 with self._mutex:
                     if waiter.future.done():
                         waiter.future = loop.create_future()

@@ -112,7 +112,7 @@ def _register(
         finally:
             auth._unhold(hold)
 
-    r.register_hook("response", on_response)
+    r.register_hook("response", on_response)  # type: ignore[no-untyped-call]  # untyped in types-requests
 
 
 def _resend(

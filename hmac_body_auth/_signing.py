@@ -41,7 +41,7 @@ class _Mac(Protocol):
 
 def validate_header_name(name: object, *, argument: str) -> str:
     """Return ``name`` if it is a valid HTTP field name (an RFC 9110 token)."""
-    if not isinstance(name, str) or not _TOKEN.match(name):
+    if not isinstance(name, str) or not _TOKEN.fullmatch(name):
         raise ConfigurationError(f"{argument} must be a non-empty HTTP token (letters, digits, !#$%&'*+-.^_`|~)")
     return name
 
@@ -57,7 +57,7 @@ def validate_key(key: object, *, argument: str = "key") -> str:
         raise ConfigurationError(f"{argument} must be a str, got {type(key).__name__}")
     if not key:
         raise ConfigurationError(f"{argument} must not be empty")
-    if not _VISIBLE_ASCII.match(key):
+    if not _VISIBLE_ASCII.fullmatch(key):
         raise ConfigurationError(
             f"{argument} must be visible ASCII without whitespace, CR, LF or NUL (check for a trailing newline)"
         )
@@ -163,7 +163,7 @@ class Signer:
         """Return the raw HMAC of ``data`` (bytes, or an iterable of byte chunks)."""
         mac = self._mac.copy()
         if isinstance(data, (bytes, bytearray, memoryview)):
-            mac.update(data)
+            mac.update(bytes(data) if isinstance(data, memoryview) else data)
         else:
             for chunk in data:
                 mac.update(chunk)

@@ -85,6 +85,7 @@ class ClockNonce:
             used before with millisecond or second nonces keeps working.
         clock: a zero-argument callable returning Unix time in nanoseconds
             (``time.time_ns`` by default); inject a fake one in tests.
+
     """
 
     interprocess: ClassVar[bool] = False
@@ -111,6 +112,7 @@ class ClockNonce:
             return source
 
     def __call__(self) -> int:
+        """Return ``max(clock, last + 1)`` in the configured unit."""
         now = self._clock() // self._divisor
         with self._lock:
             value = self._last + 1

@@ -70,6 +70,7 @@ class VerifyingServer:
         nonce_error_status: the HTTP status of a nonce rejection.
         handler: optional ``(Received-like dict) -> (status, json answer)`` for
             accepted requests; by default it echoes the form fields.
+
     """
 
     def __init__(
@@ -112,7 +113,10 @@ class VerifyingServer:
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="hmac-verifying-server", daemon=True)
+        # A short poll interval makes stop() return quickly (the default waits 0.5 s).
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, args=(0.01,), name="hmac-verifying-server", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -187,7 +191,9 @@ class VerifyingServer:
                 self.last_nonce[key] = nonce
             self.stats.accepted += 1
         if self.handler is not None:
-            return self.handler({"method": method, "path": path, "headers": dict(headers), "body": body, "fields": fields})
+            return self.handler(
+                {"method": method, "path": path, "headers": dict(headers), "body": body, "fields": fields}
+            )
         return 200, {"ok": True, "fields": fields}
 
     def record(self, received: Received) -> None:
@@ -204,7 +210,9 @@ class PoloniexServer(VerifyingServer):
     ``Nonce must be greater than X. You provided Y.``
     """
 
-    def __init__(self, accounts: Mapping[str | None, str | bytes], *, nonce_error_status: int = 422, port: int = 0) -> None:
+    def __init__(
+        self, accounts: Mapping[str | None, str | bytes], *, nonce_error_status: int = 422, port: int = 0
+    ) -> None:
         super().__init__(accounts, nonce_error_status=nonce_error_status, handler=_poloniex_answer, port=port)
 
 

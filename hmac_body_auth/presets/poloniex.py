@@ -39,6 +39,7 @@ class Poloniex(BodyDigestAuth):
             (``max(now_us, last + 1)``), shared by every auth object of the key.
         **options: any other :class:`BodyDigestAuth` keyword, such as
             ``ordered=False`` or ``lease_timeout=``.
+
     """
 
     def __init__(

@@ -1,0 +1,204 @@
+"""Every client path and body shape against a real verifying server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import re
+from typing import Any
+
+import pytest
+import requests
+
+import hmac_body_auth as hba
+from hmac_body_auth.testing import PoloniexServer, VerifyingServer
+
+from .conftest import CLIENTS, KEY, SECRET, call
+
+
+def _expected(body: bytes) -> str:
+    return hmac.new(SECRET.encode(), body, hashlib.sha512).hexdigest()
+
+
+def _split_nonce(body: bytes) -> tuple[bytes, int]:
+    match = re.fullmatch(rb"(.*?)&?nonce=(\d+)", body, re.S)
+    assert match, body
+    return match.group(1), int(match.group(2))
+
+
+# (id, request kwargs, the caller's part of the body as requests puts it on the wire)
+FORM_SHAPES: list[tuple[str, dict[str, Any], bytes]] = [
+    ("dict", {"data": {"command": "returnBalances", "x": "a b&c"}}, b"command=returnBalances&x=a+b%26c"),
+    ("pairs", {"data": [("command", "buy"), ("z", "1"), ("a", "2"), ("z", "3")]}, b"command=buy&z=1&a=2&z=3"),
+    ("str-ascii", {"data": "command=returnBalances&a=1"}, b"command=returnBalances&a=1"),
+    ("bytes", {"data": b"command=returnBalances&b=\xff"}, b"command=returnBalances&b=\xff"),
+    ("empty", {}, b""),
+]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize(("shape", "kwargs", "caller_part"), FORM_SHAPES, ids=[s[0] for s in FORM_SHAPES])
+def test_form_bodies_arrive_exactly_as_signed(
+    server: PoloniexServer, client: str, shape: str, kwargs: dict[str, Any], caller_part: bytes
+) -> None:
+    """The server receives the caller's fields in order plus the nonce, signed over those exact bytes."""
+    status, answer = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), **kwargs)
+    assert status == 200, answer
+    assert server.stats.accepted == 1
+    (received,) = server.received
+    assert received.headers["Sign"] == _expected(received.body)
+    assert received.headers["Key"] == KEY
+    assert int(received.headers["Content-Length"]) == len(received.body)
+    assert "Transfer-Encoding" not in received.headers
+    head, nonce = _split_nonce(received.body)
+    assert head == caller_part
+    assert nonce > 1_600_000_000_000_000  # microseconds since the epoch
+
+
+@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
+def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: str) -> None:
+    """A str body with latin-1 characters goes out as the latin-1 bytes that were signed."""
+    status, _ = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data="caf\xe9=cr\xe8me")
+    assert status == 200
+    head, _ = _split_nonce(server.received[0].body)
+    assert head == "caf\xe9=cr\xe8me".encode("latin-1")
+
+
+@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
+def test_str_body_latin1_cannot_carry_is_refused_before_sending(server: PoloniexServer, client: str) -> None:
+    """A str body outside latin-1 raises BodyEncodingError naming the fix, and nothing is sent."""
+    with pytest.raises(hba.BodyEncodingError, match="utf-8") as info:
+        call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data="price=\u20ac5")
+    assert "latin-1" in str(info.value)
+    assert server.received == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_utf8_body_encoding_signs_utf8_bytes(server: PoloniexServer, client: str) -> None:
+    """With body_encoding='utf-8' a str body goes out and is signed as UTF-8."""
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=hba.ClockNonce(), body_encoding="utf-8")
+    status, _ = call(client, "POST", server.url, auth, data="price=\u20ac5&name=caf\xe9")
+    assert status == 200
+    head, _ = _split_nonce(server.received[0].body)
+    assert head == "price=\u20ac5&name=caf\xe9".encode()
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize(
+    ("method", "kwargs", "wire"),
+    [
+        ("GET", {}, b""),
+        ("POST", {}, b""),
+        ("POST", {"json": {"a": 1}}, b'{"a": 1}'),
+        ("PUT", {"data": b"\x00\x01raw"}, b"\x00\x01raw"),
+        ("POST", {"data": "plain text"}, b"plain text"),
+    ],
+    ids=["GET", "POST-empty", "json", "bytes", "str"],
+)
+def test_without_nonce_any_body_is_signed_as_is(
+    open_server: VerifyingServer, client: str, method: str, kwargs: dict[str, Any], wire: bytes
+) -> None:
+    """Without a nonce source, every body (including none) is signed exactly as sent."""
+    if client.startswith("httpx") and "json" in kwargs:
+        wire = b'{"a":1}'  # httpx serialises JSON compactly
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET)
+    status, _ = call(client, method, open_server.origin + "/any", auth, **kwargs)
+    assert status == 200
+    (received,) = open_server.received
+    assert received.body == wire
+    assert received.headers["Sign"] == _expected(wire)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_tampered_signature_is_rejected_by_the_server(open_server: VerifyingServer, client: str) -> None:
+    """Tamper twin: a request signed with another secret is rejected by the verifying server."""
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET + "x")
+    status, _ = call(client, "POST", open_server.origin, auth, data=b"a=1")
+    assert status == 403
+    assert open_server.stats.bad_signature == 1
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"json": {"command": "x"}}, "application/json"),
+        ({"data": {"command": "x", "nonce": "5"}}, "already has"),
+        ({"data": b"not a form"}, "does not look like a form"),
+    ],
+    ids=["json", "nonce-present", "not-a-form"],
+)
+def test_bodies_the_nonce_cannot_join_are_refused(
+    server: PoloniexServer, client: str, kwargs: dict[str, Any], message: str
+) -> None:
+    """JSON bodies, a caller-supplied nonce and non-form bodies raise BodyError and send nothing."""
+    with pytest.raises(hba.BodyError, match=message):
+        call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), **kwargs)
+    assert server.received == []
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_get_with_a_nonce_is_refused(server: PoloniexServer, client: str) -> None:
+    """A GET has no body for the nonce: BodyError, nothing sent."""
+    with pytest.raises(hba.BodyError, match="GET"):
+        call(client, "GET", server.url, hba.Poloniex(KEY, SECRET))
+    assert server.received == []
+
+
+def test_requests_generator_body_is_signed_not_sent_empty(server: PoloniexServer) -> None:
+    """A generator body is read once, signed and sent with Content-Length instead of chunked framing."""
+
+    def gen() -> Any:
+        yield b"command=returnBalances"
+        yield "&a=\xe9"
+
+    r = requests.post(server.url, data=gen(), auth=hba.Poloniex(KEY, SECRET), timeout=10)
+    assert r.status_code == 200
+    (received,) = server.received
+    assert _split_nonce(received.body)[0] == b"command=returnBalances&a=\xe9"
+    assert "Transfer-Encoding" not in received.headers
+
+
+def test_requests_file_body_is_signed_and_rewound(open_server: VerifyingServer) -> None:
+    """A file body is signed over its full content, sent whole, and the file is left where it was."""
+    f = io.BytesIO(b"payload-" * 1000)
+    r = requests.post(open_server.origin, data=f, auth=hba.BodyDigestAuth(KEY, secret=SECRET), timeout=10)
+    assert r.status_code == 200
+    assert open_server.received[0].body == b"payload-" * 1000
+    assert f.tell() == 0
+
+
+def test_base64_digest_encoding(open_server: VerifyingServer) -> None:
+    """digest_encoding='base64' sends a standard base64 signature of the body."""
+    import base64
+
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, digest_encoding="base64", algorithm="sha256")
+    requests.post(open_server.origin, data=b"x=1", auth=auth, timeout=10)
+    expected = base64.b64encode(hmac.new(SECRET.encode(), b"x=1", hashlib.sha256).digest()).decode()
+    assert open_server.received[0].headers["Sign"] == expected
+
+
+def test_key_is_optional(open_server: VerifyingServer) -> None:
+    """Without a key only the signature header is sent."""
+    requests.post(open_server.origin, data=b"x=1", auth=hba.BodyDigestAuth(secret=SECRET), timeout=10)
+    (received,) = open_server.received
+    assert "Key" not in received.headers
+    assert received.status == 200
+
+
+def test_custom_nonce_callable_and_field(open_server: VerifyingServer) -> None:
+    """Any zero-argument callable returning an int is the nonce source, in a custom field."""
+    values = iter(range(100, 200))
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=lambda: next(values), nonce_field="tonce")
+    requests.post(open_server.origin, data={"a": "1"}, auth=auth, timeout=10)
+    requests.post(open_server.origin, data={"a": "1"}, auth=auth, timeout=10)
+    assert [r.body for r in open_server.received] == [b"a=1&tonce=100", b"a=1&tonce=101"]
+
+
+def test_nonce_source_returning_garbage_is_a_clear_error(server: PoloniexServer) -> None:
+    """A nonce source that returns a float raises NonceError and nothing is sent."""
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=lambda: 1.5)  # type: ignore[arg-type,return-value]
+    with pytest.raises(hba.NonceError):
+        requests.post(server.url, data={"a": "1"}, auth=auth, timeout=10)
+    assert server.received == []

@@ -1,0 +1,84 @@
+"""In-process nonces: strictly increasing, never below the clock, shared per key."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import hmac_body_auth as hba
+from hmac_body_auth.presets import poloniex_nonce_error
+
+
+def test_clock_nonce_is_microseconds_and_not_below_the_clock() -> None:
+    """The default nonce is the clock in microseconds, or last + 1 when faster than the clock."""
+    source = hba.ClockNonce()
+    before = time.time_ns() // 1000
+    values = [source() for _ in range(1000)]
+    assert values[0] >= before
+    assert all(b > a for a, b in itertools.pairwise(values))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**62), min_size=1, max_size=200))
+def test_clock_nonce_strictly_increases_for_any_clock(clock_values: list[int]) -> None:
+    """Whatever the clock does (steps back, stalls, jumps), nonces strictly increase and never lag it."""
+    ticks: Iterator[int] = iter(clock_values)
+    source = hba.ClockNonce(unit="ns", clock=lambda: next(ticks))
+    out = [source() for _ in clock_values]
+    assert all(b > a for a, b in itertools.pairwise(out))
+    assert all(n >= c for n, c in zip(out, clock_values, strict=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=2**40)), max_size=100))
+def test_raise_floor_keeps_nonces_above_every_floor(steps: list[tuple[bool, int]]) -> None:
+    """After raise_floor(x), every later nonce is greater than x."""
+    source = hba.ClockNonce(unit="s", clock=lambda: 0)
+    floor = 0
+    for is_floor, value in steps:
+        if is_floor:
+            source.raise_floor(value)
+            floor = max(floor, value)
+        else:
+            assert source() > floor
+            floor = max(floor, source.raise_floor(0) or 0)
+
+
+def test_shared_per_key() -> None:
+    """Poloniex auths of one key share one nonce source and one lease; other keys do not."""
+    a, b = hba.Poloniex("SHARED-KEY-1", "s"), hba.Poloniex("SHARED-KEY-1", "t")
+    c = hba.Poloniex("SHARED-KEY-2", "s")
+    assert a._nonce is b._nonce
+    assert a._lease is b._lease
+    assert a._nonce is not c._nonce
+
+
+def test_clock_nonce_threads_unique() -> None:
+    """Eight threads drawing from one source never see a duplicate."""
+    source = hba.ClockNonce()
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def draw() -> None:
+        mine = [source() for _ in range(2000)]
+        with lock:
+            seen.extend(mine)
+
+    threads = [threading.Thread(target=draw) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(seen)) == len(seen) == 16000
+
+
+def test_poloniex_nonce_error_parser() -> None:
+    """The real Poloniex error text yields the server's last nonce; other answers yield None."""
+    body = b'{"error":"Nonce must be greater than 1700000000000123. You provided 5."}'
+    assert poloniex_nonce_error(422, body) == 1700000000000123
+    assert poloniex_nonce_error(200, b'{"BTC": "0"}') is None

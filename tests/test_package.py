@@ -1,0 +1,47 @@
+"""Packaging facts: the public API, the command line and the demo."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import hmac_body_auth as hba
+from hmac_body_auth.cli import main
+
+
+def test_all_is_sorted_and_complete() -> None:
+    """__all__ is sorted and names every public attribute it lists."""
+    assert list(hba.__all__) == sorted(hba.__all__)
+    for name in hba.__all__:
+        assert hasattr(hba, name)
+
+
+def test_core_does_not_import_http_clients() -> None:
+    """The signing core imports neither requests nor httpx."""
+    code = (
+        "import sys; import hmac_body_auth._signing, hmac_body_auth._body, hmac_body_auth._core; "
+        "print('requests' in sys.modules, 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_demo_exits_zero_and_reports_each_client(capsys: object) -> None:
+    """`hmac-body-auth demo` accepts everything and prints a line per client."""
+    assert main(["demo", "--threads", "2", "--per-thread", "5", "--tasks", "20"]) == 0
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    for client in ("requests", "httpx.Client", "httpx.AsyncClient"):
+        assert client in out
+    assert "OK" in out
+
+
+def test_python_m_runs_the_demo() -> None:
+    """`python -m hmac_body_auth demo` works as a separate process."""
+    done = subprocess.run(
+        [sys.executable, "-m", "hmac_body_auth", "demo", "--per-thread", "2", "--tasks", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "accepted" in done.stdout
