@@ -25,10 +25,11 @@ from .errors import (
     NonceRejected,
     RedirectError,
 )
-from .nonces import ClockNonce, NonceSource, OrderedNonceSource
+from .nonces import ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
     from ._auth import BodyDigestAuth, NonceErrorParser
+    from ._redis import RedisNonce
     from .presets import Poloniex
 
 __version__ = "0.1.0"
@@ -37,6 +38,7 @@ _LAZY = {
     "BodyDigestAuth": "._auth",
     "NonceErrorParser": "._auth",
     "Poloniex": ".presets",
+    "RedisNonce": "._redis",
 }
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "BodyError",
     "ClockNonce",
     "ConfigurationError",
+    "FileNonce",
     "HmacBodyAuthError",
     "LeaseTimeout",
     "NonceError",
@@ -54,6 +57,7 @@ __all__ = [
     "OrderedNonceSource",
     "Poloniex",
     "RedirectError",
+    "RedisNonce",
     "SignedBody",
     "Signer",
     "__version__",

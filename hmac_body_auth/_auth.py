@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import copy as _copy
+import os
+import sys
 import threading
+import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable
 from typing import TYPE_CHECKING, Any
 
@@ -33,14 +36,53 @@ __all__ = ["BodyDigestAuth", "NonceErrorParser"]
 NonceErrorParser = Callable[[int, bytes], "int | None"]
 
 
-class _Hold:
-    """A lease token: who holds the per-key lease, for how long, from which thread."""
+# Code that is on a thread's stack while a requests call is being prepared or sent.
+_SENDING_CODE = ("requests" + os.sep + "sessions.py", "requests" + os.sep + "adapters.py", "_requests.py")
+# How long a requests holder may sit outside requests' send path before it counts as
+# abandoned (its request failed or was never sent). Covers prepare_request() ... send().
+_OUTSIDE_GRACE = 0.25
 
-    __slots__ = ("__weakref__", "thread", "via_requests")
+
+class _Hold:
+    """A lease token: who holds the per-key lease, from which thread, through which client."""
+
+    __slots__ = ("__weakref__", "outside_since", "thread", "via_requests")
 
     def __init__(self, *, via_requests: bool) -> None:
         self.thread = threading.get_ident()
         self.via_requests = via_requests
+        self.outside_since: float | None = None
+
+    def abandoned(self) -> bool:
+        """Whether this holder's request can no longer be in flight (waiters poll this).
+
+        httpx flows release in ``finally`` and never count as abandoned. A requests
+        holder whose thread has ended, or has stayed out of requests' send path for
+        ``_OUTSIDE_GRACE`` seconds, has either failed to send (the exception
+        skipped the response hook) or dropped the prepared request.
+        """
+        if not self.via_requests:
+            return False
+        frame = sys._current_frames().get(self.thread)
+        if frame is None:
+            return True
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(_SENDING_CODE):
+                self.outside_since = None
+                return False
+            frame = frame.f_back
+        now = time.monotonic()
+        if self.outside_since is None:
+            self.outside_since = now
+        return now - self.outside_since >= _OUTSIDE_GRACE
+
+
+def _release_if_acquired(source: OrderedNonceSource) -> Callable[[asyncio.Future[None]], None]:
+    def done(future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            source.release()
+
+    return done
 
 
 class BodyDigestAuth(httpx.Auth):
@@ -183,10 +225,14 @@ class BodyDigestAuth(httpx.Auth):
         await self._lease.acquire_async(hold)
         source = self._ordered_source
         if source is not None and source.interprocess:
+            # A cross-process lock blocks: wait for it in a worker thread.
+            acquiring = asyncio.ensure_future(asyncio.to_thread(source.acquire, self._lease.hold_timeout))
             try:
-                # A cross-process lock blocks: wait for it in a worker thread.
-                await asyncio.to_thread(source.acquire, self._lease.hold_timeout)
+                await asyncio.shield(acquiring)
             except BaseException:
+                # Cancelled while the thread still waits: whenever it gets the lock,
+                # give it straight back, or it stays held until it expires.
+                acquiring.add_done_callback(_release_if_acquired(source))
                 self._lease.release(hold)
                 raise
 

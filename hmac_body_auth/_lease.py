@@ -26,6 +26,14 @@ from .errors import LeaseTimeout
 __all__ = ["Lease", "lease_for"]
 
 _FREE: Final = None
+# How often a waiter checks whether the holder was abandoned (see _abandoned).
+_CHECK_EVERY: Final = 0.05
+
+
+def _abandoned(holder: object) -> bool:
+    """Ask the holder token whether its request can no longer be in flight."""
+    check = getattr(holder, "abandoned", None)
+    return bool(check()) if check is not None else False
 
 
 class _Waiter:
@@ -77,7 +85,7 @@ class Lease:
             return True
         now = time.monotonic()
         free = self._holder is _FREE and (not self._waiters or self._waiters[0] is waiter)
-        if free or (self._holder is not _FREE and now >= self._expires):
+        if free or (self._holder is not _FREE and (now >= self._expires or _abandoned(self._holder))):
             if waiter is not None and waiter in self._waiters:
                 self._waiters.remove(waiter)
             self._take(token)
@@ -95,7 +103,7 @@ class Lease:
             self._waiters.append(waiter)
         while True:
             with self._mutex:
-                wait = max(self._expires - time.monotonic(), 0.0) + 0.001
+                wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
             if deadline is not None:
                 wait = min(wait, max(deadline - time.monotonic(), 0.0))
             waiter.event.wait(wait)
@@ -121,7 +129,7 @@ class Lease:
         try:
             while True:
                 with self._mutex:
-                    wait = max(self._expires - time.monotonic(), 0.0) + 0.001
+                    wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
                 if deadline is not None:
                     wait = min(wait, max(deadline - time.monotonic(), 0.0))
                 with contextlib.suppress(TimeoutError):

@@ -92,18 +92,24 @@ def apply(auth: BodyDigestAuth, r: requests.PreparedRequest) -> requests.Prepare
     return r
 
 
+# Weak references must outlive their request for their callbacks to run: a weakref
+# that dies in the same garbage cycle as its referent is cleared without a call.
+_PENDING: set[weakref.ref[Any]] = set()
+
+
 def _register(
     auth: BodyDigestAuth, r: requests.PreparedRequest, hold: _Hold, data: bytes, content_type: str | None
 ) -> None:
-    def on_collect(_: object, hold: _Hold = hold) -> None:
+    def on_collect(ref: weakref.ref[Any], hold: _Hold = hold) -> None:
+        _PENDING.discard(ref)
         auth._unhold(hold)
 
-    # The weak reference lives as long as the request (it sits in the hook's
-    # closure), so its callback fires when the request is dropped unanswered.
+    # Fires when the request is dropped unanswered (never sent, or sending failed).
     ref = weakref.ref(r, on_collect)
+    _PENDING.add(ref)
 
     def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
-        _ = ref
+        _PENDING.discard(ref)
         try:
             floor = auth._resign_floor(response.status_code, lambda: response.content)
             if floor is None:
