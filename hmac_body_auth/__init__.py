@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ._core import SignedBody
+from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
 from ._signing import Signer
 from .errors import (
     BodyEncodingError,
@@ -23,12 +23,13 @@ from .errors import (
     LeaseTimeout,
     NonceError,
     NonceRejected,
+    OriginError,
     RedirectError,
 )
 from .nonces import ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
-    from ._auth import BodyDigestAuth, NonceErrorParser
+    from ._auth import BodyDigestAuth, HmacAuth, NonceErrorParser
     from ._redis import RedisNonce
     from .presets import Poloniex
 
@@ -37,17 +38,20 @@ __version__ = "0.1.0"
 _LAZY = {
     "BodyDigestAuth": "._auth",
     "NonceErrorParser": "._auth",
+    "HmacAuth": "._auth",
     "Poloniex": ".presets",
     "RedisNonce": "._redis",
 }
 
 __all__ = [
     "BodyDigestAuth",
+    "BodyDigestScheme",
     "BodyEncodingError",
     "BodyError",
     "ClockNonce",
     "ConfigurationError",
     "FileNonce",
+    "HmacAuth",
     "HmacBodyAuthError",
     "LeaseTimeout",
     "NonceError",
@@ -55,10 +59,13 @@ __all__ = [
     "NonceRejected",
     "NonceSource",
     "OrderedNonceSource",
+    "OriginError",
+    "Outgoing",
     "Poloniex",
     "RedirectError",
     "RedisNonce",
-    "SignedBody",
+    "Scheme",
+    "SignedRequest",
     "Signer",
     "__version__",
 ]

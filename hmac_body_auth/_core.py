@@ -1,73 +1,117 @@
-"""The transport-neutral signing call: (method, content type, body, nonce) -> what to send.
+"""The transport-neutral signing call: an outgoing request in, what to send out.
 
-Both client adapters are thin wrappers around :meth:`BodyDigestScheme.sign`.
+A :class:`Scheme` describes one API's signature: given the method, URL, content
+type and exact body bytes, plus the key, a nonce and a clock, it returns the URL,
+body and headers to send. Both client adapters are thin wrappers around it, and
+:class:`BodyDigestScheme` (an HMAC of the body, with an optional nonce form field)
+is the simple default. Nothing here imports an HTTP client or does I/O.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import NamedTuple, Protocol, runtime_checkable
 
-from ._body import FORM_CONTENT_TYPE, add_form_field, check_form, encode_body
+from ._body import FORM_CONTENT_TYPE, add_form_field, check_form
 from ._signing import Signer
 from .errors import BodyError
 
-__all__ = ["BodyDigestScheme", "SignedBody"]
+__all__ = ["BodyDigestScheme", "Outgoing", "Scheme", "SignedRequest"]
 
-# Methods whose requests carry no body by convention: a nonce cannot be placed.
+# Methods whose requests carry no body by convention: a nonce field cannot be placed.
 _BODILESS = frozenset({"GET", "HEAD"})
 
 
-@dataclass(frozen=True, slots=True)
-class SignedBody:
-    """The exact bytes to send and the headers that sign them."""
+class Outgoing(NamedTuple):
+    """A request about to be signed: what the client will send, body as bytes."""
 
+    method: str
+    url: str
+    content_type: str | None
+    body: bytes
+
+
+class SignedRequest(NamedTuple):
+    """What to send: the URL, the exact body bytes and the headers that sign them."""
+
+    url: str
     body: bytes
     headers: dict[str, str]
+    content_type: str | None
+    """A Content-Type to set (``None``: leave the request's as it is)."""
     nonce: int | str | None
 
 
-class BodyDigestScheme:
-    """HMAC over the exact body bytes, with an optional nonce form field."""
+@runtime_checkable
+class Scheme(Protocol):
+    """One API's way of signing a request.
 
-    __slots__ = ("body_encoding", "key", "key_header", "nonce_field", "signature_header", "signer")
+    :meth:`check` runs before a nonce is allocated or a lease taken, so bad input
+    costs neither; it raises :class:`~hmac_body_auth.BodyError`. :meth:`sign`
+    must be deterministic given its arguments (the nonce and clock are injected).
+    :attr:`header_names` lists (lowercase) every header the scheme may set, so
+    they can be removed before a redirect to another origin.
+    """
 
-    def __init__(
+    header_names: frozenset[str]
+
+    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
+        """Refuse a request this scheme cannot sign."""
+        ...
+
+    def sign(
         self,
-        *,
+        out: Outgoing,
         signer: Signer,
         key: str | None,
-        key_header: str,
-        signature_header: str,
-        body_encoding: str,
-        nonce_field: str,
-    ) -> None:
-        self.signer = signer
-        self.key = key
+        nonce: int | str | None,
+        clock: Callable[[], int],
+    ) -> SignedRequest:
+        """Return what to send; ``clock()`` gives Unix time in milliseconds."""
+        ...
+
+
+class BodyDigestScheme:
+    """HMAC over the exact body bytes, with an optional nonce form field.
+
+    The nonce is appended after the caller's fields (``...&nonce=N``, or
+    ``nonce=N`` for an empty body), and the signature covers exactly the bytes
+    that go on the wire.
+    """
+
+    __slots__ = ("header_names", "key_header", "nonce_field", "signature_header")
+
+    def __init__(self, *, key_header: str, signature_header: str, nonce_field: str) -> None:
         self.key_header = key_header
         self.signature_header = signature_header
-        self.body_encoding = body_encoding
         self.nonce_field = nonce_field
+        self.header_names = frozenset({key_header.lower(), signature_header.lower()})
 
-    def body_bytes(self, method: str, content_type: str | None, body: str | bytes | None, *, with_nonce: bool) -> bytes:
-        """Encode and check ``body`` before a nonce is allocated, so bad input costs no nonce."""
-        data = encode_body(body, self.body_encoding)
+    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
+        """Refuse bodies a nonce cannot join (JSON, non-forms, GET, a nonce already there)."""
         if with_nonce:
-            if method.upper() in _BODILESS:
-                raise BodyError(f"the nonce goes into the form body, and a {method.upper()} request has none; use POST")
-            check_form(data, content_type, self.nonce_field)
-        return data
+            if out.method in _BODILESS:
+                raise BodyError(f"the nonce goes into the form body, and a {out.method} request has none; use POST")
+            check_form(out.body, out.content_type, self.nonce_field)
 
-    def sign(self, data: bytes, nonce: int | str | None) -> SignedBody:
-        """Add the nonce to ``data`` (already checked) and sign the resulting bytes."""
+    def sign(
+        self,
+        out: Outgoing,
+        signer: Signer,
+        key: str | None,
+        nonce: int | str | None,
+        clock: Callable[[], int],
+    ) -> SignedRequest:
+        """Append the nonce (if any) and sign the resulting bytes."""
+        data = out.body
+        content_type = None
         if nonce is not None:
             data = add_form_field(data, self.nonce_field, nonce)
-        headers = {self.signature_header: self.signer.sign(data)}
-        if self.key is not None:
-            headers = {self.key_header: self.key, **headers}
-        return SignedBody(data, headers, nonce)
-
-    def form_content_type(self, current: str | None, signed: SignedBody) -> str | None:
-        """The Content-Type to set when a nonce turned an empty body into a form."""
-        if signed.nonce is not None and current is None:
-            return FORM_CONTENT_TYPE
-        return None
+            if out.content_type is None:
+                content_type = FORM_CONTENT_TYPE
+        signature = signer.sign(data)
+        if key is None:
+            headers = {self.signature_header: signature}
+        else:
+            headers = {self.key_header: key, self.signature_header: signature}
+        return SignedRequest(out.url, data, headers, content_type, nonce)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -23,7 +25,7 @@ from typing import Final
 
 from .errors import LeaseTimeout
 
-__all__ = ["Lease", "lease_for"]
+__all__ = ["Hold", "Lease", "lease_for"]
 
 _FREE: Final = None
 # How often a waiter checks whether the holder was abandoned (see _abandoned).
@@ -34,6 +36,48 @@ def _abandoned(holder: object) -> bool:
     """Ask the holder token whether its request can no longer be in flight."""
     check = getattr(holder, "abandoned", None)
     return bool(check()) if check is not None else False
+
+
+# Code that is on a thread's stack while a requests call is being prepared or sent
+# (file names only: this module imports no HTTP client).
+_SENDING_CODE = ("requests" + os.sep + "sessions.py", "requests" + os.sep + "adapters.py", "_requests.py")
+# How long a requests holder may sit outside requests' send path before it counts as
+# abandoned (its request failed or was never sent). Covers prepare_request() ... send().
+_OUTSIDE_GRACE = 0.25
+
+
+class Hold:
+    """A lease token: who holds the per-key lease, from which thread, through which client."""
+
+    __slots__ = ("__weakref__", "outside_since", "thread", "via_requests")
+
+    def __init__(self, *, via_requests: bool) -> None:
+        self.thread = threading.get_ident()
+        self.via_requests = via_requests
+        self.outside_since: float | None = None
+
+    def abandoned(self) -> bool:
+        """Whether this holder's request can no longer be in flight (waiters poll this).
+
+        httpx flows release in ``finally`` and never count as abandoned. A requests
+        holder whose thread has ended, or has stayed out of requests' send path for
+        ``_OUTSIDE_GRACE`` seconds, has either failed to send (the exception
+        skipped the response hook) or dropped the prepared request.
+        """
+        if not self.via_requests:
+            return False
+        frame = sys._current_frames().get(self.thread)
+        if frame is None:
+            return True
+        while frame is not None:
+            if frame.f_code.co_filename.endswith(_SENDING_CODE):
+                self.outside_since = None
+                return False
+            frame = frame.f_back
+        now = time.monotonic()
+        if self.outside_since is None:
+            self.outside_since = now
+        return now - self.outside_since >= _OUTSIDE_GRACE
 
 
 class _Waiter:

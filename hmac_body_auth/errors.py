@@ -14,6 +14,7 @@ __all__ = [
     "LeaseTimeout",
     "NonceError",
     "NonceRejected",
+    "OriginError",
     "RedirectError",
 ]
 
@@ -48,3 +49,7 @@ class LeaseTimeout(NonceError, TimeoutError):
 
 class RedirectError(HmacBodyAuthError):
     """A redirect would have carried signed credentials to another origin."""
+
+
+class OriginError(HmacBodyAuthError):
+    """The auth is pinned to an origin and the request goes elsewhere; nothing was sent."""

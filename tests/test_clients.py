@@ -161,12 +161,18 @@ def test_requests_generator_body_is_signed_not_sent_empty(server: PoloniexServer
 
 
 def test_requests_file_body_is_signed_and_rewound(open_server: VerifyingServer) -> None:
-    """A file body is signed over its full content, sent whole, and the file is left where it was."""
+    """A file body is hashed in chunks and rewound, then requests streams the file itself."""
     f = io.BytesIO(b"payload-" * 1000)
-    r = requests.post(open_server.origin, data=f, auth=hba.BodyDigestAuth(KEY, secret=SECRET), timeout=10)
-    assert r.status_code == 200
-    assert open_server.received[0].body == b"payload-" * 1000
-    assert f.tell() == 0
+    f.seek(8)  # the body starts where the file is, as requests sends it
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET)
+    prepared = requests.Request("POST", open_server.origin, data=f, auth=auth).prepare()
+    assert prepared.body is f
+    assert f.tell() == 8
+    with requests.Session() as s:
+        assert s.send(prepared, timeout=10).status_code == 200
+    (received,) = open_server.received
+    assert received.body == b"payload-" * 999
+    assert received.headers["Sign"] == _expected(received.body)
 
 
 def test_base64_digest_encoding(open_server: VerifyingServer) -> None:
