@@ -26,7 +26,9 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-__all__ = ["PoloniexServer", "Received", "ServerStats", "VerifyingServer"]
+from .verify import ReplayGuard, Verifier
+
+__all__ = ["PoloniexServer", "Received", "SchemeServer", "ServerStats", "VerifyingServer", "mock_transport"]
 
 _NONCE_ERROR = "Nonce must be greater than {last}. You provided {given}."
 
@@ -252,7 +254,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         body = self._read_body()
-        path = urlsplit(self.path).path
+        path = self.path if self.path.startswith("/") else urlsplit(self.path).path
         headers = {k: v for k, v in self.headers.items()}
         status, answer = self.owner.verify(self.command, path, headers, body)
         self.owner.record(Received(self.command, self.path, headers, body, status, answer))
@@ -265,3 +267,78 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+
+class SchemeServer(VerifyingServer):
+    """A loopback server that verifies any scheme through a :class:`~hmac_body_auth.verify.Verifier`.
+
+    Signatures are checked by ``verifier``; a :class:`~hmac_body_auth.verify.ReplayGuard`
+    then enforces strictly increasing integer nonces per key (or unique string
+    nonces) and, with ``window_ms``, the timestamp window. Rejections answer
+    ``reject_status`` with ``{"error": reason}`` (the reason for a stale nonce is
+    the Poloniex text ``Nonce must be greater than X. You provided Y.``).
+
+    Args:
+        verifier: checks the signature and extracts key, nonce and timestamp.
+        strict_nonces: enforce nonce order (or uniqueness for string nonces).
+        window_ms: timestamp window, or ``None``.
+        reject_status: HTTP status of a signature rejection.
+        nonce_error_status: HTTP status of a nonce rejection.
+        handler: builds the answer of accepted requests.
+
+    """
+
+    def __init__(
+        self,
+        verifier: Verifier,
+        *,
+        strict_nonces: bool = True,
+        window_ms: int | None = None,
+        reject_status: int = 401,
+        nonce_error_status: int = 422,
+        handler: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
+        port: int = 0,
+    ) -> None:
+        super().__init__({}, nonce_field=None, nonce_error_status=nonce_error_status, handler=handler, port=port)
+        self.guard = ReplayGuard(verifier, strict_nonces=strict_nonces, window_ms=window_ms)
+        self.reject_status = reject_status
+
+    def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+        """Check one request through the verifier and the replay guard."""
+        url = self.origin + path
+        verdict = self.guard.verify(method, url, headers, body)
+        with self._lock:
+            if not verdict.ok:
+                if verdict.reason == "unknown key":
+                    self.stats.unknown_key += 1
+                    return self.reject_status, {"error": verdict.reason}
+                if verdict.reason.startswith("Nonce") or "nonce" in verdict.reason:
+                    self.stats.bad_nonce += 1
+                    return self.nonce_error_status, {"error": verdict.reason}
+                self.stats.bad_signature += 1
+                self.stats.by_reason[verdict.reason] = self.stats.by_reason.get(verdict.reason, 0) + 1
+                return self.reject_status, {"error": verdict.reason}
+            self.stats.accepted += 1
+        if self.handler is not None:
+            return self.handler({"method": method, "path": path, "headers": dict(headers), "body": body})
+        return 200, {"ok": True, "nonce": verdict.nonce}
+
+
+def mock_transport(verifier: Verifier, *, strict_nonces: bool = True, window_ms: int | None = None) -> Any:
+    """An ``httpx.MockTransport`` that verifies each request like :class:`SchemeServer`.
+
+    For unit tests without sockets: ``httpx.Client(transport=mock_transport(v), auth=...)``.
+    Answers ``{"ok": true}`` or a 401/422 ``{"error": reason}``.
+    """
+    import httpx
+
+    guard = ReplayGuard(verifier, strict_nonces=strict_nonces, window_ms=window_ms)
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        verdict = guard.verify(request.method, str(request.url), dict(request.headers), request.read())
+        if verdict.ok:
+            return httpx.Response(200, json={"ok": True, "nonce": verdict.nonce})
+        status = 422 if "nonce" in verdict.reason.lower() else 401
+        return httpx.Response(status, json={"error": verdict.reason})
+
+    return httpx.MockTransport(handle)
