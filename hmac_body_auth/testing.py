@@ -100,6 +100,7 @@ class VerifyingServer:
         self.stats = ServerStats()
         self.last_nonce: dict[str | None, int] = {}
         self._lock = threading.Lock()
+        self._redirects: dict[str, tuple[int, str]] = {}
         self._port = port
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -145,6 +146,10 @@ class VerifyingServer:
     def url(self) -> str:
         """The trading endpoint, ``http://127.0.0.1:PORT/tradingApi``."""
         return self.origin + "/tradingApi"
+
+    def redirect(self, path: str, status: int, location: str) -> None:
+        """Answer requests to ``path`` with a ``status`` redirect to ``location`` (unverified)."""
+        self._redirects[path] = (status, location)
 
     def reset(self) -> None:
         """Forget received requests and counters (nonce high-water marks stay)."""
@@ -256,6 +261,14 @@ class _Handler(BaseHTTPRequestHandler):
         body = self._read_body()
         path = self.path if self.path.startswith("/") else urlsplit(self.path).path
         headers = {k: v for k, v in self.headers.items()}
+        redirect = self.owner._redirects.get(urlsplit(self.path).path)
+        if redirect is not None:
+            self.owner.record(Received(self.command, self.path, headers, body, redirect[0], {}))
+            self.send_response(redirect[0])
+            self.send_header("Location", redirect[1])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         status, answer = self.owner.verify(self.command, path, headers, body)
         self.owner.record(Received(self.command, self.path, headers, body, status, answer))
         payload = json.dumps(answer).encode()
