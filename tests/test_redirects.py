@@ -65,11 +65,15 @@ def test_cross_origin_redirect_never_leaks(
 ) -> None:
     """For every redirect status and client, the other origin gets no Key, Sign or signed body."""
     server.redirect("/tradingApi", status, elsewhere.origin + "/steal")
-    try:
-        _send(client, server.url, hba.Poloniex(KEY, SECRET), {"command": "buy", "marker": "SIGNED-BODY"})
-    except hba.RedirectError as exc:
-        assert client.startswith("httpx")  # httpx: a typed error before the hop's headers are sent
-        assert "another origin" in str(exc)
+    data = {"command": "buy", "marker": "SIGNED-BODY"}
+    if client.startswith("httpx"):
+        # httpx: a typed error before the hop's headers are sent.
+        with pytest.raises(hba.RedirectError, match="another origin"):
+            _send(client, server.url, hba.Poloniex(KEY, SECRET), data)
+    else:
+        # requests: the hop goes out stripped of credentials and body.
+        _send(client, server.url, hba.Poloniex(KEY, SECRET), data)
+        assert len(elsewhere.received) == 1
     assert _leaked(elsewhere.received, b"SIGNED-BODY") == []
 
 
