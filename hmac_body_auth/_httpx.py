@@ -120,6 +120,7 @@ def signed_request(
     *,
     is_async: bool = False,
     stream: Iterator[bytes] | AsyncIterator[bytes] | None = None,
+    stream_size: int | None = None,
 ) -> httpx.Request:
     """Return the request to send: rebuilt with the signed URL, body and headers.
 
@@ -135,6 +136,9 @@ def signed_request(
     guard = _RedirectGuard(auth, signed.url, signed.nonce is not None, extensions.get("trace"))
     extensions["trace"] = _async_trace(guard) if is_async else _sync_trace(guard)
     content: Any = signed.body if stream is None else stream
+    if stream_size is not None:
+        # Given up front, so httpx does not add chunked framing to the stream.
+        headers.append(("Content-Length", str(stream_size)))
     rebuilt = httpx.Request(request.method, signed.url, headers=headers, content=content, extensions=extensions)
     if stream is None and (signed.body or request.method not in ("GET", "HEAD")):
         rebuilt.headers["Content-Length"] = str(len(signed.body))
@@ -153,9 +157,7 @@ def _spooled(auth: HmacAuth, request: httpx.Request, spool: Spool, is_async: boo
         headers = {scheme.key_header: auth._key, **headers}
     signed = SignedRequest(out.url, b"", headers, None, None)
     stream: Iterator[bytes] | AsyncIterator[bytes] = _aiter(spool) if is_async else spool.chunks()
-    rebuilt = signed_request(auth, request, signed, is_async=is_async, stream=stream)
-    rebuilt.headers["Content-Length"] = str(spool.size)
-    return rebuilt
+    return signed_request(auth, request, signed, is_async=is_async, stream=stream, stream_size=spool.size)
 
 
 async def _aiter(spool: Spool) -> AsyncIterator[bytes]:

@@ -1,0 +1,127 @@
+"""Large and streaming bodies: signed in bounded memory, never sent empty or mismatched."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import requests
+
+import hmac_body_auth as hba
+from hmac_body_auth.testing import VerifyingServer
+
+MIB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 256 MiB file of pseudo-random bytes."""
+    path = tmp_path_factory.mktemp("big") / "body.bin"
+    block = os.urandom(MIB)
+    with path.open("wb") as f:
+        for i in range(256):
+            f.write(block[i:] + block[:i])
+    return path
+
+
+@pytest.fixture
+def memory_server() -> Iterator[VerifyingServer]:
+    """A verifying server for the memory client's key."""
+    with VerifyingServer({"MEMKEY-0001": "memory-secret"}, nonce_field=None) as srv:
+        yield srv
+
+
+def _file_hmac(path: Path) -> str:
+    mac = hmac.new(b"memory-secret", digestmod=hashlib.sha512)
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(MIB), b""):
+            mac.update(chunk)
+    return mac.hexdigest()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("mode", ["file", "generator"])
+def test_256_mib_body_signed_in_bounded_memory(
+    big_file: Path, memory_server: VerifyingServer, client: str, mode: str
+) -> None:
+    """A 256 MiB file or generator body is signed and verified with the client's peak memory growing < 32 MiB."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("_memory_client.py")),
+            client,
+            str(big_file),
+            memory_server.origin + "/upload",
+            mode,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == 200
+    assert report["growth_mib"] < 32, report
+    upload = memory_server.received[-1]
+    assert len(upload.body) == 256 * MIB
+    assert upload.headers["Sign"] == _file_hmac(big_file)
+    assert "Transfer-Encoding" not in upload.headers
+
+
+def test_generator_body_with_requests_is_spooled_with_framing_right(open_server: VerifyingServer) -> None:
+    """A generator body (no nonce) is spooled, signed, and sent with Content-Length instead of chunked."""
+    chunks = [b"a" * 1000, b"", b"b" * 10]
+    r = requests.post(
+        open_server.origin, data=iter(chunks), auth=hba.BodyDigestAuth(secret="0123456789abcdef-secret"), timeout=10
+    )
+    assert r.status_code == 200
+    (received,) = open_server.received
+    assert received.body == b"".join(chunks)
+    assert received.headers["Content-Length"] == "1010"
+    assert "Transfer-Encoding" not in received.headers
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_httpx_streamed_bodies_are_spooled_and_signed(open_server: VerifyingServer, is_async: bool) -> None:
+    """Httpx iterator and async-iterator bodies are read once, signed, and sent whole with Content-Length."""
+    auth = hba.BodyDigestAuth(secret="0123456789abcdef-secret")
+    parts = [b"x" * 70000, b"y" * 5]
+    if is_async:
+        import asyncio
+
+        async def agen() -> object:
+            for p in parts:
+                yield p
+
+        async def go() -> int:
+            async with httpx.AsyncClient(auth=auth) as c:
+                return (await c.post(open_server.origin, content=agen())).status_code  # type: ignore[arg-type]
+
+        assert asyncio.run(go()) == 200
+    else:
+        assert httpx.post(open_server.origin, content=iter(parts), auth=auth).status_code == 200
+    (received,) = open_server.received
+    assert received.body == b"".join(parts)
+    assert received.headers["Content-Length"] == str(70005)
+
+
+def test_file_body_with_a_nonce_is_signed_with_the_nonce(server: VerifyingServer, tmp_path: Path) -> None:
+    """A file holding a form, with a nonce configured, is read, the nonce appended, and sent as signed."""
+    from .conftest import KEY, SECRET
+
+    path = tmp_path / "form.txt"
+    path.write_bytes(b"command=returnBalances")
+    with path.open("rb") as f:
+        r = requests.post(server.url, data=f, auth=hba.Poloniex(KEY, SECRET), timeout=10)
+    assert r.status_code == 200
+    assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
