@@ -1,0 +1,126 @@
+"""Keep API keys and signatures out of logs.
+
+:class:`RedactingFilter` is a ``logging.Filter`` that rewrites each record's
+final message (and its formatted exception) so that the values of signing
+headers and the API keys of the given auths read ``***``. Install it on the
+handlers that write logs::
+
+    RedactingFilter.install(auth)          # every handler of the root logger
+
+What prints headers or bodies in the clients:
+
+- ``http.client.HTTPConnection.debuglevel = 1`` (used by requests through
+  urllib3) prints every request line, header and the body with ``print()`` to
+  standard output: no logging filter can redact it. Leave it off with real keys.
+- urllib3's ``urllib3`` logger at DEBUG logs the method, URL and status, not headers.
+- httpx's ``httpx`` logger at INFO/DEBUG logs the method, URL and status; httpcore's
+  ``httpcore`` logger at DEBUG logs connection events, not header values.
+- ``repr(request.headers)`` shows ``Key``/``Sign`` in both clients (httpx masks only
+  ``Authorization``): logging a request's headers yourself is the common leak, and
+  what this filter catches.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from typing import Any
+
+__all__ = ["DEFAULT_HEADERS", "RedactingFilter"]
+
+#: Header names whose values are always redacted (lowercase).
+DEFAULT_HEADERS = frozenset(
+    {
+        "key",
+        "sign",
+        "authorization",
+        "api-key",
+        "api-sign",
+        "x-mbx-apikey",
+        "x-api-key",
+        "x-signature",
+        "signature",
+        "cb-access-key",
+        "cb-access-sign",
+        "cb-access-passphrase",
+        "ok-access-key",
+        "ok-access-sign",
+        "ok-access-passphrase",
+        "kc-api-key",
+        "kc-api-sign",
+        "kc-api-passphrase",
+        "x-bapi-api-key",
+        "x-bapi-sign",
+        "bfx-apikey",
+        "bfx-signature",
+        "x-gemini-apikey",
+        "x-gemini-signature",
+        "x-gemini-payload",
+        "x-auth",
+        "x-auth-signature",
+    }
+)
+
+_MASK = "***"
+
+
+class RedactingFilter(logging.Filter):
+    """Redact signing header values and API keys from log records.
+
+    Args:
+        *auths: auth objects (or plain key strings) whose keys are redacted
+            wherever they appear; their schemes' header names are added.
+        headers: extra header names to redact (case-insensitive).
+
+    """
+
+    def __init__(self, *auths: Any, headers: Iterable[str] = ()) -> None:
+        super().__init__()
+        names = set(DEFAULT_HEADERS) | {h.lower() for h in headers}
+        secrets: set[str] = set()
+        for auth in auths:
+            if isinstance(auth, str):
+                secrets.add(auth)
+                continue
+            key = getattr(auth, "key", None)
+            if isinstance(key, str):
+                secrets.add(key)
+            scheme = getattr(auth, "scheme", None) or getattr(auth, "_scheme", None)
+            names |= set(getattr(scheme, "header_names", ()))
+        alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
+        # 'Name': 'value' / "Name": "value" / b'Name', b'value' / Name: value (raw HTTP)
+        self._quoted = re.compile(
+            rf"""(?i)(b?['"](?:{alternatives})['"]\s*[:,]\s*b?)(['"])(.*?)\2""",
+        )
+        self._raw = re.compile(rf"(?im)^((?:{alternatives}):[ \t]*)(\S.*?)[ \t]*$")
+        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with header values and keys replaced by ``***``."""
+        text = self._quoted.sub(lambda m: f"{m.group(1)}{m.group(2)}{_MASK}{m.group(2)}", text)
+        text = self._raw.sub(lambda m: f"{m.group(1)}{_MASK}", text)
+        for secret in self._secrets:
+            text = text.replace(secret, _MASK)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message and exception text; never drop the record."""
+        message = record.getMessage()
+        redacted = self.redact(message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+    @classmethod
+    def install(cls, *auths: Any, logger: logging.Logger | None = None, headers: Iterable[str] = ()) -> RedactingFilter:
+        """Add one filter to every handler of ``logger`` (the root logger by default)."""
+        target = logger if logger is not None else logging.getLogger()
+        instance = cls(*auths, headers=headers)
+        for handler in target.handlers:
+            handler.addFilter(instance)
+        return instance
