@@ -1,0 +1,212 @@
+"""Ratio benchmark: applying ``hmac_body_auth.Poloniex`` to a prepared requests request.
+
+Compares, inside one run, the per-request cost of ``auth(prepared_request)`` for
+
+* ``minimal``: a hand-written ``requests.auth.AuthBase`` that only sets
+  ``Sign = hex(HMAC-SHA512(secret, body))`` (no nonce, no key header): the baseline;
+* ``Poloniex``: ``hmac_body_auth.Poloniex(key, secret)`` (nonce, body rewrite,
+  Content-Length, Key and Sign headers, per-key ordering lease, response hook);
+* ``Poloniex ordered=False``: the same without the lease and hook;
+* ``hand-written + nonce`` (reference only): a hand-written auth doing the same
+  wire work as Poloniex (locked clock nonce, ``&nonce=`` appended, Content-Length,
+  Key and Sign), to separate the inherent cost of that work from our overhead.
+
+Fairness: every subject signs an equivalent fresh ``PreparedRequest`` built from
+``requests.Request("POST", url, data={...}).prepare()``; the pool of copies is
+built before the timed loop (request preparation is not timed), each copy gets
+its own hooks dict as a real ``prepare()`` would (``copy()`` shares it). Rounds of
+the subjects are interleaved (the order rotates each round), the garbage
+collector is off inside the timed loop (as ``timeit`` does), and the ratio is the
+median over rounds of the per-round ratio (paired, so drift cancels).
+
+Run: ``python benchmarks/bench_apply_requests.py [--quick] [--profile]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import hmac
+import platform
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from requests.auth import AuthBase
+from requests.hooks import default_hooks
+
+import hmac_body_auth
+
+URL = "https://poloniex.com/tradingApi"
+FIELDS = {"command": "returnBalances", "currencyPair": "BTC_ETH"}
+KEY = "BENCH-APPLY-KEY-0001"
+SECRET = b"bench-secret-0123456789abcdef0123456789abcdef"
+GOAL = 1.0
+
+
+class MinimalAuth(AuthBase):
+    """The baseline: HMAC-SHA512 of the body into ``Sign``, nothing else."""
+
+    def __init__(self, secret: bytes) -> None:
+        self.secret = secret
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        r.headers["Sign"] = hmac.new(
+            self.secret, r.body.encode() if isinstance(r.body, str) else r.body, hashlib.sha512
+        ).hexdigest()
+        return r
+
+
+class HandWrittenNonceAuth(AuthBase):
+    """Reference: the same wire work as Poloniex, written inline, without ordering."""
+
+    def __init__(self, key: str, secret: bytes) -> None:
+        self.key = key
+        self.secret = secret
+        self._lock = threading.Lock()
+        self._last = 0
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        now = time.time_ns() // 1000
+        with self._lock:
+            nonce = max(now, self._last + 1)
+            self._last = nonce
+        body = r.body.encode("latin-1") if isinstance(r.body, str) else bytes(r.body or b"")
+        body = b"%b&nonce=%d" % (body, nonce)
+        r.body = body
+        r.headers["Content-Length"] = str(len(body))
+        r.headers["Key"] = self.key
+        r.headers["Sign"] = hmac.new(self.secret, body, hashlib.sha512).hexdigest()
+        return r
+
+
+def template() -> requests.PreparedRequest:
+    return requests.Request("POST", URL, data=FIELDS).prepare()
+
+
+def make_pool(base: requests.PreparedRequest, n: int) -> list[requests.PreparedRequest]:
+    pool = []
+    for _ in range(n):
+        p = base.copy()
+        p.hooks = default_hooks()  # copy() shares the hooks dict; a real prepare() does not
+        pool.append(p)
+    return pool
+
+
+def time_round(auth: Callable[[Any], Any], base: requests.PreparedRequest, n: int) -> float:
+    """Seconds per ``auth(r)`` over ``n`` fresh prepared requests."""
+    pool = make_pool(base, n)
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        for r in pool:
+            auth(r)
+        elapsed = time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+    del pool  # releases the leases of unanswered requests, outside the timed loop
+    return elapsed / n
+
+
+def check(subjects: dict[str, Callable[[Any], Any]], base: requests.PreparedRequest) -> None:
+    """Make sure each subject really signs (a wrong benchmark is worse than none)."""
+    for name, auth in subjects.items():
+        r = auth(make_pool(base, 1)[0])
+        body = r.body.encode() if isinstance(r.body, str) else r.body
+        expected = hmac.new(SECRET, body, hashlib.sha512).hexdigest()
+        if r.headers.get("Sign") != expected:
+            raise SystemExit(f"{name}: Sign header does not match the body")
+        if name != "minimal" and b"&nonce=" not in body:
+            raise SystemExit(f"{name}: no nonce in the body")
+
+
+def profile(auth: Callable[[Any], Any], base: requests.PreparedRequest, n: int) -> None:
+    import cProfile
+    import pstats
+
+    pool = make_pool(base, n)
+    prof = cProfile.Profile()
+    gc.collect()
+    gc.disable()  # as in the timed rounds; otherwise collections land on whichever call allocates
+    prof.enable()
+    for r in pool:
+        auth(r)
+    prof.disable()
+    gc.enable()
+    del pool
+    stats = pstats.Stats(prof)
+    stats.sort_stats("tottime").print_stats(18)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--quick", action="store_true", help="a fast smoke run (few, short rounds)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds per subject (default 31, quick 5)")
+    parser.add_argument("--calls", type=int, default=None, help="calls per round (default 2000, quick 200)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print a cProfile of Poloniex (ordered); it inflates small calls, use it for where, not how much",
+    )
+    args = parser.parse_args()
+    rounds = args.rounds or (5 if args.quick else 31)
+    calls = args.calls or (200 if args.quick else 2000)
+
+    base = template()
+    subjects: dict[str, Callable[[Any], Any]] = {
+        "minimal": MinimalAuth(SECRET),
+        "Poloniex": hmac_body_auth.Poloniex(KEY, SECRET),
+        "Poloniex ordered=False": hmac_body_auth.Poloniex(KEY, SECRET, ordered=False),
+        "hand-written + nonce": HandWrittenNonceAuth(KEY, SECRET),
+    }
+    check(subjects, base)
+
+    names = list(subjects)
+    for name in names:  # warm-up
+        time_round(subjects[name], base, max(calls // 10, 20))
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for i in range(rounds):
+        shift = i % len(names)
+        for name in names[shift:] + names[:shift]:
+            times[name].append(time_round(subjects[name], base, calls))
+
+    def ratio(name: str, against: str) -> tuple[float, float]:
+        paired = [a / b for a, b in zip(times[name], times[against], strict=True)]
+        return statistics.median(paired), min(times[name]) / min(times[against])
+
+    print(f"bench_apply_requests: auth(prepared request), {rounds} rounds x {calls} calls")
+    print(
+        f"python {platform.python_version()}, requests {requests.__version__}, hmac_body_auth "
+        f"{hmac_body_auth.__version__}{', QUICK (smoke only)' if args.quick else ''}"
+    )
+    print()
+    print(f"{'subject':<24} {'median us':>10} {'min us':>8} {'ratio (median)':>15} {'ratio (min)':>12}")
+    for name in names:
+        med = statistics.median(times[name]) * 1e6
+        low = min(times[name]) * 1e6
+        r_med, r_min = ratio(name, "minimal")
+        print(f"{name:<24} {med:>10.2f} {low:>8.2f} {r_med:>15.2f} {r_min:>12.2f}")
+    print()
+    r_ordered = ratio("Poloniex", "minimal")[0]
+    r_unordered = ratio("Poloniex ordered=False", "minimal")[0]
+    r_like = ratio("Poloniex ordered=False", "hand-written + nonce")[0]
+    verdict = "met" if r_ordered <= GOAL else "NOT met"
+    print(f"goal: ratio Poloniex / minimal <= {GOAL:.2f}: {r_ordered:.2f} ({verdict})")
+    print(f"      ordered=False / minimal: {r_unordered:.2f}")
+    print(f"reference: ordered=False / hand-written + nonce (like-for-like work): {r_like:.2f}")
+
+    if args.profile:
+        print()
+        print("cProfile of Poloniex (ordered), sorted by own time:")
+        profile(subjects["Poloniex"], base, calls * 5)
+
+
+if __name__ == "__main__":
+    main()
