@@ -182,7 +182,7 @@ class HmacAuth(httpx.Auth):
 
     def _outgoing(self, method: str, url: str, content_type: str | None, data: bytes) -> Outgoing:
         """Build and check the outgoing request; raises before any nonce or lease."""
-        out = Outgoing(method.upper(), url, content_type, data)
+        out = Outgoing(method if method.isupper() else method.upper(), url, content_type, data)
         if self._origin is not None and origin_of(url) != self._origin:
             raise OriginError("this auth is pinned to another origin; it signs nothing else")
         self._scheme.check(out, with_nonce=self._nonce is not None)

@@ -173,7 +173,9 @@ def _register(auth: HmacAuth, r: requests.PreparedRequest, hold: Hold | None, ou
                 if hold is not None:
                     auth._unhold(hold)
 
-    r.register_hook("response", on_response)  # type: ignore[no-untyped-call]  # untyped in types-requests
+    # requests' register_hook() does an isinstance(Callable) check per call; the
+    # hooks dict is public and prepared requests always have a "response" list.
+    r.hooks["response"].append(on_response)
 
 
 def _guard_redirect(auth: HmacAuth, response: requests.Response, out: Outgoing | None, held: bool) -> bool:
