@@ -7,10 +7,12 @@ import threading
 import time
 from collections.abc import Iterator
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import hmac_body_auth as hba
+from hmac_body_auth.nonces import FileNonce
 from hmac_body_auth.presets import poloniex_nonce_error
 
 
@@ -82,3 +84,26 @@ def test_poloniex_nonce_error_parser() -> None:
     body = b'{"error":"Nonce must be greater than 1700000000000123. You provided 5."}'
     assert poloniex_nonce_error(422, body) == 1700000000000123
     assert poloniex_nonce_error(200, b'{"BTC": "0"}') is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    clock_values=st.lists(st.integers(min_value=0, max_value=2**62), min_size=1, max_size=50),
+    restart_at=st.integers(min_value=0, max_value=50),
+)
+def test_file_nonce_strictly_increases_for_any_clock_and_restart(
+    tmp_path_factory: pytest.TempPathFactory, clock_values: list[int], restart_at: int
+) -> None:
+    """FileNonce strictly increases under any clock sequence, across a restart (a new instance on the file)."""
+    path = tmp_path_factory.mktemp("fn") / "nonce"
+    ticks = iter(clock_values)
+    source = FileNonce(path, unit="ns", clock=lambda: next(ticks))
+    out = []
+    for i in range(len(clock_values)):
+        if i == restart_at:
+            source.close()
+            source = FileNonce(path, unit="ns", clock=lambda: next(ticks))
+        out.append(source())
+    source.close()
+    assert all(b > a for a, b in itertools.pairwise(out))
+    assert all(n >= c for n, c in zip(out, clock_values, strict=True))
