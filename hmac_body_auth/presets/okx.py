@@ -1,0 +1,236 @@
+"""OKX v5 API (``https://www.okx.com/api/v5/...``).
+
+Scheme (https://www.okx.com/docs-v5/en/#overview-rest-authentication):
+
+* ``OK-ACCESS-KEY``: the API key; ``OK-ACCESS-PASSPHRASE``: the passphrase chosen
+  when the key was created; ``OK-ACCESS-TIMESTAMP``: UTC ISO-8601 with milliseconds,
+  e.g. ``2020-12-08T09:08:57.715Z``;
+* ``OK-ACCESS-SIGN``: base64 HMAC-SHA256, keyed with the secret as is, of
+  ``timestamp + METHOD + requestPath + body``. The query string of a GET belongs to
+  ``requestPath`` (``/api/v5/account/balance?ccy=BTC``); ``body`` is the raw JSON
+  body, empty when there is none.
+* Demo trading (https://www.okx.com/docs-v5/en/#overview-demo-trading-services)
+  adds the header ``x-simulated-trading: 1`` (``demo=True``).
+
+OKX has no nonce, only the timestamp (requests older than 30 s are rejected), so
+requests need no ordering.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._auth import HmacAuth
+from .._core import Outgoing, SignedRequest
+from .._signing import Signer
+from ..errors import BodyError, ConfigurationError
+from ..verify import Verdict, constant_time_equal, header
+
+__all__ = ["OKX", "OKXScheme", "OKXVerifier", "okx_timestamp"]
+
+_JSON = "application/json"
+_BODILESS = frozenset({"GET", "HEAD"})
+# Printable ASCII, no leading/trailing whitespace: what a header value can carry unchanged.
+_PASSPHRASE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
+_ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
+
+
+def _validate_passphrase(passphrase: object) -> str:
+    if not isinstance(passphrase, str):
+        raise ConfigurationError(f"passphrase must be a str, got {type(passphrase).__name__}")
+    if not _PASSPHRASE.fullmatch(passphrase):
+        raise ConfigurationError(
+            "passphrase must be non-empty printable ASCII without leading or trailing whitespace "
+            "(check for a trailing newline)"
+        )
+    return passphrase
+
+
+def okx_timestamp(ms: int) -> str:
+    """Format Unix milliseconds as OKX wants them: ``2020-12-08T09:08:57.715Z``."""
+    seconds, millis = divmod(int(ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def _parse_timestamp(value: str) -> int | None:
+    match = _ISO.fullmatch(value)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, millis = (int(g) for g in match.groups())
+    try:
+        seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+    return seconds * 1000 + millis
+
+
+def _request_path(url: str) -> str:
+    """``/path?query`` exactly as in the URL the client sends."""
+    parts = urlsplit(url)
+    path = parts.path or "/"
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def _prehash(timestamp: str, method: str, url: str, body: bytes) -> bytes:
+    return (timestamp + method + _request_path(url)).encode("utf-8") + body
+
+
+class OKXScheme:
+    """The OKX v5 signature: ``base64(HMAC-SHA256(ts + METHOD + requestPath + body))`` in headers.
+
+    Holds the passphrase (it is sent with every request); ``repr`` masks it and
+    the scheme cannot be pickled.
+    """
+
+    __slots__ = ("_passphrase", "demo", "header_names")
+
+    header_names: frozenset[str]
+    demo: bool
+
+    def __init__(self, *, passphrase: str, demo: bool = False) -> None:
+        if not isinstance(demo, bool):
+            raise ConfigurationError("demo must be True or False")
+        self._passphrase = _validate_passphrase(passphrase)
+        self.demo = demo
+        names = {"ok-access-key", "ok-access-sign", "ok-access-timestamp", "ok-access-passphrase"}
+        if demo:
+            names.add("x-simulated-trading")
+        self.header_names = frozenset(names)
+
+    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
+        """Refuse a GET body and bodies that are not JSON."""
+        if not out.body:
+            return
+        if out.method in _BODILESS:
+            raise BodyError(f"OKX {out.method} requests carry their parameters in the query string, not a body")
+        media = (out.content_type or _JSON).split(";", 1)[0].strip().lower()
+        if media != _JSON:
+            raise BodyError(f"OKX takes JSON request bodies; got Content-Type {media!r} (send json=...)")
+        try:
+            json.loads(out.body)
+        except ValueError:
+            raise BodyError("the request body is not valid JSON; OKX takes JSON request bodies") from None
+
+    def sign(
+        self,
+        out: Outgoing,
+        signer: Signer,
+        key: str | None,
+        nonce: int | str | None,
+        clock: Callable[[], int],
+    ) -> SignedRequest:
+        """Sign ``timestamp + METHOD + requestPath + body`` and return the OK-ACCESS headers."""
+        if key is None:
+            raise ConfigurationError("OKX needs the API key in OK-ACCESS-KEY")
+        timestamp = okx_timestamp(clock())
+        headers = {
+            "OK-ACCESS-KEY": key,
+            "OK-ACCESS-SIGN": signer.sign(_prehash(timestamp, out.method, out.url, out.body)),
+            "OK-ACCESS-TIMESTAMP": timestamp,
+            "OK-ACCESS-PASSPHRASE": self._passphrase,
+        }
+        if self.demo:
+            headers["x-simulated-trading"] = "1"
+        content_type = _JSON if out.body and out.content_type is None else None
+        return SignedRequest(out.url, out.body, headers, content_type, nonce)
+
+    def __repr__(self) -> str:
+        return f"OKXScheme(passphrase=***, demo={self.demo})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("OKXScheme holds a passphrase and cannot be pickled")
+
+
+class OKX(HmacAuth):
+    """Auth for the OKX v5 REST API.
+
+    Args:
+        key: the API key (``OK-ACCESS-KEY``).
+        secret: the API secret, used as is.
+        passphrase: the passphrase set when the key was created (required).
+        demo: send ``x-simulated-trading: 1`` for OKX demo trading.
+        clock: a zero-argument callable returning Unix time in milliseconds
+            (``OK-ACCESS-TIMESTAMP``); by default the system clock.
+        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
+            ``origin="https://www.okx.com"``. A ``str`` body is encoded as UTF-8.
+
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | bytes,
+        *,
+        passphrase: str,
+        demo: bool = False,
+        clock: Callable[[], int] | None = None,
+        **options: Any,
+    ) -> None:
+        options.setdefault("body_encoding", "utf-8")
+        super().__init__(
+            OKXScheme(passphrase=passphrase, demo=demo),
+            key=key,
+            secret=secret,
+            algorithm="sha256",
+            digest_encoding="base64",
+            clock=clock,
+            **options,
+        )
+
+    def _repr_fields(self) -> str:
+        scheme = self._scheme
+        assert isinstance(scheme, OKXScheme)
+        return f"{super()._repr_fields()}, passphrase=***, demo={scheme.demo}"
+
+
+class OKXVerifier:
+    """Verify OKX v5 signatures (and passphrases) on the server side.
+
+    Args:
+        secrets: API key -> secret.
+        passphrases: API key -> passphrase; ``None`` to not check passphrases.
+
+    The verdict carries the key and ``OK-ACCESS-TIMESTAMP`` (as ``timestamp_ms``);
+    wrap it in a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a window.
+
+    """
+
+    def __init__(self, secrets: Mapping[str, str | bytes], *, passphrases: Mapping[str, str] | None = None) -> None:
+        self._signers = {
+            key: Signer(secret, algorithm="sha256", digest_encoding="base64") for key, secret in secrets.items()
+        }
+        self._passphrases = dict(passphrases) if passphrases is not None else None
+
+    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        """Recompute ``OK-ACCESS-SIGN`` from the request as received, then check the passphrase."""
+        key = header(headers, "OK-ACCESS-KEY")
+        if key is None:
+            return Verdict(False, "missing OK-ACCESS-KEY")
+        signer = self._signers.get(key)
+        if signer is None:
+            return Verdict(False, "unknown key", key)
+        timestamp = header(headers, "OK-ACCESS-TIMESTAMP")
+        if timestamp is None:
+            return Verdict(False, "missing OK-ACCESS-TIMESTAMP", key)
+        stamp = _parse_timestamp(timestamp)
+        if stamp is None:
+            return Verdict(False, "bad OK-ACCESS-TIMESTAMP", key)
+        signature = header(headers, "OK-ACCESS-SIGN")
+        if signature is None:
+            return Verdict(False, "missing OK-ACCESS-SIGN", key)
+        if not constant_time_equal(signer.sign(_prehash(timestamp, method.upper(), url, body)), signature):
+            return Verdict(False, "bad signature", key)
+        if self._passphrases is not None:
+            expected = self._passphrases.get(key)
+            if expected is None or not constant_time_equal(expected, header(headers, "OK-ACCESS-PASSPHRASE")):
+                return Verdict(False, "bad passphrase", key)
+        return Verdict(True, "", key, None, stamp)
+
+    def __repr__(self) -> str:
+        return f"OKXVerifier(keys={len(self._signers)}, secret=***, passphrase=***)"

@@ -1,0 +1,203 @@
+"""The current Poloniex spot API preset: known-answer vectors, verifier, and both clients against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+from hmac_body_auth._core import Outgoing
+from hmac_body_auth._signing import Signer
+from hmac_body_auth.errors import BodyError, ConfigurationError
+from hmac_body_auth.presets.poloniex_v3 import PoloniexV3, PoloniexV3Scheme, PoloniexV3Verifier
+from hmac_body_auth.testing import SchemeServer
+
+VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "poloniex_v3.json").read_text())["vectors"]
+KEY = "POLO-KEY-0123-4567-89AB"
+SECRET = "polo-secret-0123456789abcdef"
+ORDER = {"symbol": "BTC_USDT", "side": "BUY", "type": "LIMIT", "quantity": "100", "price": "40000.50000"}
+
+
+def _sign(vector: dict[str, Any], **change: Any) -> dict[str, str]:
+    v = {**vector, **change}
+    out = Outgoing(v["method"], v["url"], v["content_type"], v["body"].encode())
+    signer = Signer(v["secret"], algorithm="sha256", digest_encoding="base64")
+    signed = PoloniexV3Scheme().sign(out, signer, v["key"], None, lambda: v["clock_ms"])
+    assert (signed.url, signed.body) == (v["url"], v["body"].encode())
+    return signed.headers
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector_reproduced(vector: dict[str, Any]) -> None:
+    """Our scheme reproduces ccxt's key/signTimestamp/signature headers exactly."""
+    assert _sign(vector) == vector["headers"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_vector_tamper_twin(vector: dict[str, Any]) -> None:
+    """Changing one byte of the body, path, query, method, timestamp or secret changes the signature."""
+    expected = vector["headers"]["signature"]
+    changes: list[dict[str, Any]] = [
+        {"url": vector["url"].replace(".com/", ".com/v2/")},
+        {"clock_ms": vector["clock_ms"] + 1},
+        {"secret": vector["secret"] + "x"},
+        {"method": "PUT"},
+    ]
+    if vector["body"]:
+        changes.append({"body": vector["body"].replace('"', "'", 1)})
+    else:
+        changes.append({"url": vector["url"] + ("&a=1" if "?" in vector["url"] else "?a=1")})
+    for change in changes:
+        assert _sign(vector, **change)["signature"] != expected, change
+
+
+def test_query_order_does_not_matter() -> None:
+    """GET parameters are signed sorted by name, so their order in the URL does not change the signature."""
+    get = VECTORS[0]
+    assert get["url"].endswith("?symbol=ETH_USDT&limit=5")
+    swapped = get["url"].replace("?symbol=ETH_USDT&limit=5", "?limit=5&symbol=ETH_USDT")
+    assert _sign(get, url=swapped)["signature"] == get["headers"]["signature"]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) -> None:
+    """The verifier accepts each vector as ccxt signed it and rejects tampered twins."""
+    verifier = PoloniexV3Verifier({vector["key"]: vector["secret"]})
+    method, url, headers, body = vector["method"], vector["url"], vector["headers"], vector["body"].encode()
+    verdict = verifier.verify(method, url, headers, body)
+    assert verdict.ok, verdict.reason
+    assert (verdict.key, verdict.timestamp_ms) == (vector["key"], vector["clock_ms"])
+    assert verifier.verify(method, url + "x", headers, body).reason == "bad signature"
+    assert verifier.verify(method, url, headers, body + b" ").reason == "bad signature"
+    later = {**headers, "signTimestamp": str(vector["clock_ms"] + 1)}
+    assert verifier.verify(method, url, later, body).reason == "bad signature"
+    assert verifier.verify(method, url, {**headers, "key": "other"}, body).reason == "unknown key"
+    assert verifier.verify(method, url, {**headers, "signTimestamp": "soon"}, body).reason == "bad signTimestamp"
+
+
+def test_recv_window_header_and_auth_round_trip() -> None:
+    """recv_window adds a recvWindow header; PoloniexV3.sign output verifies; a wrong secret fails."""
+    auth = PoloniexV3(KEY, SECRET, recv_window=1500, clock=lambda: 1_700_000_000_000)
+    signed = auth.sign("POST", json.dumps(ORDER), url="https://api.poloniex.com/orders")
+    assert signed.headers["recvWindow"] == "1500"
+    assert signed.headers["signTimestamp"] == "1700000000000"
+    assert signed.content_type == "application/json"
+    assert PoloniexV3Verifier({KEY: SECRET}).verify("POST", signed.url, signed.headers, signed.body)
+    assert not PoloniexV3Verifier({KEY: SECRET + "x"}).verify("POST", signed.url, signed.headers, signed.body)
+    assert "recvWindow" not in PoloniexV3(KEY, SECRET).sign("GET", url="https://api.poloniex.com/orders").headers
+
+
+# (method, path, params, json body, the target and body the server must receive)
+CALLS: list[tuple[str, str, dict[str, str] | None, Any, str, bytes | None]] = [
+    ("GET", "/orders", {"symbol": "ETH_USDT", "limit": "5"}, None, "/orders?symbol=ETH_USDT&limit=5", b""),
+    ("POST", "/orders", None, ORDER, "/orders", None),
+    ("DELETE", "/orders/cancelByIds", None, {"orderIds": ["1234567890"]}, "/orders/cancelByIds", None),
+    ("DELETE", "/orders/21934611974062080", None, None, "/orders/21934611974062080", b""),
+]
+
+
+def _check_server(server: SchemeServer, sent_bodies: list[bytes]) -> None:
+    assert server.stats.accepted == len(CALLS), [r.answer for r in server.received]
+    assert server.stats.rejected == 0
+    assert [(r.method, r.path) for r in server.received] == [(c[0], c[4]) for c in CALLS]
+    assert [r.body for r in server.received] == sent_bodies
+    for r, call in zip(server.received, CALLS, strict=True):
+        assert r.headers["key"] == KEY
+        if call[3] is not None:
+            assert json.loads(r.body) == call[3]
+
+
+def test_end_to_end_requests() -> None:
+    """requests: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server, requests.Session() as s:
+        sent = []
+        for method, path, params, body, _, _ in CALLS:
+            r = s.request(
+                method, server.origin + path, params=params, json=body, auth=PoloniexV3(KEY, SECRET), timeout=5
+            )
+            assert r.status_code == 200, r.text
+            sent.append(r.request.body or b"")
+        _check_server(server, sent)
+
+
+def test_end_to_end_httpx_client() -> None:
+    """httpx.Client: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
+        with httpx.Client(auth=PoloniexV3(KEY, SECRET), base_url=server.origin, timeout=5) as c:
+            sent = []
+            for method, path, params, body, _, _ in CALLS:
+                r = c.request(method, path, params=params, json=body)
+                assert r.status_code == 200, r.text
+                sent.append(r.request.content)
+        _check_server(server, sent)
+
+
+def test_end_to_end_httpx_async_client() -> None:
+    """httpx.AsyncClient: the same calls, concurrently, are all accepted (no nonce, no ordering needed)."""
+
+    async def run(origin: str) -> list[int]:
+        async with httpx.AsyncClient(auth=PoloniexV3(KEY, SECRET), base_url=origin, timeout=5) as c:
+            calls = [c.request(m, p, params=q, json=b) for m, p, q, b, _, _ in CALLS for _ in range(3)]
+            return [r.status_code for r in await asyncio.gather(*calls)]
+
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
+        assert asyncio.run(run(server.origin)) == [200] * (3 * len(CALLS))
+        assert (server.stats.accepted, server.stats.rejected) == (3 * len(CALLS), 0)
+
+
+def test_wrong_secret_is_rejected_by_the_server() -> None:
+    """A request signed with another secret is answered 401 by the verifying server."""
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET})) as server:
+        r = requests.get(server.origin + "/accounts/balances", auth=PoloniexV3(KEY, SECRET + "x"), timeout=5)
+        assert r.status_code == 401
+        assert server.stats.bad_signature == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "message"),
+    [
+        ("GET", "/orders", {"content": b'{"a":1}'}, "query string of a GET"),
+        ("POST", "/orders?symbol=BTC_USDT", {"json": ORDER}, "query string would go unsigned"),
+        ("POST", "/orders", {"data": {"symbol": "BTC_USDT"}}, "JSON request bodies"),
+        ("POST", "/orders", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, "not valid"),
+        ("GET", "/orders?signTimestamp=1", {}, "already has signTimestamp"),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_sent(method: str, path: str, kwargs: dict[str, Any], message: str) -> None:
+    """Unsigned bodies or queries, non-JSON bodies and a caller's signTimestamp raise BodyError before sending."""
+    auth = PoloniexV3(KEY, SECRET)
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET})) as server:
+        with httpx.Client(auth=auth, base_url=server.origin) as c, pytest.raises(BodyError, match=message):
+            c.request(method, path, **kwargs)
+        rkw = {("data" if k == "content" else k): v for k, v in kwargs.items()}
+        with pytest.raises(BodyError, match=message):
+            requests.request(method, server.origin + path, auth=auth, timeout=5, **rkw)
+        assert server.received == []
+
+
+@pytest.mark.parametrize("recv_window", [0, -5, True, "1500", 1.5])
+def test_bad_recv_window_is_a_configuration_error(recv_window: Any) -> None:
+    """recv_window must be None or a positive int of milliseconds."""
+    with pytest.raises(ConfigurationError, match="recv_window"):
+        PoloniexV3(KEY, SECRET, recv_window=recv_window)
+
+
+def test_secret_never_in_repr_and_pickling_refused() -> None:
+    """The repr shows neither the secret nor the full key; pickling is refused; a deep copy still signs."""
+    auth = PoloniexV3(KEY, SECRET, recv_window=1500)
+    text = repr(auth)
+    assert SECRET not in text
+    assert KEY not in text
+    assert "recv_window=1500" in text
+    assert SECRET not in repr(PoloniexV3Verifier({KEY: SECRET}))
+    with pytest.raises(TypeError):
+        pickle.dumps(auth)
+    signed = copy.deepcopy(auth).sign("GET", url="https://api.poloniex.com/orders?symbol=BTC_USDT")
+    assert PoloniexV3Verifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)
