@@ -1,0 +1,205 @@
+"""HitBTC API 3 (``https://api.hitbtc.com/api/3/...``), HS256 authentication.
+
+Scheme (https://api.hitbtc.com/, section "Authentication", "HS256"; the same text and
+example are in the docs of its sister exchange CryptoMarket, https://api.exchange.cryptomkt.com/):
+
+* ``signature``: lowercase hex HMAC-SHA256, keyed with the secret as is, of
+  ``METHOD + path + ("?" + query, if any) + body (if any) + timestamp (+ window, if set)``,
+  the path and query exactly as they are on the URL that is sent;
+* ``Authorization: HS256 <base64(key:signature:timestamp[:window])>``, where
+  ``timestamp`` is Unix time in milliseconds and ``window`` (optional) the number
+  of milliseconds the request stays valid after it.
+
+The credentials travel in ``Authorization``, which both clients already drop on a
+redirect to another origin. HitBTC has no nonce, only the timestamp (and window),
+so requests need no ordering. Bodies are JSON or forms; others are refused before
+anything is sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._auth import HmacAuth
+from .._body import FORM_CONTENT_TYPE, media_type
+from .._core import Outgoing, SignedRequest
+from .._signing import Signer, validate_key
+from ..errors import BodyError, ConfigurationError
+from ..verify import Verdict, constant_time_equal, header
+
+__all__ = ["HitBTC", "HitBTCScheme", "HitBTCVerifier"]
+
+_JSON = "application/json"
+_BODY_TYPES = frozenset({_JSON, FORM_CONTENT_TYPE})
+
+
+def _validate_window(window: object) -> int | None:
+    if window is None:
+        return None
+    if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
+        raise ConfigurationError("window must be None or a positive number of milliseconds")
+    return window
+
+
+def _message(method: str, url: str, body: bytes, timestamp: str, window: str) -> bytes:
+    """What HitBTC signs: METHOD + path [+ "?" + query] + body + timestamp [+ window]."""
+    parts = urlsplit(url)
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    return method.encode("ascii") + target.encode("utf-8") + body + (timestamp + window).encode("ascii")
+
+
+class HitBTCScheme:
+    """The HitBTC HS256 signature, sent as ``Authorization: HS256 base64(key:sig:ts[:window])``."""
+
+    __slots__ = ("header_names", "window")
+
+    header_names: frozenset[str]
+    window: int | None
+
+    def __init__(self, *, window: int | None = None) -> None:
+        self.window = _validate_window(window)
+        self.header_names = frozenset({"authorization"})
+
+    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
+        """Refuse bodies HitBTC does not read (anything but JSON and forms)."""
+        if not out.body:
+            return
+        kind = media_type(out.content_type)
+        if kind is not None and kind not in _BODY_TYPES:
+            raise BodyError(f"HitBTC takes JSON or form request bodies; got Content-Type {kind!r}")
+
+    def sign(
+        self,
+        out: Outgoing,
+        signer: Signer,
+        key: str | None,
+        nonce: int | str | None,
+        clock: Callable[[], int],
+    ) -> SignedRequest:
+        """Sign the request and return the ``Authorization`` header."""
+        if key is None:
+            raise ConfigurationError("HitBTC needs the API key in Authorization: an auth without a key cannot sign")
+        timestamp = str(int(clock()))
+        window = "" if self.window is None else str(self.window)
+        signature = signer.sign(_message(out.method, out.url, out.body, timestamp, window))
+        fields = f"{key}:{signature}:{timestamp}" + (f":{window}" if window else "")
+        headers = {"Authorization": "HS256 " + base64.b64encode(fields.encode("ascii")).decode("ascii")}
+        content_type = None
+        if out.body and out.content_type is None:
+            content_type = _JSON if _is_json(out.body) else FORM_CONTENT_TYPE
+        return SignedRequest(out.url, out.body, headers, content_type, nonce)
+
+    def __repr__(self) -> str:
+        return f"HitBTCScheme(window={self.window})"
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
+
+
+class HitBTC(HmacAuth):
+    """Auth for the HitBTC API 3 (HS256).
+
+    Args:
+        key: the API key.
+        secret: the API secret, used as is.
+        window: the optional ``window`` in milliseconds: how long after its
+            timestamp the request stays valid; ``None`` (default) leaves it to the
+            server's default.
+        clock: a zero-argument callable returning Unix time in milliseconds; by
+            default the system clock.
+        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
+            ``origin="https://api.hitbtc.com"``. A ``str`` body is encoded as UTF-8.
+
+    """
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | bytes,
+        *,
+        window: int | None = None,
+        clock: Callable[[], int] | None = None,
+        **options: Any,
+    ) -> None:
+        key = validate_key(key)
+        if ":" in key:
+            raise ConfigurationError("key must not contain ':' (it separates the fields of the HS256 header)")
+        options.setdefault("body_encoding", "utf-8")
+        super().__init__(
+            HitBTCScheme(window=window),
+            key=key,
+            secret=secret,
+            algorithm="sha256",
+            digest_encoding="hex",
+            secret_encoding="raw",
+            clock=clock,
+            **options,
+        )
+
+    def _repr_fields(self) -> str:
+        scheme = self._scheme
+        assert isinstance(scheme, HitBTCScheme)
+        return f"{super()._repr_fields()}, window={scheme.window}"
+
+
+class HitBTCVerifier:
+    """Verify HitBTC HS256 signatures on the server side.
+
+    Args:
+        secrets: API key -> secret.
+        clock: Unix time in milliseconds; when given, a request that carries a
+            ``window`` is rejected once ``clock() > timestamp + window``.
+
+    The verdict carries the key and the timestamp (as ``timestamp_ms``); wrap it in
+    a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a time window.
+    """
+
+    def __init__(self, secrets: Mapping[str, str | bytes], *, clock: Callable[[], int] | None = None) -> None:
+        self._signers = {
+            key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
+        }
+        self._clock = clock
+
+    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        """Decode ``Authorization: HS256 ...`` and recompute the signature from the request as received."""
+        value = header(headers, "Authorization")
+        if value is None:
+            return Verdict(False, "missing Authorization")
+        scheme, _, encoded = value.partition(" ")
+        if scheme != "HS256":
+            return Verdict(False, "Authorization is not HS256")
+        try:
+            fields = base64.b64decode(encoded.strip(), validate=True).decode("ascii").split(":")
+        except (binascii.Error, UnicodeDecodeError):
+            return Verdict(False, "bad Authorization")
+        if len(fields) not in (3, 4):
+            return Verdict(False, "bad Authorization")
+        key, signature, timestamp = fields[:3]
+        window = fields[3] if len(fields) == 4 else ""
+        signer = self._signers.get(key)
+        if signer is None:
+            return Verdict(False, "unknown key", key)
+        if not timestamp.isdigit() or (window and not window.isdigit()):
+            return Verdict(False, "bad timestamp or window", key)
+        if not constant_time_equal(
+            signer.sign(_message(method.upper(), url, body, timestamp, window)), signature.lower()
+        ):
+            return Verdict(False, "bad signature", key)
+        if window and self._clock is not None and self._clock() > int(timestamp) + int(window):
+            return Verdict(False, "timestamp outside the request's window", key, None, int(timestamp))
+        return Verdict(True, "", key, None, int(timestamp))
+
+    def __repr__(self) -> str:
+        return f"HitBTCVerifier(keys={len(self._signers)}, secret=***)"
