@@ -1,0 +1,211 @@
+"""The Binance preset: documented and ccxt vectors, verifier, real clients, bad input, hygiene."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import pickle
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+from hmac_body_auth.errors import BodyError, ConfigurationError
+from hmac_body_auth.presets.binance import Binance, BinanceScheme, BinanceVerifier
+from hmac_body_auth.testing import SchemeServer
+from hmac_body_auth.verify import header
+
+ALL = json.loads(Path(__file__).parents[1].joinpath("vectors", "binance.json").read_text())["vectors"]
+EXACT = [v for v in ALL if "verify" not in v["compare"]]
+KEY = "HBA-BINANCE-TEST-KEY"
+SECRET = "hba-binance-test-secret-0123456789"
+NOW = 1_700_000_000_000
+
+
+def _sign(vector: dict[str, Any]) -> Any:
+    stamp = vector["clock_ms"]
+    auth = Binance(vector["key"], vector["secret"], clock=lambda: stamp, recv_window=vector.get("recv_window"))
+    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+
+
+def _signature(signed: Any) -> str:
+    text = signed.body.decode() or signed.url
+    return str(text.rpartition("&signature=")[2])
+
+
+@pytest.mark.parametrize("vector", EXACT, ids=[v["name"] for v in EXACT])
+def test_documented_examples_reproduced(vector: dict[str, Any]) -> None:
+    """Binance's examples 1 (body), 2 (query string) and 3 (mixed) are reproduced byte for byte."""
+    signed = _sign(vector)
+    expected = vector["expected"]
+    assert signed.url == expected["url"]
+    assert signed.body == expected["body"].encode()
+    assert signed.headers == expected["headers"]
+    assert signed.content_type == expected["content_type"]
+    assert _signature(signed) == expected["signature"]
+
+
+@pytest.mark.parametrize("vector", EXACT, ids=[v["name"] for v in EXACT])
+def test_documented_examples_tamper_twins(vector: dict[str, Any]) -> None:
+    """One changed byte of the body, the query, the timestamp or the secret changes the signature."""
+    good = _signature(_sign(vector))
+    twins = [
+        {**vector, "clock_ms": vector["clock_ms"] + 1},
+        {**vector, "secret": "M" + vector["secret"][1:]},
+        {**vector, "url": vector["url"].replace("LTCBTC", "LTCBTD")},
+        {**vector, "body": vector["body"].replace("0.1", "0.2")},
+    ]
+    changed = [_signature(_sign(twin)) != good for twin in twins]
+    assert changed[:2] == [True, True]
+    # The symbol is in the URL or in the body, the price in the body or the URL: one of them is signed.
+    assert changed[2] or changed[3]
+    assert changed[2] == ("LTCBTC" in vector["url"])
+    assert changed[3] == ("0.1" in vector["body"])
+
+
+@pytest.mark.parametrize("vector", ALL, ids=[v["name"] for v in ALL])
+def test_verifier_accepts_docs_and_ccxt_requests_and_rejects_tampering(vector: dict[str, Any]) -> None:
+    """The verifier accepts the documented and ccxt-signed requests as sent, and rejects a one-byte change."""
+    expected = vector["expected"]
+    verifier = BinanceVerifier({vector["key"]: vector["secret"]})
+    url, body = expected["url"], expected["body"].encode()
+    verdict = verifier.verify(vector["method"], url, expected["headers"], body)
+    assert verdict.ok, verdict.reason
+    assert (verdict.key, verdict.nonce, verdict.timestamp_ms) == (vector["key"], None, vector["clock_ms"])
+    tampered_url = url.replace("timestamp=1", "timestamp=2") if "timestamp=" in url else url
+    tampered_body = body.replace(b"timestamp=1", b"timestamp=2")
+    assert verifier.verify(vector["method"], tampered_url, expected["headers"], tampered_body).reason == "bad signature"
+    assert verifier.verify(vector["method"], url, {"X-MBX-APIKEY": "nobody"}, body).reason == "unknown key"
+
+
+def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
+    """With a clock the verifier applies Binance's timing rule: not 1 s ahead, not older than recvWindow."""
+    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account")
+    for now, ok in [(NOW, True), (NOW + 5000, True), (NOW + 5001, False), (NOW - 1000, False), (NOW - 999, True)]:
+        verifier = BinanceVerifier({KEY: SECRET}, clock=lambda now=now: now)
+        assert verifier.verify("GET", signed.url, signed.headers, b"").ok is ok, now
+
+
+def test_recv_window_already_in_the_request_wins() -> None:
+    """A recvWindow the caller passes is kept and not duplicated; timestamp and signature still go last."""
+    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account?recvWindow=2000")
+    assert signed.url.startswith(f"https://api.binance.com/api/v3/account?recvWindow=2000&timestamp={NOW}&signature=")
+    assert (
+        Binance(KEY, SECRET, clock=lambda: NOW)
+        .sign("GET", url="https://x/a")
+        .url.startswith(f"https://x/a?timestamp={NOW}&")
+    )
+
+
+def test_requests_httpx_and_async_end_to_end() -> None:
+    """GET with params, POST with a form, POST with params only and DELETE: all clients accepted, as signed."""
+    auth = Binance(KEY, SECRET, recv_window=5000)
+    order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001"}
+    odd = {"symbol": "BTCUSDT", "newClientOrderId": "a b/c+d~é"}
+    with SchemeServer(BinanceVerifier({KEY: SECRET}), window_ms=60_000) as server:
+        base = server.origin + "/api/v3/"
+        calls: list[tuple[str, str, dict[str, Any]]] = [
+            ("GET", "account", {}),
+            ("GET", "openOrders", {"params": {"symbol": "BTCUSDT"}}),
+            ("GET", "allOrders", {"params": odd}),
+            ("POST", "order", {"data": order}),
+            ("POST", "order", {"params": order}),
+            ("POST", "order", {"params": {"symbol": "BTCUSDT"}, "data": {"side": "SELL", "price": "1.5"}}),
+            ("DELETE", "order", {"params": {"symbol": "BTCUSDT", "orderId": "1"}}),
+        ]
+        for method, path, kwargs in calls:
+            r = requests.request(method, base + path, auth=auth, timeout=5, **kwargs)
+            assert r.status_code == 200, (method, path, r.text)
+        with httpx.Client(auth=auth, timeout=5) as client:
+            for method, path, kwargs in calls:
+                assert client.request(method, base + path, **kwargs).status_code == 200, (method, path)
+
+        async def run() -> list[int]:
+            async with httpx.AsyncClient(auth=auth, timeout=5) as client:
+                return [(await client.request(m, base + p, **kw)).status_code for m, p, kw in calls]
+
+        assert asyncio.run(run()) == [200] * len(calls)
+        assert (server.stats.accepted, server.stats.rejected) == (3 * len(calls), 0)
+        for got in server.received:
+            assert header(got.headers, "X-MBX-APIKEY") == KEY
+            where = got.body if got.body else got.path.encode()
+            assert b"timestamp=" in where
+            assert where.rpartition(b"&")[2].startswith(b"signature=")
+            if got.method == "GET":
+                assert got.body == b""
+
+
+def test_received_bytes_are_the_signed_bytes() -> None:
+    """The server receives exactly the URL and body the scheme produced for a fixed clock."""
+    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    with SchemeServer(BinanceVerifier({KEY: SECRET})) as server:
+        url = server.origin + "/api/v3/order?symbol=LTCBTC"
+        requests.post(url, data={"quantity": "1", "price": "0.1"}, auth=auth, timeout=5)
+        with httpx.Client(auth=auth) as client:
+            client.get(server.origin + "/api/v3/openOrders", params={"symbol": "LTCBTC"})
+        post = auth.sign("POST", b"quantity=1&price=0.1", url=url)
+        get = auth.sign("GET", url=server.origin + "/api/v3/openOrders?symbol=LTCBTC")
+        assert [(r.path, r.body) for r in server.received] == [
+            ("/api/v3/order?symbol=LTCBTC", post.body),
+            (get.url.removeprefix(server.origin), b""),
+        ]
+
+
+@pytest.mark.parametrize(
+    ("method", "kwargs", "message"),
+    [
+        ("POST", {"json": {"symbol": "BTCUSDT"}}, "form body"),
+        ("GET", {"params": {"symbol": "BTCUSDT", "timestamp": "1"}}, "already has a 'timestamp'"),
+        ("POST", {"data": {"symbol": "BTCUSDT", "signature": "00"}}, "already has a 'signature'"),
+        ("POST", {"content": b"not a form", "headers": {"Content-Type": "text/plain"}}, "form body"),
+    ],
+)
+def test_bad_input_is_refused_before_sending(method: str, kwargs: dict[str, Any], message: str) -> None:
+    """JSON or other bodies and parameters the auth owns raise BodyError; nothing reaches the server."""
+    with SchemeServer(BinanceVerifier({KEY: SECRET})) as server:
+        url = server.origin + "/api/v3/order"
+        with httpx.Client(auth=Binance(KEY, SECRET), timeout=5) as client, pytest.raises(BodyError, match=message):
+            client.request(method, url, **kwargs)
+        if "content" in kwargs:
+            kwargs = {"data": kwargs["content"], "headers": kwargs["headers"]}
+        with pytest.raises(BodyError, match=message):
+            requests.request(method, url, auth=Binance(KEY, SECRET), timeout=5, **kwargs)
+        assert server.received == []
+
+
+def test_get_with_a_body_is_refused() -> None:
+    """A GET carrying a body is refused: Binance reads GET parameters from the query string only."""
+    with pytest.raises(BodyError, match="query string"):
+        Binance(KEY, SECRET).sign("GET", b"symbol=BTCUSDT", url="https://api.binance.com/api/v3/openOrders")
+
+
+@pytest.mark.parametrize("recv_window", [0, 60_001, True, 1.5, "5000"])
+def test_invalid_recv_window_is_a_configuration_error(recv_window: Any) -> None:
+    """recv_window must be an int of milliseconds from 1 to 60000."""
+    with pytest.raises(ConfigurationError, match="recv_window"):
+        Binance(KEY, SECRET, recv_window=recv_window)
+
+
+def test_fixed_options_and_bad_key_are_refused() -> None:
+    """The algorithm, encodings and nonce are fixed by Binance; a key with whitespace is refused."""
+    for option in ({"algorithm": "sha512"}, {"nonce": lambda: 1}, {"digest_encoding": "base64"}):
+        with pytest.raises(ConfigurationError, match="fixes"):
+            Binance(KEY, SECRET, **option)
+    with pytest.raises(ConfigurationError):
+        Binance(KEY + "\n", SECRET)
+
+
+def test_secret_never_in_repr_and_pickling_refused() -> None:
+    """The repr shows neither the secret nor the whole key; pickling is refused; no ordering without a nonce."""
+    auth = Binance(KEY, SECRET, recv_window=5000)
+    text = repr(auth) + repr(BinanceVerifier({KEY: SECRET})) + repr(BinanceScheme(recv_window=5000))
+    assert SECRET not in text
+    assert KEY not in text
+    assert "recv_window=5000" in repr(auth)
+    assert not auth.ordered
+    with pytest.raises(TypeError):
+        pickle.dumps(auth)
