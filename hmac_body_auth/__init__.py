@@ -31,7 +31,7 @@ from .nonces import ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 if TYPE_CHECKING:
     from ._auth import BodyDigestAuth, HmacAuth, NonceErrorParser
     from ._redis import RedisNonce
-    from .presets import Poloniex
+    from .presets.poloniex import Poloniex
 
 __version__ = "0.1.0"
 
@@ -39,7 +39,7 @@ _LAZY = {
     "BodyDigestAuth": "._auth",
     "NonceErrorParser": "._auth",
     "HmacAuth": "._auth",
-    "Poloniex": ".presets",
+    "Poloniex": ".presets.poloniex",
     "RedisNonce": "._redis",
 }
 

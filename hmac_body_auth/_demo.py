@@ -14,7 +14,7 @@ from typing import TextIO
 import httpx
 import requests
 
-from .presets import Poloniex
+from .presets.poloniex import Poloniex
 from .testing import PoloniexServer
 
 __all__ = ["run_demo"]

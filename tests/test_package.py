@@ -45,3 +45,16 @@ def test_python_m_runs_the_demo() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "accepted" in done.stdout
+
+
+def test_presets_all_is_sorted_and_every_preset_loads() -> None:
+    """Every preset named in PRESETS loads with its verifier, and presets.__all__ is sorted and complete."""
+    from hmac_body_auth import presets
+
+    assert list(presets.__all__) == sorted(presets.__all__)
+    for name in presets.PRESETS:
+        auth_cls, verifier_cls = presets.preset(name)
+        assert issubclass(auth_cls, hba.HmacAuth)
+        assert hasattr(verifier_cls, "verify")
+    for name in presets.__all__:
+        assert getattr(presets, name) is not None

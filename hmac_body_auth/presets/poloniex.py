@@ -11,13 +11,14 @@ current one is :class:`~hmac_body_auth.presets.PoloniexV3`.)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from .._auth import BodyDigestAuth
 from ..nonces import ClockNonce
+from ..verify import BodyDigestVerifier
 
-__all__ = ["Poloniex", "poloniex_nonce_error"]
+__all__ = ["Poloniex", "PoloniexVerifier", "poloniex_nonce_error"]
 
 _NONCE_ERROR = re.compile(rb"Nonce must be greater than (\d+)")
 
@@ -67,3 +68,11 @@ class Poloniex(BodyDigestAuth):
             nonce_field="nonce",
             **options,
         )
+
+
+class PoloniexVerifier(BodyDigestVerifier):
+    """Server side of the Poloniex legacy scheme: ``Key``/``Sign``, hex HMAC-SHA512 of the body."""
+
+    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
+        accounts: dict[str | None, str | bytes] = {k: v for k, v in secrets.items()}
+        super().__init__(accounts, key_header="Key", signature_header="Sign", algorithm="sha512")
