@@ -1,39 +1,415 @@
-"""The ``hmac-body-auth`` command line.
+"""The ``hmac-body-auth`` command line: ``demo``, ``sign`` and ``verify``.
 
 Built on the standard library's ``argparse``: it is well kept, needs no extra
-dependency, and covers subcommands, help texts and exit codes.
+dependency, and covers subcommands, help texts and exit codes. Secrets come from
+an environment variable or a file and are never printed.
+
+Exit codes: 0 success (signature matches), 1 mismatch or failed demo, 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import inspect
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TextIO
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import __version__
+from .errors import HmacBodyAuthError
 
 __all__ = ["main"]
 
 _EPILOG = """examples:
-  hmac-body-auth demo          sign traffic through requests, httpx and httpx async
-                               against a local Poloniex-like server and report
+  hmac-body-auth demo
+      sign traffic through requests, httpx and httpx async against a local
+      Poloniex-like server and report
+
+  HBA_SECRET=... hmac-body-auth sign --preset poloniex --key KEY \\
+      POST https://poloniex.com/tradingApi --data command=returnBalances
+      print the exact bytes and headers that would be sent
+
+  HBA_SECRET=... hmac-body-auth verify --preset poloniex --request captured.http
+      say whether a captured request's signature matches, and if not, why
+
+secrets: --secret-env NAME (default HBA_SECRET) or --secret-file PATH (one trailing
+newline is removed); they are never printed. exit codes: 0 ok, 1 mismatch, 2 usage error.
 """
+
+
+class _Style:
+    """Colour on a terminal (unless NO_COLOR is set), plain text otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.on = stream.isatty() and "NO_COLOR" not in os.environ
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.on else text
+
+    def good(self, text: str) -> str:
+        return self._wrap("32;1", text)
+
+    def bad(self, text: str) -> str:
+        return self._wrap("31;1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+
+class _UsageError(Exception):
+    """A user error: printed and exit code 2."""
+
+
+def _secret(args: argparse.Namespace, *, env: str, file: str | None, what: str) -> str | None:
+    if file:
+        try:
+            with open(file, encoding="utf-8") as f:
+                value = f.read()
+        except OSError as exc:
+            raise _UsageError(f"cannot read the {what} file: {exc.strerror}") from None
+        # A file written by an editor or `echo` ends in a newline: not part of the secret.
+        return value[:-1] if value.endswith("\n") else value
+    return os.environ.get(env)
+
+
+def _add_scheme_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("scheme")
+    group.add_argument("--preset", help="an API preset: " + ", ".join(_preset_names()))
+    group.add_argument("--key", help="the API key")
+    group.add_argument("--secret-env", default="HBA_SECRET", metavar="NAME", help="env variable holding the secret")
+    group.add_argument("--secret-file", metavar="PATH", help="file holding the secret")
+    group.add_argument("--passphrase-env", default="HBA_PASSPHRASE", metavar="NAME", help="env variable, passphrase")
+    group.add_argument("--passphrase-file", metavar="PATH", help="file holding the passphrase")
+    generic = parser.add_argument_group("generic body-digest scheme (without --preset)")
+    generic.add_argument("--key-header", default="Key")
+    generic.add_argument("--signature-header", default="Sign")
+    generic.add_argument("--algorithm", default="sha512")
+    generic.add_argument("--digest-encoding", default="hex", choices=["hex", "base64"])
+    generic.add_argument("--body-encoding", default="latin-1")
+    generic.add_argument("--nonce-field", default="nonce")
+
+
+def _preset_names() -> list[str]:
+    from .presets import PRESETS
+
+    return sorted(PRESETS)
+
+
+def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | None) -> Any:
+    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret")
+    if not secret:
+        raise _UsageError(f"no secret: set ${args.secret_env} or pass --secret-file")
+    if args.preset is None:
+        from ._auth import BodyDigestAuth
+
+        return BodyDigestAuth(
+            args.key,
+            secret=secret,
+            key_header=args.key_header,
+            signature_header=args.signature_header,
+            algorithm=args.algorithm,
+            digest_encoding=args.digest_encoding,
+            body_encoding=args.body_encoding,
+            nonce=(lambda: nonce) if nonce is not None else None,
+            nonce_field=args.nonce_field,
+            ordered=False,
+        )
+    from .presets import PRESETS, preset
+
+    if args.preset not in PRESETS:
+        raise _UsageError(f"unknown preset {args.preset!r}; choose one of: {', '.join(_preset_names())}")
+    if not args.key:
+        raise _UsageError("--key is required with --preset")
+    cls, _ = preset(args.preset)
+    accepted = inspect.signature(cls).parameters
+    kwargs: dict[str, Any] = {}
+    if "passphrase" in accepted:
+        passphrase = _secret(args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase")
+        if not passphrase:
+            raise _UsageError(f"{args.preset} needs a passphrase: set ${args.passphrase_env} or --passphrase-file")
+        kwargs["passphrase"] = passphrase
+    if nonce is not None:
+        kwargs["nonce"] = lambda: nonce
+    if clock_ms is not None and "clock" in accepted:
+        kwargs["clock"] = lambda: clock_ms
+    return cls(args.key, secret, **kwargs)
+
+
+def _body(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
+    if args.json is not None:
+        return args.json.encode("utf-8"), "application/json"
+    if args.data_file:
+        with open(args.data_file, "rb") as f:
+            return f.read(), args.content_type
+    if args.data:
+        pairs: list[tuple[str, str]] = []
+        for item in args.data:
+            name, sep, value = item.partition("=")
+            if not sep:
+                raise _UsageError(f"--data takes name=value, got {item!r}")
+            pairs.append((name, value))
+        return urlencode(pairs).encode("ascii"), "application/x-www-form-urlencoded"
+    return None, args.content_type
+
+
+def _printable(body: bytes) -> str:
+    # Bytes that are not UTF-8 show as \xNN escapes rather than mojibake.
+    return body.decode("utf-8", "backslashreplace")
+
+
+def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
+    auth = _build_auth(args, nonce=args.nonce, clock_ms=args.clock_ms)
+    body, content_type = _body(args)
+    signed = auth.sign(args.method, body, url=args.url, content_type=content_type)
+    parts = urlsplit(signed.url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    style = _Style(out)
+    out.write(f"{args.method.upper()} {target} HTTP/1.1\n")
+    out.write(f"Host: {parts.netloc}\n")
+    final_type = signed.content_type or content_type
+    if final_type and signed.body:
+        out.write(f"Content-Type: {final_type}\n")
+    if signed.body or args.method.upper() not in ("GET", "HEAD"):
+        out.write(f"Content-Length: {len(signed.body)}\n")
+    for name, value in signed.headers.items():
+        out.write(f"{name}: {value}\n")
+    out.write("\n")
+    if signed.body:
+        out.write(_printable(signed.body) + "\n")
+    out.write(style.dim(f"# signed {len(signed.body)} body bytes; nonce={signed.nonce}\n"))
+    return 0
+
+
+def _parse_raw_request(raw: bytes, scheme: str) -> tuple[str, str, dict[str, str], bytes]:
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    if not sep:
+        head, _, body = raw.partition(b"\n\n")
+    lines = head.decode("latin-1").splitlines()
+    if not lines or len(lines[0].split()) < 2:
+        raise _UsageError("the captured request must start with a request line such as 'POST /path HTTP/1.1'")
+    method, target = lines[0].split()[:2]
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip()] = value.strip()
+    lowered = {k.lower(): v for k, v in headers.items()}
+    length = lowered.get("content-length")
+    if length is not None and length.isdigit():
+        body = body[: int(length)]
+    if target.startswith(("http://", "https://")):
+        url = target
+    else:
+        host = lowered.get("host")
+        if not host:
+            raise _UsageError("the captured request has no Host header; pass --url")
+        url = f"{scheme}://{host}{target}"
+    return method, url, headers, body
+
+
+def _verifier(args: argparse.Namespace, secret: str | bytes, *, strip: bool = True) -> Any:
+    if args.preset is None:
+        from .verify import BodyDigestVerifier
+
+        return BodyDigestVerifier(
+            {args.key: secret, None: secret},
+            key_header=args.key_header,
+            signature_header=args.signature_header,
+            algorithm=args.algorithm,
+            digest_encoding=args.digest_encoding,
+            nonce_field=args.nonce_field,
+        )
+    from .presets import preset
+
+    _, verifier_cls = preset(args.preset)
+    params = inspect.signature(verifier_cls).parameters
+    kwargs: dict[str, Any] = {}
+    if "passphrases" in params:
+        passphrase = _secret(args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase")
+        if passphrase:
+            kwargs["passphrases"] = {args.key: passphrase}
+    return verifier_cls({args.key: secret}, **kwargs)
+
+
+def _secret_variants(secret: str) -> Iterator[tuple[str, str | bytes]]:
+    try:
+        decoded = base64.b64decode(secret, validate=True)
+        if decoded:
+            yield "the secret is base64: the signer decoded it first (secret_encoding='base64')", decoded
+    except (binascii.Error, ValueError):
+        pass
+    if len(secret) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in secret):
+        yield "the secret is hex: the signer decoded it first (secret_encoding='hex')", binascii.unhexlify(secret)
+
+
+def _body_digest_matches(args: argparse.Namespace, key: bytes, headers: dict[str, str], body: bytes) -> bool:
+    """Check a body-digest signature with raw key bytes (which the Signer would refuse)."""
+    if args.preset not in (None, "poloniex"):
+        return False
+    algorithm = args.algorithm if args.preset is None else "sha512"
+    name = args.signature_header if args.preset is None else "Sign"
+    given = next((v for k, v in headers.items() if k.lower() == name.lower()), "")
+    digest = hmac.new(key, body, getattr(hashlib, algorithm)).digest()
+    return any(hmac.compare_digest(c, given) for c in (digest.hex(), base64.b64encode(digest).decode()))
+
+
+def _body_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
+    try:
+        as_text = body.decode("utf-8")
+        latin = as_text.encode("latin-1")
+        if latin != body:
+            yield "encoding: the body was signed as latin-1 but sent as UTF-8", latin
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        pass
+    try:
+        utf8 = body.decode("latin-1").encode("utf-8")
+        if utf8 != body:
+            yield "encoding: the body was signed as UTF-8 but sent as latin-1", utf8
+    except UnicodeEncodeError:
+        pass
+    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+    if len(pairs) > 1:
+        ordered = urlencode(sorted(pairs)).encode("latin-1")
+        if ordered != body:
+            yield "parameter order: the parameters were signed sorted, sent in another order", ordered
+        no_nonce = urlencode([(k, v) for k, v in pairs if k != "nonce"]).encode("latin-1")
+        if no_nonce != body:
+            yield "nonce: the signature was made before the nonce was added to the body", no_nonce
+
+
+def _diagnose(
+    args: argparse.Namespace, secret: str, method: str, url: str, headers: dict[str, str], body: bytes
+) -> str:
+    """Try the usual mistakes one at a time; return the first that explains the signature."""
+    stripped = secret.strip()
+    for padded in dict.fromkeys((secret, stripped + "\n", stripped + "\r\n", stripped + " ")):
+        if padded != stripped and _body_digest_matches(args, padded.encode(), headers, body):
+            return (
+                "secret whitespace: the request was signed with a secret ending in whitespace (a newline from a file?)"
+            )
+    for reason, variant_secret in _secret_variants(stripped):
+        try:
+            if _verifier(args, variant_secret).verify(method, url, headers, body).ok:
+                return reason
+        except HmacBodyAuthError:
+            continue
+    verifier = _verifier(args, stripped)
+    for reason, variant_body in _body_variants(body):
+        if verifier.verify(method, url, headers, variant_body).ok:
+            return reason
+    if args.preset is None:
+        given = next((v for k, v in headers.items() if k.lower() == args.signature_header.lower()), "")
+        for algorithm in ("sha256", "sha384", "sha512", "sha1"):
+            digest = hmac.new(stripped.encode(), body, getattr(hashlib, algorithm)).digest()
+            for encoding, text in (("hex", digest.hex()), ("base64", base64.b64encode(digest).decode())):
+                if hmac.compare_digest(text.lower(), given.lower()) and (algorithm, encoding) != (
+                    args.algorithm,
+                    args.digest_encoding,
+                ):
+                    return f"algorithm: the signature is HMAC-{algorithm.upper()} {encoding}"
+    return "no usual mistake explains it: check the key/secret pair, the URL path and the timestamp"
+
+
+def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret")
+    if not secret:
+        raise _UsageError(f"no secret: set ${args.secret_env} or pass --secret-file")
+    if args.request:
+        if args.request == "-":
+            raw = sys.stdin.buffer.read()
+        else:
+            with open(args.request, "rb") as f:
+                raw = f.read()
+        method, url, headers, body = _parse_raw_request(raw, args.scheme)
+    else:
+        if not args.url:
+            raise _UsageError("pass --request FILE, or --method, --url, --header and --data-file")
+        method, url = args.method, args.url
+        headers = {}
+        for item in args.header or []:
+            name, sep, value = item.partition(":")
+            if not sep:
+                raise _UsageError(f"--header takes 'Name: value', got {item!r}")
+            headers[name.strip()] = value.strip()
+        body = b""
+        if args.data_file:
+            with open(args.data_file, "rb") as f:
+                body = f.read()
+    if args.key is None and args.preset is None:
+        args.key = next((v for k, v in headers.items() if k.lower() == args.key_header.lower()), None)
+    style = _Style(out)
+    try:
+        verdict = _verifier(args, secret.strip()).verify(method, url, headers, body)
+    except HmacBodyAuthError as exc:
+        raise _UsageError(str(exc)) from None
+    if verdict.ok:
+        note = " (surrounding whitespace of the given secret ignored)" if secret != secret.strip() else ""
+        out.write(style.good("OK") + f": the signature matches ({len(body)} body bytes){note}\n")
+        return 0
+    reason = _diagnose(args, secret, method, url, headers, body)
+    out.write(style.bad("MISMATCH") + f": {verdict.reason}\n")
+    out.write(f"most likely: {reason}\n")
+    return 1
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hmac-body-auth",
-        description="Sign HTTP requests with an HMAC of their exact body.",
+        description="Sign HTTP requests with an HMAC of their exact body; debug signature mismatches.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
     demo = commands.add_parser("demo", help="run the demo against an embedded local server (no network)")
     demo.add_argument("--threads", type=int, default=4, help="threads per sync client (default 4)")
     demo.add_argument("--per-thread", type=int, default=10, help="requests per thread (default 10)")
     demo.add_argument("--tasks", type=int, default=50, help="concurrent asyncio tasks (default 50)")
+
+    sign = commands.add_parser(
+        "sign",
+        help="print the exact bytes and headers a request would be sent with",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sign.add_argument("method", help="HTTP method, e.g. POST")
+    sign.add_argument("url", help="the full URL, query included")
+    _add_scheme_options(sign)
+    body = sign.add_argument_group("body")
+    body.add_argument("--data", action="append", metavar="NAME=VALUE", help="a form field (repeatable)")
+    body.add_argument("--json", help="a JSON body, sent as is")
+    body.add_argument("--data-file", metavar="PATH", help="raw body bytes from a file")
+    body.add_argument("--content-type", help="Content-Type of --data-file")
+    determinism = sign.add_argument_group("determinism")
+    determinism.add_argument("--nonce", type=int, help="use this nonce instead of the clock")
+    determinism.add_argument("--clock-ms", type=int, help="use this Unix time in ms instead of the clock")
+
+    verify = commands.add_parser(
+        "verify",
+        help="check a captured request's signature and explain a mismatch",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_scheme_options(verify)
+    captured = verify.add_argument_group("the captured request")
+    captured.add_argument(
+        "--request", metavar="FILE", help="raw HTTP request (request line, headers, body); - for stdin"
+    )
+    captured.add_argument("--scheme", default="https", choices=["http", "https"], help="scheme for a raw request")
+    captured.add_argument("--method", default="POST")
+    captured.add_argument("--url")
+    captured.add_argument("--header", action="append", metavar="'NAME: VALUE'")
+    captured.add_argument("--data-file", metavar="PATH", help="the body bytes")
     return parser
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {"sign": _cmd_sign, "verify": _cmd_verify}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,5 +420,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ._demo import run_demo
 
         return run_demo(sys.stdout, threads=args.threads, per_thread=args.per_thread, tasks=args.tasks)
-    parser.print_help()
-    return 2
+    command = _COMMANDS.get(args.command or "")
+    if command is None:
+        parser.print_help()
+        return 2
+    try:
+        return command(args, sys.stdout)
+    except _UsageError as exc:
+        sys.stderr.write(f"hmac-body-auth {args.command}: {exc}\n")
+        return 2
+    except HmacBodyAuthError as exc:
+        sys.stderr.write(f"hmac-body-auth {args.command}: {type(exc).__name__}: {exc}\n")
+        return 2
