@@ -60,7 +60,24 @@ def _release_if_acquired(source: OrderedNonceSource) -> Callable[[asyncio.Future
     return done
 
 
-class HmacAuth(httpx.Auth):
+def _auth_base() -> type:
+    # httpx drives only instances of its own Auth class through the auth flows;
+    # httpx2 (the maintained continuation, same interface) likewise. Derive from
+    # both when httpx2 is installed, so one object works with either client.
+    try:
+        import httpx2
+    except ImportError:
+        return httpx.Auth
+    return type("_AuthBase", (httpx.Auth, httpx2.Auth), {"__module__": __name__})
+
+
+if TYPE_CHECKING:
+    _AuthBase = httpx.Auth
+else:
+    _AuthBase = _auth_base()
+
+
+class HmacAuth(_AuthBase):
     """Sign requests with a :class:`~hmac_body_auth.Scheme`; ``auth=`` for requests and httpx.
 
     The generic base of :class:`BodyDigestAuth` and every preset. It owns the

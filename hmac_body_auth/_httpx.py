@@ -20,7 +20,9 @@ need the whole body and read it into memory.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -39,6 +41,11 @@ _FRAMING = frozenset({"content-length", "transfer-encoding"})
 _HEADERS_EVENT = "send_request_headers.started"
 
 
+def _client(request: httpx.Request) -> ModuleType:
+    """The client package of ``request``: httpx, or httpx2 (same API, its own classes)."""
+    return sys.modules[type(request).__module__.partition(".")[0]]
+
+
 def outgoing(auth: HmacAuth, request: httpx.Request) -> Outgoing:
     """The checked outgoing request for a request whose body has been read."""
     return auth._outgoing(request.method, str(request.url), request.headers.get("Content-Type"), request.content)
@@ -47,7 +54,7 @@ def outgoing(auth: HmacAuth, request: httpx.Request) -> Outgoing:
 def _streams(auth: HmacAuth, request: httpx.Request) -> bool:
     """Whether to sign this request's body as a stream (bounded memory)."""
     return (
-        not isinstance(request.stream, httpx.ByteStream)
+        not isinstance(request.stream, _client(request).ByteStream)
         and isinstance(auth._scheme, BodyDigestScheme)
         and auth._nonce is None
     )
@@ -139,7 +146,9 @@ def signed_request(
     if stream_size is not None:
         # Given up front, so httpx does not add chunked framing to the stream.
         headers.append(("Content-Length", str(stream_size)))
-    rebuilt = httpx.Request(request.method, signed.url, headers=headers, content=content, extensions=extensions)
+    rebuilt: httpx.Request = _client(request).Request(
+        request.method, signed.url, headers=headers, content=content, extensions=extensions
+    )
     if stream is None and (signed.body or request.method not in ("GET", "HEAD")):
         rebuilt.headers["Content-Length"] = str(len(signed.body))
     for name, value in signed.headers.items():
