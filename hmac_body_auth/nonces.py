@@ -59,8 +59,15 @@ class OrderedNonceSource(Protocol):
     seen a nonce ``value``: every later nonce must be greater.
     """
 
-    scope: Hashable
-    interprocess: bool
+    @property
+    def scope(self) -> Hashable:
+        """Who shares ordering in this process (sources with equal scopes share one lease)."""
+        ...
+
+    @property
+    def interprocess(self) -> bool:
+        """Whether :meth:`acquire` / :meth:`release` lock across processes or hosts."""
+        ...
 
     def __call__(self) -> int:
         """Return the next nonce."""
