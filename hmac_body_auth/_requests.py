@@ -66,6 +66,13 @@ def _put(r: requests.PreparedRequest, signed: SignedRequest, had_body: bool, was
         headers[name] = value
 
 
+def _content_type(r: requests.PreparedRequest) -> str | None:
+    value: str | bytes | None = r.headers.get("Content-Type")
+    # requests accepts bytes header values (HTTPie sends only bytes); http.client
+    # writes str values as latin-1, so decoding that way names the same bytes.
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> bytes | None:
     """Handle a file or generator body; return bytes to sign, or ``None`` when signed streaming."""
     scheme = auth._scheme
@@ -73,7 +80,7 @@ def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> byte
     streaming = isinstance(scheme, BodyDigestScheme) and auth._nonce is None
     if streaming and is_seekable_file(body):
         # Hash in chunks and rewind; requests then streams the file as before.
-        auth._outgoing(r.method or "GET", r.url or "", r.headers.get("Content-Type"), b"")
+        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
         signature, size = file_digest(auth._signer, body, encoding)
         _put_stream_headers(auth, r, signature, size)
         return None
@@ -81,7 +88,7 @@ def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> byte
         raise BodyError(f"cannot sign a body of type {type(body).__name__}")
     spool = Spool.of(body, encoding)
     if streaming:
-        auth._outgoing(r.method or "GET", r.url or "", r.headers.get("Content-Type"), b"")
+        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
         signature = auth._signer.sign(spool.chunks())
         spool.file.seek(0)
         # Closed when the request is gone (sent and answered, or dropped).
@@ -117,9 +124,7 @@ def apply(auth: HmacAuth, r: requests.PreparedRequest) -> requests.PreparedReque
             _register(auth, r, None, None)
             return r
     # Encode and check before taking the lease or a nonce: bad input costs neither.
-    out = auth._outgoing(
-        r.method or "GET", r.url or "", r.headers.get("Content-Type"), encode_body(body, auth._body_encoding)
-    )
+    out = auth._outgoing(r.method or "GET", r.url or "", _content_type(r), encode_body(body, auth._body_encoding))
     lease = auth._lease
     if lease is None:
         _put(r, auth._sign(out), had_body, was_stream)
