@@ -215,6 +215,7 @@ def test_nonce_source_returning_garbage_is_a_clear_error(server: PoloniexServer)
 def test_requests_bytes_header_values(server: PoloniexServer) -> None:
     """A Content-Type given as bytes (as HTTPie sends it) is understood; the body is signed as usual."""
     headers = {"Content-Type": b"application/x-www-form-urlencoded"}
-    r = requests.post(server.url, data=b"command=returnBalances", headers=headers, auth=hba.Poloniex(KEY, SECRET))
+    auth = hba.Poloniex(KEY, SECRET)
+    r = requests.post(server.url, data=b"command=returnBalances", headers=headers, auth=auth, timeout=10)
     assert r.status_code == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
