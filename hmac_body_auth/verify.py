@@ -22,6 +22,7 @@ from ._signing import DigestEncoding, SecretEncoding, Signer
 
 __all__ = [
     "BodyDigestVerifier",
+    "HeaderVerifier",
     "MemoryNonceStore",
     "NonceStore",
     "ReplayGuard",
@@ -128,6 +129,79 @@ class BodyDigestVerifier:
 
     def __repr__(self) -> str:
         return f"BodyDigestVerifier(keys={len(self._signers)}, secret=***)"
+
+
+class HeaderVerifier:
+    """Base of verifiers whose scheme sends key, timestamp, signature (and a passphrase) in headers.
+
+    Subclasses name the headers and the HMAC in class attributes and implement
+    :meth:`prehash` (the bytes the API signs) and :meth:`timestamp_ms`; the flow
+    (lookup, constant-time comparison, passphrase check, verdict) is shared.
+
+    Args:
+        secrets: API key -> secret.
+        passphrases: API key -> passphrase; ``None`` to not check passphrases.
+    """
+
+    key_header: str
+    timestamp_header: str
+    signature_header: str
+    passphrase_header: str | None = None
+    algorithm: str = "sha256"
+    digest_encoding: DigestEncoding = "base64"
+    secret_encoding: SecretEncoding = "raw"
+
+    def __init__(self, secrets: Mapping[str, str | bytes], *, passphrases: Mapping[str, str] | None = None) -> None:
+        self._signers = {
+            key: Signer(
+                secret,
+                algorithm=self.algorithm,
+                digest_encoding=self.digest_encoding,
+                secret_encoding=self.secret_encoding,
+            )
+            for key, secret in secrets.items()
+        }
+        self._passphrases = dict(passphrases) if passphrases is not None else None
+
+    def prehash(self, timestamp: str, method: str, url: str, body: bytes) -> bytes:
+        """The exact bytes the API signs for this request."""
+        raise NotImplementedError
+
+    def timestamp_ms(self, value: str) -> int | None:
+        """Parse the timestamp header into Unix milliseconds, or ``None`` if malformed."""
+        return int(value) if value.isdigit() else None
+
+    def passphrase_ok(self, key: str, given: str | None) -> bool:
+        """Whether the passphrase header matches the key's passphrase."""
+        expected = self._passphrases.get(key) if self._passphrases is not None else None
+        return expected is not None and constant_time_equal(expected, given)
+
+    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        """Recompute the signature from the request as received, then check the passphrase."""
+        key = header(headers, self.key_header)
+        if key is None:
+            return Verdict(False, f"missing {self.key_header}")
+        signer = self._signers.get(key)
+        if signer is None:
+            return Verdict(False, "unknown key", key)
+        timestamp = header(headers, self.timestamp_header)
+        if timestamp is None:
+            return Verdict(False, f"missing {self.timestamp_header}", key)
+        stamp = self.timestamp_ms(timestamp)
+        if stamp is None:
+            return Verdict(False, f"bad {self.timestamp_header}", key)
+        signature = header(headers, self.signature_header)
+        if signature is None:
+            return Verdict(False, f"missing {self.signature_header}", key)
+        if not constant_time_equal(signer.sign(self.prehash(timestamp, method.upper(), url, body)), signature):
+            return Verdict(False, "bad signature", key)
+        checks_passphrase = self._passphrases is not None and self.passphrase_header is not None
+        if checks_passphrase and not self.passphrase_ok(key, header(headers, self.passphrase_header or "")):
+            return Verdict(False, "bad passphrase", key)
+        return Verdict(True, "", key, None, stamp)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(keys={len(self._signers)}, secret=***, passphrase=***)"
 
 
 @runtime_checkable
