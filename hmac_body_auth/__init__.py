@@ -22,7 +22,6 @@ from .errors import (
     HmacBodyAuthError,
     LeaseTimeout,
     NonceError,
-    NonceRejected,
     OriginError,
     RedirectError,
 )
@@ -56,7 +55,6 @@ __all__ = [
     "LeaseTimeout",
     "NonceError",
     "NonceErrorParser",
-    "NonceRejected",
     "NonceSource",
     "OrderedNonceSource",
     "OriginError",

@@ -89,7 +89,10 @@ class HmacAuth(_AuthBase):
         scheme: what is signed and where the key, nonce and signature go.
         key: the API key (validated: visible ASCII, no whitespace).
         secret: the shared secret, ``str`` (UTF-8) or ``bytes``.
-        algorithm, digest_encoding, secret_encoding: the HMAC.
+        algorithm: a ``hashlib`` algorithm name or constructor.
+        digest_encoding: ``"hex"`` (lowercase) or ``"base64"``.
+        secret_encoding: ``"raw"``, ``"base64"`` or ``"hex"``: how the secret
+            is decoded into key bytes.
         body_encoding: how a ``str`` body becomes bytes.
         nonce: ``None`` or a zero-argument callable returning the nonce.
         clock: a zero-argument callable returning Unix time in milliseconds.

@@ -165,7 +165,7 @@ def _register(auth: HmacAuth, r: requests.PreparedRequest, hold: Hold | None, ou
             if response.status_code in _REDIRECTS and response.headers.get("location"):
                 keep = _guard_redirect(auth, response, out, hold is not None)
                 return response
-            if hold is None or out is None:
+            if out is None:
                 return response
             floor = auth._resign_floor(response.status_code, lambda: response.content)
             if floor is None:

@@ -178,7 +178,9 @@ def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     if signed.body or args.method.upper() not in ("GET", "HEAD"):
         out.write(f"Content-Length: {len(signed.body)}\n")
     for name, value in signed.headers.items():
-        out.write(f"{name}: {value}\n")
+        # A passphrase header carries a secret (or a digest of one): shown masked.
+        shown = "*** (passphrase, not shown)" if "passphrase" in name.lower() else value
+        out.write(f"{name}: {shown}\n")
     out.write("\n")
     if signed.body:
         out.write(_printable(signed.body) + "\n")
@@ -315,6 +317,22 @@ def _diagnose(
     return "no usual mistake explains it: check the key/secret pair, the URL path and the timestamp"
 
 
+def _guess_key(
+    args: argparse.Namespace, secret: str, method: str, url: str, headers: dict[str, str], body: bytes
+) -> str | None:
+    """Without --key, find which header value the scheme reads as the key."""
+    if args.preset is None:
+        return next((v for k, v in headers.items() if k.lower() == args.key_header.lower()), None)
+    for value in headers.values():
+        args.key = value
+        try:
+            if _verifier(args, secret).verify(method, url, headers, body).reason != "unknown key":
+                return value
+        except HmacBodyAuthError:
+            continue
+    return None
+
+
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret")
     if not secret:
@@ -340,8 +358,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         if args.data_file:
             with open(args.data_file, "rb") as f:
                 body = f.read()
-    if args.key is None and args.preset is None:
-        args.key = next((v for k, v in headers.items() if k.lower() == args.key_header.lower()), None)
+    if args.key is None:
+        args.key = _guess_key(args, secret.strip(), method, url, headers, body)
     style = _Style(out)
     try:
         verdict = _verifier(args, secret.strip()).verify(method, url, headers, body)

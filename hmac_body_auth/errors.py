@@ -13,7 +13,6 @@ __all__ = [
     "HmacBodyAuthError",
     "LeaseTimeout",
     "NonceError",
-    "NonceRejected",
     "OriginError",
     "RedirectError",
 ]
@@ -37,10 +36,6 @@ class BodyEncodingError(BodyError):
 
 class NonceError(HmacBodyAuthError):
     """The nonce source failed or returned an unusable value."""
-
-
-class NonceRejected(NonceError):
-    """The server still rejected the nonce after the automatic re-sign."""
 
 
 class LeaseTimeout(NonceError, TimeoutError):

@@ -67,11 +67,15 @@ class VerifyingServer:
     Args:
         accounts: API key -> secret. A request without ``key_header`` is checked
             against the secret of the key ``None`` if present.
-        key_header, signature_header, algorithm, digest_encoding: the scheme.
+        key_header: the header that carries the key.
+        signature_header: the header that carries the signature.
+        algorithm: a ``hashlib`` algorithm name.
+        digest_encoding: ``"hex"`` or ``"base64"``.
         nonce_field: the form field holding the nonce, or ``None`` to not track nonces.
         nonce_error_status: the HTTP status of a nonce rejection.
         handler: optional ``(Received-like dict) -> (status, json answer)`` for
             accepted requests; by default it echoes the form fields.
+        port: the port to listen on; 0 (default) picks a free one.
 
     """
 
@@ -114,7 +118,7 @@ class VerifyingServer:
         class Handler(_Handler):
             owner = server
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
+        self._httpd = _Server(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
         # A short poll interval makes stop() return quickly (the default waits 0.5 s).
         self._thread = threading.Thread(
@@ -235,6 +239,13 @@ def _poloniex_answer(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return 200, {"ok": True, "command": command, "nonce": fields.get("nonce")}
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connections when a test opens a
+    # hundred at once (asyncio clients do); a real API accepts them.
+    request_queue_size = 1024
+    daemon_threads = True
+
+
 class _Handler(BaseHTTPRequestHandler):
     owner: VerifyingServer
     protocol_version = "HTTP/1.1"
@@ -300,6 +311,7 @@ class SchemeServer(VerifyingServer):
         reject_status: HTTP status of a signature rejection.
         nonce_error_status: HTTP status of a nonce rejection.
         handler: builds the answer of accepted requests.
+        port: the port to listen on; 0 (default) picks a free one.
 
     """
 

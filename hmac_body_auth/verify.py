@@ -89,7 +89,12 @@ class BodyDigestVerifier:
 
     Args:
         secrets: API key -> secret (``None`` as key for requests without a key header).
-        key_header, signature_header, algorithm, digest_encoding, secret_encoding: the scheme.
+        key_header: the header that carries the key.
+        signature_header: the header that carries the signature.
+        algorithm: a ``hashlib`` algorithm name.
+        digest_encoding: ``"hex"`` or ``"base64"``.
+        secret_encoding: ``"raw"``, ``"base64"`` or ``"hex"``: how the secrets
+            are decoded into key bytes.
         nonce_field: the form field carrying the nonce, or ``None``.
 
     """

@@ -173,3 +173,19 @@ def test_help_has_examples(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "examples:" in out
     assert "exit codes" in out
+
+
+def test_verify_finds_the_key_without_key_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without --key, verify finds the key in the captured request's headers (the help's own example)."""
+    body = b"command=returnBalances&nonce=5"
+    path = tmp_path / "req.http"
+    path.write_bytes(_raw(body, hmac.new(SECRET.encode(), body, hashlib.sha512).hexdigest()))
+    assert main(["verify", "--preset", "poloniex", "--request", str(path)]) == 0
+
+
+def test_sign_masks_passphrase_headers(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Passphrase headers are shown masked: the passphrase is a secret too."""
+    monkeypatch.setenv("HBA_PASSPHRASE", "pass-phrase-1")
+    out = _sign(capsys, "--preset", "okx", "--key", KEY, "GET", "https://www.okx.com/api/v5/account/balance")
+    assert "OK-ACCESS-PASSPHRASE: ***" in out
+    assert "pass-phrase-1" not in out

@@ -72,6 +72,7 @@ def test_256_mib_body_signed_in_bounded_memory(
     report = json.loads(done.stdout)
     assert report["status"] == 200
     assert report["growth_mib"] < 32, report
+    assert report["peak_mib"] < 200, report  # the child's own peak: a 256 MiB copy would show
     upload = memory_server.received[-1]
     assert len(upload.body) == 256 * MIB
     assert upload.headers["Sign"] == _file_hmac(big_file)

@@ -341,3 +341,12 @@ def test_file_nonce_survives_a_clock_step_back(tmp_path: Path) -> None:
     assert second() == values[-1] + 1
     second.raise_floor(10**9)
     assert second() == 10**9 + 1
+
+
+def test_requests_unordered_still_recovers(strict: PoloniexServer, key: str) -> None:
+    """With ordered=False, requests still raises the floor and re-signs once on a nonce error, like httpx."""
+    strict.last_nonce[key] = 10**18
+    auth = hba.Poloniex(key, SECRET, ordered=False)
+    r = requests.post(strict.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
+    assert r.status_code == 200
+    assert strict.stats.bad_nonce == 1

@@ -1,0 +1,284 @@
+"""Every code example in the docs and the README runs, against local verifying servers.
+
+- ```python blocks run in a fresh namespace. Real API origins in them (``https://poloniex.com``,
+  ``https://api.kraken.com``, ...) are replaced by the origin of a local server that verifies
+  that API's scheme with the docs' placeholder credentials (key ``API-KEY``, secret ``SECRET``,
+  base64 secret ``U0VDUkVU``, passphrase ``PASSPHRASE``); the server must reject nothing. Only
+  loopback addresses resolve while a block runs, so no example can reach the internet.
+  A block that imports ``hmac_body_auth.testing`` brings its own server and runs as written.
+  An ``async def main`` that the block does not run itself is run with ``asyncio.run``.
+  Blocks that define ``test_*`` functions run as a pytest file in a subprocess (the package's
+  pytest plugin provides the fixtures).
+- ```console blocks run in bash, in a temporary directory: each ``$ command`` (a trailing
+  backslash continues it) must print what the block shows; ``...`` stands for any text.
+- A block preceded by ``<!-- not-run: reason -->`` is skipped; there must be few of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hmac_body_auth.presets import preset
+from hmac_body_auth.testing import PoloniexServer, SchemeServer, VerifyingServer
+from hmac_body_auth.verify import BodyDigestVerifier
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
+
+KEY, SECRET, SECRET_B64, PASSPHRASE = "API-KEY", "SECRET", "U0VDUkVU", "PASSPHRASE"
+
+#: Origin used in the docs -> the preset whose verifier stands in for it (None: the generic
+#: BodyDigestAuth of the docs' api.example.com examples).
+ORIGINS: dict[str, str | None] = {
+    "https://poloniex.com": "poloniex",
+    "https://api.poloniex.com": "poloniex-v3",
+    "https://api.binance.com": "binance",
+    "https://api.bitfinex.com": "bitfinex",
+    "https://www.bitstamp.net": "bitstamp",
+    "https://api.bybit.com": "bybit",
+    "https://api.exchange.coinbase.com": "coinbase-exchange",
+    "https://api.gemini.com": "gemini",
+    "https://api.hitbtc.com": "hitbtc",
+    "https://api.kraken.com": "kraken",
+    "https://api.kucoin.com": "kucoin",
+    "https://www.okx.com": "okx",
+    "https://api.example.com": None,
+}
+_BASE64_SECRET = {"kraken", "coinbase-exchange"}
+_PASSPHRASE = {"coinbase-exchange", "kucoin", "okx"}
+
+#: The most blocks that may be marked not-run, across all pages.
+MAX_NOT_RUN = 4
+
+_FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[ \t]*$")
+_NOT_RUN = re.compile(r"^\s*<!--\s*not-run:\s*(?P<reason>.+?)\s*-->\s*$")
+
+
+@dataclass(frozen=True)
+class Block:
+    """One fenced code block of a Markdown file."""
+
+    path: Path
+    line: int
+    lang: str
+    source: str
+    not_run: str | None
+
+    @property
+    def id(self) -> str:
+        """``docs/page.md:LINE`` of the opening fence."""
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+
+def blocks(path: Path) -> Iterator[Block]:
+    """The fenced blocks of ``path``, dedented (blocks inside tabs and lists are indented)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    i = 0
+    while i < len(lines):
+        opening = _FENCE.match(lines[i])
+        if opening is None or not opening["lang"]:
+            i += 1
+            continue
+        indent, start = opening["indent"], i
+        i += 1
+        body = []
+        while i < len(lines) and lines[i].strip() != "```":
+            line = lines[i]
+            body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
+            i += 1
+        i += 1
+        previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
+        marker = _NOT_RUN.match(previous)
+        yield Block(path, start + 1, opening["lang"], "\n".join(body) + "\n", marker["reason"] if marker else None)
+
+
+ALL = [b for path in SOURCES for b in blocks(path)]
+PYTHON = [b for b in ALL if b.lang == "python"]
+CONSOLE = [b for b in ALL if b.lang == "console"]
+
+
+# -- python blocks ---------------------------------------------------------------------------
+
+
+def _origin_pattern(origin: str) -> re.Pattern[str]:
+    # Not a prefix of a longer host: https://poloniex.com.evil.example stays as written.
+    return re.compile(re.escape(origin) + r"(?![\w.-])")
+
+
+def _server(name: str | None) -> VerifyingServer:
+    if name is None:
+        verifier: Any = BodyDigestVerifier(
+            {KEY: SECRET},
+            key_header="X-Api-Key",
+            signature_header="X-Signature",
+            algorithm="sha256",
+            digest_encoding="base64",
+        )
+        return SchemeServer(verifier)
+    if name == "poloniex":
+        return PoloniexServer({KEY: SECRET})
+    _, verifier_cls = preset(name)
+    kwargs: dict[str, Any] = {"passphrases": {KEY: PASSPHRASE}} if name in _PASSPHRASE else {}
+    return SchemeServer(verifier_cls({KEY: SECRET_B64 if name in _BASE64_SECRET else SECRET}, **kwargs))
+
+
+@pytest.fixture
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Name resolution answers only for loopback hosts, so a docs example cannot reach the internet."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        name = host.decode() if isinstance(host, bytes) else host
+        if name not in ("127.0.0.1", "localhost", "::1"):
+            raise socket.gaierror(socket.EAI_NONAME, f"docs examples may only reach loopback servers, not {name}")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+def _run_as_pytest(block: Block, tmp_path: Path) -> None:
+    tests = re.findall(r"^def (test_\w+)", block.source, re.MULTILINE)
+    path = tmp_path / "test_docs_example.py"
+    path.write_text(block.source, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "error", str(path)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(tests)} passed" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("block", [b for b in PYTHON if b.not_run is None], ids=lambda b: b.id)
+def test_python_example_runs(
+    block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loopback_only: None
+) -> None:
+    """The example runs to the end, and every local server standing in for an API rejected nothing."""
+    monkeypatch.setenv("HBA_KEY", KEY)
+    monkeypatch.setenv("HBA_SECRET", SECRET)
+    if re.search(r"^def test_", block.source, re.MULTILINE):
+        _run_as_pytest(block, tmp_path)
+        return
+    source = block.source
+    servers: dict[str, VerifyingServer] = {}
+    if "hmac_body_auth.testing" not in source:
+        for origin, name in ORIGINS.items():
+            pattern = _origin_pattern(origin)
+            if pattern.search(source):
+                server = servers[origin] = _server(name).start()
+                source = pattern.sub(server.origin, source)
+    try:
+        namespace: dict[str, Any] = {"__name__": "__docs_example__"}
+        exec(compile(source, block.id, "exec"), namespace)  # noqa: S102 - the docs' own examples
+        main = namespace.get("main")
+        runs_itself = "asyncio.run(" in source
+        if inspect.iscoroutinefunction(main) and not runs_itself:
+            asyncio.run(main())
+        elif "async def" in source and not runs_itself:
+            pytest.fail("the example defines async code but neither runs it nor defines `async def main`")
+        for origin, server in servers.items():
+            assert server.stats.rejected == 0, f"{origin}: {server.stats} {server.received[-1].answer}"
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def test_not_run_blocks_are_few_and_explained() -> None:
+    """Few blocks are exempt, each with a reason; every other block runs (listed on failure)."""
+    skipped = [f"{b.id}: {b.not_run}" for b in ALL if b.not_run is not None]
+    assert len(skipped) <= MAX_NOT_RUN, "\n".join(skipped)
+    assert all(b.not_run for b in ALL if b.not_run is not None)
+
+
+def test_every_docs_page_is_collected() -> None:
+    """The collector finds the examples: python blocks in most pages, console blocks in the CLI page."""
+    pages_with_python = {b.path.name for b in PYTHON}
+    assert len(PYTHON) >= 30, len(PYTHON)
+    assert {"index.md", "poloniex.md", "presets.md", "nonces.md", "security.md", "testing.md"} <= pages_with_python
+    assert any(b.path.name == "cli.md" for b in CONSOLE)
+
+
+def test_every_preset_has_a_runnable_example() -> None:
+    """presets.md sends a request to each preset's API origin."""
+    presets_page = "\n".join(b.source for b in PYTHON if b.path.name == "presets.md" and b.not_run is None)
+    for origin in ORIGINS:
+        if origin != "https://api.example.com":
+            assert _origin_pattern(origin).search(presets_page), origin
+
+
+# -- console blocks --------------------------------------------------------------------------
+
+
+def _commands(source: str) -> list[tuple[str, str]]:
+    """``[(command, expected output)]`` of a console block."""
+    found: list[tuple[str, list[str]]] = []
+    lines = source.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("$ "):
+            command = line[2:]
+            while command.endswith("\\") and i + 1 < len(lines):
+                i += 1
+                command = command[:-1] + " " + lines[i].strip()
+            found.append((command, []))
+        elif found:
+            found[-1][1].append(line.rstrip())
+        i += 1
+    return [(command, "\n".join(out).strip("\n")) for command, out in found]
+
+
+def _matches(expected: str, actual: str) -> bool:
+    """``actual`` is ``expected`` with each ``...`` standing for any text (trailing spaces ignored)."""
+    actual = "\n".join(line.rstrip() for line in actual.strip("\n").splitlines())
+    pattern = ".*?".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual, re.DOTALL) is not None
+
+
+@pytest.mark.parametrize("block", [b for b in CONSOLE if b.not_run is None], ids=lambda b: b.id)
+def test_console_example_prints_what_it_shows(block: Block, tmp_path: Path) -> None:
+    """Each command of the console session prints the output shown under it."""
+    commands = _commands(block.source)
+    assert commands, "a console block without `$ ` commands"
+    bash = shutil.which("bash")
+    assert bash is not None
+    script = ["set +e"]
+    for n, (command, _) in enumerate(commands):
+        # Keep $? of the previous command for an `echo $?` in the session.
+        script.append(f"__rc=$?; printf '\\n@@{n}@@\\n'; (exit $__rc)")
+        script.append(f"{command} 2>&1")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HBA_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["NO_COLOR"] = "1"
+    done = subprocess.run(
+        [bash, "-c", "\n".join(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+    )
+    outputs = re.split(r"\n@@\d+@@\n", "\n" + done.stdout)[1:]
+    assert len(outputs) == len(commands), done.stdout + done.stderr
+    for (command, expected), actual in zip(commands, outputs, strict=True):
+        assert _matches(expected, actual), f"$ {command}\n--- expected\n{expected}\n--- got\n{actual}"
+
+
+# -- the figure of docs/nonces.md ----------------------------------------------------------
+
+
+def test_nonces_figure_is_there() -> None:
+    """The rejection figure that benchmarks/plot_ordering.py writes exists and docs/nonces.md shows it."""
+    figure = ROOT / "docs" / "img" / "rejections.png"
+    assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "](img/rejections.png)" in (ROOT / "docs" / "nonces.md").read_text(encoding="utf-8")
