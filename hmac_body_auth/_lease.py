@@ -81,10 +81,11 @@ class Hold:
 
 
 class _Waiter:
-    __slots__ = ("event", "future", "loop", "token")
+    __slots__ = ("event", "future", "loop", "since", "token")
 
     def __init__(self, token: object) -> None:
         self.token = token
+        self.since = time.monotonic()
         self.event: threading.Event | None = None
         self.future: asyncio.Future[None] | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -105,10 +106,18 @@ class _Waiter:
 
 
 class Lease:
-    """FIFO mutual exclusion across threads and tasks, released by token."""
+    """Mutual exclusion across threads and tasks, released by token, with a bounded hold.
 
-    def __init__(self, hold_timeout: float = 30.0) -> None:
+    A released lease is free for whoever asks first (the head waiter is woken to
+    ask): handing it to a sleeping waiter would leave it idle until that waiter
+    is scheduled, which under the GIL costs more than the request. A waiter that
+    has waited ``handoff_after`` seconds is handed the lease directly instead, so
+    nobody starves. Only the head waiter polls for an expired or abandoned holder.
+    """
+
+    def __init__(self, hold_timeout: float = 30.0, handoff_after: float = 0.25) -> None:
         self.hold_timeout = hold_timeout
+        self.handoff_after = handoff_after
         self._mutex = threading.Lock()
         self._holder: object | None = _FREE
         self._expires = 0.0
@@ -123,18 +132,36 @@ class Lease:
         self._holder = token
         self._expires = time.monotonic() + self.hold_timeout
 
+    def _leave(self, waiter: _Waiter) -> None:
+        # Called with the mutex held: the next waiter becomes head and must poll.
+        if waiter in self._waiters:
+            was_head = self._waiters[0] is waiter
+            self._waiters.remove(waiter)
+            if was_head and self._waiters:
+                self._waiters[0].wake()
+
     def _try_take(self, waiter: _Waiter | None, token: object) -> bool:
         # Called with the mutex held.
         if self._holder is token:
+            if waiter is not None:
+                self._leave(waiter)
             return True
-        now = time.monotonic()
-        free = self._holder is _FREE and (not self._waiters or self._waiters[0] is waiter)
-        if free or (self._holder is not _FREE and (now >= self._expires or _abandoned(self._holder))):
-            if waiter is not None and waiter in self._waiters:
-                self._waiters.remove(waiter)
+        if self._holder is _FREE or time.monotonic() >= self._expires or _abandoned(self._holder):
+            if waiter is not None:
+                self._leave(waiter)
             self._take(token)
             return True
         return False
+
+    def _wait_time(self, waiter: _Waiter, deadline: float | None) -> float | None:
+        # Called with the mutex held. Non-head waiters sleep until woken.
+        wait: float | None = None
+        if self._waiters and self._waiters[0] is waiter:
+            wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
+        if deadline is not None:
+            left = max(deadline - time.monotonic(), 0.0)
+            wait = left if wait is None else min(wait, left)
+        return wait
 
     def acquire(self, token: object, timeout: float | None = None) -> None:
         """Block the calling thread until ``token`` holds the lease."""
@@ -143,20 +170,18 @@ class Lease:
             if self._try_take(None, token):
                 return
             waiter = _Waiter(token)
-            waiter.event = threading.Event()
+            event = waiter.event = threading.Event()
             self._waiters.append(waiter)
         while True:
             with self._mutex:
-                wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
-            if deadline is not None:
-                wait = min(wait, max(deadline - time.monotonic(), 0.0))
-            waiter.event.wait(wait)
+                wait = self._wait_time(waiter, deadline)
+            event.wait(wait)
             with self._mutex:
-                waiter.event.clear()
+                event.clear()
                 if self._try_take(waiter, token):
                     return
                 if deadline is not None and time.monotonic() >= deadline:
-                    self._waiters.remove(waiter)
+                    self._leave(waiter)
                     raise LeaseTimeout("timed out waiting for the per-key ordering lease")
 
     async def acquire_async(self, token: object, timeout: float | None = None) -> None:
@@ -173,25 +198,23 @@ class Lease:
         try:
             while True:
                 with self._mutex:
-                    wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
-                if deadline is not None:
-                    wait = min(wait, max(deadline - time.monotonic(), 0.0))
+                    wait = self._wait_time(waiter, deadline)
+                    future = waiter.future
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(waiter.future), wait)
+                    await asyncio.wait_for(asyncio.shield(future), wait)
                 with self._mutex:
-                    if waiter.future.done():
+                    if future.done():
                         waiter.future = loop.create_future()
                     if self._try_take(waiter, token):
                         return
                     if deadline is not None and time.monotonic() >= deadline:
-                        self._waiters.remove(waiter)
+                        self._leave(waiter)
                         raise LeaseTimeout("timed out waiting for the per-key ordering lease")
         except BaseException:
             # Cancelled while waiting: leave the queue, and pass the lease on if it
             # was just handed to us.
             with self._mutex:
-                if waiter in self._waiters:
-                    self._waiters.remove(waiter)
+                self._leave(waiter)
             if self._holder is token:
                 self.release(token)
             raise
@@ -203,10 +226,14 @@ class Lease:
                 return False
             self._holder = _FREE
             if self._waiters:
-                # Hand over directly so a newcomer cannot jump the queue.
-                waiter = self._waiters.popleft()
-                self._take(waiter.token)
-                waiter.wake()
+                head = self._waiters[0]
+                if time.monotonic() - head.since >= self.handoff_after:
+                    # Waited long enough: hand over directly, no newcomer may take it.
+                    self._waiters.popleft()
+                    self._take(head.token)
+                    if self._waiters:
+                        self._waiters[0].wake()
+                head.wake()
             return True
 
 
