@@ -109,9 +109,10 @@ class BodyDigestScheme:
             data = add_form_field(data, self.nonce_field, nonce)
             if out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
-        signature = signer.sign(data)
+        return SignedRequest(out.url, data, self.headers(key, signer.sign(data)), content_type, nonce)
+
+    def headers(self, key: str | None, signature: str) -> dict[str, str]:
+        """The key and signature headers (also used by the adapters for streamed bodies)."""
         if key is None:
-            headers = {self.signature_header: signature}
-        else:
-            headers = {self.key_header: key, self.signature_header: signature}
-        return SignedRequest(out.url, data, headers, content_type, nonce)
+            return {self.signature_header: signature}
+        return {self.key_header: key, self.signature_header: signature}

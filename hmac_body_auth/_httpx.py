@@ -63,7 +63,7 @@ def _streams(auth: HmacAuth, request: httpx.Request) -> bool:
 class _RedirectGuard:
     """State shared by the trace callbacks of one signed request."""
 
-    def __init__(self, auth: HmacAuth, url: str, resends_nonce: bool, inner: Any) -> None:
+    def __init__(self, url: str, resends_nonce: bool, inner: Any) -> None:
         from ._auth import origin_of
 
         self.origin = origin_of(url)
@@ -140,7 +140,7 @@ def signed_request(
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         headers.append(("Content-Type", signed.content_type))
     extensions = dict(request.extensions)
-    guard = _RedirectGuard(auth, signed.url, signed.nonce is not None, extensions.get("trace"))
+    guard = _RedirectGuard(signed.url, signed.nonce is not None, extensions.get("trace"))
     extensions["trace"] = _async_trace(guard) if is_async else _sync_trace(guard)
     content: Any = signed.body if stream is None else stream
     if stream_size is not None:
@@ -158,12 +158,9 @@ def signed_request(
 
 def _spooled(auth: HmacAuth, request: httpx.Request, spool: Spool, is_async: bool) -> httpx.Request:
     out = auth._outgoing(request.method, str(request.url), request.headers.get("Content-Type"), b"")
-    signature = auth._signer.sign(spool.chunks())
     scheme = auth._scheme
     assert isinstance(scheme, BodyDigestScheme)
-    headers = {scheme.signature_header: signature}
-    if auth._key is not None:
-        headers = {scheme.key_header: auth._key, **headers}
+    headers = scheme.headers(auth._key, auth._signer.sign(spool.chunks()))
     signed = SignedRequest(out.url, b"", headers, None, None)
     stream: Iterator[bytes] | AsyncIterator[bytes] = _aiter(spool) if is_async else spool.chunks()
     return signed_request(auth, request, signed, is_async=is_async, stream=stream, stream_size=spool.size)

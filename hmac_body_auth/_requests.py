@@ -78,9 +78,11 @@ def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> byte
     scheme = auth._scheme
     encoding = auth._body_encoding
     streaming = isinstance(scheme, BodyDigestScheme) and auth._nonce is None
+    if streaming:
+        # No nonce joins a streamed body: check origin and scheme once, before reading it.
+        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
     if streaming and is_seekable_file(body):
         # Hash in chunks and rewind; requests then streams the file as before.
-        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
         signature, size = file_digest(auth._signer, body, encoding)
         _put_stream_headers(auth, r, signature, size)
         return None
@@ -88,7 +90,6 @@ def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> byte
         raise BodyError(f"cannot sign a body of type {type(body).__name__}")
     spool = Spool.of(body, encoding)
     if streaming:
-        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
         signature = auth._signer.sign(spool.chunks())
         spool.file.seek(0)
         # Closed when the request is gone (sent and answered, or dropped).
@@ -107,9 +108,7 @@ def _put_stream_headers(auth: HmacAuth, r: requests.PreparedRequest, signature: 
     if "Transfer-Encoding" in headers:
         del headers["Transfer-Encoding"]
     headers["Content-Length"] = str(size)
-    if auth._key is not None:
-        headers[scheme.key_header] = auth._key
-    headers[scheme.signature_header] = signature
+    headers.update(scheme.headers(auth._key, signature))
 
 
 def apply(auth: HmacAuth, r: requests.PreparedRequest) -> requests.PreparedRequest:
