@@ -17,7 +17,6 @@ was not executed, so the auth re-signs once with a fresh nonce.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,20 +28,32 @@ from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..nonces import ClockNonce
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
 __all__ = ["Bitfinex", "BitfinexScheme", "BitfinexVerifier", "bitfinex_nonce_error"]
 
 JSON_CONTENT_TYPE = "application/json"
 _FIXED = ("algorithm", "digest_encoding", "secret_encoding")
-# ["error", 10114, "nonce: small"]; only an error answer counts, never a 2xx that mentions it.
-_NONCE_ERROR = re.compile(rb'^\s*\[\s*"error"\s*,\s*10114\s*,')
+_NONCE_SMALL = 10114
 
 
 def bitfinex_nonce_error(status: int, body: bytes) -> int | None:
-    """Recognise ``["error", 10114, "nonce: small"]``: 0 (re-sign with a fresh nonce), else ``None``."""
+    """Recognise ``["error", 10114, "nonce: small"]``: 0 (re-sign with a fresh nonce), else ``None``.
+
+    Only an error status (Bitfinex uses 500) with exactly that answer counts: a
+    JSON array (strict UTF-8, at most 64 KiB) of ``"error"``, the integer code
+    10114 and a message about the nonce; never a 2xx, a truncated body or an
+    order that echoes the text.
+    """
     if status < 400:
         return None
-    return 0 if _NONCE_ERROR.match(body[:4096]) else None
+    answer = json_answer(body)
+    if not isinstance(answer, list) or len(answer) != 3:
+        return None
+    kind, code, message = answer
+    if kind != "error" or type(code) is not int or code != _NONCE_SMALL:
+        return None
+    return 0 if isinstance(message, str) and message.startswith("nonce") else None
 
 
 def _nonce_text(nonce: int | str | None) -> str:

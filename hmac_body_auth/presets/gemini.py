@@ -37,25 +37,32 @@ from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..nonces import ClockNonce
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
 __all__ = ["Gemini", "GeminiScheme", "GeminiVerifier", "gemini_nonce_error"]
 
 _FIXED = ("algorithm", "digest_encoding", "secret_encoding")
 _BODY_TYPES = frozenset({"application/json", "text/plain"})
 _NONCE_REASONS = frozenset({"InvalidNonce", "BadNonce"})
+_ERROR_MEMBERS = frozenset({"result", "reason", "message"})
 
 
 def gemini_nonce_error(status: int, body: bytes) -> int | None:
-    """Recognise ``{"result": "error", "reason": "InvalidNonce"}``: 0 (re-sign with a fresh nonce), else ``None``."""
-    if status < 400 or len(body) > 4096 or b"Nonce" not in body:
+    """Recognise ``{"result": "error", "reason": "InvalidNonce"}``: 0 (re-sign with a fresh nonce), else ``None``.
+
+    Only an error status with exactly that answer counts: a JSON object (strict
+    UTF-8, at most 64 KiB) of ``result`` ``"error"``, a nonce ``reason`` and
+    optionally a string ``message``; never a 2xx or an order that echoes it.
+    """
+    if status < 400:
         return None
-    try:
-        answer = json.loads(body)
-    except ValueError:
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or not answer.keys() <= _ERROR_MEMBERS:
         return None
-    if isinstance(answer, dict) and answer.get("result") == "error" and answer.get("reason") in _NONCE_REASONS:
-        return 0
-    return None
+    reason, message = answer.get("reason"), answer.get("message", "")
+    if answer.get("result") != "error" or not isinstance(reason, str) or not isinstance(message, str):
+        return None
+    return 0 if reason in _NONCE_REASONS else None
 
 
 def _params(body: bytes) -> bytes:

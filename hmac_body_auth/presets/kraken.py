@@ -20,7 +20,6 @@ re-signs once with a fresh nonce.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..nonces import ClockNonce
 from ..verify import Verdict, constant_time_equal, form_field, header
+from ._answers import json_answer
 
 __all__ = ["Kraken", "KrakenScheme", "KrakenVerifier", "kraken_nonce_error"]
 
@@ -42,18 +42,19 @@ _NONCE_ERROR = "EAPI:Invalid nonce"
 def kraken_nonce_error(status: int, body: bytes) -> int | None:
     """Recognise Kraken's ``{"error": ["EAPI:Invalid nonce"]}`` answer: 0 (re-sign with a fresh nonce), else ``None``.
 
-    Kraken answers it with HTTP 200, so only a JSON object whose ``error`` list
-    holds exactly that code counts (never a result that merely mentions it).
+    Kraken answers it with HTTP 200, so only that shape counts: a JSON object
+    (strict UTF-8, at most 64 KiB) with nothing but an ``error`` list of strings
+    holding exactly that code and an absent, empty or null ``result``. A result
+    that merely mentions the code (an order description, say) was executed.
     Kraken does not say which nonce it last saw, so there is no floor to raise.
     """
-    if len(body) > 4096 or _NONCE_ERROR.encode() not in body:
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or not answer.keys() <= {"error", "result"}:
         return None
-    try:
-        answer = json.loads(body)
-    except ValueError:
+    errors, result = answer.get("error"), answer.get("result")
+    if not isinstance(errors, list) or not all(isinstance(e, str) for e in errors) or _NONCE_ERROR not in errors:
         return None
-    errors = answer.get("error") if isinstance(answer, dict) else None
-    return 0 if isinstance(errors, list) and _NONCE_ERROR in errors and not answer.get("result") else None
+    return 0 if result is None or result == {} else None
 
 
 def _nonce_text(nonce: int | str | None) -> str:

@@ -17,16 +17,33 @@ from typing import Any
 from .._auth import BodyDigestAuth
 from ..nonces import ClockNonce
 from ..verify import BodyDigestVerifier
+from ._answers import json_answer, nonce_floor
 
 __all__ = ["Poloniex", "PoloniexVerifier", "poloniex_nonce_error"]
 
-_NONCE_ERROR = re.compile(rb"Nonce must be greater than (\d+)")
+# The whole ``error`` member, as Poloniex wrote it; X and Y are bounded by nonce_floor().
+_NONCE_ERROR = re.compile(r"Nonce must be greater than ([0-9]+)\. You provided ([0-9]+)\.", re.ASCII)
 
 
 def poloniex_nonce_error(status: int, body: bytes) -> int | None:
-    """Return X from a "Nonce must be greater than X" answer, else ``None``."""
-    match = _NONCE_ERROR.search(body[:4096])
-    return int(match.group(1)) if match else None
+    """Return X from Poloniex's ``{"error": "Nonce must be greater than X. You provided Y."}``, else ``None``.
+
+    Only that exact answer counts: a JSON object (strict UTF-8, at most 64 KiB)
+    whose only member ``error`` is that whole sentence, with X and Y of at most
+    20 ASCII digits and Y not above X. A successful call's answer that merely
+    contains the sentence (an echoed note, say) is not a nonce error: re-sending
+    it would execute the call twice.
+    """
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.keys() != {"error"} or not isinstance(answer["error"], str):
+        return None
+    match = _NONCE_ERROR.fullmatch(answer["error"])
+    if match is None:
+        return None
+    last, given = nonce_floor(match[1]), nonce_floor(match[2])
+    if last is None or given is None or given > last:
+        return None
+    return last
 
 
 class Poloniex(BodyDigestAuth):

@@ -1,0 +1,56 @@
+"""Strict reading of API answers, shared by the presets' nonce-error parsers.
+
+A nonce-error parser tells the auth that a call was *not* executed, so the auth
+signs it again and sends it once more. A false positive executes the call twice
+(an order placed twice), so a parser reads only the API's exact error shape and
+never searches the body for a phrase: an order note or a client order id may
+echo any text. Anything unexpected is "not a nonce error" (``None``), never an
+exception.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+__all__ = ["MAX_ANSWER_BYTES", "json_answer", "nonce_floor"]
+
+#: Error answers are short; a larger body is some other answer and is not parsed.
+MAX_ANSWER_BYTES = 64 * 1024
+
+# A floor is an unsigned integer of at most 20 ASCII digits (2**64 - 1 has 20):
+# no Unicode digits, signs, underscores or spaces, as int() would accept.
+_FLOOR = re.compile(r"[0-9]{1,20}", re.ASCII)
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    answer: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in answer:
+            raise ValueError("duplicate member name")
+        answer[name] = value
+    return answer
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_answer(body: object) -> Any:
+    """The JSON value of ``body``, or ``None`` unless it is strict UTF-8 JSON of at most 64 KiB.
+
+    Strict: UTF-8 only (no UTF-16/32 guessing), no ``NaN``/``Infinity``, no
+    duplicate member names; deep nesting and huge numbers are refused, not raised.
+    """
+    if not isinstance(body, (bytes, bytearray)) or len(body) > MAX_ANSWER_BYTES:
+        return None
+    try:
+        return json.loads(bytes(body).decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
+def nonce_floor(text: str) -> int | None:
+    """``int(text)`` if ``text`` is 1 to 20 ASCII digits, else ``None``."""
+    return int(text) if _FLOOR.fullmatch(text) else None
