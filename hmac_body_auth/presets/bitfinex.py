@@ -18,7 +18,7 @@ was not executed, so the auth re-signs once with a fresh nonce.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
@@ -118,6 +118,8 @@ class Bitfinex(HmacAuth):
     """Auth for Bitfinex API v2 authenticated endpoints.
 
     Send the parameters as JSON (``json={...}``, or no body for ``{}``).
+    A stale nonce is answered with HTTP 500 (read for a nonce error, unlike
+    other 5xx answers, which may mean the call ran).
 
     Args:
         key: the API key (``bfx-apikey`` header).
@@ -131,6 +133,11 @@ class Bitfinex(HmacAuth):
             ``ordered=False``, ``lease_timeout=`` or ``origin=``.
 
     """
+
+    #: Statuses whose answers are read for a nonce error: the generic 200 and 4xx,
+    #: plus 500, with which Bitfinex reports ``["error", 10114, "nonce: small"]``
+    #: (that exact answer means the call was not executed).
+    nonce_error_statuses: ClassVar[frozenset[int]] = frozenset({200, 500, *range(400, 500)})
 
     def __init__(
         self,
@@ -157,13 +164,6 @@ class Bitfinex(HmacAuth):
             nonce=nonce,
             clock=clock,
             **options,
-        )
-
-    def _inspects(self, status: int) -> bool:
-        # Bitfinex reports "nonce: small" with HTTP 500, which the generic auth does not
-        # read (a 5xx may mean the call ran); this exact error means it did not.
-        return super()._inspects(status) or (
-            status == 500 and self._nonce is not None and self._nonce_error is not None
         )
 
 

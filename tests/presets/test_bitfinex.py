@@ -218,3 +218,10 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     assert auth.ordered
     with pytest.raises(TypeError):
         pickle.dumps(auth)
+
+
+def test_status_500_is_declared_not_overridden() -> None:
+    """Bitfinex declares the statuses it reads for nonce errors (500 added to 200 and 4xx), overriding no private."""
+    assert Bitfinex.nonce_error_statuses == frozenset({200, 500, *range(400, 500)})
+    assert 502 not in Bitfinex.nonce_error_statuses
+    assert not [name for name in vars(Bitfinex) if name.startswith("_") and not name.startswith("__")]
