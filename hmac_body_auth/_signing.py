@@ -73,20 +73,44 @@ def mask_key(key: str | None) -> str:
     return f"'{key[:4]}...{key[-2:]}'"
 
 
+def _padded(secret: str | bytes) -> bool:
+    """Whether ``secret`` starts or ends with whitespace: ASCII, or Unicode if it is (or decodes as) UTF-8 text.
+
+    ``str.strip()`` defines Unicode whitespace (spaces such as U+00A0, U+2007 and
+    U+3000, line and paragraph separators, NEL, the C0 information separators).
+    """
+    if isinstance(secret, bytes):
+        if secret != secret.strip():
+            return True
+        try:
+            secret = secret.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    return secret != secret.strip()
+
+
 def _secret_bytes(secret: object, secret_encoding: SecretEncoding) -> bytes:
     if isinstance(secret, (bytearray, memoryview)):
         secret = bytes(secret)
     if isinstance(secret, str):
-        raw = secret.encode("utf-8")
+        try:
+            raw = secret.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigurationError("secret must be valid Unicode text (it holds a lone surrogate)") from None
     elif isinstance(secret, bytes):
         raw = secret
     else:
         raise ConfigurationError(f"secret must be str or bytes, got {type(secret).__name__}")
     if not raw:
         raise ConfigurationError("secret must not be empty")
-    if raw != raw.strip():
-        # A secret read from a file usually ends in "\n"; every signature would be wrong.
-        raise ConfigurationError("secret must not start or end with whitespace (a trailing newline from a file?)")
+    if _padded(secret if isinstance(secret, str) else raw):
+        # A secret read from a file usually ends in "\n", and one pasted from a web page
+        # may carry a no-break space (U+00A0) or another Unicode space: every signature
+        # would be wrong. The message names neither the secret nor its length.
+        raise ConfigurationError(
+            "secret must not start or end with whitespace"
+            " (a trailing newline from a file, or a no-break or other Unicode space pasted with it?)"
+        )
     if secret_encoding == "raw":
         return raw
     try:
