@@ -18,6 +18,14 @@ What prints headers or bodies in the clients:
 - ``repr(request.headers)`` shows ``Key``/``Sign`` in both clients (httpx masks only
   ``Authorization``): logging a request's headers yourself is the common leak, and
   what this filter catches.
+- A query-string signature (Binance's ``signature=``) is part of the URL that urllib3
+  (DEBUG) and httpx (INFO) log with every request: redacted too.
+
+Recognised renderings of a signing header: ``'Name': 'value'`` (dict and
+``Headers`` reprs, JSON), ``('Name', 'value')``, ``Name: value`` at the start of a
+line (raw HTTP), ``'Name: value'`` and ``-H "Name: value"`` (curl), ``Name=value``
+(keyword reprs, ``k=v`` dumps, query strings); and ``param=value`` in URLs for the
+query parameters in :data:`DEFAULT_QUERY_PARAMS`.
 """
 
 from __future__ import annotations
@@ -27,9 +35,11 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["DEFAULT_HEADERS", "RedactingFilter"]
+__all__ = ["DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "RedactingFilter"]
 
-#: Header names whose values are always redacted (lowercase).
+#: Header names whose values are always redacted (lowercase): every header in which a
+#: preset sends a key, a signature, a passphrase or a signed payload (a test checks
+#: the presets' ``header_names`` against it), plus common generic ones.
 DEFAULT_HEADERS = frozenset(
     {
         "key",
@@ -62,7 +72,12 @@ DEFAULT_HEADERS = frozenset(
     }
 )
 
+#: Query parameters whose values are always redacted in URLs (Binance's ``signature``).
+DEFAULT_QUERY_PARAMS = frozenset({"signature"})
+
 _MASK = "***"
+# An unquoted value: up to whitespace or a delimiter of reprs, lists and query strings.
+_BARE = r"""(?!b?['"])[^\s,;&'"(){}<>\[\]]+"""
 
 
 class RedactingFilter(logging.Filter):
@@ -72,10 +87,11 @@ class RedactingFilter(logging.Filter):
         *auths: auth objects (or plain key strings) whose keys are redacted
             wherever they appear; their schemes' header names are added.
         headers: extra header names to redact (case-insensitive).
+        params: extra URL query parameters to redact (case-insensitive).
 
     """
 
-    def __init__(self, *auths: Any, headers: Iterable[str] = ()) -> None:
+    def __init__(self, *auths: Any, headers: Iterable[str] = (), params: Iterable[str] = ()) -> None:
         super().__init__()
         names = set(DEFAULT_HEADERS) | {h.lower() for h in headers}
         secrets: set[str] = set()
@@ -88,18 +104,30 @@ class RedactingFilter(logging.Filter):
                 secrets.add(key)
             scheme = getattr(auth, "scheme", None) or getattr(auth, "_scheme", None)
             names |= set(getattr(scheme, "header_names", ()))
-        alternatives = "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))
-        # 'Name': 'value' / "Name": "value" / b'Name', b'value' / Name: value (raw HTTP)
-        self._quoted = re.compile(
-            rf"""(?i)(b?['"](?:{alternatives})['"]\s*[:,]\s*b?)(['"])(.*?)\2""",
-        )
-        self._raw = re.compile(rf"(?im)^((?:{alternatives}):[ \t]*)(\S.*?)[ \t]*$")
+        alternatives = _alternatives(names)
+        queries = _alternatives(set(DEFAULT_QUERY_PARAMS) | {p.lower() for p in params})
+        quoted_value = r"""(['"])(?:\\.|(?!\2).)*\2"""  # '...' or "..." (group 2), escapes allowed
+        self._patterns: list[tuple[re.Pattern[str], str]] = [
+            # 'Name': 'value' / "Name": "value" / b'Name', b'value' (dict, Headers and tuple reprs, JSON)
+            (re.compile(rf"""(?i)(b?['"](?:{alternatives})['"]\s*[:,]\s*b?){quoted_value}"""), rf"\1\2{_MASK}\2"),
+            # Name: value at the start of a line (raw HTTP)
+            (re.compile(rf"(?im)^((?:{alternatives}):[ \t]*)\S.*?(?=[ \t]*$)"), rf"\1{_MASK}"),
+            # 'Name: value' / "Name: value" (curl -H, header lists)
+            (re.compile(rf"""(?i)((['"])(?:{alternatives})[ \t]*:[ \t]*)[^'"\r\n]+"""), rf"\1{_MASK}"),
+            # -H Name:value / --header=Name:value (curl without quotes)
+            (re.compile(rf"(?i)((?:-H|--header)[ \t=]+(?:{alternatives})[ \t]*:[ \t]*)[^\s'\"]+"), rf"\1{_MASK}"),
+            # Name='value' / Name=value (keyword reprs, k=v dumps, query strings and form bodies)
+            (re.compile(rf"(?i)(?<![\w-])((?:{alternatives})[ \t]*=[ \t]*b?){quoted_value}"), rf"\1\2{_MASK}\2"),
+            (re.compile(rf"(?i)(?<![\w-])((?:{alternatives})[ \t]*=[ \t]*){_BARE}"), rf"\1{_MASK}"),
+            # ?signature=value / &signature=value in URLs (urllib3 and httpx request lines)
+            (re.compile(rf"(?i)([?&;](?:{queries})=)[^&#;\s'\"<>]+"), rf"\1{_MASK}"),
+        ]
         self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
 
     def redact(self, text: str) -> str:
-        """Return ``text`` with header values and keys replaced by ``***``."""
-        text = self._quoted.sub(lambda m: f"{m.group(1)}{m.group(2)}{_MASK}{m.group(2)}", text)
-        text = self._raw.sub(lambda m: f"{m.group(1)}{_MASK}", text)
+        """Return ``text`` with header values, query signatures and keys replaced by ``***``."""
+        for pattern, replacement in self._patterns:
+            text = pattern.sub(replacement, text)
         for secret in self._secrets:
             text = text.replace(secret, _MASK)
         return text
@@ -117,10 +145,21 @@ class RedactingFilter(logging.Filter):
         return True
 
     @classmethod
-    def install(cls, *auths: Any, logger: logging.Logger | None = None, headers: Iterable[str] = ()) -> RedactingFilter:
+    def install(
+        cls,
+        *auths: Any,
+        logger: logging.Logger | None = None,
+        headers: Iterable[str] = (),
+        params: Iterable[str] = (),
+    ) -> RedactingFilter:
         """Add one filter to every handler of ``logger`` (the root logger by default)."""
         target = logger if logger is not None else logging.getLogger()
-        instance = cls(*auths, headers=headers)
+        instance = cls(*auths, headers=headers, params=params)
         for handler in target.handlers:
             handler.addFilter(instance)
         return instance
+
+
+def _alternatives(names: Iterable[str]) -> str:
+    """A regex alternation of ``names``, longest first so ``api-key`` wins over ``key``."""
+    return "|".join(sorted((re.escape(n) for n in names), key=len, reverse=True))

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import io
 import logging
+from inspect import signature
+from typing import Any
 
 import httpx
 import pytest
 import requests
 
 import hmac_body_auth as hba
-from hmac_body_auth.logs import RedactingFilter
-from hmac_body_auth.testing import PoloniexServer
+import hmac_body_auth.presets
+from hmac_body_auth.logs import DEFAULT_HEADERS, RedactingFilter
+from hmac_body_auth.presets import PRESETS, preset
+from hmac_body_auth.presets.binance import BinanceVerifier
+from hmac_body_auth.testing import PoloniexServer, SchemeServer
 
 from .conftest import KEY, SECRET
 
@@ -63,3 +69,121 @@ def test_other_text_is_untouched() -> None:
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "order %s filled", ("42",), None)
     assert f.filter(record)
     assert record.getMessage() == "order 42 filled"
+
+
+RENDERINGS = [
+    "{'Key': 's1gvalue', 'Sign': 's1gvalue'}",
+    "Headers({'key': 's1gvalue', 'sign': 's1gvalue'})",
+    "[('Key', 's1gvalue'), (b'Sign', b's1gvalue')]",
+    '{"Key": "s1gvalue", "X-MBX-APIKEY": "s1gvalue"}',
+    "Key=s1gvalue Sign=s1gvalue",
+    "Key=s1gvalue, Sign=s1gvalue",
+    "headers: Key='s1gvalue' sign=b's1gvalue'",
+    "KC-API-SIGN=s1gvalue;OK-ACCESS-SIGN=s1gvalue",
+    "curl -X POST -H 'Sign: s1gvalue' -H \"X-MBX-APIKEY: s1gvalue\" https://api.example.com",
+    "curl -H Sign:s1gvalue --header=Key:s1gvalue https://api.example.com",
+    "curl -H 'Authorization: HS256 s1gvalue' https://api.hitbtc.com",
+    "['Key: s1gvalue', 'Sign: s1gvalue']",
+    "POST /tradingApi HTTP/1.1\nKey: s1gvalue\nSign: s1gvalue\n",
+    'http://127.0.0.1:8080 "POST /api/v3/order?symbol=X&timestamp=1&signature=s1gvalue HTTP/1.1" 200 12',
+    'HTTP Request: POST https://h/api/v3/order?signature=s1gvalue&x=1 "HTTP/1.1 200 OK"',
+    "GET https://api.binance.com/api/v3/account?timestamp=1;signature=s1gvalue#frag",
+]
+
+
+@pytest.mark.parametrize("text", RENDERINGS)
+def test_renderings_of_signing_values_are_redacted(text: str) -> None:
+    """Dict, Headers, tuple, JSON, k=v, curl -H, raw HTTP and URL renderings all lose the value."""
+    redacted = RedactingFilter().redact(text)
+    assert "s1gvalue" not in redacted
+    assert "***" in redacted
+
+
+def test_lookalike_names_are_untouched() -> None:
+    """Only whole header or parameter names count: ``monkey=`` or ``keyring=`` or ``designature=`` keep their values."""
+    text = "monkey=1 keyring=2 ?designature=3 &signatures=4"
+    assert RedactingFilter().redact(text) == text
+
+
+def test_extra_query_params_are_redacted() -> None:
+    """``params=`` adds query parameters to redact in URLs."""
+    redacted = RedactingFilter(params=["X-Sig"]).redact("GET https://h/x?a=1&x-sig=s1gvalue HTTP/1.1")
+    assert redacted == "GET https://h/x?a=1&x-sig=*** HTTP/1.1"
+
+
+# Headers a preset sets that carry nothing secret: left readable for debugging.
+NOT_SECRET = {"cache-control", "recvwindow", "signtimestamp", "x-simulated-trading"}
+NOT_SECRET_PARTS = ("timestamp", "nonce", "version", "recv-window", "sign-type")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_default_headers_cover_every_preset(name: str) -> None:
+    """Each preset's key, signature, passphrase and payload headers are redacted without passing the auth."""
+    auth_cls, _ = preset(name)
+    options: dict[str, Any] = {"passphrase": "pass-phrase-1"} if "passphrase" in signature(auth_cls).parameters else {}
+    secret = base64.b64encode(b"secret-bytes-0123").decode()
+    scheme_names = auth_cls(KEY, secret, **options).scheme.header_names
+    secret_bearing = {
+        n for n in scheme_names if n not in NOT_SECRET and not any(part in n for part in NOT_SECRET_PARTS)
+    }
+    assert secret_bearing, name
+    assert secret_bearing <= DEFAULT_HEADERS, name
+
+
+def _client_traffic(logger: logging.Logger) -> list[str]:
+    """Send Binance (query-signed) and Poloniex (header-signed) calls through requests and httpx; log as people do.
+
+    Returns every signature the servers received.
+    """
+    signatures: list[str] = []
+    binance = hba.presets.Binance(KEY, SECRET)
+    with SchemeServer(BinanceVerifier({KEY: SECRET})) as server:
+        url = server.origin + "/api/v3/order"
+        params = {"symbol": "BTCUSDT", "side": "BUY"}
+        r = requests.post(url, params=params, auth=binance, timeout=5)
+        assert r.status_code == 200, r.text
+        logger.debug("sent %s with %s", r.request.url, r.request.headers)
+        logger.debug("curl -X POST -H 'X-MBX-APIKEY: %s' '%s'", r.request.headers["X-MBX-APIKEY"], r.request.url)
+        resp = httpx.post(url, params=params, auth=binance, timeout=5)
+        assert resp.status_code == 200, resp.text
+        logger.debug("sent %r", resp.request.headers)
+        signatures += [got.path.rpartition("signature=")[2] for got in server.received]
+    poloniex = hba.Poloniex(KEY, SECRET)
+    with PoloniexServer({KEY: SECRET}) as polo:
+        r = requests.post(polo.url, data={"command": "returnBalances"}, auth=poloniex, timeout=5)
+        assert r.status_code == 200, r.text
+        logger.debug("sent %s", dict(r.request.headers))
+        headers = r.request.headers
+        logger.debug("Key=%s Sign=%s", headers["Key"], headers["Sign"])
+        logger.debug("curl -H \"Key: %s\" -H 'Sign: %s' %s", headers["Key"], headers["Sign"], polo.url)
+        resp = httpx.post(polo.url, data={"command": "returnBalances"}, auth=poloniex, timeout=5)
+        assert resp.status_code == 200, resp.text
+        logger.debug("sent %s", ", ".join(f"{k}={v}" for k, v in resp.request.headers.items()))
+        signatures += [got.headers["Sign"] for got in polo.received]
+    assert len(signatures) == 4
+    return signatures
+
+
+@pytest.mark.parametrize("installed", [True, False], ids=["filtered", "tamper-twin-unfiltered"])
+def test_real_client_debug_logs_hide_keys_and_signatures(caplog: pytest.LogCaptureFixture, installed: bool) -> None:
+    """urllib3 DEBUG and httpx INFO lines and logged headers keep no key or signature; unfiltered they do."""
+    caplog.set_level(logging.DEBUG)
+    root = logging.getLogger()
+    # install() puts the filter on the root logger's handlers, which pytest keeps across tests.
+    installed_filter = RedactingFilter.install() if installed else None
+    try:
+        signatures = _client_traffic(logging.getLogger("hba-tests.app-logs"))
+    finally:
+        if installed_filter is not None:
+            for handler in root.handlers:
+                handler.removeFilter(installed_filter)
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert any(r.name.startswith("urllib3") and "signature=" in r.getMessage() for r in caplog.records)
+    assert any(r.name == "httpx" and "signature=" in r.getMessage() for r in caplog.records)
+    leaked = [value for value in (KEY, *signatures) if value in text]
+    assert SECRET not in text
+    if installed:
+        assert leaked == []
+        assert "signature=***" in text
+    else:
+        assert leaked == [KEY, *signatures]
