@@ -9,7 +9,10 @@ the last one it accepted for the key, with the Poloniex error text::
                       auth=Poloniex("KEY", "SECRET"))
         assert server.stats.accepted == 1
 
-Everything it received is recorded in :attr:`VerifyingServer.received`.
+Everything it received is recorded in :attr:`VerifyingServer.received`. A client
+that disconnects mid-request or mid-response prints nothing; a request whose
+framing cannot be trusted (a bad ``Content-Length`` or chunk size, a body over
+``max_body_bytes``) gets a 400 and the connection is closed.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,11 +29,14 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .verify import ReplayGuard, Verifier
+from .verify import ReplayGuard, Verifier, ascii_int
 
 __all__ = ["PoloniexServer", "Received", "SchemeServer", "ServerStats", "VerifyingServer", "mock_transport"]
 
 _NONCE_ERROR = "Nonce must be greater than {last}. You provided {given}."
+
+#: The default ``max_body_bytes``: the large-body tests upload 256 MiB.
+MAX_BODY_BYTES = 1 << 30
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ class VerifyingServer:
         handler: optional ``(Received-like dict) -> (status, json answer)`` for
             accepted requests; by default it echoes the form fields.
         port: the port to listen on; 0 (default) picks a free one.
+        max_body_bytes: a larger ``Content-Length`` (or chunked body) gets a 400
+            without being read. Bodies are read as they arrive, so a client that
+            announces more than it sends costs only what it sent.
 
     """
 
@@ -91,6 +100,7 @@ class VerifyingServer:
         nonce_error_status: int = 422,
         handler: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
         port: int = 0,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
         self._secrets = {k: (v.encode() if isinstance(v, str) else bytes(v)) for k, v in accounts.items()}
         self.key_header = key_header
@@ -100,6 +110,7 @@ class VerifyingServer:
         self.nonce_field = nonce_field
         self.nonce_error_status = nonce_error_status
         self.handler = handler
+        self.max_body_bytes = max_body_bytes
         self.received: list[Received] = []
         self.stats = ServerStats()
         self.last_nonce: dict[str | None, int] = {}
@@ -192,11 +203,10 @@ class VerifyingServer:
             small = len(body) <= 1 << 20
             fields = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True)) if small else {}
             if self.nonce_field is not None:
-                raw = fields.get(self.nonce_field)
-                if raw is None or not re.fullmatch(r"\d+", raw):
+                nonce = ascii_int(fields.get(self.nonce_field))
+                if nonce is None:
                     self.stats.bad_nonce += 1
                     return 422, {"error": "Missing or invalid nonce."}
-                nonce = int(raw)
                 last = self.last_nonce.get(key, 0)
                 if nonce <= last:
                     self.stats.bad_nonce += 1
@@ -224,9 +234,20 @@ class PoloniexServer(VerifyingServer):
     """
 
     def __init__(
-        self, accounts: Mapping[str | None, str | bytes], *, nonce_error_status: int = 422, port: int = 0
+        self,
+        accounts: Mapping[str | None, str | bytes],
+        *,
+        nonce_error_status: int = 422,
+        port: int = 0,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        super().__init__(accounts, nonce_error_status=nonce_error_status, handler=_poloniex_answer, port=port)
+        super().__init__(
+            accounts,
+            nonce_error_status=nonce_error_status,
+            handler=_poloniex_answer,
+            port=port,
+            max_body_bytes=max_body_bytes,
+        )
 
 
 def _poloniex_answer(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
@@ -245,6 +266,25 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Stay quiet when the client went away (socketserver prints a traceback); report real bugs."""
+        if isinstance(sys.exception(), ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
+
+
+class _BadRequest(Exception):
+    """The request's framing cannot be trusted: answer 400 and close."""
+
+
+class _ClientGone(Exception):
+    """The client closed the connection before sending the whole body."""
+
+
+# Bodies up to this size are read in one call; larger ones as they arrive, so a
+# Content-Length that promises more than is sent allocates only what came.
+_READ_AT_ONCE = 1 << 20
+
 
 class _Handler(BaseHTTPRequestHandler):
     owner: VerifyingServer
@@ -255,23 +295,85 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: tests and the demo print their own reports."""
 
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
-                if size == 0:
-                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
-                        pass
+    def _read_exactly(self, size: int) -> bytes:
+        if size <= _READ_AT_ONCE:
+            data = self.rfile.read(size)
+        else:
+            parts: list[bytes] = []
+            left = size
+            while left:
+                part = self.rfile.read(min(left, _READ_AT_ONCE))
+                if not part:
                     break
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-            return b"".join(chunks)
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
+                parts.append(part)
+                left -= len(part)
+            data = b"".join(parts)
+        if len(data) < size:
+            raise _ClientGone
+        return data
+
+    def _read_body(self) -> bytes:
+        limit = self.owner.max_body_bytes
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024)
+                if not line.endswith(b"\n"):
+                    raise _ClientGone if not line else _BadRequest("invalid chunk size")
+                text = line.split(b";", 1)[0].strip().decode("latin-1")
+                # int(x, 16) would take "0x10", "+1", "1_0" and non-ASCII digits.
+                if not text or len(text) > 16 or not all(c in "0123456789abcdefABCDEF" for c in text):
+                    raise _BadRequest("invalid chunk size")
+                size = int(text, 16)
+                if size == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                total += size
+                if total > limit:
+                    raise _BadRequest(f"body larger than {limit} bytes")
+                chunks.append(self._read_exactly(size))
+                self.rfile.readline(1024)
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
+            return b""
+        # ascii_int: int() would take "-1" (read to EOF), " 1", "1_0" and "١٢".
+        lengths = {ascii_int(v.strip(), max_digits=20) for v in values}
+        if len(lengths) != 1 or None in lengths:
+            raise _BadRequest("invalid Content-Length")
+        length = lengths.pop() or 0
+        if length > limit:
+            raise _BadRequest(f"body larger than {limit} bytes")
+        return self._read_exactly(length) if length else b""
+
+    def _answer(self, status: int, answer: dict[str, Any], *, close: bool = False) -> None:
+        payload = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def _handle(self) -> None:
-        body = self._read_body()
+        try:
+            self._serve()
+        except _ClientGone:
+            self.close_connection = True
+        except (ConnectionError, TimeoutError):
+            # The client hung up mid-request or mid-response: nothing to answer, nothing to print.
+            self.close_connection = True
+
+    def _serve(self) -> None:
+        try:
+            body = self._read_body()
+        except _BadRequest as exc:
+            self._answer(400, {"error": str(exc)}, close=True)
+            return
         path = self.path if self.path.startswith("/") else urlsplit(self.path).path
         headers = {k: v for k, v in self.headers.items()}
         redirect = self.owner._redirects.get(urlsplit(self.path).path)
@@ -284,13 +386,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, answer = self.owner.verify(self.command, path, headers, body)
         self.owner.record(Received(self.command, self.path, headers, body, status, answer))
-        payload = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        self._answer(status, answer)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
@@ -300,18 +396,26 @@ class SchemeServer(VerifyingServer):
 
     Signatures are checked by ``verifier``; a :class:`~hmac_body_auth.verify.ReplayGuard`
     then enforces strictly increasing integer nonces per key (or unique string
-    nonces) and, with ``window_ms``, the timestamp window. Rejections answer
-    ``reject_status`` with ``{"error": reason}`` (the reason for a stale nonce is
-    the Poloniex text ``Nonce must be greater than X. You provided Y.``).
+    nonces) and, with ``window_ms``, the timestamp window. It fails closed: a
+    signed request without the nonce its scheme carries gets ``"missing nonce"``
+    (and, with a window, one without a timestamp ``"missing timestamp"``).
+    Rejections answer ``reject_status`` with ``{"error": reason}``, nonce
+    rejections ``nonce_error_status`` (the reason for a stale nonce is the
+    Poloniex text ``Nonce must be greater than X. You provided Y.``).
 
     Args:
         verifier: checks the signature and extracts key, nonce and timestamp.
         strict_nonces: enforce nonce order (or uniqueness for string nonces).
         window_ms: timestamp window, or ``None``.
+        require_nonce: reject requests without a nonce; ``None`` (default) as
+            the verifier declares (``carries_nonce``); ``False`` for a scheme without nonces.
+        require_timestamp: with ``window_ms``, reject requests without a
+            timestamp; ``None`` (default) as the verifier declares (``carries_timestamp``).
         reject_status: HTTP status of a signature rejection.
         nonce_error_status: HTTP status of a nonce rejection.
         handler: builds the answer of accepted requests.
         port: the port to listen on; 0 (default) picks a free one.
+        max_body_bytes: a larger body gets a 400 without being read.
 
     """
 
@@ -321,13 +425,29 @@ class SchemeServer(VerifyingServer):
         *,
         strict_nonces: bool = True,
         window_ms: int | None = None,
+        require_nonce: bool | None = None,
+        require_timestamp: bool | None = None,
         reject_status: int = 401,
         nonce_error_status: int = 422,
         handler: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
         port: int = 0,
+        max_body_bytes: int = MAX_BODY_BYTES,
     ) -> None:
-        super().__init__({}, nonce_field=None, nonce_error_status=nonce_error_status, handler=handler, port=port)
-        self.guard = ReplayGuard(verifier, strict_nonces=strict_nonces, window_ms=window_ms)
+        super().__init__(
+            {},
+            nonce_field=None,
+            nonce_error_status=nonce_error_status,
+            handler=handler,
+            port=port,
+            max_body_bytes=max_body_bytes,
+        )
+        self.guard = ReplayGuard(
+            verifier,
+            strict_nonces=strict_nonces,
+            window_ms=window_ms,
+            require_nonce=require_nonce,
+            require_timestamp=require_timestamp,
+        )
         self.reject_status = reject_status
 
     def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
@@ -351,15 +471,29 @@ class SchemeServer(VerifyingServer):
         return 200, {"ok": True, "nonce": verdict.nonce}
 
 
-def mock_transport(verifier: Verifier, *, strict_nonces: bool = True, window_ms: int | None = None) -> Any:
+def mock_transport(
+    verifier: Verifier,
+    *,
+    strict_nonces: bool = True,
+    window_ms: int | None = None,
+    require_nonce: bool | None = None,
+    require_timestamp: bool | None = None,
+) -> Any:
     """An ``httpx.MockTransport`` that verifies each request like :class:`SchemeServer`.
 
     For unit tests without sockets: ``httpx.Client(transport=mock_transport(v), auth=...)``.
-    Answers ``{"ok": true}`` or a 401/422 ``{"error": reason}``.
+    Answers ``{"ok": true}`` or a 401/422 ``{"error": reason}``. The options are
+    :class:`SchemeServer`'s.
     """
     import httpx
 
-    guard = ReplayGuard(verifier, strict_nonces=strict_nonces, window_ms=window_ms)
+    guard = ReplayGuard(
+        verifier,
+        strict_nonces=strict_nonces,
+        window_ms=window_ms,
+        require_nonce=require_nonce,
+        require_timestamp=require_timestamp,
+    )
 
     def handle(request: httpx.Request) -> httpx.Response:
         verdict = guard.verify(request.method, str(request.url), dict(request.headers), request.read())

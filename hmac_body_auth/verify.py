@@ -5,7 +5,11 @@ and returns a :class:`Verdict`. Every preset ships one; :class:`BodyDigestVerifi
 covers :class:`~hmac_body_auth.BodyDigestAuth` and the Poloniex legacy API.
 Signatures are compared in constant time. :class:`ReplayGuard` adds nonce replay
 protection (strictly increasing per key, or never seen twice) and a timestamp
-window, over a pluggable :class:`NonceStore`.
+window, over a pluggable :class:`NonceStore`. It fails closed: a signed request
+without the nonce (or, with a window, the timestamp) its scheme carries is rejected.
+
+``verify()`` never raises on what a client sent: any header, body, nonce or
+timestamp text gives a :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ __all__ = [
     "ReplayGuard",
     "Verdict",
     "Verifier",
+    "ascii_int",
     "constant_time_equal",
     "form_field",
     "header",
@@ -50,7 +55,13 @@ class Verdict:
 
 @runtime_checkable
 class Verifier(Protocol):
-    """Checks the signature of one request."""
+    """Checks the signature of one request.
+
+    A verifier may also say what its scheme's requests carry, for
+    :class:`ReplayGuard` to require it: a ``carries_nonce`` and a
+    ``carries_timestamp`` attribute (``bool``). :class:`BodyDigestVerifier` and
+    :class:`HeaderVerifier` declare both.
+    """
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         """Return whether the request is correctly signed, and the key, nonce and timestamp it carries."""
@@ -62,6 +73,26 @@ def constant_time_equal(expected: str, given: str | None) -> bool:
     if given is None:
         return False
     return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii", "replace"))
+
+
+#: The most digits :func:`ascii_int` reads by default: a nonce or timestamp is at most 20 digits in
+#: practice, and ``int()`` raises past ``sys.get_int_max_str_digits()`` (4300 by default, 640 at least).
+MAX_DIGITS = 64
+
+
+def ascii_int(text: str | None, *, max_digits: int = MAX_DIGITS) -> int | None:
+    """``text`` as an ``int`` if it is 1 to ``max_digits`` ASCII digits, else ``None``; never raises.
+
+    ``str.isdigit()`` and ``int()`` accept more than a wire format should: ``"²"`` is a digit
+    to ``isdigit()`` but ``int()`` refuses it, ``int()`` reads ``"١٢٣"`` (Arabic-Indic digits)
+    as 123, and both allow signs, spaces and underscores. Here only ``0-9`` count.
+    """
+    if text is None or not 0 < len(text) <= max_digits or not text.isascii() or not text.isdigit():
+        return None
+    try:
+        return int(text)
+    except ValueError:  # max_digits above sys.get_int_max_str_digits()
+        return None
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:
@@ -95,9 +126,16 @@ class BodyDigestVerifier:
         digest_encoding: ``"hex"`` or ``"base64"``.
         secret_encoding: ``"raw"``, ``"base64"`` or ``"hex"``: how the secrets
             are decoded into key bytes.
-        nonce_field: the form field carrying the nonce, or ``None``.
+        nonce_field: the form field carrying the nonce, or ``None`` for a scheme
+            without nonces. A nonce of ASCII digits is an ``int`` in the verdict,
+            any other non-empty text a ``str`` (a token that must not repeat); a
+            request without it, or with an empty one, has ``nonce=None``, which a
+            :class:`ReplayGuard` rejects. Over :data:`MAX_DIGITS` digits is a ``"bad nonce"``.
 
     """
+
+    #: Requests of this scheme carry no timestamp.
+    carries_timestamp = False
 
     def __init__(
         self,
@@ -118,6 +156,11 @@ class BodyDigestVerifier:
         self.signature_header = signature_header
         self.nonce_field = nonce_field
 
+    @property
+    def carries_nonce(self) -> bool:
+        """Whether requests of this scheme carry a nonce (a ``nonce_field`` is set)."""
+        return self.nonce_field is not None
+
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         """Check the signature over the exact body bytes."""
         key = header(headers, self.key_header)
@@ -128,8 +171,12 @@ class BodyDigestVerifier:
             return Verdict(False, "bad signature", key)
         nonce: int | str | None = None
         if self.nonce_field is not None:
-            raw = form_field(body, self.nonce_field)
-            nonce = int(raw) if raw is not None and raw.isdigit() else raw
+            raw = form_field(body, self.nonce_field) or None
+            nonce = ascii_int(raw)
+            if nonce is None and raw is not None:
+                if raw.isascii() and raw.isdigit():
+                    return Verdict(False, "bad nonce", key)
+                nonce = raw
         return Verdict(True, "", key, nonce)
 
     def __repr__(self) -> str:
@@ -146,7 +193,14 @@ class HeaderVerifier:
     Args:
         secrets: API key -> secret.
         passphrases: API key -> passphrase; ``None`` to not check passphrases.
+
+    A :meth:`prehash` or :meth:`timestamp_ms` that raises ``ValueError`` (or
+    ``UnicodeError``) on what a client sent makes a rejection, not an exception.
     """
+
+    #: Requests of these schemes carry a timestamp and no nonce.
+    carries_nonce = False
+    carries_timestamp = True
 
     key_header: str
     timestamp_header: str
@@ -174,7 +228,7 @@ class HeaderVerifier:
 
     def timestamp_ms(self, value: str) -> int | None:
         """Parse the timestamp header into Unix milliseconds, or ``None`` if malformed."""
-        return int(value) if value.isdigit() else None
+        return ascii_int(value)
 
     def passphrase_ok(self, key: str, given: str | None) -> bool:
         """Whether the passphrase header matches the key's passphrase."""
@@ -192,13 +246,20 @@ class HeaderVerifier:
         timestamp = header(headers, self.timestamp_header)
         if timestamp is None:
             return Verdict(False, f"missing {self.timestamp_header}", key)
-        stamp = self.timestamp_ms(timestamp)
+        try:
+            stamp = self.timestamp_ms(timestamp)
+        except (ArithmeticError, ValueError):  # a subclass's parser meeting 5000 digits
+            stamp = None
         if stamp is None:
             return Verdict(False, f"bad {self.timestamp_header}", key)
         signature = header(headers, self.signature_header)
         if signature is None:
             return Verdict(False, f"missing {self.signature_header}", key)
-        if not constant_time_equal(signer.sign(self.prehash(timestamp, method.upper(), url, body)), signature):
+        try:
+            prehash = self.prehash(timestamp, method.upper(), url, body)
+        except ValueError:  # UnicodeEncodeError: a URL or header no client could have signed
+            return Verdict(False, "malformed request", key)
+        if not constant_time_equal(signer.sign(prehash), signature):
             return Verdict(False, "bad signature", key)
         checks_passphrase = self._passphrases is not None and self.passphrase_header is not None
         if checks_passphrase and not self.passphrase_ok(key, header(headers, self.passphrase_header or "")):
@@ -262,16 +323,37 @@ class MemoryNonceStore:
 
 
 class ReplayGuard:
-    """Wrap a verifier with replay protection and a timestamp window.
+    """Wrap a verifier with replay protection and a timestamp window; fail closed.
+
+    A request whose signature checks out is then rejected with ``"missing nonce"``
+    when nonces are required and it carries none, and with ``"missing timestamp"``
+    when timestamps are required and it carries none: a validly signed request
+    without them could otherwise be replayed forever.
+
+    What is required follows the verifier's ``carries_nonce`` and
+    ``carries_timestamp`` attributes (see :class:`Verifier`), unless
+    ``require_nonce`` or ``require_timestamp`` says it explicitly. For a verifier
+    that declares neither, a request must carry at least one of the two: a
+    timestamp when there is a window, else a nonce.
 
     Args:
         verifier: checks signatures.
         strict_nonces: integer nonces must increase per key; string nonces
-            (UUIDs) must never repeat within ``window_ms``.
+            (UUIDs) must never repeat within ``window_ms``. ``False`` checks no nonces.
         window_ms: the largest accepted distance between a request's timestamp
             and ``clock()``; ``None`` to not check timestamps.
+        require_nonce: reject requests without a nonce. ``None`` (default): if
+            ``strict_nonces`` and the verifier's scheme carries nonces. Pass
+            ``False`` for a scheme that has none.
+        require_timestamp: reject requests without a timestamp. ``None``
+            (default): if there is a window and the verifier's scheme carries
+            timestamps. Needs ``window_ms``.
         store: where nonces are remembered.
         clock: Unix time in milliseconds.
+
+    Raises:
+        ValueError: ``require_nonce=True`` without ``strict_nonces``, or
+            ``require_timestamp=True`` without ``window_ms``.
 
     """
 
@@ -281,38 +363,81 @@ class ReplayGuard:
         *,
         strict_nonces: bool = True,
         window_ms: int | None = 30_000,
+        require_nonce: bool | None = None,
+        require_timestamp: bool | None = None,
         store: NonceStore | None = None,
         clock: Callable[[], int] | None = None,
     ) -> None:
+        if require_nonce and not strict_nonces:
+            raise ValueError("require_nonce=True needs strict_nonces=True: unchecked nonces protect nothing")
+        if require_timestamp and window_ms is None:
+            raise ValueError("require_timestamp=True needs window_ms: a timestamp without a window checks nothing")
         self.verifier = verifier
         self.strict_nonces = strict_nonces
         self.window_ms = window_ms
+        #: Whether a request without a nonce is rejected (``None``: the verifier does not say).
+        self.require_nonce = _requirement(require_nonce, strict_nonces, verifier, "carries_nonce")
+        #: Whether a request without a timestamp is rejected (``None``: the verifier does not say).
+        self.require_timestamp = _requirement(require_timestamp, window_ms is not None, verifier, "carries_timestamp")
         self.store: Any = store if store is not None else MemoryNonceStore()
         self._clock = clock or (lambda: time.time_ns() // 1_000_000)
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Verify the signature, then the timestamp window, then the nonce."""
-        verdict = self.verifier.verify(method, url, headers, body)
+        """Verify the signature, then the timestamp window, then the nonce; never raises on the request."""
+        try:
+            verdict = self.verifier.verify(method, url, headers, body)
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # A verifier that chokes on what a client sent (int() of 5000 digits, a
+            # UnicodeError) rejects the request; the reason names the error to find it.
+            return Verdict(False, f"malformed request ({type(exc).__name__})")
         if not verdict.ok:
             return verdict
+        key, nonce, stamp = verdict.key, verdict.nonce, verdict.timestamp_ms
+        if nonce == "":
+            nonce = None
+        need_nonce, need_stamp = self.require_nonce, self.require_timestamp
+        if nonce is None and stamp is None:
+            # A scheme that does not say what it carries, and a request with nothing to check.
+            if need_stamp is None and self.window_ms is not None:
+                need_stamp = True
+            elif need_nonce is None:
+                need_nonce = True
+
+        def reject(reason: str) -> Verdict:
+            return Verdict(False, reason, key, verdict.nonce, stamp)
+
+        if stamp is not None and (isinstance(stamp, bool) or not isinstance(stamp, int)):
+            return reject("bad timestamp")
+        if nonce is not None and (isinstance(nonce, bool) or not isinstance(nonce, int | str)):
+            return reject("bad nonce")
         now = self._clock()
-        window, stamp = self.window_ms, verdict.timestamp_ms
-        if window is not None and stamp is not None and abs(now - stamp) > window:
-            return Verdict(False, "timestamp outside the window", verdict.key, verdict.nonce, verdict.timestamp_ms)
-        if self.strict_nonces and verdict.nonce is not None:
-            if isinstance(verdict.nonce, int):
-                last = self.store.advance(verdict.key, verdict.nonce)
-                if last is not None:
-                    return Verdict(
-                        False,
-                        f"Nonce must be greater than {last}. You provided {verdict.nonce}.",
-                        verdict.key,
-                        verdict.nonce,
-                        verdict.timestamp_ms,
-                    )
-            elif not self.store.add_once(verdict.key, str(verdict.nonce), now + (self.window_ms or 86_400_000)):
-                return Verdict(False, "nonce already used", verdict.key, verdict.nonce, verdict.timestamp_ms)
+        window = self.window_ms
+        if window is not None:
+            if stamp is None and need_stamp:
+                return reject("missing timestamp")
+            if stamp is not None and abs(now - stamp) > window:
+                return reject("timestamp outside the window")
+        if not self.strict_nonces:
+            return verdict
+        if nonce is None:
+            return reject("missing nonce") if need_nonce else verdict
+        if isinstance(nonce, int):
+            last = self.store.advance(key, nonce)
+            if last is not None:
+                return reject(f"Nonce must be greater than {last}. You provided {nonce}.")
+        elif not self.store.add_once(key, nonce, now + (window or 86_400_000)):
+            return reject("nonce already used")
         return verdict
+
+
+def _requirement(explicit: bool | None, applies: bool, verifier: Verifier, attribute: str) -> bool | None:
+    """An explicit requirement, else the verifier's declaration if the check applies at all."""
+    if explicit is not None:
+        return explicit
+    if not applies:
+        return False
+    declared = getattr(verifier, attribute, None)
+    return declared if isinstance(declared, bool) else None
 
 
 def query_params(url: str) -> list[tuple[str, str]]:
