@@ -31,7 +31,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .verify import ReplayGuard, Verifier, ascii_int
 
-__all__ = ["PoloniexServer", "Received", "SchemeServer", "ServerStats", "VerifyingServer", "mock_transport"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "PoloniexServer",
+    "Received",
+    "SchemeServer",
+    "ServerStats",
+    "VerifyingServer",
+    "mock_transport",
+]
 
 _NONCE_ERROR = "Nonce must be greater than {last}. You provided {given}."
 

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, unquote_to_bytes
 from ._signing import DigestEncoding, SecretEncoding, Signer
 
 __all__ = [
+    "MAX_DIGITS",
     "BodyDigestVerifier",
     "HeaderVerifier",
     "MemoryNonceStore",
