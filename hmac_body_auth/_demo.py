@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import secrets
+import signal
 import statistics
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -38,13 +42,52 @@ class _Report:
                 self.errors.append(f"HTTP {status}: {answer}")
 
 
-def _threads(n: int, per_thread: int, call: Callable[[int], None]) -> None:
+def _threads(n: int, per_thread: int, call: Callable[[int], None], stop: threading.Event) -> None:
+    """Make ``n * per_thread`` calls from ``n`` threads, until done or ``stop`` is set."""
+    numbers = itertools.count()  # next() on a count is atomic: each number goes to one thread
+
+    def worker() -> None:
+        while not stop.is_set() and (i := next(numbers)) < n * per_thread:
+            call(i)
+
     with ThreadPoolExecutor(n) as pool:
-        list(pool.map(call, range(n * per_thread)))
+        for future in [pool.submit(worker) for _ in range(n)]:
+            future.result()
+
+
+@contextlib.contextmanager
+def _ctrl_c_sets(stop: threading.Event) -> Iterator[None]:
+    """While inside, Ctrl-C (SIGINT) sets ``stop`` instead of raising KeyboardInterrupt.
+
+    A KeyboardInterrupt raised at an arbitrary point of the main thread can land
+    while it holds a lock of the thread pool (deadlocking the workers); a flag
+    checked between requests stops everything cleanly instead.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int = 50) -> int:
-    """Run the demo, print a report per client, return the exit code."""
+    """Run the demo, print a report per client, return the exit code.
+
+    Ctrl-C stops it between requests; it then raises KeyboardInterrupt once
+    everything is closed.
+    """
+    stop = threading.Event()
+    with _ctrl_c_sets(stop):
+        code = _run(out, stop, threads=threads, per_thread=per_thread, tasks=tasks)
+    if stop.is_set():
+        raise KeyboardInterrupt
+    return code
+
+
+def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, tasks: int) -> int:
     key = "DEMO-" + secrets.token_hex(8).upper()
     secret = secrets.token_hex(32)
     reports = [
@@ -55,6 +98,7 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
     with PoloniexServer({key: secret}) as server:
         auth = Poloniex(key, secret)
         out.write(f"Local Poloniex-like server at {server.url} (key {key[:9]}..., HMAC-SHA512 over the body)\n")
+        out.flush()
 
         with requests.Session() as session:
 
@@ -63,7 +107,7 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
                 r = session.post(server.url, data={"command": "returnBalances", "i": i}, auth=auth, timeout=10)
                 reports[0].add(t, r.status_code, r.json())
 
-            _threads(threads, per_thread, via_requests)
+            _threads(threads, per_thread, via_requests, stop)
 
         with httpx.Client(auth=auth, timeout=10) as client:
 
@@ -72,7 +116,7 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
                 r = client.post(server.url, data={"command": "returnBalances", "i": str(i)})
                 reports[1].add(t, r.status_code, r.json())
 
-            _threads(threads, per_thread, via_httpx)
+            _threads(threads, per_thread, via_httpx, stop)
 
         async def via_async() -> None:
             async with httpx.AsyncClient(auth=auth, timeout=10) as client:
@@ -82,10 +126,22 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
                     r = await client.post(server.url, data={"command": "returnBalances", "i": str(i)})
                     reports[2].add(t, r.status_code, r.json())
 
-                await asyncio.gather(*(one(i) for i in range(tasks)))
+                work = asyncio.gather(*(one(i) for i in range(tasks)))
+                # Every task starts at once; Ctrl-C (which only sets the flag) cancels them.
+                while not stop.is_set() and not work.done():
+                    await asyncio.wait({work}, timeout=0.05)
+                if work.done():
+                    await work  # re-raises a task's error
+                    return
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await work
 
-        asyncio.run(via_async())
+        if not stop.is_set():
+            asyncio.run(via_async())
         stats = server.stats
+    if stop.is_set():
+        return 1
 
     out.write(f"\n{'client':<30} {'sent':>5} {'accepted':>9} {'rejected':>9} {'median ms':>10}\n")
     for report in reports:

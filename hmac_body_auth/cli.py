@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import inspect
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
@@ -66,16 +67,66 @@ class _UsageError(Exception):
     """A user error: printed and exit code 2."""
 
 
-def _secret(args: argparse.Namespace, *, env: str, file: str | None, what: str) -> str | None:
+_DEFAULT_ENVS = frozenset({"HBA_SECRET", "HBA_PASSPHRASE"})
+#: Exit code after Ctrl-C (SIGINT), as shells report it: 128 + 2.
+_INTERRUPTED = 130
+
+
+# Secret files hold one line; anything larger is the wrong file (and is not read whole).
+_MAX_SECRET_FILE = 64 * 1024
+# POSIX portable names (uppercase, digits, _); a lowercase name counts only if it is set.
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*", re.ASCII)
+_ANY_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+
+
+def _read_secret_file(path: str, what: str) -> str:
+    """The secret in ``path`` without one trailing newline; a one-line usage error otherwise."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_MAX_SECRET_FILE + 1)
+    except IsADirectoryError:
+        raise _UsageError(f"the {what} file is a directory, not a file") from None
+    except OSError as exc:
+        raise _UsageError(f"cannot read the {what} file: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > _MAX_SECRET_FILE:
+        raise _UsageError(f"the {what} file is larger than 64 KiB: is it the right file?")
+    try:
+        value = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _UsageError(f"the {what} file is not UTF-8 text") from None
+    # A file written by an editor or `echo` ends in a newline: not part of the secret.
+    value = value.removesuffix("\n").removesuffix("\r") if value.endswith("\n") else value
+    if not value:
+        raise _UsageError(f"the {what} file is empty")
+    return value
+
+
+def _env_name(name: str, option: str) -> str:
+    """``name`` if it can name an environment variable; never echoes it (it may be a pasted secret)."""
+    if _ENV_NAME.fullmatch(name) or (_ANY_ENV_NAME.fullmatch(name) and name in os.environ):
+        return name
+    raise _UsageError(
+        f"{option} takes the NAME of an environment variable (such as HBA_SECRET), and the value given is"
+        " not a valid environment variable name; it is not shown, in case it is the secret itself"
+    )
+
+
+def _secret(args: argparse.Namespace, *, env: str, file: str | None, what: str, option: str) -> str | None:
     if file:
+        return _read_secret_file(file, what)
+    value = os.environ.get(_env_name(env, option))
+    if value is not None:
         try:
-            with open(file, encoding="utf-8") as f:
-                value = f.read()
-        except OSError as exc:
-            raise _UsageError(f"cannot read the {what} file: {exc.strerror}") from None
-        # A file written by an editor or `echo` ends in a newline: not part of the secret.
-        return value[:-1] if value.endswith("\n") else value
-    return os.environ.get(env)
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _UsageError(f"the {what} in the environment variable {option} names is not UTF-8 text") from None
+    return value
+
+
+def _no_secret(what: str, env: str, option: str, file_option: str) -> _UsageError:
+    # Name the variable only when it is the default: a custom name might be a pasted secret.
+    where = f"${env}" if env in _DEFAULT_ENVS else f"the environment variable {option} names"
+    return _UsageError(f"no {what}: set {where} or pass {file_option}")
 
 
 def _add_scheme_options(parser: argparse.ArgumentParser) -> None:
@@ -102,9 +153,9 @@ def _preset_names() -> list[str]:
 
 
 def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | None) -> Any:
-    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret")
+    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
-        raise _UsageError(f"no secret: set ${args.secret_env} or pass --secret-file")
+        raise _no_secret("secret", args.secret_env, "--secret-env", "--secret-file")
     if args.preset is None:
         from ._auth import BodyDigestAuth
 
@@ -130,9 +181,16 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
     accepted = inspect.signature(cls).parameters
     kwargs: dict[str, Any] = {}
     if "passphrase" in accepted:
-        passphrase = _secret(args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase")
+        passphrase = _secret(
+            args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
+        )
         if not passphrase:
-            raise _UsageError(f"{args.preset} needs a passphrase: set ${args.passphrase_env} or --passphrase-file")
+            raise _no_secret(
+                f"passphrase ({args.preset} needs one)",
+                args.passphrase_env,
+                "--passphrase-env",
+                "--passphrase-file",
+            )
         kwargs["passphrase"] = passphrase
     if nonce is not None:
         kwargs["nonce"] = lambda: nonce
@@ -145,8 +203,7 @@ def _body(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
     if args.json is not None:
         return args.json.encode("utf-8"), "application/json"
     if args.data_file:
-        with open(args.data_file, "rb") as f:
-            return f.read(), args.content_type
+        return _read_file(args.data_file, "--data-file"), args.content_type
     if args.data:
         pairs: list[tuple[str, str]] = []
         for item in args.data:
@@ -156,6 +213,14 @@ def _body(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
             pairs.append((name, value))
         return urlencode(pairs).encode("ascii"), "application/x-www-form-urlencoded"
     return None, args.content_type
+
+
+def _read_file(path: str, option: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError as exc:
+        raise _UsageError(f"cannot read the {option} file: {exc.strerror or type(exc).__name__}") from None
 
 
 def _printable(body: bytes) -> str:
@@ -232,7 +297,9 @@ def _verifier(args: argparse.Namespace, secret: str | bytes, *, strip: bool = Tr
     params = inspect.signature(verifier_cls).parameters
     kwargs: dict[str, Any] = {}
     if "passphrases" in params:
-        passphrase = _secret(args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase")
+        passphrase = _secret(
+            args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
+        )
         if passphrase:
             kwargs["passphrases"] = {args.key: passphrase}
     return verifier_cls({args.key: secret}, **kwargs)
@@ -334,15 +401,11 @@ def _guess_key(
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
-    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret")
+    secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
-        raise _UsageError(f"no secret: set ${args.secret_env} or pass --secret-file")
+        raise _no_secret("secret", args.secret_env, "--secret-env", "--secret-file")
     if args.request:
-        if args.request == "-":
-            raw = sys.stdin.buffer.read()
-        else:
-            with open(args.request, "rb") as f:
-                raw = f.read()
+        raw = sys.stdin.buffer.read() if args.request == "-" else _read_file(args.request, "--request")
         method, url, headers, body = _parse_raw_request(raw, args.scheme)
     else:
         if not args.url:
@@ -356,8 +419,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
             headers[name.strip()] = value.strip()
         body = b""
         if args.data_file:
-            with open(args.data_file, "rb") as f:
-                body = f.read()
+            body = _read_file(args.data_file, "--data-file")
     if args.key is None:
         args.key = _guess_key(args, secret.strip(), method, url, headers, body)
     style = _Style(out)
@@ -434,6 +496,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(parser, args)
+    except KeyboardInterrupt:
+        # Ctrl-C is how a user stops the demo: a quiet line, not a traceback.
+        name = f"hmac-body-auth {args.command}" if args.command else "hmac-body-auth"
+        sys.stderr.write(f"\n{name}: interrupted\n")
+        return _INTERRUPTED
+
+
+def _run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "demo":
         from ._demo import run_demo
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -189,3 +195,166 @@ def test_sign_masks_passphrase_headers(capsys: pytest.CaptureFixture[str], monke
     out = _sign(capsys, "--preset", "okx", "--key", KEY, "GET", "https://www.okx.com/api/v5/account/balance")
     assert "OK-ACCESS-PASSPHRASE: ***" in out
     assert "pass-phrase-1" not in out
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, script: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run the real command line (``python -m hmac_body_auth`` from this checkout, or the console script)."""
+    command = (
+        [str(Path(sys.executable).with_name("hmac-body-auth"))] if script else [sys.executable, "-m", "hmac_body_auth"]
+    )
+    return subprocess.run(
+        [*command, *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _assert_one_line_usage_error(result: subprocess.CompletedProcess[str], *hidden: str) -> str:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for text in hidden:
+        assert text not in result.stderr
+    return lines[0]
+
+
+def _bad_secret_file(kind: str, tmp_path: Path) -> Path:
+    path = tmp_path / "secret"
+    if kind == "missing":
+        return tmp_path / "no-such-file"
+    if kind == "directory":
+        return tmp_path
+    if kind == "unreadable":
+        path.write_text(SECRET)
+        return path / "child"  # a file as a directory: ENOTDIR, whoever runs the test
+    if kind == "symlink-loop":
+        path.symlink_to(path)
+        return path
+    if kind == "non-utf8":
+        path.write_bytes(b"secret-in-file-\xff\xfe\n")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    elif kind == "only-newline":
+        path.write_bytes(b"\n")
+    elif kind == "huge":
+        path.write_bytes(b"secret-in-file-" * 10_000)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("kind", "says"),
+    [
+        ("missing", "cannot read the secret file"),
+        ("directory", "is a directory"),
+        ("unreadable", "cannot read the secret file"),
+        ("symlink-loop", "cannot read the secret file"),
+        ("non-utf8", "not UTF-8"),
+        ("empty", "is empty"),
+        ("only-newline", "is empty"),
+        ("huge", "larger than 64 KiB"),
+    ],
+)
+@pytest.mark.parametrize("command", ["sign", "verify"])
+def test_bad_secret_file_is_one_line_and_exit_2(tmp_path: Path, kind: str, says: str, command: str) -> None:
+    """A missing, unreadable, directory, non-UTF-8, empty or huge secret file: one line, exit 2, no traceback."""
+    path = _bad_secret_file(kind, tmp_path)
+    args = ["--preset", "poloniex", "--key", KEY, "--secret-file", str(path)]
+    tail = ["POST", URL, "--data", "a=1"] if command == "sign" else ["--url", URL, "--header", f"Key: {KEY}"]
+    line = _assert_one_line_usage_error(_run(command, *args, *tail), "secret-in-file", SECRET)
+    assert line.startswith(f"hmac-body-auth {command}: ")
+    assert says in line
+
+
+def test_bad_passphrase_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """The passphrase file gets the same checks as the secret file."""
+    path = _bad_secret_file("non-utf8", tmp_path)
+    args = ["sign", "--preset", "okx", "--key", KEY, "--passphrase-file", str(path), "GET", "https://www.okx.com/x"]
+    assert "passphrase file is not UTF-8" in _assert_one_line_usage_error(_run(*args), "secret-in-file")
+
+
+def test_unreadable_body_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    """A missing --data-file or --request file is a one-line usage error too."""
+    missing = str(tmp_path / "no-such-file")
+    assert "--data-file" in _assert_one_line_usage_error(_run("sign", "POST", URL, "--data-file", missing))
+    assert "--request" in _assert_one_line_usage_error(_run("verify", "--request", missing))
+
+
+def test_crlf_secret_file_drops_the_line_ending(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A secret file written on Windows (CRLF) loses its line ending like a LF one."""
+    path = tmp_path / "secret"
+    path.write_bytes(SECRET.encode() + b"\r\n")
+    out = _sign(capsys, "--secret-file", str(path), "--key", KEY, "POST", URL, "--data", "a=1")
+    assert f"Sign: {hmac.new(SECRET.encode(), b'a=1', hashlib.sha512).hexdigest()}" in out
+
+
+@pytest.mark.parametrize("value", ["sk_live_abc", "sk-live-51Habc", "0123456789abcdef-secret", "a b", "X=1"])
+@pytest.mark.parametrize("option", ["--secret-env", "--passphrase-env"])
+def test_a_value_where_an_env_name_belongs_is_not_echoed(value: str, option: str) -> None:
+    """A secret pasted as --secret-env / --passphrase-env is "not a valid environment variable name" and not shown."""
+    preset = "okx" if option == "--passphrase-env" else "poloniex"
+    result = _run("sign", "--preset", preset, "--key", KEY, option, value, "GET", "https://www.okx.com/x")
+    line = _assert_one_line_usage_error(result, value)
+    assert "not a valid environment variable name" in line
+    assert option in line
+
+
+def test_custom_env_names_work_and_are_not_echoed_when_unset() -> None:
+    """An uppercase name (or a set lowercase one) is read; an unset custom name is not repeated in the error."""
+    ok = _run("sign", "--key", KEY, "--secret-env", "my_cli_secret", "POST", URL, my_cli_secret=SECRET)
+    assert ok.returncode == 0, ok.stderr
+    assert "Sign: " in ok.stdout
+    result = _run("sign", "--key", KEY, "--secret-env", "JBSWY3DPEHPK3PXP", "POST", URL)
+    line = _assert_one_line_usage_error(result, "JBSWY3DPEHPK3PXP")
+    assert "no secret" in line
+
+
+def test_console_script_reports_like_python_m(tmp_path: Path) -> None:
+    """The installed hmac-body-auth script gives the same one-line error as python -m."""
+    args = ("sign", "--key", KEY, "--secret-file", str(tmp_path / "none"), "POST", URL)
+    assert _assert_one_line_usage_error(_run(*args, script=True)) == _assert_one_line_usage_error(_run(*args))
+
+
+@pytest.mark.parametrize(
+    "workload",
+    [
+        ["--threads", "2", "--per-thread", "1000000", "--tasks", "1"],
+        ["--threads", "1", "--per-thread", "1", "--tasks", "3000"],
+    ],
+    ids=["threads", "asyncio"],
+)
+def test_ctrl_c_in_demo_exits_130_quietly(workload: list[str]) -> None:
+    """SIGINT (Ctrl-C) in a running demo ends it with exit code 130, one line and no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hmac_body_auth", "demo", *workload],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        # Wait until the demo prints (its server is up), then let it run a little.
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        assert ready, "the demo printed nothing in 30 s"
+        first = proc.stdout.readline()
+        time.sleep(0.5)
+        assert proc.poll() is None, "the demo ended before it could be interrupted"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert first.startswith("Local Poloniex-like server")
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip() == "hmac-body-auth demo: interrupted"
