@@ -37,6 +37,10 @@ HAS_HTTPX2 = importlib.util.find_spec("httpx2") is not None
 class AcceptAll:
     """A verifier that accepts every request and remembers the URLs it was shown."""
 
+    # Requests carry neither a nonce nor a timestamp: ReplayGuard must not require them.
+    carries_nonce = False
+    carries_timestamp = False
+
     def __init__(self) -> None:
         self.urls: list[str] = []
 
