@@ -1,28 +1,32 @@
-"""``HmacAuth`` and ``BodyDigestAuth``: one object that is ``auth=`` for requests and httpx.
+"""``HmacAuth`` and ``BodyDigestAuth``: the one object users pass as ``auth=``.
 
-The classes derive from ``httpx.Auth`` (httpx only drives auth objects of that
-type through ``sync_auth_flow`` / ``async_auth_flow``, which is where the
-per-key lease is held across the send) and are callable for requests. The
-signing itself is a client-independent :class:`~hmac_body_auth.Scheme`.
+It is what each client expects: a ``requests.auth.AuthBase`` (requests calls it
+with a ``PreparedRequest``) and an ``httpx.Auth`` (and ``httpx2.Auth`` when that is
+installed: httpx drives only its own Auth instances through the auth flows). It
+holds the configuration and builds the client-free
+:class:`~hmac_body_auth._lifecycle.Policy` (``auth.lifecycle``); the adapters in
+``_requests`` and ``_httpx`` drive a request through it and use nothing else.
 """
 
 from __future__ import annotations
 
-import asyncio
 import copy as _copy
+import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
+import requests.auth
 
 from . import _httpx, _requests
-from ._body import encode_body, validate_body_encoding, validate_field_name
-from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
-from ._lease import Hold, Lease, lease_for
+from ._body import validate_body_encoding, validate_field_name
+from ._core import BodyDigestScheme, Scheme, SignedRequest
+from ._lease import lease_for
+from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
+from ._origin import DEFAULT_PORTS, origin_of
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
-from .errors import ConfigurationError, NonceError, OriginError
+from .errors import ConfigurationError
 from .nonces import OrderedNonceSource
 
 if TYPE_CHECKING:
@@ -30,49 +34,29 @@ if TYPE_CHECKING:
 
 __all__ = ["BodyDigestAuth", "HmacAuth", "NonceErrorParser", "origin_of"]
 
-#: Recognises a nonce rejection: ``(status, body) -> the server's last nonce`` or ``None``.
-NonceErrorParser = Callable[[int, bytes], "int | None"]
-
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> tuple[str, str, int]:
-    """Return ``(scheme, host, port)`` of ``url``, parsed, lowercase, default ports filled in."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port
-    except ValueError:
-        raise OriginError("the URL has an invalid port") from None
-    host = (parts.hostname or "").lower().rstrip(".")
-    return scheme, host, port if port is not None else _DEFAULT_PORTS.get(scheme, -1)
-
 
 def _clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-def _release_if_acquired(source: OrderedNonceSource) -> Callable[[asyncio.Future[None]], None]:
-    def done(future: asyncio.Future[None]) -> None:
-        if not future.cancelled() and future.exception() is None:
-            source.release()
-
-    return done
-
-
 def _auth_base() -> type:
-    # httpx drives only instances of its own Auth class through the auth flows;
-    # httpx2 (the maintained continuation, same interface) likewise. Derive from
-    # both when httpx2 is installed, so one object works with either client.
+    # One object for every client: requests' AuthBase, httpx's Auth, and httpx2's
+    # Auth (the maintained continuation, same interface) when it is installed.
+    bases: list[type] = [requests.auth.AuthBase, httpx.Auth]
     try:
         import httpx2
     except ImportError:
-        return httpx.Auth
-    return type("_AuthBase", (httpx.Auth, httpx2.Auth), {"__module__": __name__})
+        pass
+    else:
+        bases.append(httpx2.Auth)
+    return type("_AuthBase", tuple(bases), {"__module__": __name__})
 
 
 if TYPE_CHECKING:
-    _AuthBase = httpx.Auth
+
+    class _AuthBase(requests.auth.AuthBase, httpx.Auth):
+        pass
+
 else:
     _AuthBase = _auth_base()
 
@@ -106,6 +90,9 @@ class HmacAuth(_AuthBase):
 
     requires_request_body = True
 
+    #: Statuses whose (small) body is read to recognise the API's nonce rejection.
+    nonce_error_statuses: ClassVar[frozenset[int]] = DEFAULT_NONCE_ERROR_STATUSES
+
     def __init__(
         self,
         scheme: Scheme,
@@ -130,32 +117,49 @@ class HmacAuth(_AuthBase):
             raise ConfigurationError("nonce must be None or a zero-argument callable")
         if clock is not None and not callable(clock):
             raise ConfigurationError("clock must be a zero-argument callable returning Unix time in milliseconds")
-        if isinstance(lease_timeout, bool) or not isinstance(lease_timeout, (int, float)) or lease_timeout <= 0:
+        if isinstance(lease_timeout, bool) or not isinstance(lease_timeout, (int, float)) or not lease_timeout > 0:
             raise ConfigurationError("lease_timeout must be a positive number of seconds")
+        if nonce_error is not None and not callable(nonce_error):
+            raise ConfigurationError("nonce_error must be None or a callable (status, body) -> int | None")
+        try:
+            resign = frozenset(resign_statuses)
+        except TypeError:
+            raise ConfigurationError("resign_statuses must be a collection of HTTP status codes") from None
+        if not all(type(code) is int and 100 <= code <= 599 for code in resign):
+            raise ConfigurationError("resign_statuses must be a collection of HTTP status codes")
+        pinned = None
+        if origin is not None:
+            if not isinstance(origin, str):
+                raise ConfigurationError("origin must be an http(s) URL such as 'https://api.example.com'")
+            pinned = origin_of(origin)
+            if pinned[0] not in DEFAULT_PORTS or not pinned[1]:
+                raise ConfigurationError("origin must be an http(s) URL such as 'https://api.example.com'")
         self._scheme = scheme
         self._signer = Signer(
             secret, algorithm=algorithm, digest_encoding=digest_encoding, secret_encoding=secret_encoding
         )
         self._key = key
-        self._body_encoding = validate_body_encoding(body_encoding)
         self._nonce = nonce
-        self._clock = clock if clock is not None else _clock_ms
-        self._ordered_source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
-        self._lease: Lease | None = None
-        if nonce is not None and ordered:
-            self._lease = lease_for(self._lease_scope(key, nonce), float(lease_timeout))
         self._nonce_error = nonce_error
-        self._resign_statuses = frozenset(resign_statuses)
-        self._origin: tuple[str, str, int] | None = None
-        if origin is not None:
-            pinned = origin_of(origin)
-            if pinned[0] not in _DEFAULT_PORTS or not pinned[1]:
-                raise ConfigurationError("origin must be an http(s) URL such as 'https://api.example.com'")
-            self._origin = pinned
+        lease = lease_for(self._lease_scope(key, nonce)) if nonce is not None and ordered else None
+        self._policy = Policy(
+            scheme=scheme,
+            signer=self._signer,
+            key=key,
+            body_encoding=validate_body_encoding(body_encoding),
+            nonce=nonce,
+            clock=clock if clock is not None else _clock_ms,
+            lease=lease,
+            lease_timeout=float(lease_timeout),
+            nonce_error=nonce_error,
+            nonce_error_statuses=self.nonce_error_statuses,
+            resign_statuses=resign,
+            origin=pinned,
+        )
 
     def _lease_scope(self, key: str | None, nonce: Callable[[], int | str]) -> Hashable:
-        if self._ordered_source is not None:
-            return self._ordered_source.scope
+        if isinstance(nonce, OrderedNonceSource):
+            return nonce.scope
         if key is not None:
             return ("key", type(self._scheme).__name__, key)
         return ("callable", id(nonce))
@@ -180,7 +184,12 @@ class HmacAuth(_AuthBase):
     @property
     def ordered(self) -> bool:
         """Whether requests of this key are serialized from nonce to response."""
-        return self._lease is not None
+        return self._policy.lease is not None
+
+    @property
+    def lifecycle(self) -> Policy:
+        """The client-free request lifecycle every adapter drives (one :class:`Call` per request)."""
+        return self._policy
 
     def sign(
         self,
@@ -195,115 +204,29 @@ class HmacAuth(_AuthBase):
         Allocates a nonce when a source is configured but takes no lease: use it
         for inspection and tooling, and ``auth=`` for sending.
         """
-        out = self._outgoing(method, url, content_type, encode_body(body, self._body_encoding))
-        return self._sign(out)
-
-    # -- shared by the adapters ---------------------------------------------
-
-    def _outgoing(self, method: str, url: str, content_type: str | None, data: bytes) -> Outgoing:
-        """Build and check the outgoing request; raises before any nonce or lease."""
-        out = Outgoing(method if method.isupper() else method.upper(), url, content_type, data)
-        if self._origin is not None and origin_of(url) != self._origin:
-            raise OriginError("this auth is pinned to another origin; it signs nothing else")
-        self._scheme.check(out, with_nonce=self._nonce is not None)
-        return out
-
-    def _sign(self, out: Outgoing) -> SignedRequest:
-        return self._scheme.sign(out, self._signer, self._key, self._next_nonce(), self._clock)
-
-    def _next_nonce(self) -> int | str | None:
-        if self._nonce is None:
-            return None
-        try:
-            value = self._nonce()
-        except Exception as exc:
-            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
-        if type(value) is int:
-            return value
-        if isinstance(value, bool) or not isinstance(value, (int, str)):
-            raise NonceError(f"the nonce source returned {type(value).__name__}; it must return an int or a str")
-        return value
-
-    def _hold_sync(self, hold: Hold) -> None:
-        assert self._lease is not None
-        self._lease.acquire(hold)
-        source = self._ordered_source
-        if source is not None and source.interprocess:
-            try:
-                source.acquire(self._lease.hold_timeout)
-            except BaseException:
-                self._lease.release(hold)
-                raise
-
-    async def _hold_async(self, hold: Hold) -> None:
-        assert self._lease is not None
-        await self._lease.acquire_async(hold)
-        source = self._ordered_source
-        if source is not None and source.interprocess:
-            # A cross-process lock blocks: wait for it in a worker thread.
-            acquiring = asyncio.ensure_future(asyncio.to_thread(source.acquire, self._lease.hold_timeout))
-            try:
-                await asyncio.shield(acquiring)
-            except BaseException:
-                # Cancelled while the thread still waits: whenever it gets the lock,
-                # give it straight back, or it stays held until it expires.
-                acquiring.add_done_callback(_release_if_acquired(source))
-                self._lease.release(hold)
-                raise
-
-    def _unhold(self, hold: Hold) -> None:
-        lease = self._lease
-        if lease is None or lease.holder is not hold:
-            return
-        source = self._ordered_source
-        try:
-            if source is not None and source.interprocess:
-                source.release()
-        finally:
-            lease.release(hold)
-
-    def _inspects(self, status: int) -> bool:
-        """Whether a response with ``status`` is read to look for a nonce error."""
-        return self._nonce is not None and self._nonce_error is not None and (status == 200 or 400 <= status < 500)
-
-    def _resign_floor(self, status: int, read_body: Callable[[], bytes]) -> int | bool | None:
-        """Decide whether to re-sign after a response: a floor, ``True`` (no floor) or ``None``."""
-        if self._nonce is None:
-            return None
-        if self._nonce_error is not None and self._inspects(status):
-            floor = self._nonce_error(status, read_body())
-            if floor is not None:
-                return floor
-        if status in self._resign_statuses:
-            return True
-        return None
-
-    def _apply_floor(self, floor: int | bool) -> None:
-        if isinstance(floor, bool):
-            return
-        raise_floor = getattr(self._nonce, "raise_floor", None)
-        if callable(raise_floor):
-            raise_floor(floor)
+        return self._policy.call(method, url, content_type, body).sign()
 
     # -- requests ------------------------------------------------------------
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
         """Sign a ``requests.PreparedRequest`` (requests calls this at prepare time)."""
-        return _requests.apply(self, r)
+        return _requests.apply(self._policy, r)
 
     # -- httpx ---------------------------------------------------------------
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign without ordering (httpx itself uses the ordered flows below)."""
-        yield _httpx.signed_request(self, request, self._sign(_httpx.outgoing(self, request)))
+        """The ordered flow, for callers that drive ``auth_flow`` directly."""
+        return _httpx.sync_flow(self._policy, request)
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign under the per-key lease, held until the response arrives."""
-        return _httpx.sync_flow(self, request)
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.sync_flow(self._policy, request)
 
     def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Sign under the per-key lease without blocking the event loop."""
-        return _httpx.async_flow(self, request)
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.async_flow(self._policy, request)
 
     # -- hygiene ---------------------------------------------------------------
 
@@ -311,8 +234,16 @@ class HmacAuth(_AuthBase):
         return f"algorithm={self._signer.algorithm!r}, digest_encoding={self._signer.digest_encoding!r}"
 
     def __repr__(self) -> str:
+        # Never raises, even for an object whose __init__ failed half-way (a
+        # traceback with capture_locals=True calls repr on it).
         name = type(self).__name__
-        return f"{name}(key={mask_key(self._key)}, secret=***, {self._repr_fields()}, ordered={self.ordered})"
+        try:
+            fields = self._repr_fields()
+        except Exception:
+            fields = "incomplete"
+        policy = self.__dict__.get("_policy")
+        ordered = policy is not None and policy.lease is not None
+        return f"{name}(key={mask_key(self.__dict__.get('_key'))}, secret=***, {fields}, ordered={ordered})"
 
     def __reduce__(self) -> Any:
         raise TypeError(f"{type(self).__name__} holds a secret and cannot be pickled; build it again from the secret")
@@ -326,7 +257,22 @@ class HmacAuth(_AuthBase):
         # The nonce source and the lease stay shared: a copy signs for the same key,
         # so it must keep the same nonce order. The scheme is immutable configuration.
         other = _copy.copy(self)
+        old = self._policy
         other._signer = self._signer.copy()
+        other._policy = Policy(
+            scheme=old.scheme,
+            signer=other._signer,
+            key=old.key,
+            body_encoding=old.body_encoding,
+            nonce=old.nonce,
+            clock=old.clock,
+            lease=old.lease,
+            lease_timeout=old.lease_timeout,
+            nonce_error=old.nonce_error,
+            nonce_error_statuses=old.nonce_error_statuses,
+            resign_statuses=old.resign_statuses,
+            origin=old.origin,
+        )
         memo[id(self)] = other
         return other
 
@@ -411,7 +357,8 @@ class BodyDigestAuth(HmacAuth):
 
     def _repr_fields(self) -> str:
         scheme = self._scheme
-        assert isinstance(scheme, BodyDigestScheme)
+        if not isinstance(scheme, BodyDigestScheme):  # pragma: no cover - set in __init__
+            return super()._repr_fields()
         return (
             f"{super()._repr_fields()}, key_header={scheme.key_header!r}, signature_header={scheme.signature_header!r}"
         )

@@ -1,15 +1,20 @@
-"""httpx adapter: ``httpx.Request`` <-> the signing core, inside the auth flows.
+"""httpx adapter (and httpx2, same API): translates ``httpx.Request`` / ``Response`` for the lifecycle.
 
-The per-key lease is held inside ``sync_auth_flow`` / ``async_auth_flow``: httpx
-closes the flow when the response arrives or sending fails, so the ``finally``
-below always releases it.
+The per-call hold lives inside ``sync_auth_flow`` / ``async_auth_flow``: httpx
+closes the flow when the response headers arrive or sending fails, so the
+``finally`` below releases it then (a streamed body is not waited for).
 
-httpx follows redirects below the auth flow and never shows the hops to it. It
-does copy request ``extensions`` onto each hop and calls the documented
-``trace`` extension before each hop's headers are sent, so the auth installs a
-trace callback that raises :class:`~hmac_body_auth.RedirectError` before a hop
-to another origin (or a same-origin 307/308 that would resend a stale nonce)
-sends anything.
+Redirects: httpx follows them below the auth flow and never shows the hops to
+it. With httpcore's transports (the default ``HTTPTransport`` /
+``AsyncHTTPTransport``, with or without a proxy) the documented ``trace``
+extension is called with each hop's request just before its headers are written;
+the auth's trace callback asks the lifecycle and refuses the hop
+(:class:`~hmac_body_auth.RedirectError`), strips its credentials, or re-signs it
+in place. CONNECT requests to a proxy are the tunnel, not a hop. A transport
+that does not call ``trace`` (httpx-aiohttp, custom transports) cannot be guarded
+per hop: when the client sending the request follows redirects through such a
+transport, the flow refuses before anything is sent (httpx passes the auth no
+reference to its client; the flow looks at the one frame that called it).
 
 Streamed bodies: httpx exposes a streamed body only as a one-shot byte stream
 (``request.stream``); the file object behind it is private. For a body-digest
@@ -22,20 +27,18 @@ from __future__ import annotations
 
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from ._core import BodyDigestScheme, Outgoing, SignedRequest
-from ._lease import Hold
+from ._core import SignedRequest
+from ._lifecycle import Action, Call, Policy
 from ._streams import Spool
 from .errors import RedirectError
 
 if TYPE_CHECKING:
-    from ._auth import HmacAuth
+    import httpx
 
-__all__ = ["async_flow", "outgoing", "signed_request", "sync_flow"]
+__all__ = ["async_flow", "sync_flow"]
 
 _FRAMING = frozenset({"content-length", "transfer-encoding"})
 _HEADERS_EVENT = "send_request_headers.started"
@@ -46,86 +49,165 @@ def _client(request: httpx.Request) -> ModuleType:
     return sys.modules[type(request).__module__.partition(".")[0]]
 
 
-def outgoing(auth: HmacAuth, request: httpx.Request) -> Outgoing:
-    """The checked outgoing request for a request whose body has been read."""
-    return auth._outgoing(request.method, str(request.url), request.headers.get("Content-Type"), request.content)
+# -- the client that drives the flow ------------------------------------------------
 
 
-def _streams(auth: HmacAuth, request: httpx.Request) -> bool:
-    """Whether to sign this request's body as a stream (bounded memory)."""
-    return (
-        not isinstance(request.stream, _client(request).ByteStream)
-        and isinstance(auth._scheme, BodyDigestScheme)
-        and auth._nonce is None
+def check_transport(request: httpx.Request, caller: FrameType | None) -> None:
+    """Refuse, before anything is sent, a redirect-following client whose transport cannot be guarded.
+
+    ``caller`` is the frame that asked for the auth flow: httpx's
+    ``_send_handling_auth(self, request, auth, follow_redirects, history)``.
+    """
+    if caller is None:
+        return
+    try:
+        names = caller.f_locals
+    except Exception:
+        return
+    follow = names.get("follow_redirects")
+    client = names.get("self")
+    if follow is not True or client is None:
+        return
+    pick = getattr(client, "_transport_for_url", None)
+    if pick is None:
+        return
+    transport = pick(request.url)
+    package = _client(request)
+    if isinstance(transport, (package.HTTPTransport, package.AsyncHTTPTransport)):
+        return
+    raise RedirectError(
+        f"this client follows redirects through a {type(transport).__name__}, which does not report "
+        "each hop to the auth, so a redirect could carry the key and signature to another origin; "
+        "nothing was sent (use follow_redirects=False with this transport)"
     )
 
 
-class _RedirectGuard:
-    """State shared by the trace callbacks of one signed request."""
-
-    def __init__(self, url: str, resends_nonce: bool, inner: Any) -> None:
-        from ._auth import origin_of
-
-        self.origin = origin_of(url)
-        self.resends_nonce = resends_nonce
-        self.inner = inner
-        self.hops = 0
-
-    def check(self, name: str, info: dict[str, Any]) -> None:
-        if not name.endswith(_HEADERS_EVENT):
-            return
-        from ._auth import origin_of
-
-        self.hops += 1
-        if self.hops == 1:
-            return
-        request = info.get("request")
-        url = getattr(request, "url", None)
-        target = origin_of(str(_core_url(url))) if url is not None else None
-        if target != self.origin:
-            raise RedirectError(
-                "a redirect to another origin would carry the key and signature there; "
-                "nothing was sent (follow it yourself with a new auth if you trust it)"
-            )
-        method = getattr(request, "method", b"GET")
-        if self.resends_nonce and method not in (b"GET", b"HEAD", "GET", "HEAD"):
-            raise RedirectError(
-                "a same-origin 307/308 redirect would resend the signed body with a stale nonce; nothing was sent"
-            )
+# -- redirect hops, through httpcore's trace -----------------------------------------
 
 
-def _core_url(url: Any) -> str:
-    # httpcore.URL: scheme, host and port as bytes/int, target as bytes.
+class _Body:
+    """A re-signed hop's body for httpcore, which iterates it sync or async."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self.data
+
+
+def _hop_url(request: Any) -> str | None:
+    # httpcore.URL: scheme, host and port as bytes/int, target as bytes. Through a
+    # forwarding proxy the target is the absolute URL of the real destination.
+    url = getattr(request, "url", None)
+    if url is None:
+        return None
+    target = bytes(url.target)
+    if target.startswith((b"http://", b"https://")):
+        return target.decode("ascii", "replace")
     scheme = url.scheme.decode() if isinstance(url.scheme, bytes) else str(url.scheme)
     host = url.host.decode() if isinstance(url.host, bytes) else str(url.host)
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
     port = f":{url.port}" if url.port else ""
-    return f"{scheme}://{host}{port}/"
+    return f"{scheme}://{host}{port}{target.decode('ascii', 'replace')}"
 
 
-def _sync_trace(guard: _RedirectGuard) -> Callable[[str, dict[str, Any]], None]:
+class _Guard:
+    """State of the trace callback of one signed request: which hop is being sent."""
+
+    def __init__(self, call: Call, url: str, method: str, inner: Any) -> None:
+        self.call = call
+        self.url = url
+        self.method = method
+        self.inner = inner
+        self.sent = 0
+
+    def hop(self, info: dict[str, Any]) -> tuple[Action, str, Any] | None:
+        """The action for the request whose headers are about to be written, or ``None`` for the first."""
+        request = info.get("request")
+        method = getattr(request, "method", b"")
+        method = method.decode("ascii", "replace") if isinstance(method, bytes) else str(method)
+        if method == "CONNECT":
+            return None  # the proxy tunnel for the request, not a hop
+        url = _hop_url(request)
+        self.sent += 1
+        if self.sent == 1 or url is None:
+            return None
+        resends_body = method == self.method and method not in ("GET", "HEAD")
+        # The hop's method says which kind of redirect it is (httpx turns 301-303 into GET).
+        action = self.call.check_hop(307 if resends_body else 302, self.url, url)
+        return action, url, request
+
+
+def _strip(request: Any, names: frozenset[str]) -> None:
+    request.headers[:] = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in names]
+
+
+def _resign(request: Any, call: Call, signed: SignedRequest, url: str) -> None:
+    if signed.url != url:
+        raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
+    drop = call.policy.header_names | {"content-length", "transfer-encoding"}
+    headers = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in drop]
+    headers.append((b"Content-Length", str(len(signed.body)).encode("ascii")))
+    headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in signed.headers.items())
+    request.headers[:] = headers
+    request.stream = _Body(signed.body)
+
+
+def _sync_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], None]:
     def trace(name: str, info: dict[str, Any]) -> None:
-        guard.check(name, info)
+        if name.endswith(_HEADERS_EVENT):
+            step = guard.hop(info)
+            if step is not None:
+                action, url, request = step
+                if action is Action.FOLLOW_SIGNED:
+                    _resign(request, guard.call, guard.call.sign(url), url)
+                else:
+                    _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
             guard.inner(name, info)
 
     return trace
 
 
-def _async_trace(guard: _RedirectGuard) -> Callable[[str, dict[str, Any]], Any]:
+def _async_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], Any]:
     async def trace(name: str, info: dict[str, Any]) -> None:
-        guard.check(name, info)
+        if name.endswith(_HEADERS_EVENT):
+            step = guard.hop(info)
+            if step is not None:
+                action, url, request = step
+                if action is Action.FOLLOW_SIGNED:
+                    _resign(request, guard.call, await guard.call.sign_async(url), url)
+                else:
+                    _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
             await guard.inner(name, info)
 
     return trace
 
 
-def signed_request(
-    auth: HmacAuth,
+def _check_history(response: httpx.Response, guard: _Guard) -> None:
+    # Redirects were followed below us, but the transport never reported the hops:
+    # the hop's headers could not be checked. Refuse the answer rather than hide it.
+    if guard.sent <= 1 and any(earlier.has_redirect_location for earlier in response.history):
+        raise RedirectError(
+            "the transport followed a redirect without reporting the hop to the auth; the key and "
+            "signature may have been sent along (use follow_redirects=False with this transport)"
+        )
+
+
+# -- requests ---------------------------------------------------------------------
+
+
+def _rebuild(
     request: httpx.Request,
     signed: SignedRequest,
+    guard: _Guard,
     *,
-    is_async: bool = False,
+    is_async: bool,
     stream: Iterator[bytes] | AsyncIterator[bytes] | None = None,
     stream_size: int | None = None,
 ) -> httpx.Request:
@@ -133,14 +215,13 @@ def signed_request(
 
     Rebuilt rather than patched through private attributes; the old framing
     headers are dropped (a stale Content-Length makes h11 refuse the request)
-    and the extensions (timeouts, trace hooks) are kept.
+    and the extensions (timeouts, the user's trace) are kept.
     """
     headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _FRAMING]
     if signed.content_type is not None:
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
         headers.append(("Content-Type", signed.content_type))
     extensions = dict(request.extensions)
-    guard = _RedirectGuard(signed.url, signed.nonce is not None, extensions.get("trace"))
     extensions["trace"] = _async_trace(guard) if is_async else _sync_trace(guard)
     content: Any = signed.body if stream is None else stream
     if stream_size is not None:
@@ -156,14 +237,21 @@ def signed_request(
     return rebuilt
 
 
-def _spooled(auth: HmacAuth, request: httpx.Request, spool: Spool, is_async: bool) -> httpx.Request:
-    out = auth._outgoing(request.method, str(request.url), request.headers.get("Content-Type"), b"")
-    scheme = auth._scheme
-    assert isinstance(scheme, BodyDigestScheme)
-    headers = scheme.headers(auth._key, auth._signer.sign(spool.chunks()))
-    signed = SignedRequest(out.url, b"", headers, None, None)
+def _guard(call: Call, request: httpx.Request, signed: SignedRequest) -> _Guard:
+    return _Guard(call, signed.url, request.method, request.extensions.get("trace"))
+
+
+def _streams(policy: Policy, request: httpx.Request) -> bool:
+    """Whether to sign this request's body as a stream (bounded memory)."""
+    return policy.streams and not isinstance(request.stream, _client(request).ByteStream)
+
+
+def _spooled(policy: Policy, request: httpx.Request, spool: Spool, is_async: bool) -> tuple[httpx.Request, _Guard]:
+    call = policy.stream_call(request.method, str(request.url), request.headers.get("Content-Type"))
+    signed = SignedRequest(call.out.url, b"", policy.stream_headers(policy.signer.sign(spool.chunks())), None, None)
+    guard = _guard(call, request, signed)
     stream: Iterator[bytes] | AsyncIterator[bytes] = _aiter(spool) if is_async else spool.chunks()
-    return signed_request(auth, request, signed, is_async=is_async, stream=stream, stream_size=spool.size)
+    return _rebuild(request, signed, guard, is_async=is_async, stream=stream, stream_size=spool.size), guard
 
 
 async def _aiter(spool: Spool) -> AsyncIterator[bytes]:
@@ -171,50 +259,68 @@ async def _aiter(spool: Spool) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def sync_flow(auth: HmacAuth, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-    """The sync auth flow: lease, nonce, sign, send, maybe re-sign once, release."""
-    if _streams(auth, request):
+def _call(policy: Policy, request: httpx.Request) -> Call:
+    return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), request.content)
+
+
+def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+    """The sync auth flow: check, hold, sign, send; decide after the response; release."""
+    if _streams(policy, request):
         spool = Spool.of(request.stream, "latin-1")  # type: ignore[arg-type]
         try:
-            yield _spooled(auth, request, spool, False)
+            signed_request, guard = _spooled(policy, request, spool, False)
+            response = yield signed_request
+            _check_history(response, guard)
         finally:
             spool.close()
         return
     request.read()
-    out = outgoing(auth, request)
-    hold = Hold(via_requests=False)
-    if auth._lease is not None:
-        auth._hold_sync(hold)
+    call = _call(policy, request)
+    call.hold()
     try:
-        response = yield signed_request(auth, request, auth._sign(out))
-        floor = auth._resign_floor(response.status_code, response.read)
-        if floor is not None:
-            auth._apply_floor(floor)
-            yield signed_request(auth, request, auth._sign(out))
+        signed = call.sign()
+        guard = _guard(call, request, signed)
+        response = yield _rebuild(request, signed, guard, is_async=False)
+        _check_history(response, guard)
+        while True:
+            body = response.read() if call.wants_body(response.status_code, response.headers) else None
+            decision = call.after(response.status_code, body)
+            if decision.action is not Action.RESEND or decision.signed is None:
+                return
+            guard = _guard(call, request, decision.signed)
+            response = yield _rebuild(request, decision.signed, guard, is_async=False)
+            _check_history(response, guard)
     finally:
-        auth._unhold(hold)
+        call.release()
 
 
-async def async_flow(auth: HmacAuth, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-    """The async auth flow: as :func:`sync_flow`, waiting without blocking the loop."""
-    if _streams(auth, request):
+async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+    """The async auth flow: as :func:`sync_flow`, waiting without blocking the event loop."""
+    if _streams(policy, request):
         spool = await Spool.of_async(request.stream)  # type: ignore[arg-type]
         try:
-            yield _spooled(auth, request, spool, True)
+            signed_request, guard = _spooled(policy, request, spool, True)
+            response = yield signed_request
+            _check_history(response, guard)
         finally:
             spool.close()
         return
     await request.aread()
-    out = outgoing(auth, request)
-    hold = Hold(via_requests=False)
-    if auth._lease is not None:
-        await auth._hold_async(hold)
+    call = _call(policy, request)
+    await call.hold_async()
     try:
-        response = yield signed_request(auth, request, auth._sign(out), is_async=True)
-        body = await response.aread() if auth._inspects(response.status_code) else b""
-        floor = auth._resign_floor(response.status_code, lambda: body)
-        if floor is not None:
-            auth._apply_floor(floor)
-            yield signed_request(auth, request, auth._sign(out), is_async=True)
+        signed = await call.sign_async()
+        guard = _guard(call, request, signed)
+        response = yield _rebuild(request, signed, guard, is_async=True)
+        _check_history(response, guard)
+        while True:
+            wants = call.wants_body(response.status_code, response.headers)
+            body = await response.aread() if wants else None
+            decision = await call.after_async(response.status_code, body)
+            if decision.action is not Action.RESEND or decision.signed is None:
+                return
+            guard = _guard(call, request, decision.signed)
+            response = yield _rebuild(request, decision.signed, guard, is_async=True)
+            _check_history(response, guard)
     finally:
-        auth._unhold(hold)
+        await call.release_async()

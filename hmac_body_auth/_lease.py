@@ -1,24 +1,36 @@
-"""A per-key lease shared by threads and asyncio tasks, with a bounded hold time.
+"""The per-key ordering lease: mutual exclusion across threads and tasks, with bounded holds.
 
-The lease orders requests of one API key: it is taken before the nonce is
-allocated and given back when the response arrives, so a later nonce can never
-overtake an earlier one on the way to the server. It is handed over in FIFO
-order. A holder that vanishes (a request prepared but never sent, a killed
-thread) blocks the others for at most ``hold_timeout`` seconds: after that a
-waiter takes the lease over.
+This layer knows no HTTP client. A :class:`Lease` orders the requests of one key
+(one nonce scope): a :class:`Hold` is taken before the nonce is allocated and
+released when the response arrives, so a later nonce never overtakes an earlier
+one on the way to the server. The contract (docs/nonces.md):
 
-Threads wait on a ``threading.Event``; tasks wait on an ``asyncio.Future`` woken
-with ``call_soon_threadsafe``, so the event loop is never blocked.
+- **Taken** by the request lifecycle before it allocates a nonce; **released**
+  exactly once, when the response headers arrive or the send fails.
+- **Bounded**: each hold carries its own ``hold_timeout`` (the ``lease_timeout``
+  of the auth that took it). A holder that vanished without releasing blocks the
+  others at most that long; then a waiter takes the lease over.
+- **Re-entrant per owner**: a hold is *active* while its owner (a thread, or an
+  asyncio task) is the one sending it. A same-key request made by that owner
+  while it holds the lease (from an event hook, a signal handler, a blocking
+  call inside the owner's event loop) can never be waited for, since the owner
+  cannot release while it waits: it gets a *nested* hold and proceeds at once.
+- **Fork-safe**: in a child process every lease starts free with no waiters
+  (the parent's holders and waiters do not exist there).
+
+Threads wait on a ``threading.Event``; tasks on an ``asyncio.Future`` woken with
+``call_soon_threadsafe``, so an event loop is never blocked.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
-import sys
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Hashable
 from typing import Final
@@ -27,64 +39,60 @@ from .errors import LeaseTimeout
 
 __all__ = ["Hold", "Lease", "lease_for"]
 
-_FREE: Final = None
-# How often a waiter checks whether the holder was abandoned (see _abandoned).
+# How often the head waiter checks whether the holder's hold has expired.
 _CHECK_EVERY: Final = 0.05
+# When the head waiter of a collectable hold runs a young-generation and then a
+# full garbage collection, so that a hold whose request was dropped inside a
+# reference cycle (requests' exception tracebacks are cycles) ends at once.
+_COLLECT_AFTER: Final = (0.01, 0.2)
 
 
-def _abandoned(holder: object) -> bool:
-    """Ask the holder token whether its request can no longer be in flight."""
-    check = getattr(holder, "abandoned", None)
-    return bool(check()) if check is not None else False
+def _collect(holder: Hold, waiter: _Waiter) -> bool:
+    """Run the next due garbage collection for a collectable holder; return whether one ran."""
+    if not holder.collectable or holder.collected >= len(_COLLECT_AFTER):
+        return False
+    if time.monotonic() - waiter.since < _COLLECT_AFTER[holder.collected]:
+        return False
+    holder.collected += 1
+    gc.collect(1 if holder.collected == 1 else 2)
+    return True
 
 
-# Code that is on a thread's stack while a requests call is being prepared or sent
-# (file names only: this module imports no HTTP client).
-_SENDING_CODE = ("requests" + os.sep + "sessions.py", "requests" + os.sep + "adapters.py", "_requests.py")
-# How long a requests holder may sit outside requests' send path before it counts as
-# abandoned (its request failed or was never sent). Covers prepare_request() ... send().
-_OUTSIDE_GRACE = 0.25
+def _current_task() -> asyncio.Task[object] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
 
 
 class Hold:
-    """A lease token: who holds the per-key lease, from which thread, through which client."""
+    """One holder's claim on a lease: who owns it, until when, and whether it is nested."""
 
-    __slots__ = ("__weakref__", "outside_since", "thread", "via_requests")
+    __slots__ = ("__weakref__", "active", "collectable", "collected", "expires", "nested", "task", "thread", "timeout")
 
-    def __init__(self, *, via_requests: bool) -> None:
+    def __init__(self, timeout: float, *, active: bool, nested: bool = False, collectable: bool = False) -> None:
+        self.timeout = timeout
+        #: Ended when the object it belongs to is garbage-collected (see Lease.abandon).
+        self.collectable = collectable
+        self.collected = 0
+        self.expires = 0.0
         self.thread = threading.get_ident()
-        self.via_requests = via_requests
-        self.outside_since: float | None = None
+        self.task = _current_task() if active else None
+        self.active = active
+        self.nested = nested
 
-    def abandoned(self) -> bool:
-        """Whether this holder's request can no longer be in flight (waiters poll this).
-
-        httpx flows release in ``finally`` and never count as abandoned. A requests
-        holder whose thread has ended, or has stayed out of requests' send path for
-        ``_OUTSIDE_GRACE`` seconds, has either failed to send (the exception
-        skipped the response hook) or dropped the prepared request.
-        """
-        if not self.via_requests:
-            return False
-        frame = sys._current_frames().get(self.thread)
-        if frame is None:
-            return True
-        while frame is not None:
-            if frame.f_code.co_filename.endswith(_SENDING_CODE):
-                self.outside_since = None
-                return False
-            frame = frame.f_back
-        now = time.monotonic()
-        if self.outside_since is None:
-            self.outside_since = now
-        return now - self.outside_since >= _OUTSIDE_GRACE
+    def activate(self) -> None:
+        """Mark the hold as being sent by the calling thread (it now owns it)."""
+        self.thread = threading.get_ident()
+        self.task = None
+        self.active = True
 
 
 class _Waiter:
-    __slots__ = ("event", "future", "loop", "since", "token")
+    __slots__ = ("event", "future", "hold", "loop", "since")
 
-    def __init__(self, token: object) -> None:
-        self.token = token
+    def __init__(self, hold: Hold) -> None:
+        self.hold = hold
         self.since = time.monotonic()
         self.event: threading.Event | None = None
         self.future: asyncio.Future[None] | None = None
@@ -105,108 +113,153 @@ class _Waiter:
                 self.loop.call_soon_threadsafe(_set)
 
 
+_leases: weakref.WeakSet[Lease] = weakref.WeakSet()
+
+
 class Lease:
-    """Mutual exclusion across threads and tasks, released by token, with a bounded hold.
+    """Mutual exclusion across threads and tasks, released by hold, each hold bounded in time.
 
     A released lease is free for whoever asks first (the head waiter is woken to
     ask): handing it to a sleeping waiter would leave it idle until that waiter
     is scheduled, which under the GIL costs more than the request. A waiter that
     has waited ``handoff_after`` seconds is handed the lease directly instead, so
-    nobody starves. Only the head waiter polls for an expired or abandoned holder.
+    nobody starves. Only the head waiter polls for an expired holder.
     """
 
-    def __init__(self, hold_timeout: float = 30.0, handoff_after: float = 0.25) -> None:
-        self.hold_timeout = hold_timeout
+    def __init__(self, handoff_after: float = 0.25) -> None:
         self.handoff_after = handoff_after
+        self._reset()
+        _leases.add(self)
+
+    def _reset(self) -> None:
         self._mutex = threading.Lock()
-        self._holder: object | None = _FREE
-        self._expires = 0.0
+        self._holder: Hold | None = None
         self._waiters: deque[_Waiter] = deque()
 
     @property
-    def holder(self) -> object | None:
-        """The token that holds the lease now, or ``None``."""
+    def holder(self) -> Hold | None:
+        """The hold that owns the lease now, or ``None``."""
         return self._holder
 
-    def _take(self, token: object) -> None:
-        self._holder = token
-        self._expires = time.monotonic() + self.hold_timeout
+    # -- with the mutex held ----------------------------------------------------
+
+    def _free_for_taking(self) -> bool:
+        holder = self._holder
+        return holder is None or time.monotonic() >= holder.expires
+
+    def _take(self, hold: Hold) -> Hold:
+        hold.expires = time.monotonic() + hold.timeout
+        self._holder = hold
+        return hold
 
     def _leave(self, waiter: _Waiter) -> None:
-        # Called with the mutex held: the next waiter becomes head and must poll.
+        # The next waiter becomes head and must poll.
         if waiter in self._waiters:
             was_head = self._waiters[0] is waiter
             self._waiters.remove(waiter)
             if was_head and self._waiters:
                 self._waiters[0].wake()
 
-    def _try_take(self, waiter: _Waiter | None, token: object) -> bool:
-        # Called with the mutex held.
-        if self._holder is token:
-            if waiter is not None:
-                self._leave(waiter)
-            return True
-        if self._holder is _FREE or time.monotonic() >= self._expires or _abandoned(self._holder):
-            if waiter is not None:
-                self._leave(waiter)
-            self._take(token)
-            return True
-        return False
-
     def _wait_time(self, waiter: _Waiter, deadline: float | None) -> float | None:
-        # Called with the mutex held. Non-head waiters sleep until woken.
+        # Non-head waiters sleep until woken; the head polls for an expired holder.
         wait: float | None = None
-        if self._waiters and self._waiters[0] is waiter:
-            wait = min(max(self._expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
+        holder = self._holder
+        if self._waiters and self._waiters[0] is waiter and holder is not None:
+            wait = min(max(holder.expires - time.monotonic(), 0.0) + 0.001, _CHECK_EVERY)
         if deadline is not None:
             left = max(deadline - time.monotonic(), 0.0)
             wait = left if wait is None else min(wait, left)
         return wait
 
-    def acquire(self, token: object, timeout: float | None = None) -> None:
-        """Block the calling thread until ``token`` holds the lease."""
-        deadline = None if timeout is None else time.monotonic() + timeout
+    def _reentrant(self, *, blocking: bool) -> bool:
+        # The owner of the current hold asks again: it cannot release while it
+        # waits, so waiting would only ever end by timeout.
+        holder = self._holder
+        if holder is None or not holder.active or holder.thread != threading.get_ident():
+            return False
+        # A blocking wait stops this whole thread, whichever task the holder is.
+        return blocking or holder.task is None or holder.task is _current_task()
+
+    def _claim(self, waiter: _Waiter | None, hold: Hold) -> bool:
+        if self._holder is hold:
+            # Handed over by release() while this waiter slept.
+            if waiter is not None:
+                self._leave(waiter)
+            return True
+        if self._free_for_taking():
+            if waiter is not None:
+                self._leave(waiter)
+            self._take(hold)
+            return True
+        return False
+
+    # -- public ---------------------------------------------------------------
+
+    def acquire(
+        self, *, hold_timeout: float, wait: float | None = None, active: bool = True, collectable: bool = False
+    ) -> Hold:
+        """Block the calling thread until it holds the lease; return the hold.
+
+        ``active=False`` takes a hold whose sender is not known yet (requests
+        prepares in one thread and may send from another); see :meth:`Hold.activate`.
+        Raises :class:`~hmac_body_auth.LeaseTimeout` after ``wait`` seconds.
+        """
+        deadline = None if wait is None else time.monotonic() + wait
+        hold = Hold(hold_timeout, active=active, collectable=collectable)
         with self._mutex:
-            if self._try_take(None, token):
-                return
-            waiter = _Waiter(token)
+            if self._reentrant(blocking=True):
+                hold.nested = True
+                return hold
+            if not self._waiters and self._claim(None, hold):
+                return hold
+            waiter = _Waiter(hold)
             event = waiter.event = threading.Event()
             self._waiters.append(waiter)
         while True:
             with self._mutex:
-                wait = self._wait_time(waiter, deadline)
-            event.wait(wait)
+                timeout = self._wait_time(waiter, deadline)
+                holder = self._holder if self._waiters and self._waiters[0] is waiter else None
+            if holder is not None and _collect(holder, waiter):
+                timeout = 0.0
+            event.wait(timeout)
             with self._mutex:
                 event.clear()
-                if self._try_take(waiter, token):
-                    return
+                if self._claim(waiter, hold):
+                    return hold
                 if deadline is not None and time.monotonic() >= deadline:
                     self._leave(waiter)
                     raise LeaseTimeout("timed out waiting for the per-key ordering lease")
 
-    async def acquire_async(self, token: object, timeout: float | None = None) -> None:
-        """Wait, without blocking the event loop, until ``token`` holds the lease."""
+    async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
+        """Wait, without blocking the event loop, until the calling task holds the lease."""
         loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else time.monotonic() + timeout
+        deadline = None if wait is None else time.monotonic() + wait
+        hold = Hold(hold_timeout, active=True)
         with self._mutex:
-            if self._try_take(None, token):
-                return
-            waiter = _Waiter(token)
+            if self._reentrant(blocking=False):
+                hold.nested = True
+                return hold
+            if not self._waiters and self._claim(None, hold):
+                return hold
+            waiter = _Waiter(hold)
             waiter.loop = loop
             waiter.future = loop.create_future()
             self._waiters.append(waiter)
         try:
             while True:
                 with self._mutex:
-                    wait = self._wait_time(waiter, deadline)
+                    timeout = self._wait_time(waiter, deadline)
                     future = waiter.future
+                    holder = self._holder if self._waiters and self._waiters[0] is waiter else None
+                if holder is not None and _collect(holder, waiter):
+                    timeout = 0.0
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(future), wait)
+                    await asyncio.wait_for(asyncio.shield(future), timeout)
                 with self._mutex:
                     if future.done():
                         waiter.future = loop.create_future()
-                    if self._try_take(waiter, token):
-                        return
+                    if self._claim(waiter, hold):
+                        return hold
                     if deadline is not None and time.monotonic() >= deadline:
                         self._leave(waiter)
                         raise LeaseTimeout("timed out waiting for the per-key ordering lease")
@@ -215,38 +268,68 @@ class Lease:
             # was just handed to us.
             with self._mutex:
                 self._leave(waiter)
-            if self._holder is token:
-                self.release(token)
+            if self._holder is hold:
+                self.release(hold)
             raise
 
-    def release(self, token: object) -> bool:
-        """Give the lease back if ``token`` holds it; return whether it did."""
+    def abandon(self, hold: Hold) -> None:
+        """End ``hold`` without taking the mutex (safe from a garbage-collection callback).
+
+        The hold counts as expired at once: the next acquirer, or the head waiter
+        (woken here), takes the lease over.
+        """
+        if hold.nested:
+            return
+        hold.expires = 0.0
+        waiters = self._waiters
+        with contextlib.suppress(IndexError):
+            waiters[0].wake()
+
+    def release(self, hold: Hold) -> bool:
+        """End ``hold``; return whether it still owned the lease (nested holds own nothing)."""
+        if hold.nested:
+            return False
         with self._mutex:
-            if self._holder is not token:
+            if self._holder is not hold:
                 return False
-            self._holder = _FREE
+            self._holder = None
             if self._waiters:
                 head = self._waiters[0]
                 if time.monotonic() - head.since >= self.handoff_after:
                     # Waited long enough: hand over directly, no newcomer may take it.
                     self._waiters.popleft()
-                    self._take(head.token)
+                    self._take(head.hold)
                     if self._waiters:
                         self._waiters[0].wake()
                 head.wake()
             return True
 
 
-_registry: dict[Hashable, Lease] = {}
+_registry: weakref.WeakValueDictionary[Hashable, Lease] = weakref.WeakValueDictionary()
 _registry_lock = threading.Lock()
 
 
-def lease_for(scope: Hashable, hold_timeout: float) -> Lease:
-    """Return the process-wide lease of ``scope`` (one per API key and nonce store)."""
+def lease_for(scope: Hashable) -> Lease:
+    """Return the process-wide lease of ``scope`` (one per API key and nonce store).
+
+    Held weakly: a scope's lease lives as long as an auth object uses it.
+    """
     with _registry_lock:
         lease = _registry.get(scope)
         if lease is None:
-            lease = _registry[scope] = Lease(hold_timeout)
-        else:
-            lease.hold_timeout = min(lease.hold_timeout, hold_timeout)
+            lease = Lease()
+            _registry[scope] = lease
         return lease
+
+
+def _after_fork_in_child() -> None:
+    # Only the forking thread exists in the child: the parent's holders and
+    # waiters are gone, and a mutex another thread held would stay held forever.
+    global _registry_lock
+    _registry_lock = threading.Lock()
+    for lease in list(_leases):
+        lease._reset()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)

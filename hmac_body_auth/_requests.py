@@ -1,52 +1,128 @@
-"""requests adapter: ``PreparedRequest`` <-> the signing core, and the response hook.
+"""requests adapter: translates a ``PreparedRequest`` and its responses for the lifecycle.
 
-requests calls the auth at prepare time and sends later, so the per-key lease
-taken here is released by a response hook (which requests runs as soon as a
-response arrives, before following redirects). When the request never gets a
-response (connection refused, timeout, never sent), the lease is released when
-the ``PreparedRequest`` is garbage-collected, when its thread prepares its next
-request or leaves requests' send path (see ``Hold.abandoned``), or, at the
-latest, after ``lease_timeout``.
+Every decision is the lifecycle's (``_lifecycle.Call``); this module only moves
+bytes and headers between requests' objects and it, at the three points requests
+offers an auth:
 
-The same hook keeps credentials on their origin: requests follows redirects by
-copying the request the hook sees, after the hook ran. For a redirect to another
-origin the hook strips the key, the signature and the body from that request;
-for a same-origin 307/308 (which would resend the body) it re-signs it with a
-fresh nonce.
+- **prepare** (``auth(r)``): the body becomes exact bytes, the call takes the
+  per-key hold and signs. The hold belongs to the prepared request, not to the
+  preparing thread: requests may prepare in one thread and send from another.
+- **send**: requests gives an auth no send-time callback, but the transport reads
+  the request's header mapping exactly when it writes the request. The headers
+  are therefore a :class:`_SignedHeaders` mapping that tells the call which thread
+  is sending (so that a same-key request from that thread, e.g. a signal handler,
+  is seen as re-entrant rather than waited for), and that hands a redirect hop
+  the headers the lifecycle decided for it.
+- **response** (a response hook, run when the headers arrive, before requests
+  follows a redirect; requests shares the hooks dict with every copy of the
+  request, so the hook also sees every hop): the lifecycle decides, the hook
+  re-signs and resends, or prepares the hop, and the hold is released.
+
+A request that never gets a response (connection refused, timeout, never sent)
+releases its hold when the ``PreparedRequest`` is dropped (CPython frees it as
+soon as the exception that carries it is gone) or, at the latest, after
+``lease_timeout``.
 """
 
 from __future__ import annotations
 
+import io
 import logging
-import threading
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
-from ._body import encode_body
-from ._core import BodyDigestScheme, Outgoing, SignedRequest
-from ._lease import Hold
+from requests.structures import CaseInsensitiveDict
+
+from ._core import SignedRequest
+from ._lifecycle import REDIRECT_STATUSES, Action, Call, Decision, Policy
 from ._streams import Spool, file_digest, is_seekable_file
-from .errors import BodyError
+from .errors import BodyError, RedirectError
 
 if TYPE_CHECKING:
     import requests
-
-    from ._auth import HmacAuth
 
 __all__ = ["apply"]
 
 log = logging.getLogger("hmac_body_auth")
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_BODY_KEPT = frozenset({307, 308})
-
-# Weak references must outlive their request for their callbacks to run: a weakref
-# that dies in the same garbage cycle as its referent is cleared without a call.
-_PENDING: set[weakref.ref[Any]] = set()
+_REFUSE = "refuse"
 
 
-def _put(r: requests.PreparedRequest, signed: SignedRequest, had_body: bool, was_stream: bool) -> None:
+class _SignedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
+    """The signed request's headers: they report the send and shape the redirect hop."""
+
+    # Set right after the class swap in _install (no __init__ runs).
+    _hba_call: Call
+    _hba_hop: str | frozenset[str] | None
+
+    def __iter__(self) -> Iterator[str]:
+        self._hba_call.sending()
+        return super().__iter__()
+
+    def items(self) -> Any:
+        """As the mapping's items; the transport reading them means the send has started."""
+        self._hba_call.sending()
+        return super().items()
+
+    def copy(self) -> CaseInsensitiveDict:  # type: ignore[type-arg]
+        """A copy; for a redirect hop, the headers the lifecycle decided for it."""
+        hop = self._hba_hop
+        pairs = _pairs(self)
+        if hop == _REFUSE:
+            return _RefusedHeaders(pairs)
+        if hop is not None:
+            pairs = [(k, v) for k, v in pairs if k.lower() not in hop]
+        return _install(CaseInsensitiveDict(pairs), self._hba_call)
+
+
+class _RefusedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
+    """The headers of a redirect hop the lifecycle refused: sending them raises, before any byte."""
+
+    def _refuse(self) -> None:
+        raise RedirectError(
+            "a redirect to another origin would carry the key and signature there; "
+            "nothing was sent to it (follow it yourself with a new auth if you trust it)"
+        )
+
+    def __iter__(self) -> Iterator[str]:
+        self._refuse()
+        return super().__iter__()  # pragma: no cover
+
+    def items(self) -> Any:
+        """Refused: see the class docstring."""
+        self._refuse()
+
+    def copy(self) -> CaseInsensitiveDict:  # type: ignore[type-arg]
+        """Still refused."""
+        return _RefusedHeaders(_pairs(self))
+
+
+def _pairs(headers: CaseInsensitiveDict) -> list[tuple[str, Any]]:  # type: ignore[type-arg]
+    # The stored (name as given, value) pairs, without going through our __iter__.
+    store: Any = headers.__dict__["_store"]
+    return list(store.values())
+
+
+def _install(headers: CaseInsensitiveDict, call: Call) -> _SignedHeaders:  # type: ignore[type-arg]
+    if type(headers) is not _SignedHeaders:
+        # The same mapping, one class further down: no copy of the headers.
+        headers.__class__ = _SignedHeaders
+    signed: _SignedHeaders = headers  # type: ignore[assignment]
+    signed._hba_call = call
+    signed._hba_hop = None
+    return signed
+
+
+def _content_type(r: requests.PreparedRequest) -> str | None:
+    value: str | bytes | None = r.headers.get("Content-Type")
+    # requests accepts bytes header values (HTTPie sends only bytes); http.client
+    # writes str values as latin-1, so decoding that way names the same bytes.
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
+def _put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, was_stream: bool) -> None:
     body = signed.body
     headers = r.headers
     if signed.url != r.url:
@@ -66,161 +142,190 @@ def _put(r: requests.PreparedRequest, signed: SignedRequest, had_body: bool, was
         headers[name] = value
 
 
-def _content_type(r: requests.PreparedRequest) -> str | None:
-    value: str | bytes | None = r.headers.get("Content-Type")
-    # requests accepts bytes header values (HTTPie sends only bytes); http.client
-    # writes str values as latin-1, so decoding that way names the same bytes.
-    return value.decode("latin-1") if isinstance(value, bytes) else value
+def _text_body(body: io.TextIOBase, encoding: str) -> bytes:
+    # A text-mode file goes on the wire as the transport encodes it (latin-1 in
+    # http.client, UTF-8 in urllib3 2), with a Content-Length of its size on disk:
+    # neither is what was signed. Read it, encode it as configured, send those bytes.
+    text = body.read()
+    if not isinstance(text, str):  # pragma: no cover - a TextIOBase returns str
+        raise BodyError("a text-mode file returned bytes; open it in binary mode ('rb')")
+    from ._body import encode_body
+
+    return encode_body(text, encoding)
 
 
-def _stream_body(auth: HmacAuth, r: requests.PreparedRequest, body: Any) -> bytes | None:
-    """Handle a file or generator body; return bytes to sign, or ``None`` when signed streaming."""
-    scheme = auth._scheme
-    encoding = auth._body_encoding
-    streaming = isinstance(scheme, BodyDigestScheme) and auth._nonce is None
-    if streaming:
+def _stream_call(policy: Policy, r: requests.PreparedRequest, body: Any) -> Call | bytes:
+    """A file or generator body: a streamed call, or the bytes to sign as a whole."""
+    if policy.streams:
         # No nonce joins a streamed body: check origin and scheme once, before reading it.
-        auth._outgoing(r.method or "GET", r.url or "", _content_type(r), b"")
-    if streaming and is_seekable_file(body):
-        # Hash in chunks and rewind; requests then streams the file as before.
-        signature, size = file_digest(auth._signer, body, encoding)
-        _put_stream_headers(auth, r, signature, size)
-        return None
-    if not hasattr(body, "read") and not hasattr(body, "__iter__"):
-        raise BodyError(f"cannot sign a body of type {type(body).__name__}")
-    spool = Spool.of(body, encoding)
-    if streaming:
-        signature = auth._signer.sign(spool.chunks())
-        spool.file.seek(0)
-        # Closed when the request is gone (sent and answered, or dropped).
-        weakref.finalize(r, spool.close)
-        r.body = spool.file  # type: ignore[assignment]  # requests streams file objects; the stubs say bytes|str
-        _put_stream_headers(auth, r, signature, spool.size)
-        return None
+        call = policy.stream_call(r.method or "GET", r.url or "", _content_type(r))
+        if is_seekable_file(body):
+            # Hash in chunks and rewind; requests then streams the file as before.
+            signature, size = file_digest(policy.signer, body, policy.body_encoding)
+        else:
+            spool = Spool.of(body, policy.body_encoding)
+            signature = policy.signer.sign(spool.chunks())
+            spool.file.seek(0)
+            # Closed when the request is gone (sent and answered, or dropped).
+            weakref.finalize(r, spool.close)
+            r.body = spool.file  # type: ignore[assignment]  # requests streams file objects
+            size = spool.size
+        headers = r.headers
+        if "Transfer-Encoding" in headers:
+            del headers["Transfer-Encoding"]
+        headers["Content-Length"] = str(size)
+        headers.update(policy.stream_headers(signature))
+        return call
     # A nonce field or another scheme needs the whole body: it is read into memory.
-    return spool.read_all()
+    return Spool.of(body, policy.body_encoding).read_all()
 
 
-def _put_stream_headers(auth: HmacAuth, r: requests.PreparedRequest, signature: str, size: int) -> None:
-    scheme = auth._scheme
-    assert isinstance(scheme, BodyDigestScheme)
-    headers = r.headers
-    if "Transfer-Encoding" in headers:
-        del headers["Transfer-Encoding"]
-    headers["Content-Length"] = str(size)
-    headers.update(scheme.headers(auth._key, signature))
-
-
-def apply(auth: HmacAuth, r: requests.PreparedRequest) -> requests.PreparedRequest:
-    """Sign ``r`` in place and register the hook that ends its lease and guards redirects."""
+def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Sign ``r`` in place and register the hook that drives the rest of its lifecycle."""
     body = r.body
     had_body = body is not None
     was_stream = False
-    if had_body and not isinstance(body, (str, bytes, bytearray)):
+    if isinstance(body, (bytearray, memoryview)):
+        body = bytes(body)
+    elif isinstance(body, io.TextIOBase):
         was_stream = True
-        body = _stream_body(auth, r, body)
-        if body is None:
-            _register(auth, r, None, None)
+        body = _text_body(body, policy.body_encoding)
+    elif had_body and not isinstance(body, (str, bytes)):
+        if not hasattr(body, "read") and not hasattr(body, "__iter__"):
+            raise BodyError(f"cannot sign a body of type {type(body).__name__}")
+        was_stream = True
+        streamed = _stream_call(policy, r, body)
+        if isinstance(streamed, Call):
+            _install(r.headers, streamed)
+            _register(r, streamed)
             return r
+        body = streamed
     # Encode and check before taking the lease or a nonce: bad input costs neither.
-    out = auth._outgoing(r.method or "GET", r.url or "", _content_type(r), encode_body(body, auth._body_encoding))
-    lease = auth._lease
-    if lease is None:
-        _put(r, auth._sign(out), had_body, was_stream)
-        _register(auth, r, None, out)
-        return r
-
-    holder = lease.holder
-    if isinstance(holder, Hold) and holder.via_requests and holder.thread == threading.get_ident():
-        # This thread prepared a request earlier that never got a response (it was
-        # never sent, or sending failed): it cannot still be in flight.
-        auth._unhold(holder)
-    hold = Hold(via_requests=True)
-    auth._hold_sync(hold)
+    call = policy.call(r.method or "GET", r.url or "", _content_type(r), body)
+    call.hold(active=False)
     try:
-        _put(r, auth._sign(out), had_body, was_stream)
-        _register(auth, r, hold, out)
+        _put(r, call.sign(), had_body=had_body, was_stream=was_stream)
+        _install(r.headers, call)
+        _register(r, call)
     except BaseException:
-        auth._unhold(hold)
+        call.release()
         raise
     return r
 
 
-def _register(auth: HmacAuth, r: requests.PreparedRequest, hold: Hold | None, out: Outgoing | None) -> None:
-    ref: weakref.ref[Any] | None = None
-    if hold is not None:
+class _Hops:
+    """What the hook remembers between the responses of one call's hops."""
 
-        def on_collect(ref: weakref.ref[Any], hold: Hold = hold) -> None:
-            _PENDING.discard(ref)
-            auth._unhold(hold)
+    __slots__ = ("live", "original")
 
-        # Fires when the request is dropped unanswered (never sent, or sending failed).
-        ref = weakref.ref(r, on_collect)
-        _PENDING.add(ref)
+    def __init__(self, original: requests.PreparedRequest) -> None:
+        self.original = weakref.ref(original)
+        # The next hop carries the call's signature (re-signed for it).
+        self.live = False
+
+
+def _register(r: requests.PreparedRequest, call: Call) -> None:
+    if call.holding:
+        # Dropped unanswered (never sent, or sending failed): end the hold then.
+        weakref.finalize(r, call.abandon)
+    hops = _Hops(r)
 
     def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
-        keep = False
         try:
-            if response.status_code in _REDIRECTS and response.headers.get("location"):
-                keep = _guard_redirect(auth, response, out, hold is not None)
-                return response
-            if out is None:
-                return response
-            floor = auth._resign_floor(response.status_code, lambda: response.content)
-            if floor is None:
-                return response
-            return _resend(auth, response, out, floor, kwargs)
-        finally:
-            if not keep:
-                if ref is not None:
-                    _PENDING.discard(ref)
-                if hold is not None:
-                    auth._unhold(hold)
+            return _on_response(call, hops, response, kwargs)
+        except BaseException:
+            call.release()
+            raise
 
     # requests' register_hook() does an isinstance(Callable) check per call; the
     # hooks dict is public and prepared requests always have a "response" list.
     r.hooks["response"].append(on_response)
 
 
-def _guard_redirect(auth: HmacAuth, response: requests.Response, out: Outgoing | None, held: bool) -> bool:
-    """Make the request requests will copy for the next hop safe; return whether to keep the lease."""
-    from ._auth import origin_of
+def _is_redirect(status: int, location: str | None) -> bool:
+    return status in REDIRECT_STATUSES and bool(location)
 
+
+def _on_response(call: Call, hops: _Hops, response: requests.Response, kwargs: dict[str, Any]) -> requests.Response:
+    # Runs for the signed request and for every hop requests sends after it (the
+    # hooks dict is shared with copies). Only the signed request, and a hop the
+    # lifecycle re-signed, are "live": their answers can lead to a re-sign.
+    if response.request is hops.original():
+        live = True
+    else:
+        live, hops.live = hops.live, False
+    decides = live and (call.holding or not call.ordered)
+    status = response.status_code
+    location = response.headers.get("location")
+    if decides and not _is_redirect(status, location):
+        buffered = not kwargs.get("stream")
+        body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
+        decision = call.after(status, body)
+        if decision.action is Action.RESEND and decision.signed is not None:
+            response = _resend(response, decision.signed, kwargs)
+            status = response.status_code
+            location = response.headers.get("location")
+    if location is not None and _is_redirect(status, location):
+        _prepare_hop(call, hops, response, status, location, decides=decides)
+    else:
+        call.release()
+    return response
+
+
+def _prepare_hop(
+    call: Call, hops: _Hops, response: requests.Response, status: int, location: str, *, decides: bool
+) -> None:
+    """Shape the request requests copies for the next hop (``response.request``) as decided."""
     request = response.request
-    target = urljoin(response.url, response.headers["location"])
-    if origin_of(target) != origin_of(request.url or ""):
-        # Another origin: the hop goes out without key, signature or signed body.
-        for name in _signing_header_names(auth, request):
-            del request.headers[name]
-        if response.status_code in _BODY_KEPT:
-            request.body = None
-            request.headers["Content-Length"] = "0"
-        log.warning("redirect to another origin: credentials and signed body removed from the next hop")
-        return False
-    if response.status_code in _BODY_KEPT and out is not None and auth._nonce is not None:
-        # Same origin, body resent: never with the stale nonce. The lease stays
-        # held until the redirected response arrives (the hook runs again).
-        target_out = out._replace(url=target)
-        _put(request, auth._sign(target_out), True, False)
-        return held
-    return False
+    headers = request.headers
+    # Our header mapping shapes the hop when requests copies it (and refuses it when
+    # something sends it); a mapping someone replaced (HTTPie does) is edited here.
+    ours = headers if isinstance(headers, _SignedHeaders) and headers._hba_call is call else None
+    target = urljoin(response.url, location)
+    try:
+        if decides:
+            decision = call.redirect(status, response.url, target)
+        else:
+            # A hop after a stripped one, or a copy sent again after the release:
+            # nothing left to sign, but still never a hop the policy refuses.
+            action = call.check_hop(status, response.url, target)
+            if action is Action.FOLLOW_SIGNED:
+                raise RedirectError("a redirect would resend a request whose hold has ended; nothing was sent")
+            decision = Decision(action, strip=call.policy.header_names)
+    except RedirectError:
+        log.warning("redirect refused: the hop would carry the key and signature (nothing was sent)")
+        call.release()
+        if ours is None:
+            raise
+        ours._hba_hop = _REFUSE
+        return
+    if decision.action is Action.FOLLOW_SIGNED and decision.signed is not None:
+        # Same origin, body resent: never with the stale nonce. The hold stays
+        # until the hop's response (this hook runs again for it); requests sets
+        # the hop's URL itself.
+        _put(request, decision.signed._replace(url=request.url or ""), had_body=True, was_stream=False)
+        if ours is not None:
+            ours._hba_hop = None
+        hops.live = True
+        return
+    if ours is not None:
+        ours._hba_hop = decision.strip
+    else:
+        for name in [name for name in headers if name.lower() in decision.strip]:
+            del headers[name]
+    call.release()
 
 
-def _signing_header_names(auth: HmacAuth, request: requests.PreparedRequest) -> list[str]:
-    names = auth._scheme.header_names
-    return [name for name in list(request.headers) if name.lower() in names]
+def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str, Any]) -> requests.Response:
+    """Re-sign the same request with a fresh nonce and send it once more.
 
-
-def _resend(
-    auth: HmacAuth, response: requests.Response, out: Outgoing, floor: int | bool, kwargs: dict[str, Any]
-) -> requests.Response:
-    """Re-sign with a fresh nonce and send once more, as requests' digest auth does."""
-    auth._apply_floor(floor)
-    prep = response.request.copy()
-    _put(prep, auth._sign(out), True, False)
+    The request object itself is updated (not a copy), so that a redirect answering
+    the resend is prepared on the request requests will copy for the hop.
+    """
+    prep = response.request
+    _put(prep, signed, had_body=True, was_stream=False)
     response.content  # noqa: B018  (drain so the connection can be reused)
     response.close()
-    new = response.connection.send(prep, **kwargs)
+    new: requests.Response = response.connection.send(prep, **kwargs)
     new.history.append(response)
-    new.request = prep
     return new

@@ -268,14 +268,6 @@ def test_prepared_but_never_sent_is_released(strict: PoloniexServer, key: str) -
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 0.5
 
 
-def test_same_thread_can_prepare_again(strict: PoloniexServer, key: str) -> None:
-    """The thread that prepared an unsent request can prepare and send its next one without waiting."""
-    auth = hba.Poloniex(key, SECRET)
-    kept = requests.Request("POST", strict.url, data={"a": "1"}, auth=auth).prepare()
-    assert _timed_post(strict.url, auth) < 1
-    assert kept.body is not None
-
-
 def test_exception_in_a_user_hook_releases_the_lease(strict: PoloniexServer, key: str) -> None:
     """A user's response hook that raises does not keep the lease."""
     auth = hba.Poloniex(key, SECRET)

@@ -60,39 +60,36 @@ def _leaked(received: list[Any], secret_marker: bytes) -> list[str]:
 
 @pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize("status", STATUSES)
-def test_cross_origin_redirect_never_leaks(
+def test_cross_origin_redirect_is_refused(
     server: PoloniexServer, elsewhere: VerifyingServer, client: str, status: int
 ) -> None:
-    """For every redirect status and client, the other origin gets no Key, Sign or signed body."""
+    """Every client, every redirect status to another origin: RedirectError, and nothing reaches that origin."""
     server.redirect("/tradingApi", status, elsewhere.origin + "/steal")
     data = {"command": "buy", "marker": "SIGNED-BODY"}
-    if client.startswith("httpx"):
-        # httpx: a typed error before the hop's headers are sent.
-        with pytest.raises(hba.RedirectError, match="another origin"):
-            _send(client, server.url, hba.Poloniex(KEY, SECRET), data)
-    else:
-        # requests: the hop goes out stripped of credentials and body.
+    with pytest.raises(hba.RedirectError, match="another origin"):
         _send(client, server.url, hba.Poloniex(KEY, SECRET), data)
-        assert len(elsewhere.received) == 1
+    assert elsewhere.received == []
     assert _leaked(elsewhere.received, b"SIGNED-BODY") == []
 
 
 @pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
-def test_requests_cross_origin_hop_goes_out_without_credentials(
+def test_requests_not_following_returns_the_redirect_and_refuses_its_next(
     server: PoloniexServer, elsewhere: VerifyingServer, client: str
 ) -> None:
-    """With requests the hop itself still happens, stripped: no credentials, no body."""
+    """Requests with allow_redirects=False returns the 3xx; sending its prepared next hop raises, sending nothing."""
     server.redirect("/tradingApi", 307, elsewhere.origin + "/steal")
-    _send(client, server.url, hba.Poloniex(KEY, SECRET), {"command": "buy"})
-    (hop,) = elsewhere.received
-    assert hop.body == b""
-    assert "Key" not in hop.headers
-    assert "Sign" not in hop.headers
+    with requests.Session() as s:
+        r = s.post(server.url, data={"command": "buy"}, auth=hba.Poloniex(KEY, SECRET), allow_redirects=False)
+        assert r.status_code == 307
+        assert r.next is not None
+        with pytest.raises(hba.RedirectError):
+            s.send(r.next, timeout=10)
+    assert elsewhere.received == []
 
 
 def test_other_scheme_or_port_is_another_origin(server: PoloniexServer) -> None:
     """Origins are compared parsed: a different port or scheme is another origin, case and default port are not."""
-    from hmac_body_auth._auth import origin_of
+    from hmac_body_auth._origin import origin_of
 
     assert origin_of("HTTP://Example.COM:80/a") == origin_of("http://example.com/b")
     assert origin_of("https://example.com") != origin_of("http://example.com")
@@ -100,10 +97,21 @@ def test_other_scheme_or_port_is_another_origin(server: PoloniexServer) -> None:
     assert origin_of("http://example.com.evil.org") != origin_of("http://example.com")
 
 
+def test_unicode_pinned_origin_matches_its_punycode_url() -> None:
+    """An origin pinned with a Unicode host matches the punycode URL clients send, and nothing else."""
+    from hmac_body_auth._origin import origin_of
+
+    assert origin_of("https://bücher.example") == origin_of("https://xn--bcher-kva.example/x")
+    auth = hba.Poloniex(KEY, SECRET, origin="https://bücher.example")
+    assert auth.sign("POST", "a=1", url="https://xn--bcher-kva.example/tradingApi").body.startswith(b"a=1&nonce=")
+    with pytest.raises(hba.OriginError):
+        auth.sign("POST", "a=1", url="https://xn--bcher-kvb.example/tradingApi")
+
+
 @pytest.mark.parametrize("status", [307, 308])
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
-def test_requests_same_origin_307_308_is_resigned(server: PoloniexServer, client: str, status: int) -> None:
-    """A same-origin 307/308 is sent again with a fresh nonce and signature, never the stale one."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_same_origin_307_308_is_resigned(server: PoloniexServer, client: str, status: int) -> None:
+    """Every client: a same-origin 307/308 is sent again with a fresh nonce and signature, never the stale one."""
     server.redirect("/old", status, "/tradingApi")
     r = _send(client, server.origin + "/old", hba.Poloniex(KEY, SECRET), {"command": "returnBalances"})
     assert r.status_code == 200
@@ -111,18 +119,22 @@ def test_requests_same_origin_307_308_is_resigned(server: PoloniexServer, client
     assert server.stats.accepted == 1
     first, second = server.received
     assert first.body != second.body  # a new nonce
+    assert second.path == "/tradingApi"
 
 
-@pytest.mark.parametrize("status", [307, 308])
-@pytest.mark.parametrize("client", ["httpx.Client", "httpx.AsyncClient", "httpx.post"])
-def test_httpx_same_origin_307_308_with_nonce_is_a_clear_error(
-    server: PoloniexServer, client: str, status: int
-) -> None:
-    """Httpx cannot re-sign a redirect hop: a same-origin 307/308 raises RedirectError instead of a stale nonce."""
-    server.redirect("/old", status, "/tradingApi")
-    with pytest.raises(hba.RedirectError, match="stale nonce"):
-        _send(client, server.origin + "/old", hba.Poloniex(KEY, SECRET), {"command": "returnBalances"})
-    assert len(server.received) == 1  # only the original request; the hop was never sent
+@pytest.mark.parametrize("status", [301, 302, 303])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_same_origin_301_302_303_hop_is_stripped(server: PoloniexServer, client: str, status: int) -> None:
+    """Every client: a same-origin 301/302/303 (the hop becomes a bodiless GET) goes out without Key or Sign."""
+    server.redirect("/old", status, "/landing")
+    _send(client, server.origin + "/old", hba.Poloniex(KEY, SECRET), {"command": "returnBalances"})
+    first, hop = server.received
+    assert "Key" in first.headers
+    assert "Sign" in first.headers
+    assert hop.method == "GET"
+    assert "Key" not in hop.headers
+    assert "Sign" not in hop.headers
+    assert hop.body == b""
 
 
 @pytest.mark.parametrize("client", CLIENTS)

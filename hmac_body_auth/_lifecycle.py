@@ -1,0 +1,545 @@
+"""The life of one logical call, without any HTTP client: every decision is made here.
+
+An adapter (requests, httpx, httpx2, the next client) only translates its
+client's objects into the calls below and does the I/O:
+
+1. ``policy.call(method, url, content_type, body)`` checks the request (origin,
+   body, scheme) before any nonce or lease is spent, and returns a :class:`Call`.
+2. ``call.hold()`` / ``await call.hold_async()`` takes the per-key ordering
+   lease (and, for nonce sources shared between processes or hosts, their lock).
+3. ``call.sign()`` allocates the nonce and returns the exact bytes and headers.
+4. When a response's status and headers arrive: ``call.wants_body(...)`` says
+   whether a (small) body must be read to decide; ``call.after(...)`` decides
+   :data:`Action.DONE` or :data:`Action.RESEND` (re-signed); a redirect is decided
+   by ``call.redirect(...)``: follow it re-signed, follow it stripped, or refuse.
+5. ``call.release()`` / ``await call.release_async()`` ends the hold exactly once,
+   whatever happened; further calls do nothing.
+
+The decisions themselves are the pure function :func:`decide` over a
+:class:`Situation`, tested as a table (tests/test_lifecycle.py) for every client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import threading
+from collections.abc import Callable, Collection, Mapping
+from typing import Any, NamedTuple
+
+from ._body import encode_body
+from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
+from ._lease import Hold, Lease
+from ._origin import Origin, origin_of
+from ._signing import Signer
+from .errors import NonceError, OriginError, RedirectError
+from .nonces import OrderedNonceSource
+
+__all__ = [
+    "BODY_LIMIT",
+    "DEFAULT_NONCE_ERROR_STATUSES",
+    "REDIRECT_STATUSES",
+    "Action",
+    "Call",
+    "Decision",
+    "NonceErrorParser",
+    "Policy",
+    "Situation",
+    "decide",
+]
+
+log = logging.getLogger("hmac_body_auth")
+
+#: Recognises a nonce rejection: ``(status, body) -> the server's last nonce`` or ``None``.
+NonceErrorParser = Callable[[int, bytes], "int | None"]
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: Redirects that resend the method and the body (RFC 9110 15.4.8, 15.4.9).
+BODY_KEPT = frozenset({307, 308})
+#: Statuses whose body may carry the API's nonce rejection (APIs answer it as 200 or 4xx).
+DEFAULT_NONCE_ERROR_STATUSES = frozenset({200, *range(400, 500)})
+#: The most of a response body read to recognise an error answer (error answers are small).
+BODY_LIMIT = 64 * 1024
+
+
+class Action(enum.Enum):
+    """What to do after a response."""
+
+    DONE = "done"
+    """Hand the response to the caller."""
+    RESEND = "resend"
+    """The API said the call was not executed (or the status is in ``resign_statuses``): re-sign, send again."""
+    FOLLOW_SIGNED = "follow-signed"
+    """Follow the redirect with the request re-signed (fresh nonce) for its new URL."""
+    FOLLOW_STRIPPED = "follow-stripped"
+    """Follow the redirect without key, signature or signed body."""
+    REFUSE = "refuse"
+    """Raise :class:`~hmac_body_auth.RedirectError`; nothing of the hop is sent."""
+
+
+class Situation(NamedTuple):
+    """Everything a decision depends on, as plain values."""
+
+    status: int
+    redirect: bool = False
+    """The response is a redirect the client is about to follow."""
+    same_origin: bool = True
+    """The redirect target has the signed request's scheme, host and port."""
+    nonce_rejected: bool = False
+    """The API's nonce-error parser recognised the answer."""
+    resign_status: bool = False
+    """The status is one of the auth's ``resign_statuses``."""
+    resent: bool = False
+    """This call was already re-signed once."""
+    has_body: bool = True
+    """The call's body is available to sign again (not a one-shot stream)."""
+
+
+def decide(s: Situation) -> Action:
+    """The lifecycle's decision table: one policy for every client.
+
+    ============================  ==================  ==================
+    situation                     same origin         other origin
+    ============================  ==================  ==================
+    301, 302, 303 redirect        follow stripped     refuse
+    307, 308 redirect (body)      follow re-signed    refuse
+    nonce rejected (not resent)   re-sign and resend
+    status in ``resign_statuses`` re-sign and resend
+    anything else                 done
+    ============================  ==================  ==================
+    """
+    if s.redirect:
+        if not s.same_origin:
+            return Action.REFUSE
+        if s.status in BODY_KEPT:
+            return Action.FOLLOW_SIGNED if s.has_body else Action.REFUSE
+        return Action.FOLLOW_STRIPPED
+    if s.resent or not s.has_body:
+        return Action.DONE
+    if s.nonce_rejected or s.resign_status:
+        return Action.RESEND
+    return Action.DONE
+
+
+class Decision(NamedTuple):
+    """An action and what the adapter needs to carry it out."""
+
+    action: Action
+    signed: SignedRequest | None = None
+    """The re-signed request (``RESEND``, ``FOLLOW_SIGNED``)."""
+    strip: frozenset[str] = frozenset()
+    """Lowercase names of the headers to remove from the hop (``FOLLOW_STRIPPED``)."""
+
+
+def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
+    value = headers.get(name)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    return value if isinstance(value, str) or value is None else str(value)
+
+
+class Policy:
+    """One auth's client-free configuration; makes a :class:`Call` per request.
+
+    Built by :class:`~hmac_body_auth.HmacAuth` (``auth.lifecycle``); adapters use
+    nothing else of the auth.
+    """
+
+    def __init__(
+        self,
+        *,
+        scheme: Scheme,
+        signer: Signer,
+        key: str | None,
+        body_encoding: str,
+        nonce: Callable[[], int | str] | None,
+        clock: Callable[[], int],
+        lease: Lease | None,
+        lease_timeout: float,
+        nonce_error: NonceErrorParser | None,
+        nonce_error_statuses: Collection[int],
+        resign_statuses: Collection[int],
+        origin: Origin | None,
+    ) -> None:
+        self.scheme = scheme
+        self.signer = signer
+        self.key = key
+        self.body_encoding = body_encoding
+        self.nonce = nonce
+        self.clock = clock
+        self.lease = lease
+        self.lease_timeout = lease_timeout
+        self.nonce_error = nonce_error
+        self.nonce_error_statuses = frozenset(nonce_error_statuses)
+        self.resign_statuses = frozenset(resign_statuses)
+        self.origin = origin
+        self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
+        self.interprocess = self.source is not None and bool(self.source.interprocess)
+        #: Bodies this auth can sign while streaming them (a body digest without a nonce).
+        self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None
+        self.header_names = scheme.header_names
+
+    def check(self, method: str, url: str, content_type: str | None, body: bytes) -> Outgoing:
+        """Build and check the outgoing request; raises before any nonce or lease."""
+        out = Outgoing(method if method.isupper() else method.upper(), url, content_type, body)
+        if self.origin is not None and origin_of(url) != self.origin:
+            raise OriginError("this auth is pinned to another origin; it signs nothing else")
+        self.scheme.check(out, with_nonce=self.nonce is not None)
+        return out
+
+    def call(self, method: str, url: str, content_type: str | None, body: str | bytes | None) -> Call:
+        """Check a request whose whole body is known and return its :class:`Call`."""
+        return Call(self, self.check(method, url, content_type, encode_body(body, self.body_encoding)))
+
+    def stream_call(self, method: str, url: str, content_type: str | None) -> Call:
+        """A call whose body is streamed and signed in chunks by the adapter (see :attr:`streams`)."""
+        return Call(self, self.check(method, url, content_type, b""), streamed=True)
+
+    def stream_headers(self, signature: str) -> dict[str, str]:
+        """The headers that carry ``signature`` of a streamed body."""
+        scheme = self.scheme
+        assert isinstance(scheme, BodyDigestScheme)
+        return scheme.headers(self.key, signature)
+
+    def next_nonce(self) -> int | str | None:
+        """Allocate a nonce (``None`` when the auth has no nonce source)."""
+        if self.nonce is None:
+            return None
+        try:
+            value = self.nonce()
+        except NonceError:
+            raise
+        except Exception as exc:
+            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+        return _checked_nonce(value)
+
+    async def next_nonce_async(self) -> int | str | None:
+        """As :meth:`next_nonce`, through the source's asyncio API when it has one."""
+        fetch = getattr(self.nonce, "next_async", None)
+        if fetch is None:
+            return self.next_nonce()
+        try:
+            value = await fetch()
+        except NonceError:
+            raise
+        except Exception as exc:
+            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+        return _checked_nonce(value)
+
+    def sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
+        """Sign ``out`` with ``nonce``: the pure part of signing."""
+        return self.scheme.sign(out, self.signer, self.key, nonce, self.clock)
+
+    def parse_nonce_error(self, status: int, body: bytes) -> int | None:
+        """The server's last nonce if the answer is the API's nonce rejection."""
+        if self.nonce_error is None:
+            return None
+        try:
+            floor = self.nonce_error(status, body[:BODY_LIMIT])
+        except Exception:
+            log.warning("the nonce-error parser failed; the response is returned as it is")
+            return None
+        if floor is None or isinstance(floor, bool) or not isinstance(floor, int) or floor < 0:
+            return None
+        return floor
+
+
+def _checked_nonce(value: object) -> int | str:
+    if type(value) is int:
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise NonceError(f"the nonce source returned {type(value).__name__}; it must return an int or a str")
+    return value
+
+
+class Call:
+    """One logical call: sign, hold, decide after each response, release exactly once."""
+
+    __slots__ = ("_hold", "_released", "out", "policy", "resent", "signed", "streamed")
+
+    def __init__(self, policy: Policy, out: Outgoing, *, streamed: bool = False) -> None:
+        self.policy = policy
+        self.out = out
+        self.streamed = streamed
+        self.signed: SignedRequest | None = None
+        self.resent = False
+        self._hold: Hold | None = None
+        self._released = False
+
+    # -- ordering -------------------------------------------------------------
+
+    @property
+    def ordered(self) -> bool:
+        """Whether this call takes the per-key lease (it has a nonce and ordering is on)."""
+        return self.policy.lease is not None and not self.streamed
+
+    @property
+    def holding(self) -> bool:
+        """Whether the call holds the lease now."""
+        return self._hold is not None and not self._released
+
+    def hold(self, *, active: bool = True) -> None:
+        """Take the per-key lease (blocking this thread), and the source's cross-process lock.
+
+        ``active=False``: the sending thread is not known yet (call :meth:`sending`),
+        and the hold ends when the adapter calls :meth:`abandon` from a
+        garbage-collection callback if nothing else ends it.
+        """
+        lease = self.policy.lease
+        if lease is None or self.streamed or self._hold is not None:
+            return
+        hold = lease.acquire(hold_timeout=self.policy.lease_timeout, active=active, collectable=not active)
+        self._hold = hold
+        source = self.policy.source
+        if self.policy.interprocess and not hold.nested and source is not None:
+            try:
+                source.acquire(self.policy.lease_timeout)
+            except BaseException:
+                self._hold = None
+                lease.release(hold)
+                raise
+
+    async def hold_async(self) -> None:
+        """Take the lease without blocking the event loop."""
+        lease = self.policy.lease
+        if lease is None or self.streamed or self._hold is not None:
+            return
+        hold = await lease.acquire_async(hold_timeout=self.policy.lease_timeout)
+        self._hold = hold
+        source = self.policy.source
+        if not (self.policy.interprocess and not hold.nested and source is not None):
+            return
+        acquire_async = getattr(source, "acquire_async", None)
+        try:
+            if acquire_async is not None:
+                await acquire_async(self.policy.lease_timeout)
+            else:
+                # A blocking cross-process lock: wait for it in a worker thread.
+                acquiring = asyncio.ensure_future(asyncio.to_thread(source.acquire, self.policy.lease_timeout))
+                try:
+                    await asyncio.shield(acquiring)
+                except BaseException:
+                    # Cancelled while the thread still waits: whenever it gets the
+                    # lock, give it straight back, or it stays held until it expires.
+                    acquiring.add_done_callback(_give_back(source))
+                    raise
+        except BaseException:
+            self._hold = None
+            lease.release(hold)
+            raise
+
+    def sending(self) -> None:
+        """The request is being sent by the calling thread now (it owns the hold)."""
+        hold = self._hold
+        if hold is not None and not hold.active:
+            hold.activate()
+
+    def abandon(self) -> None:
+        """End the hold from a garbage-collection callback: no locks taken, no I/O in this thread."""
+        if self._released:
+            return
+        self._released = True
+        hold, self._hold = self._hold, None
+        if hold is None or self.policy.lease is None:
+            return
+        self.policy.lease.abandon(hold)
+        source = self.policy.source
+        if self.policy.interprocess and not hold.nested and source is not None:
+            threading.Thread(target=_release_quietly, args=(source,), daemon=True).start()
+
+    def release(self) -> None:
+        """End the hold, once; a failure to release a cross-process lock is logged, not raised."""
+        if self._released:
+            return
+        self._released = True
+        hold, self._hold = self._hold, None
+        if hold is None:
+            return
+        try:
+            if self.policy.interprocess and not hold.nested and self.policy.source is not None:
+                self.policy.source.release()
+        except Exception as exc:
+            log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+        finally:
+            assert self.policy.lease is not None
+            self.policy.lease.release(hold)
+
+    async def release_async(self) -> None:
+        """As :meth:`release`, through the source's asyncio API when it has one."""
+        source = self.policy.source
+        release_async = getattr(source, "release_async", None)
+        hold = self._hold
+        if self._released or hold is None or release_async is None or hold.nested or not self.policy.interprocess:
+            self.release()
+            return
+        self._released = True
+        self._hold = None
+        try:
+            await release_async()
+        except Exception as exc:
+            log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+        finally:
+            assert self.policy.lease is not None
+            self.policy.lease.release(hold)
+
+    # -- signing --------------------------------------------------------------
+
+    def sign(self, url: str | None = None) -> SignedRequest:
+        """Allocate a nonce and sign (for ``url`` when a redirect moved the call)."""
+        out = self.out if url is None else self.out._replace(url=url)
+        self.signed = self.policy.sign(out, self.policy.next_nonce())
+        return self.signed
+
+    async def sign_async(self, url: str | None = None) -> SignedRequest:
+        """As :meth:`sign`, allocating the nonce without blocking the event loop."""
+        out = self.out if url is None else self.out._replace(url=url)
+        self.signed = self.policy.sign(out, await self.policy.next_nonce_async())
+        return self.signed
+
+    # -- after a response ---------------------------------------------------------
+
+    def wants_body(self, status: int, headers: Mapping[str, str] | Any, *, buffered: bool = False) -> bool:
+        """Whether the body must be read to decide (only a small one, to find a nonce error).
+
+        ``buffered``: the client reads the whole body anyway (requests without
+        ``stream=True``), so reading it costs nothing. Otherwise a body is read
+        only if its length is known and at most :data:`BODY_LIMIT`, or, without a
+        length, for an error status: a streamed success is never held up.
+        """
+        policy = self.policy
+        if policy.nonce is None or policy.nonce_error is None or self.resent or self.streamed:
+            return False
+        if status not in policy.nonce_error_statuses:
+            return False
+        if buffered:
+            return True
+        length = _header(headers, "content-length")
+        if length is not None:
+            return length.strip().isdigit() and int(length) <= BODY_LIMIT
+        return status >= 400
+
+    def after(self, status: int, body: bytes | None = None) -> Decision:
+        """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so."""
+        policy = self.policy
+        floor = None
+        if body is not None and not self.resent and self.policy.nonce is not None:
+            floor = policy.parse_nonce_error(status, body)
+        situation = Situation(
+            status,
+            nonce_rejected=floor is not None,
+            resign_status=status in policy.resign_statuses and policy.nonce is not None,
+            resent=self.resent,
+            has_body=not self.streamed,
+        )
+        action = decide(situation)
+        if action is not Action.RESEND:
+            return Decision(action)
+        if floor is not None:
+            self._raise_floor(floor)
+        self.resent = True
+        return Decision(action, self.sign())
+
+    async def after_async(self, status: int, body: bytes | None = None) -> Decision:
+        """As :meth:`after`, without blocking the event loop for the nonce source."""
+        policy = self.policy
+        raise_async = getattr(policy.nonce, "raise_floor_async", None)
+        next_async = getattr(policy.nonce, "next_async", None)
+        if raise_async is None and next_async is None:
+            return self.after(status, body)
+        floor = None
+        if body is not None and not self.resent and policy.nonce is not None:
+            floor = policy.parse_nonce_error(status, body)
+        situation = Situation(
+            status,
+            nonce_rejected=floor is not None,
+            resign_status=status in policy.resign_statuses and policy.nonce is not None,
+            resent=self.resent,
+            has_body=not self.streamed,
+        )
+        action = decide(situation)
+        if action is not Action.RESEND:
+            return Decision(action)
+        if floor is not None:
+            self._log_floor(floor)
+            try:
+                if raise_async is not None:
+                    await raise_async(floor)
+                else:
+                    self._raise_floor(floor, log_it=False)
+            except NonceError:
+                raise
+            except Exception as exc:
+                raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
+        self.resent = True
+        return Decision(action, await self.sign_async())
+
+    def _log_floor(self, floor: int) -> None:
+        sent = self.signed.nonce if self.signed is not None else None
+        log.warning("the server rejected nonce %s; raising the nonce floor to %d and re-signing once", sent, floor)
+
+    def _raise_floor(self, floor: int, *, log_it: bool = True) -> None:
+        if log_it:
+            self._log_floor(floor)
+        raise_floor = getattr(self.policy.nonce, "raise_floor", None)
+        if not callable(raise_floor):
+            return
+        try:
+            raise_floor(floor)
+        except NonceError:
+            raise
+        except Exception as exc:
+            raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
+
+    def redirect(self, status: int, from_url: str, location: str) -> Decision:
+        """Decide a redirect hop from ``from_url`` to the absolute ``location`` before it is sent.
+
+        Raises :class:`~hmac_body_auth.RedirectError` for a hop that must not be
+        sent; returns ``FOLLOW_SIGNED`` (with the re-signed request, the lease
+        still held) or ``FOLLOW_STRIPPED`` (with the header names to remove).
+        """
+        try:
+            same = origin_of(location) == origin_of(from_url)
+        except OriginError:
+            same = False
+        action = decide(Situation(status, redirect=True, same_origin=same, has_body=not self.streamed))
+        if action is Action.REFUSE:
+            raise RedirectError(_refusal(status, same))
+        if action is Action.FOLLOW_SIGNED:
+            return Decision(action, self.sign(location))
+        return Decision(action, strip=self.policy.header_names)
+
+    def check_hop(self, status: int, from_url: str, location: str) -> Action:
+        """As :meth:`redirect` without signing: refuse (raise) or say which follow applies."""
+        try:
+            same = origin_of(location) == origin_of(from_url)
+        except OriginError:
+            same = False
+        action = decide(Situation(status, redirect=True, same_origin=same, has_body=not self.streamed))
+        if action is Action.REFUSE:
+            raise RedirectError(_refusal(status, same))
+        return action
+
+
+def _refusal(status: int, same_origin: bool) -> str:
+    if not same_origin:
+        return (
+            f"a {status} redirect to another origin would carry the key and signature there; "
+            "nothing was sent to it (follow it yourself with a new auth if you trust it)"
+        )
+    return f"a {status} redirect would resend a streamed body that cannot be signed again; nothing was sent"
+
+
+def _release_quietly(source: OrderedNonceSource) -> None:
+    try:
+        source.release()
+    except Exception as exc:
+        log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+
+
+def _give_back(source: OrderedNonceSource) -> Callable[[asyncio.Future[None]], None]:
+    def done(future: asyncio.Future[None]) -> None:
+        if not future.cancelled() and future.exception() is None:
+            source.release()
+
+    return done

@@ -1,0 +1,184 @@
+"""The request lifecycle without sockets: its decision table and its hold-and-release contract.
+
+The table is the one policy every adapter follows (requests, httpx, httpx2); the
+end-to-end proof per client is in test_redirects.py and test_promises.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+import hmac_body_auth as hba
+from hmac_body_auth._lifecycle import BODY_LIMIT, Action, Call, Situation, decide
+
+KEY, SECRET = "LC-KEY-0123", "lifecycle-secret"
+REDIRECTS = [301, 302, 303, 307, 308]
+
+# situation -> action: the whole policy, one row per case.
+TABLE: list[tuple[Situation, Action]] = [
+    *[(Situation(s, redirect=True, same_origin=False), Action.REFUSE) for s in REDIRECTS],
+    *[(Situation(s, redirect=True, same_origin=True), Action.FOLLOW_STRIPPED) for s in (301, 302, 303)],
+    *[(Situation(s, redirect=True, same_origin=True), Action.FOLLOW_SIGNED) for s in (307, 308)],
+    # A streamed body cannot be signed again: a hop that resends it is refused.
+    *[(Situation(s, redirect=True, same_origin=True, has_body=False), Action.REFUSE) for s in (307, 308)],
+    *[(Situation(s, redirect=True, same_origin=True, has_body=False), Action.FOLLOW_STRIPPED) for s in (301, 303)],
+    (Situation(422, nonce_rejected=True), Action.RESEND),
+    (Situation(200, nonce_rejected=True), Action.RESEND),
+    (Situation(422, nonce_rejected=True, resent=True), Action.DONE),
+    (Situation(503, resign_status=True), Action.RESEND),
+    (Situation(503, resign_status=True, resent=True), Action.DONE),
+    (Situation(503), Action.DONE),
+    (Situation(500), Action.DONE),
+    (Situation(200), Action.DONE),
+    (Situation(401), Action.DONE),
+    (Situation(422, nonce_rejected=True, has_body=False), Action.DONE),
+]
+
+
+@pytest.mark.parametrize(("situation", "action"), TABLE, ids=[f"{s}->{a.value}" for s, a in TABLE])
+def test_decision_table(situation: Situation, action: Action) -> None:
+    """Each situation leads to exactly the action the documented policy states."""
+    assert decide(situation) is action
+
+
+def test_every_redirect_status_and_origin_has_a_row() -> None:
+    """The table covers every redirect status, same and other origin."""
+    covered = {(s.status, s.same_origin) for s, _ in TABLE if s.redirect and s.has_body}
+    assert covered == {(s, same) for s in REDIRECTS for same in (True, False)}
+
+
+def _call(**options: Any) -> Call:
+    auth = hba.Poloniex(KEY, SECRET, **options)
+    return auth.lifecycle.call("POST", "https://poloniex.com/tradingApi", None, "command=buy")
+
+
+def test_a_call_releases_exactly_once() -> None:
+    """release() ends the hold once; later calls (and abandon) do nothing; the next call takes the lease at once."""
+    call = _call()
+    call.hold()
+    assert call.holding
+    lease = call.policy.lease
+    assert lease is not None
+    assert lease.holder is not None
+    call.release()
+    call.release()
+    call.abandon()
+    assert not call.holding
+    assert lease.holder is None
+    other = _call()
+    other.hold()
+    assert lease.holder is not None
+    other.release()
+
+
+def test_nonce_rejection_raises_the_floor_logs_and_resigns_once(caplog: pytest.LogCaptureFixture) -> None:
+    """The API's nonce error: floor raised above X (logged at WARNING with both values), re-signed once, then done."""
+    call = _call()
+    call.hold()
+    first = call.sign()
+    answer = b'{"error": "Nonce must be greater than 99999999999999999. You provided 1."}'
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        decision = call.after(422, answer)
+    assert decision.action is Action.RESEND
+    assert decision.signed is not None
+    assert int(decision.signed.nonce) > 99999999999999999  # type: ignore[arg-type]
+    assert str(first.nonce) in caplog.text
+    assert "99999999999999999" in caplog.text
+    assert call.after(422, answer).action is Action.DONE  # only once
+    call.release()
+
+
+def test_success_that_mentions_the_phrase_is_done() -> None:
+    """A success whose echoed note contains the nonce-error phrase is not a rejection: done, never resent."""
+    call = _call()
+    call.hold()
+    call.sign()
+    body = b'{"orderNumber": 1, "note": "Nonce must be greater than 100000000000000000000. You provided 1."}'
+    assert call.after(200, body).action is Action.DONE
+    call.release()
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "buffered", "wanted"),
+    [
+        (422, {"content-length": "90"}, False, True),
+        (200, {"content-length": str(BODY_LIMIT + 1)}, False, False),
+        (200, {}, False, False),  # a streamed success of unknown length is never read
+        (422, {}, False, True),
+        (500, {"content-length": "10"}, False, False),  # not a status this API reports nonce errors with
+        (200, {"content-length": str(64 << 20)}, True, True),  # buffered anyway: reading costs nothing
+    ],
+)
+def test_wants_body_only_when_small_or_free(status: int, headers: dict[str, str], buffered: bool, wanted: bool) -> None:
+    """The body is read to decide only if small (or read by the client anyway): a big or streamed answer is not."""
+    call = _call()
+    assert call.wants_body(status, headers, buffered=buffered) is wanted
+
+
+def test_redirect_decisions_sign_or_strip_or_refuse() -> None:
+    """redirect(): other origin raises RedirectError; same-origin 307 is re-signed for the target; 303 is stripped."""
+    call = _call()
+    call.hold()
+    first = call.sign()
+    with pytest.raises(hba.RedirectError):
+        call.redirect(302, "https://poloniex.com/tradingApi", "https://evil.example/steal")
+    signed = call.redirect(307, "https://poloniex.com/tradingApi", "https://poloniex.com/v2")
+    assert signed.action is Action.FOLLOW_SIGNED
+    assert signed.signed is not None
+    assert signed.signed.nonce != first.nonce
+    assert signed.signed.url == "https://poloniex.com/v2"
+    stripped = call.redirect(303, "https://poloniex.com/tradingApi", "https://poloniex.com/done")
+    assert stripped.action is Action.FOLLOW_STRIPPED
+    assert stripped.strip == {"key", "sign"}
+    call.release()
+
+
+def test_release_failure_of_a_cross_process_lock_is_logged_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    """A source whose release fails (Redis gone) loses no response: the failure is logged, the lease is free."""
+
+    class Flaky:
+        scope = ("flaky", 1)
+        interprocess = True
+        value = 0
+
+        def __call__(self) -> int:
+            self.value += 1
+            return self.value
+
+        def raise_floor(self, value: int) -> None:
+            """Not needed here."""
+
+        def acquire(self, timeout: float | None) -> None:
+            """Always works."""
+
+        def release(self) -> None:
+            raise ConnectionError("redis went away")
+
+    call = hba.Poloniex(KEY, SECRET, nonce=Flaky()).lifecycle.call("POST", "https://poloniex.com/t", None, "a=1")
+    call.hold()
+    call.sign()
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        call.release()
+    assert "expires by itself" in caplog.text
+    assert call.policy.lease is not None
+    assert call.policy.lease.holder is None
+
+
+def test_bad_input_takes_no_nonce_and_no_lease() -> None:
+    """A body the scheme refuses raises BodyError before any nonce is allocated or lease taken."""
+    calls = 0
+
+    def nonce() -> int:
+        nonlocal calls
+        calls += 1
+        return calls
+
+    auth = hba.Poloniex(KEY, SECRET, nonce=nonce)
+    with pytest.raises(hba.BodyError):
+        auth.lifecycle.call("POST", "https://poloniex.com/t", "application/json", b"{}")
+    assert calls == 0
+    assert auth.lifecycle.lease is not None
+    assert auth.lifecycle.lease.holder is None

@@ -1,0 +1,422 @@
+"""The lifecycle's promises under faults, end to end against a strict server on 127.0.0.1.
+
+Each test is one numbered item of the lifecycle issue: prepared in one thread and
+sent from another, re-entrant requests, failures, per-auth bounds, fork, streamed
+responses, and redirects that answer a re-signed request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+import hmac_body_auth as hba
+from hmac_body_auth.testing import PoloniexServer
+
+from .conftest import SECRET
+
+
+@pytest.fixture
+def key(request: pytest.FixtureRequest) -> str:
+    """A key of its own per test: nonce state is process-wide."""
+    return "PRM-" + str(abs(hash(request.node.nodeid)))[:12]
+
+
+@pytest.fixture
+def strict(key: str) -> Iterator[PoloniexServer]:
+    """A strict Poloniex-like server for this test's key."""
+    with PoloniexServer({key: SECRET}) as srv:
+        yield srv  # type: ignore[misc]
+
+
+def _timed(fn: Any, *args: Any, **kwargs: Any) -> float:
+    started = time.monotonic()
+    fn(*args, **kwargs)
+    return time.monotonic() - started
+
+
+def _post(url: str, auth: Any) -> int:
+    return requests.post(url, data={"command": "returnBalances"}, auth=auth, timeout=10).status_code
+
+
+# -- 1. prepared in one thread, sent from another -------------------------------------
+
+
+def test_prepared_in_one_thread_sent_from_others(strict: PoloniexServer, key: str) -> None:
+    """200 requests prepared by the main thread and sent by 8 workers: 0 stale nonces, no re-sign needed."""
+    auth = hba.Poloniex(key, SECRET)
+    with requests.Session() as s, ThreadPoolExecutor(8) as pool:
+        futures = []
+        for i in range(200):
+            prep = s.prepare_request(requests.Request("POST", strict.url, data={"i": str(i)}, auth=auth))
+            futures.append(pool.submit(s.send, prep, timeout=10))
+        statuses = [f.result().status_code for f in futures]
+    assert statuses.count(200) == 200
+    assert strict.stats.bad_nonce == 0
+    assert strict.stats.accepted == 200
+
+
+# -- 2. re-entrant requests never wait for their own lease -------------------------------
+
+
+def test_httpx_event_hook_request_does_not_wait_for_its_own_lease(strict: PoloniexServer, key: str) -> None:
+    """A same-key request from an httpx response event hook proceeds at once (it used to wait lease_timeout)."""
+    auth = hba.Poloniex(key, SECRET)
+    inner: list[int] = []
+
+    def hook(response: httpx.Response) -> None:
+        if not inner:
+            inner.append(0)
+            inner[0] = httpx.post(strict.url, data={"command": "cancelAll"}, auth=auth, timeout=10).status_code
+
+    with httpx.Client(auth=auth, event_hooks={"response": [hook]}, timeout=10) as c:
+        elapsed = _timed(c.post, strict.url, data={"command": "returnBalances"})
+    assert inner == [200]
+    assert elapsed < 5
+
+
+def test_async_event_hook_request_does_not_wait_for_its_own_lease(strict: PoloniexServer, key: str) -> None:
+    """The same from an httpx.AsyncClient event hook, in the holding task."""
+    auth = hba.Poloniex(key, SECRET)
+    inner: list[int] = []
+
+    async def main() -> float:
+        async def hook(response: httpx.Response) -> None:
+            if not inner:
+                inner.append(0)
+                async with httpx.AsyncClient(auth=auth, timeout=10) as c2:
+                    inner[0] = (await c2.post(strict.url, data={"command": "cancelAll"})).status_code
+
+        async with httpx.AsyncClient(auth=auth, event_hooks={"response": [hook]}, timeout=10) as c:
+            started = time.monotonic()
+            await c.post(strict.url, data={"command": "returnBalances"})
+            return time.monotonic() - started
+
+    assert asyncio.run(main()) < 5
+    assert inner == [200]
+
+
+def test_sync_call_inside_async_code_does_not_wait_for_its_own_lease(strict: PoloniexServer, key: str) -> None:
+    """A blocking requests call from a task whose event loop holds the key's lease proceeds at once."""
+    auth = hba.Poloniex(key, SECRET)
+
+    async def main() -> tuple[int, float]:
+        async def blocking_hook(response: httpx.Response) -> None:
+            nonlocal inner
+            inner = _post(strict.url, auth)  # blocks the loop: must not wait for the loop's own hold
+
+        inner = 0
+        async with httpx.AsyncClient(auth=auth, event_hooks={"response": [blocking_hook]}, timeout=10) as c:
+            started = time.monotonic()
+            await c.post(strict.url, data={"command": "returnBalances"})
+            return inner, time.monotonic() - started
+
+    inner, elapsed = asyncio.run(main())
+    assert inner == 200
+    assert elapsed < 5
+
+
+def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, key: str) -> None:
+    """A same-key request from a requests response hook proceeds at once."""
+    auth = hba.Poloniex(key, SECRET)
+    inner: list[int] = []
+
+    def hook(response: requests.Response, **kwargs: Any) -> None:
+        inner.append(_post(strict.url, auth))
+
+    started = time.monotonic()
+    requests.post(strict.url, data={"command": "x"}, auth=auth, hooks={"response": hook}, timeout=10)
+    assert time.monotonic() - started < 5
+    assert inner == [200]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGALRM"), reason="POSIX signals")
+def test_signal_handler_request_does_not_wait(key: str) -> None:
+    """A signal handler that sends "cancel all" while the main thread waits for a response proceeds at once."""
+    answered = threading.Event()
+
+    class Slow(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            length = int(self.headers["Content-Length"])
+            body = self.rfile.read(length)
+            if b"command=slow" in body:
+                answered.wait(10)
+            data = json.dumps({"ok": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+    auth = hba.Poloniex(key, SECRET)
+    seen: list[float] = []
+
+    def cancel_all(signum: int, frame: Any) -> None:
+        started = time.monotonic()
+        requests.post(url, data={"command": "cancelAll"}, auth=auth, timeout=10)
+        seen.append(time.monotonic() - started)
+        answered.set()
+
+    previous = signal.signal(signal.SIGALRM, cancel_all)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.2)
+        requests.post(url, data={"command": "slow"}, auth=auth, timeout=10)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+        server.shutdown()
+        server.server_close()
+    assert seen
+    assert seen[0] < 5
+
+
+# -- 3. failures free the lease at once -------------------------------------------------
+
+
+@pytest.fixture
+def refused_url() -> str:
+    """A loopback URL where the connection is refused."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}/tradingApi"
+
+
+def test_failed_requests_call_frees_the_lease_while_the_thread_does_other_things(
+    strict: PoloniexServer, key: str, refused_url: str
+) -> None:
+    """A refused requests call, handled and logged, frees the lease within ms while its thread sleeps on."""
+    auth = hba.Poloniex(key, SECRET)
+    go = threading.Event()
+
+    def failing_then_busy() -> None:
+        try:
+            requests.post(refused_url, data={"a": "1"}, auth=auth, timeout=1)
+        except requests.ConnectionError as exc:
+            repr(exc)  # logged, then dropped
+        go.set()
+        time.sleep(1.5)  # the thread goes on with other work
+
+    worker = threading.Thread(target=failing_then_busy)
+    worker.start()
+    go.wait(10)
+    elapsed = _timed(_post, strict.url, auth)
+    worker.join(10)
+    assert elapsed < 0.5
+    assert strict.stats.bad_nonce == 0
+
+
+def test_failure_in_a_module_named_like_requests_frees_the_lease(
+    strict: PoloniexServer, key: str, refused_url: str, tmp_path: Any
+) -> None:
+    """Whatever the caller's module is named (here ``_requests.py``), a failed call frees the lease."""
+    (tmp_path / "_requests.py").write_text(
+        "import requests\n"
+        "def call(url, auth):\n"
+        "    try:\n"
+        "        requests.post(url, data={'a': '1'}, auth=auth, timeout=1)\n"
+        "    except requests.RequestException as exc:\n"
+        "        return repr(exc)\n"
+    )
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_requests_user_module", tmp_path / "_requests.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    auth = hba.Poloniex(key, SECRET)
+    kept = module.call(refused_url, auth)
+    with ThreadPoolExecutor(1) as pool:
+        assert pool.submit(_timed, _post, strict.url, auth).result(10) < 1
+    assert kept is not None
+
+
+# -- 4. one auth's lease_timeout does not change another's ----------------------------------
+
+
+def test_short_lease_timeout_of_one_auth_does_not_shorten_another(strict: PoloniexServer, key: str) -> None:
+    """An auth with lease_timeout=0.05 does not cut short the 30 s hold of another auth on the key: 0 rejections."""
+    patient = hba.Poloniex(key, SECRET, nonce_error=None)
+    hasty = hba.Poloniex(key, SECRET, lease_timeout=0.05, nonce_error=None)
+    hasty_done: list[int] = []
+
+    def hasty_sender() -> None:
+        hasty_done.append(_post(strict.url, hasty))
+
+    with requests.Session() as s:
+        prep = s.prepare_request(requests.Request("POST", strict.url, data={"a": "1"}, auth=patient))
+        other = threading.Thread(target=hasty_sender)
+        other.start()
+        time.sleep(0.3)  # a slow upload: the patient hold must outlive the hasty auth's bound
+        first = s.send(prep, timeout=10).status_code
+    other.join(10)
+    assert (first, hasty_done) == (200, [200])
+    assert strict.stats.bad_nonce == 0
+    assert patient.lifecycle.lease_timeout == 30.0
+
+
+# -- 5. fork ------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_child_forked_with_the_lease_held_and_a_waiter_queued_proceeds(strict: PoloniexServer, key: str) -> None:
+    """After fork with a lease held and a waiter queued in the parent, the child's requests on the key go through."""
+    auth = hba.Poloniex(key, SECRET)
+    held = threading.Event()
+    go = threading.Event()
+
+    def holder() -> None:
+        # Holds the lease: prepared, not sent, until told.
+        prep = requests.Request("POST", strict.url, data={"a": "1"}, auth=auth).prepare()
+        held.set()
+        go.wait(10)
+        with requests.Session() as s:
+            s.send(prep, timeout=10)
+
+    t1 = threading.Thread(target=holder)
+    t1.start()
+    held.wait(5)
+    t2 = threading.Thread(target=_post, args=(strict.url, auth))  # queued behind the holder
+    t2.start()
+    time.sleep(0.05)
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            signal.alarm(10)
+            code = 0 if _post(strict.url, auth) == 200 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    go.set()
+    t1.join(10)
+    t2.join(10)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+# -- 7. streamed responses release at the headers -----------------------------------------------
+
+
+class _BigAnswer(BaseHTTPRequestHandler):
+    """Answers every POST with 64 MiB, or trickles a body slowly."""
+
+    protocol_version = "HTTP/1.1"
+    size = 64 << 20
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        trickle = self.path.endswith("trickle")
+        self.send_response(200)
+        if not trickle:
+            self.send_header("Content-Length", str(self.size))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        try:
+            if trickle:
+                for _ in range(30):
+                    self.wfile.write(b"x")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            else:
+                chunk = b"x" * (1 << 20)
+                for _ in range(self.size >> 20):
+                    self.wfile.write(chunk)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def big() -> Iterator[str]:
+    """A server whose answers are huge (64 MiB) or trickle in."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _BigAnswer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _lease_wait(auth: hba.Poloniex) -> float:
+    """How long another thread waits for the key's lease now."""
+    lease = auth.lifecycle.lease
+    assert lease is not None
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_timed, lambda: lease.release(lease.acquire(hold_timeout=1.0, wait=2.0))).result(10)
+
+
+@pytest.mark.parametrize("path", ["/big", "/trickle"])
+def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str) -> None:
+    """stream=True returns as the headers arrive (no body read inside the lease), and other senders proceed."""
+    import tracemalloc
+
+    auth = hba.Poloniex(key, SECRET)
+    tracemalloc.start()
+    started = time.monotonic()
+    r = requests.post(big + path, data={"a": "1"}, auth=auth, stream=True, timeout=10)
+    elapsed = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 1
+    assert peak < 8 << 20
+    assert _lease_wait(auth) < 0.5
+    r.close()
+
+
+@pytest.mark.parametrize("path", ["/big", "/trickle"])
+def test_httpx_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str) -> None:
+    """client.stream() returns as the headers arrive and the key's lease is free while the body streams."""
+    auth = hba.Poloniex(key, SECRET)
+    lease = auth.lifecycle.lease
+    assert lease is not None
+    with httpx.Client(auth=auth, timeout=10) as c:
+        started = time.monotonic()
+        with c.stream("POST", big + path, data={"a": "1"}) as r:
+            assert time.monotonic() - started < 1
+            assert lease.holder is None
+            assert _lease_wait(auth) < 0.5
+            r.close()
+
+
+# -- 13. a redirect answering a re-signed request is guarded -------------------------------------
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_redirect_after_a_nonce_error_resend_is_guarded(key: str, status: int) -> None:
+    """requests: after a nonce error and re-sign, a redirect to another origin carries no Key, Sign or signed body."""
+    with PoloniexServer({key: SECRET}) as server, PoloniexServer({}) as elsewhere:
+        server.last_nonce[key] = 10**18  # the first try is rejected, the re-sign accepted
+        server.redirect("/tradingApi", status, elsewhere.origin + "/steal")
+        with pytest.raises(hba.RedirectError):
+            requests.post(
+                server.url, data={"command": "buy", "note": "SIGNED"}, auth=hba.Poloniex(key, SECRET), timeout=10
+            )
+        for received in elsewhere.received:
+            assert "Key" not in received.headers
+            assert "Sign" not in received.headers
+            assert b"SIGNED" not in received.body
+        assert elsewhere.received == []
