@@ -30,10 +30,11 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, 
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ._body import encode_body
 from ._core import SignedRequest
 from ._lifecycle import Action, Call, Policy
 from ._streams import Spool
-from .errors import RedirectError
+from .errors import BodyError, RedirectError
 
 if TYPE_CHECKING:
     import httpx
@@ -259,14 +260,60 @@ async def _aiter(spool: Spool) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _call(policy: Policy, request: httpx.Request) -> Call:
-    return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), request.content)
+def _call(policy: Policy, request: httpx.Request, body: bytes) -> Call:
+    return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), body)
+
+
+def _unreadable(exc: Exception) -> BodyError:
+    return BodyError(
+        f"the request body could not be read ({type(exc).__name__}); "
+        "for a file, open it in binary mode ('rb') so that the bytes sent are the bytes signed"
+    )
+
+
+def _body(policy: Policy, request: httpx.Request) -> bytes:
+    """The whole body as the bytes that will be sent (a text stream encoded as configured)."""
+    if isinstance(request.stream, _client(request).ByteStream):
+        return request.read()
+    try:
+        # httpx sends a text file (an iterable of str) only after encoding it; read
+        # it here, encode it with body_encoding, and send exactly those bytes.
+        return b"".join(encode_body(chunk, policy.body_encoding) for chunk in request.stream)  # type: ignore[union-attr]
+    except (UnicodeError, OSError, TypeError) as exc:
+        raise _unreadable(exc) from exc
+
+
+async def _abody(policy: Policy, request: httpx.Request) -> bytes:
+    if isinstance(request.stream, _client(request).ByteStream):
+        return await request.aread()
+    if not hasattr(request.stream, "__aiter__"):
+        raise BodyError("an AsyncClient needs an async body (bytes, str, or an async iterator of bytes)")
+    try:
+        return b"".join([encode_body(chunk, policy.body_encoding) async for chunk in request.stream])  # type: ignore[union-attr]
+    except (UnicodeError, OSError, TypeError) as exc:
+        raise _unreadable(exc) from exc
+
+
+def _spool(policy: Policy, request: httpx.Request) -> Spool:
+    try:
+        return Spool.of(request.stream, policy.body_encoding)  # type: ignore[arg-type]
+    except (UnicodeError, OSError, TypeError) as exc:
+        raise _unreadable(exc) from exc
+
+
+async def _aspool(request: httpx.Request) -> Spool:
+    if not hasattr(request.stream, "__aiter__"):
+        raise BodyError("an AsyncClient needs an async body (bytes, str, or an async iterator of bytes)")
+    try:
+        return await Spool.of_async(request.stream)
+    except (UnicodeError, OSError, TypeError) as exc:
+        raise _unreadable(exc) from exc
 
 
 def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
     """The sync auth flow: check, hold, sign, send; decide after the response; release."""
     if _streams(policy, request):
-        spool = Spool.of(request.stream, "latin-1")  # type: ignore[arg-type]
+        spool = _spool(policy, request)
         try:
             signed_request, guard = _spooled(policy, request, spool, False)
             response = yield signed_request
@@ -274,8 +321,7 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
         finally:
             spool.close()
         return
-    request.read()
-    call = _call(policy, request)
+    call = _call(policy, request, _body(policy, request))
     call.hold()
     try:
         signed = call.sign()
@@ -297,7 +343,7 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
 async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
     """The async auth flow: as :func:`sync_flow`, waiting without blocking the event loop."""
     if _streams(policy, request):
-        spool = await Spool.of_async(request.stream)  # type: ignore[arg-type]
+        spool = await _aspool(request)
         try:
             signed_request, guard = _spooled(policy, request, spool, True)
             response = yield signed_request
@@ -305,8 +351,7 @@ async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[h
         finally:
             spool.close()
         return
-    await request.aread()
-    call = _call(policy, request)
+    call = _call(policy, request, await _abody(policy, request))
     await call.hold_async()
     try:
         signed = await call.sign_async()

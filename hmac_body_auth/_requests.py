@@ -35,6 +35,7 @@ from urllib.parse import urljoin
 
 from requests.structures import CaseInsensitiveDict
 
+from ._body import encode_body
 from ._core import SignedRequest
 from ._lifecycle import REDIRECT_STATUSES, Action, Call, Decision, Policy
 from ._streams import Spool, file_digest, is_seekable_file
@@ -146,11 +147,15 @@ def _text_body(body: io.TextIOBase, encoding: str) -> bytes:
     # A text-mode file goes on the wire as the transport encodes it (latin-1 in
     # http.client, UTF-8 in urllib3 2), with a Content-Length of its size on disk:
     # neither is what was signed. Read it, encode it as configured, send those bytes.
-    text = body.read()
+    try:
+        text = body.read()
+    except (UnicodeError, OSError) as exc:
+        raise BodyError(
+            f"the text-mode file could not be read ({type(exc).__name__}); open it in binary mode ('rb') "
+            "so that the bytes sent are the bytes signed"
+        ) from exc
     if not isinstance(text, str):  # pragma: no cover - a TextIOBase returns str
         raise BodyError("a text-mode file returned bytes; open it in binary mode ('rb')")
-    from ._body import encode_body
-
     return encode_body(text, encoding)
 
 

@@ -214,7 +214,10 @@ class Signer:
         return hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace"))
 
     def __repr__(self) -> str:
-        return f"Signer(algorithm={self.algorithm!r}, digest_encoding={self.digest_encoding!r}, secret=***)"
+        # Never raises, even half-constructed (traceback capture_locals calls repr).
+        algorithm = getattr(self, "algorithm", "?")
+        digest_encoding = getattr(self, "digest_encoding", "?")
+        return f"Signer(algorithm={algorithm!r}, digest_encoding={digest_encoding!r}, secret=***)"
 
     def __reduce__(self) -> Any:
         raise TypeError("a Signer holds a secret and cannot be pickled; build a new one from the secret instead")

@@ -77,8 +77,12 @@ class Spool:
         """Spool a generator, an iterable of chunks or a file object."""
         spool = cls()
         chunks = _file_chunks(body, encoding) if hasattr(body, "read") else body  # type: ignore[arg-type]
-        for chunk in chunks:
-            spool.write(encode_body(chunk, encoding))
+        try:
+            for chunk in chunks:
+                spool.write(encode_body(chunk, encoding))
+        except BaseException:
+            spool.close()
+            raise
         spool.file.seek(0)
         return spool
 
@@ -86,8 +90,12 @@ class Spool:
     async def of_async(cls, body: AsyncIterable[bytes]) -> Spool:
         """Spool an async stream of byte chunks."""
         spool = cls()
-        async for chunk in body:
-            spool.write(chunk)
+        try:
+            async for chunk in body:
+                spool.write(chunk)
+        except BaseException:
+            spool.close()
+            raise
         spool.file.seek(0)
         return spool
 

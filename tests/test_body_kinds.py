@@ -1,0 +1,142 @@
+"""Text-mode files, memoryview bodies and the auth object itself: signed as sent, or refused before sending."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+import hmac_body_auth as hba
+from hmac_body_auth.testing import PoloniexServer, VerifyingServer
+
+from .conftest import KEY, SECRET
+
+TEXT = "a=1&b=caf\u00e9\r\nline2\nend"
+
+# open() options a user passes for a text file: translated newlines or not, several encodings.
+OPENS: list[dict[str, Any]] = [
+    {},
+    {"newline": ""},
+    {"encoding": "latin-1"},
+    {"encoding": "utf-8"},
+    {"encoding": "utf-8", "newline": ""},
+]
+
+
+@pytest.fixture
+def text_file(tmp_path: Path) -> Path:
+    """A text file, written as UTF-8 bytes with CRLF and LF line ends."""
+    path = tmp_path / "body.txt"
+    path.write_bytes(TEXT.encode("utf-8"))
+    return path
+
+
+def _send(client: str, url: str, auth: Any, body: Any) -> int:
+    if client == "requests":
+        return requests.post(url, data=body, auth=auth, timeout=5).status_code
+    return httpx.post(url, content=body, auth=auth, timeout=5).status_code
+
+
+# requests warns that it measured a text file's length on disk; the auth replaces that body.
+pytestmark = pytest.mark.filterwarnings("ignore::requests.exceptions.FileModeWarning")
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("options", OPENS, ids=[str(o) for o in OPENS])
+def test_text_mode_file_is_signed_exactly_as_sent(
+    open_server: VerifyingServer, text_file: Path, client: str, options: dict[str, Any]
+) -> None:
+    """open(p) in text mode, any newline handling and encoding: the server verifies the bytes it received."""
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, body_encoding="utf-8")
+    with text_file.open(**options) as f:
+        expected = f.read().encode("utf-8")
+    with text_file.open(**options) as f:
+        assert _send(client, open_server.url, auth, f) == 200
+    (received,) = open_server.received
+    assert received.body == expected
+    assert open_server.stats.bad_signature == 0
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_text_mode_form_file_gets_its_nonce(server: PoloniexServer, text_file: Path, client: str) -> None:
+    """A text-mode form file with a nonce auth: read, encoded, nonce appended, verified by a strict server."""
+    text_file.write_text("command=returnBalances", encoding="ascii")
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with text_file.open() as f:
+        if client == "requests":
+            status = requests.post(server.url, data=f, headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5)
+        else:
+            status = httpx.post(server.url, content=f, headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5)
+    assert status.status_code == 200
+    assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx"])
+def test_text_file_in_the_wrong_encoding_is_refused_before_sending(
+    open_server: VerifyingServer, text_file: Path, client: str
+) -> None:
+    """A text file opened with an encoding it is not in: a BodyError, and nothing reaches the server."""
+    with text_file.open(encoding="utf-16") as f, pytest.raises(hba.BodyError, match="binary mode"):
+        _send(client, open_server.url, hba.BodyDigestAuth(KEY, secret=SECRET), f)
+    assert open_server.received == []
+
+
+def test_sync_file_with_an_async_client_is_refused_clearly(open_server: VerifyingServer, text_file: Path) -> None:
+    """httpx.AsyncClient with a sync file body: a BodyError (not a TypeError), nothing sent."""
+
+    async def go() -> None:
+        async with httpx.AsyncClient(auth=hba.BodyDigestAuth(KEY, secret=SECRET), timeout=5) as c:
+            with text_file.open("rb") as f:
+                await c.post(open_server.url, content=f)
+
+    with pytest.raises(hba.BodyError, match="async"):
+        asyncio.run(go())
+    assert open_server.received == []
+
+
+def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer) -> None:
+    """Requests sends memoryview and bytearray bodies: they are signed as the bytes they hold."""
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET)
+    assert requests.post(open_server.url, data=memoryview(b"a=1&b=2"), auth=auth, timeout=5).status_code == 200
+    assert requests.post(open_server.url, data=bytearray(b"c=3"), auth=auth, timeout=5).status_code == 200
+    assert [r.body for r in open_server.received] == [b"a=1&b=2", b"c=3"]
+    assert open_server.stats.bad_signature == 0
+
+
+def test_memoryview_form_gets_its_nonce(server: PoloniexServer) -> None:
+    """A memoryview form body with the Poloniex preset: nonce appended, accepted by the strict server."""
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    r = requests.post(
+        server.url, data=memoryview(b"command=x"), headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5
+    )
+    assert r.status_code == 200
+    assert server.received[0].body.startswith(b"command=x&nonce=")
+
+
+def test_auth_is_what_each_client_expects() -> None:
+    """One object is a requests AuthBase, an httpx.Auth and (installed) an httpx2.Auth."""
+    import requests.auth
+
+    auth = hba.Poloniex(KEY, SECRET)
+    assert isinstance(auth, requests.auth.AuthBase)
+    assert isinstance(auth, httpx.Auth)
+    httpx2 = pytest.importorskip("httpx2")
+    assert isinstance(auth, httpx2.Auth)
+
+
+def test_repr_of_a_half_constructed_auth_never_raises() -> None:
+    """A constructor that fails half-way leaves an object whose repr works (traceback capture_locals calls it)."""
+    half = object.__new__(hba.Poloniex)
+    assert "Poloniex(" in repr(half)
+    assert SECRET not in repr(half)
+    try:
+        hba.Poloniex(KEY, "bad secret\n")
+    except hba.ConfigurationError as exc:
+        rendered = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+    assert "Traceback" in rendered
+    assert "bad secret" not in rendered.split("ConfigurationError")[-1]
