@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import logging
 import multiprocessing
 import os
 import pickle
+import socket
 import sys
 import threading
 import time
@@ -25,9 +28,11 @@ from hmac_body_auth._redis import RedisNonce
 from hmac_body_auth.errors import ConfigurationError, LeaseTimeout, NonceError
 from hmac_body_auth.testing import PoloniexServer
 
+from ._nonce_fork_worker import in_child
 from ._redis_worker import post_many
 from .conftest import KEY, SECRET
 from .redis_server import RedisServer, find_redis_server
+from .test_nonce_faults import _held_in_thread
 
 pytestmark = pytest.mark.redis
 
@@ -152,13 +157,15 @@ def test_injected_clock_is_used_instead_of_server_time(make_nonce: MakeNonce) ->
 
 
 def test_a_corrupt_stored_value_fails_loudly(make_nonce: MakeNonce, client: redis.Redis, name: str) -> None:
-    """A stored value that is not a non-negative integer raises instead of being overwritten."""
+    """A stored value that is not a non-negative integer raises NonceError (from the server's reply), untouched."""
     client.set(f"hmac-body-auth:nonce:{name}", "not-a-number")
     nonce = make_nonce()
-    with pytest.raises(redis.ResponseError, match="stored nonce"):
+    with pytest.raises(NonceError, match="stored nonce") as allocating:
         nonce()
-    with pytest.raises(redis.ResponseError, match="stored nonce"):
+    assert isinstance(allocating.value.__cause__, redis.ResponseError)
+    with pytest.raises(NonceError, match="stored nonce") as raising:
         nonce.raise_floor(10)
+    assert isinstance(raising.value.__cause__, redis.ResponseError)
     assert client.get(f"hmac-body-auth:nonce:{name}") == b"not-a-number"
     with pytest.raises(TypeError):
         nonce.raise_floor("10")  # type: ignore[arg-type]
@@ -419,3 +426,369 @@ def test_threads_and_async_tasks_sharing_a_key_are_never_rejected(make_nonce: Ma
     assert stats.accepted == thread_count * per_thread + tasks
     assert stats.bad_nonce == 0
     assert stats.rejected == 0
+
+
+# -- faults: a dead, silent or emptied Redis ------------------------------------------
+
+
+def _redis_binary() -> str:
+    binary = find_redis_server()
+    if binary is None:
+        message = "redis-server is not installed (apt-get install redis-server); the RedisNonce tests need it"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message}, and CI must run them")
+        pytest.skip(message)
+    return binary
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test alone, which the test may stop or reconfigure."""
+    server = RedisServer(_redis_binary()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+class _SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never answers (a hung or black-holed Redis)."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._connections: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self._connections.append(connection)
+
+    def close(self) -> None:
+        self._listener.close()
+        for connection in self._connections:
+            connection.close()
+
+
+class _Relay:
+    """A TCP relay on 127.0.0.1 to a real server that delays every chunk, or (silent) drops it."""
+
+    def __init__(self, target_port: int, delay: float = 0.0) -> None:
+        self._target = target_port
+        self.delay = delay
+        self.silent = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, password: str | None = None) -> str:
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}127.0.0.1:{self.port}/0"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self._listener.accept()
+                upstream = socket.create_connection(("127.0.0.1", self._target))
+            except OSError:
+                return
+            self._sockets += [downstream, upstream]
+            for src, dst in ((downstream, upstream), (upstream, downstream)):
+                threading.Thread(target=self._pump, args=(src, dst), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        while True:
+            try:
+                data = src.recv(65536)
+            except OSError:
+                return
+            if not data:
+                break
+            if self.delay:
+                time.sleep(self.delay)
+            if self.silent.is_set():
+                continue
+            try:
+                dst.sendall(data)
+            except OSError:
+                return
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._listener.close()
+        for sock in self._sockets:
+            sock.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[_SilentServer]:
+    """A TCP server that accepts and never replies."""
+    server = _SilentServer()
+    yield server
+    server.close()
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "hmac_body_auth" and r.levelno == logging.WARNING]
+
+
+def test_release_after_redis_died_logs_and_returns(own_redis: RedisServer, caplog: pytest.LogCaptureFixture) -> None:
+    """Redis dying between acquire and release: release logs a WARNING (no password, no URL) and returns."""
+    with redis.Redis.from_url(own_redis.url) as admin:
+        admin.config_set("requirepass", "hunter2")
+    url = own_redis.url.replace("redis://", "redis://:hunter2@")
+    nonce = RedisNonce(url, name="dies", socket_timeout=1)
+    nonce.acquire(1)
+    assert nonce() > 0
+    own_redis.stop()
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        started = time.monotonic()
+        nonce.release()
+    assert time.monotonic() - started < 2
+    [record] = _warnings(caplog)
+    assert "lock_timeout" in record.getMessage()
+    assert "hunter2" not in caplog.text
+    assert "redis://" not in caplog.text
+    nonce.release()  # nothing held any more
+    with pytest.raises(NonceError) as raised:
+        nonce.acquire(1)  # before a request: a typed error, chained
+    assert isinstance(raised.value.__cause__, redis.ConnectionError)
+    assert "hunter2" not in str(raised.value)
+    nonce.close()
+
+
+def test_release_when_redis_went_silent_is_bounded(redis_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Redis going silent before release: release returns after about socket_timeout, logging a WARNING."""
+    relay = _Relay(int(redis_url.rsplit(":", 1)[1].split("/")[0]))
+    nonce = RedisNonce(relay.url(), name=f"silent-{uuid.uuid4().hex}", socket_timeout=0.3)
+    try:
+        nonce.acquire(1)
+        relay.silent.set()
+        with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+            started = time.monotonic()
+            nonce.release()
+            waited = time.monotonic() - started
+        assert 0.2 < waited < 1.5
+        assert len(_warnings(caplog)) == 1
+    finally:
+        nonce.close()
+        relay.close()
+
+
+def test_release_after_redis_restarted_empty_logs_and_returns(
+    make_nonce: MakeNonce, client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis losing everything (data, scripts, connections) before release: release logs a WARNING and returns."""
+    nonce = make_nonce()
+    nonce.acquire(1)
+    client.flushall()
+    client.script_flush()
+    client.client_kill_filter(_type="normal", skipme=True)
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        nonce.release()
+    assert len(_warnings(caplog)) == 1
+    nonce.acquire(1)  # and the sequence and lock work again
+    assert nonce() > 0
+    nonce.release()
+
+
+def _bounded(call: Callable[[], object], limit: float) -> BaseException:
+    """Run ``call`` in a thread; fail if it is still running after ``limit`` s; return what it raised."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call()
+        except BaseException as exc:
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(limit)
+    assert not worker.is_alive(), f"still blocked after {limit} s"
+    assert raised, "returned instead of raising"
+    return raised[0]
+
+
+def test_a_silent_redis_blocks_each_call_at_most_socket_timeout(silent: _SilentServer) -> None:
+    """Against a Redis that never answers, acquire, nonces and raise_floor raise NonceError after socket_timeout."""
+    url = f"redis://:hunter2@127.0.0.1:{silent.port}/0"
+    nonce = RedisNonce(url, name="silent", socket_timeout=0.3)
+    for call in (lambda: nonce.acquire(None), nonce, lambda: nonce.raise_floor(10)):
+        started = time.monotonic()
+        error = _bounded(call, 3)
+        assert 0.2 < time.monotonic() - started < 1.5
+        assert isinstance(error, NonceError)
+        assert not isinstance(error, LeaseTimeout)
+        assert isinstance(error.__cause__, redis.RedisError)
+        assert "hunter2" not in str(error)
+    nonce.release()  # nothing held: nothing to do
+    nonce.close()
+
+
+def test_a_given_client_without_socket_timeout_is_bounded_too(silent: _SilentServer) -> None:
+    """A user's redis.Redis with socket_timeout=None still cannot block a call longer than socket_timeout."""
+    with redis.Redis(host="127.0.0.1", port=silent.port, socket_timeout=None, socket_connect_timeout=None) as user:
+        nonce = RedisNonce(user, name="silent", socket_timeout=0.3)
+        started = time.monotonic()
+        error = _bounded(lambda: nonce.acquire(5), 3)
+        assert time.monotonic() - started < 1.5
+        assert isinstance(error, NonceError)
+        assert isinstance(_bounded(nonce, 3), NonceError)
+        nonce.close()
+        user.connection_pool.disconnect()
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, float("inf"), "5"])
+def test_socket_timeout_must_be_a_positive_number(redis_url: str, bad: object) -> None:
+    """A socket_timeout that is not a positive, finite number of seconds fails at construction."""
+    with pytest.raises(ConfigurationError, match="socket_timeout"):
+        RedisNonce(redis_url, name="x", socket_timeout=bad)  # type: ignore[arg-type]
+
+
+# -- fork --------------------------------------------------------------------------------
+
+
+def test_a_child_forked_while_the_lock_mutex_was_held_works_and_holds_nothing(
+    redis_url: str, name: str, client: redis.Redis
+) -> None:
+    """A child forked while a thread held the mutex (and the parent the lock) holds nothing, on its own connections."""
+    user = redis.Redis.from_url(redis_url)
+    nonce = RedisNonce(user, name=name)
+    parent_connection = user.client_id()
+    nonce.acquire(1)
+    try:
+        first = nonce()
+
+        def child() -> tuple[int, int, bool]:
+            nonce.release()  # the parent's lock is not the child's: nothing happens
+            try:
+                nonce.acquire(0.05)
+            except LeaseTimeout:
+                blocked = True
+            else:
+                blocked = False
+            return user.client_id(), nonce(), blocked
+
+        with _held_in_thread(nonce._held_mutex):
+            child_connection, value, blocked = in_child(child)
+        assert child_connection != parent_connection
+        assert value > first
+        assert blocked
+        assert client.exists(f"hmac-body-auth:lock:{name}")  # still the parent's
+        assert nonce() > value
+        assert user.client_id() == parent_connection
+    finally:
+        nonce.release()
+        user.close()
+        user.connection_pool.disconnect()
+
+
+# -- asyncio -------------------------------------------------------------------------------
+
+
+async def _max_gap_while(work: Callable[[], Any]) -> tuple[float, Any]:
+    """Run the coroutine ``work()`` beside a 5 ms ticker; return the ticker's longest gap and the result."""
+    gaps: list[float] = []
+    stop = asyncio.Event()
+
+    async def tick() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+            if stop.is_set():
+                return
+
+    ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.02)  # the ticker runs before the work starts
+    try:
+        result = await work()
+    finally:
+        stop.set()
+        await ticker
+    return max(gaps), result
+
+
+def test_async_methods_do_not_block_the_loop_with_redis_100ms_away(redis_url: str, name: str) -> None:
+    """With Redis 100 ms away each way, the async API keeps the loop ticking (gaps < 50 ms); the sync one blocks it."""
+    relay = _Relay(int(redis_url.rsplit(":", 1)[1].split("/")[0]), delay=0.1)
+    nonce = RedisNonce(relay.url(), name=name)
+    assert isinstance(nonce, hba.nonces.AsyncOrderedNonceSource)
+    try:
+
+        async def work() -> list[int]:
+            values = []
+            for _ in range(2):
+                await nonce.acquire_async(10)
+                values.append(await nonce.next_async())
+                await nonce.release_async()
+            return values
+
+        async def blocking() -> int:
+            return nonce()
+
+        gap, values = asyncio.run(_max_gap_while(work))
+        assert gap < 0.05
+        assert values[1] > values[0]
+        started = time.monotonic()
+        sync_gap, _ = asyncio.run(_max_gap_while(blocking))
+        assert time.monotonic() - started >= 0.2
+        assert sync_gap >= 0.1
+    finally:
+        nonce.close()
+        relay.close()
+
+
+def test_async_and_sync_locks_are_one_lock(make_nonce: MakeNonce) -> None:
+    """acquire_async excludes sync holders and times out with LeaseTimeout; a lock taken async is released sync."""
+    nonce, other = make_nonce(clock=lambda: 1_000), make_nonce()
+
+    async def work() -> list[int]:
+        await nonce.acquire_async(1)
+        values = [await nonce.next_async()]
+        await nonce.raise_floor_async(100)
+        values.append(await nonce.next_async())
+        with pytest.raises(LeaseTimeout):
+            await other.acquire_async(0.05)
+        return values
+
+    assert asyncio.run(work()) == [1, 101]
+    with pytest.raises(LeaseTimeout):
+        other.acquire(0.05)
+    nonce.release()
+    other.acquire(1)
+
+    async def release() -> None:
+        await other.release_async()
+        await nonce.acquire_async(1)
+        await nonce.release_async()
+        await nonce.aclose()
+
+    asyncio.run(release())
+
+
+def test_async_methods_work_with_a_given_client(redis_url: str, name: str) -> None:
+    """An existing client (decode_responses=True, no socket_timeout) yields a working asyncio client per loop."""
+    with redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=None) as user:
+        nonce = RedisNonce(user, name=name, clock=lambda: 10_000)
+
+        async def work() -> int:
+            await nonce.acquire_async(1)
+            try:
+                return await nonce.next_async()
+            finally:
+                await nonce.release_async()
+
+        assert asyncio.run(work()) == 10
+        assert asyncio.run(work()) == 11  # a second loop gets a client of its own
+        nonce.close()
+        user.connection_pool.disconnect()
