@@ -74,10 +74,19 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> None:
         return
     transport = pick(request.url)
     package = _client(request)
-    if isinstance(transport, (package.HTTPTransport, package.AsyncHTTPTransport)):
+    # httpcore's own transports report every hop through trace; a subclass that
+    # overrides the send may not reach httpcore at all, so it counts as another transport.
+    kind = type(transport)
+    if (
+        getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
+        and isinstance(transport, package.HTTPTransport)
+    ) or (
+        getattr(kind, "handle_async_request", None) is getattr(package.AsyncHTTPTransport, "handle_async_request", None)
+        and isinstance(transport, package.AsyncHTTPTransport)
+    ):
         return
     raise RedirectError(
-        f"this client follows redirects through a {type(transport).__name__}, which does not report "
+        f"this client follows redirects through its transport ({kind.__name__}), which does not report "
         "each hop to the auth, so a redirect could carry the key and signature to another origin; "
         "nothing was sent (use follow_redirects=False with this transport)"
     )

@@ -323,14 +323,10 @@ def test_mock_transport_poloniex_nonces_without_following() -> None:
         assert client.send(stale, auth=None).status_code == 422
 
 
-# -- PACKAGE BUG (fails until fixed in hmac_body_auth/_httpx.py, check_transport) -------------------
+# -- HTTPTransport subclasses that never reach httpcore -----------------------------------------------
 # A transport that subclasses HTTPTransport / AsyncHTTPTransport but overrides handle_request /
-# handle_async_request (so it never reaches httpcore, which is what calls ``trace``) passes
-# check_transport's isinstance() test. The redirect is then followed without the auth seeing the hop:
-# Key, Sign and the signed body reach the other origin, and RedirectError comes only afterwards, from
-# _check_history. docs/security.md promises "RedirectError before anything is sent" for "a custom
-# BaseTransport". Expected: refused up front, like any other transport (e.g. accept only transports
-# whose handle_request / handle_async_request is HTTPTransport's / AsyncHTTPTransport's own).
+# handle_async_request may never reach httpcore (which is what calls ``trace``): it is refused
+# up front like any other transport.
 
 
 def _subclassed_transports(mod: Any) -> tuple[Any, Any]:
@@ -359,7 +355,7 @@ def _subclassed_transports(mod: Any) -> tuple[Any, Any]:
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_bug_httptransport_subclass_without_httpcore_is_refused_before_sending(
+def test_httptransport_subclass_without_httpcore_is_refused_before_sending(
     mode: str, api: PoloniexServer, elsewhere: VerifyingServer
 ) -> None:
     """An HTTPTransport subclass that bypasses httpcore is refused up front: nothing reaches the other origin."""
