@@ -311,6 +311,7 @@ def _forget_shared(ident: tuple[str, str], ref: weakref.ref[ClockNonce]) -> None
 # -- one host: a counter file with a lease record ----------------------------------------
 
 _BUSY: Final = object()
+_HOLD_BOUND: Final = -1.0  # a deadline of hold_timeout from the first wait
 _COUNTER_LINE = b"%020d\n"
 # pid, host identity, token, start (CLOCK_MONOTONIC ns), hold (ns): fixed width.
 _HOLDER_LINE = b"%010d %016x %016x %020d %020d\n"
@@ -437,7 +438,7 @@ class FileNonce:
         self._mutex = threading.RLock()
         self._fd = -1
         self._pid = -1
-        self._token = 0  # of the lease this object holds, 0 when none
+        self._record = b""  # the lease record this object wrote while it holds the lease
         self.scope: Hashable = ("file", self.path, unit)
         self._open()
         _track_for_fork(self)
@@ -452,7 +453,7 @@ class FileNonce:
                     os.close(self._fd)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
             self._pid = os.getpid()
-            self._token = 0
+            self._record = b""
         return self._fd
 
     def _after_fork_in_child(self) -> None:
@@ -462,7 +463,7 @@ class FileNonce:
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
-        self._fd, self._pid, self._token = -1, -1, 0
+        self._fd, self._pid, self._record = -1, -1, b""
 
     def _attempt(self, op: Callable[[int, bytes], _T]) -> _T | object:
         """Run ``op(fd, contents)`` under the kernel lock, or return ``_BUSY`` if it is taken."""
@@ -478,13 +479,19 @@ class FileNonce:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
     def _run(self, op: Callable[[int, bytes], _T], deadline: float | None, what: str) -> _T:
-        """``_attempt`` until the kernel lock is free (it is held for microseconds only)."""
+        """``_attempt`` until the kernel lock is free (it is held for microseconds only).
+
+        ``deadline`` ``_HOLD_BOUND``: at most ``hold_timeout`` from the first wait, so
+        that nothing waits forever for a process frozen inside its update.
+        """
         pause = 0.00005
         while True:
             result = self._attempt(op)
             if result is not _BUSY:
                 return result  # type: ignore[return-value]
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline == _HOLD_BOUND:
+                deadline = time.monotonic() + self.hold_timeout
+            elif deadline is not None and time.monotonic() >= deadline:
                 raise LeaseTimeout(f"timed out waiting for the file lock of {self.path} ({what})")
             time.sleep(pause)
             pause = min(pause * 2, 0.001)
@@ -495,14 +502,12 @@ class FileNonce:
             result = self._attempt(op)
             if result is not _BUSY:
                 return result  # type: ignore[return-value]
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline == _HOLD_BOUND:
+                deadline = time.monotonic() + self.hold_timeout
+            elif deadline is not None and time.monotonic() >= deadline:
                 raise LeaseTimeout(f"timed out waiting for the file lock of {self.path} ({what})")
             await asyncio.sleep(pause)
             pause = min(pause * 2, 0.001)
-
-    def _update_deadline(self) -> float:
-        # A nonce never waits forever for a process frozen inside its few-microsecond update.
-        return time.monotonic() + self.hold_timeout
 
     def _split(self, raw: bytes) -> tuple[int, int]:
         """Return (counter, offset of the lease record) of the file's contents."""
@@ -541,12 +546,14 @@ class FileNonce:
 
     def _take_lease(self, fd: int, raw: bytes) -> bool:
         last, offset = self._split(raw)
-        pid, host, token, start, hold = self._holder(raw, offset)
         now = time.monotonic_ns()
         me = os.getpid()
-        if pid and not (pid == me and token == self._token):
+        current = raw[offset : offset + len(_FREE_LINE)]
+        # Free (or no record yet: a file of an earlier version), or our own hold: take it.
+        if current.strip() and current not in (_FREE_LINE, self._record):
+            pid, host, _, start, hold = self._holder(raw, offset)
             expired = now >= start + hold or now < start  # now < start: a record from before a reboot
-            if not expired and (pid == me or host != _host_identity() or _process_alive(pid)):
+            if pid and not expired and (pid == me or host != _host_identity() or _process_alive(pid)):
                 return False
         token = random.getrandbits(63) | 1  # tells holds apart; not a secret
         record = _HOLDER_LINE % (me, _host_identity(), token, now, self._hold_ns)
@@ -554,16 +561,15 @@ class FileNonce:
             os.pwrite(fd, _COUNTER_LINE % last + record, 0)
         else:
             os.pwrite(fd, record, offset)
-        self._token = token
+        self._record = record
         return True
 
     def _drop_lease(self, fd: int, raw: bytes) -> None:
         _, offset = self._split(raw)
-        pid, _, token, _, _ = self._holder(raw, offset)
         # Still ours? After hold_timeout another process may hold it: not ours to free.
-        if pid == os.getpid() and token == self._token and offset > 0:
+        if self._record and raw[offset : offset + len(self._record)] == self._record:
             os.pwrite(fd, _FREE_LINE, offset)
-        self._token = 0
+        self._record = b""
 
     def acquire(self, timeout: float | None) -> None:
         """Take the lease, waiting at most ``timeout`` seconds (``None``: as long as it takes).
@@ -601,19 +607,19 @@ class FileNonce:
         Never raises for a busy file: if the file stays locked by a frozen process
         for ``hold_timeout``, the failure is logged and the lease expires by itself.
         """
-        if not self._token or self._pid != os.getpid():
+        if not self._record or self._pid != os.getpid():
             return
         try:
-            self._run(self._drop_lease, self._update_deadline(), "release")
+            self._run(self._drop_lease, _HOLD_BOUND, "release")
         except LeaseTimeout:
             _log.warning("FileNonce %s: could not give the lease back; it expires after hold_timeout", self.path)
 
     async def release_async(self) -> None:
         """Give the lease back like :meth:`release`, without blocking the loop."""
-        if not self._token or self._pid != os.getpid():
+        if not self._record or self._pid != os.getpid():
             return
         try:
-            await self._run_async(self._drop_lease, self._update_deadline(), "release")
+            await self._run_async(self._drop_lease, _HOLD_BOUND, "release")
         except LeaseTimeout:
             _log.warning("FileNonce %s: could not give the lease back; it expires after hold_timeout", self.path)
 
@@ -639,19 +645,19 @@ class FileNonce:
 
     def __call__(self) -> int:
         """Return ``max(clock, last + 1)`` and persist it (with or without the lease held)."""
-        return self._run(self._next_op(self._clock() // self._divisor), self._update_deadline(), "nonce")
+        return self._run(self._next_op(self._clock() // self._divisor), _HOLD_BOUND, "nonce")
 
     def raise_floor(self, value: int) -> None:
         """Make every later nonce greater than ``value`` (persisted)."""
-        self._run(self._floor_op(value), self._update_deadline(), "raise_floor")
+        self._run(self._floor_op(value), _HOLD_BOUND, "raise_floor")
 
     async def next_async(self) -> int:
         """Return the next nonce like calling the source, without blocking the loop."""
-        return await self._run_async(self._next_op(self._clock() // self._divisor), self._update_deadline(), "nonce")
+        return await self._run_async(self._next_op(self._clock() // self._divisor), _HOLD_BOUND, "nonce")
 
     async def raise_floor_async(self, value: int) -> None:
         """Make every later nonce greater than ``value``, without blocking the loop."""
-        await self._run_async(self._floor_op(value), self._update_deadline(), "raise_floor")
+        await self._run_async(self._floor_op(value), _HOLD_BOUND, "raise_floor")
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -662,7 +668,7 @@ class FileNonce:
                 with contextlib.suppress(Exception):
                     self.release()
                 os.close(self._fd)
-            self._fd, self._pid, self._token = -1, -1, 0
+            self._fd, self._pid, self._record = -1, -1, b""
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

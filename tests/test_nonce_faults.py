@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -289,13 +290,16 @@ async def _max_gap_while(work: Callable[[], object]) -> tuple[float, object]:
 
     async def tick() -> None:
         last = time.monotonic()
-        while not stop.is_set():
+        while True:
             await asyncio.sleep(0.005)
             now = time.monotonic()
             gaps.append(now - last)
             last = now
+            if stop.is_set():
+                return
 
     ticker = asyncio.create_task(tick())
+    await asyncio.sleep(0.02)  # the ticker runs before the work starts
     try:
         result = await work()  # type: ignore[misc]
     finally:
@@ -347,3 +351,28 @@ def test_clock_nonce_async_methods() -> None:
         return values
 
     assert asyncio.run(work()) == [1, 101]
+
+
+# -- end to end ---------------------------------------------------------------------------
+
+
+def test_forked_processes_sharing_a_file_are_never_rejected(path: str) -> None:
+    """4 fork-started processes x 25 requests through one FileNonce file reach a strict server: 0 rejections."""
+    import multiprocessing
+
+    from hmac_body_auth.testing import PoloniexServer
+
+    from ._workers import post_with_file_nonce
+    from .conftest import SECRET
+
+    key = "FORKED-FILE-KEY"
+    with PoloniexServer({key: SECRET}) as server:
+        ctx = multiprocessing.get_context("fork")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.12+: forking with threads
+            with ctx.Pool(4) as pool:
+                results = pool.starmap(post_with_file_nonce, [(server.url, key, SECRET, path, 25)] * 4)
+        stats = server.stats
+    assert [s for result in results for s in result] == [200] * 100
+    assert stats.bad_nonce == 0
+    assert stats.rejected == 0
