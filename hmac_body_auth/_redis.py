@@ -192,6 +192,15 @@ class _AsyncClient:
 _FORK_LEFTOVERS: list[Any] = []
 
 
+async def _aclose(client: Any) -> None:
+    """Close an asyncio client and its pool (``aclose`` since redis 5.0.1, ``close`` before)."""
+    aclose = getattr(client, "aclose", None)
+    if aclose is None:  # pragma: no cover - redis 5.0.0
+        await client.close(close_connection_pool=True)
+    else:
+        await aclose(close_connection_pool=True)
+
+
 async def _close_with_loop(
     registry: dict[asyncio.AbstractEventLoop, _AsyncClient], loop: asyncio.AbstractEventLoop, entry: _AsyncClient
 ) -> AsyncIterator[None]:
@@ -202,7 +211,7 @@ async def _close_with_loop(
         if registry.get(loop) is entry:
             del registry[loop]
         with contextlib.suppress(Exception):
-            await entry.client.aclose(close_connection_pool=True)
+            await _aclose(entry.client)
 
 
 class RedisNonce:
@@ -671,7 +680,7 @@ class RedisNonce:
         """Close the asyncio client of the running loop (others close when their loops shut down)."""
         entry = self._async.pop(asyncio.get_running_loop(), None)
         if entry is not None:
-            await entry.client.aclose(close_connection_pool=True)
+            await _aclose(entry.client)
 
     # -- lifecycle and hygiene ---------------------------------------------------
 

@@ -10,8 +10,9 @@ import signal
 import threading
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -275,7 +276,7 @@ def test_the_fork_hook_keeps_no_source_alive(path: str) -> None:
     import gc
     import weakref
 
-    refs = [weakref.ref(ClockNonce()), weakref.ref(FileNonce(path))]
+    refs: list[weakref.ref[object]] = [weakref.ref(ClockNonce()), weakref.ref(FileNonce(path))]
     gc.collect()
     assert [ref() for ref in refs] == [None, None]
 
@@ -283,7 +284,7 @@ def test_the_fork_hook_keeps_no_source_alive(path: str) -> None:
 # -- async: the event loop keeps running ------------------------------------------------
 
 
-async def _max_gap_while(work: Callable[[], object]) -> tuple[float, object]:
+async def _max_gap_while(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     """Run ``work()`` (a coroutine) beside a 5 ms ticker; return the ticker's longest gap and the result."""
     gaps: list[float] = []
     stop = asyncio.Event()
@@ -301,7 +302,7 @@ async def _max_gap_while(work: Callable[[], object]) -> tuple[float, object]:
     ticker = asyncio.create_task(tick())
     await asyncio.sleep(0.02)  # the ticker runs before the work starts
     try:
-        result = await work()  # type: ignore[misc]
+        result = await work()
     finally:
         stop.set()
         await ticker

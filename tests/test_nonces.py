@@ -59,9 +59,12 @@ def test_shared_per_key() -> None:
     a, b = hba.Poloniex("SHARED-KEY-1", "s"), hba.Poloniex("SHARED-KEY-1", "t")
     c = hba.Poloniex("SHARED-KEY-2", "s")
     assert a._nonce is b._nonce
+    shared, other = a._nonce, c._nonce
+    assert isinstance(shared, hba.ClockNonce)
+    assert isinstance(other, hba.ClockNonce)
     # One source, so one scope: the auths share the lease of that scope.
-    assert a._nonce.scope == b._nonce.scope != c._nonce.scope
-    assert a._nonce is not c._nonce
+    assert shared.scope != other.scope
+    assert shared is not other
 
 
 def test_shared_sources_are_held_weakly() -> None:

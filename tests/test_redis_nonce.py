@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -693,7 +693,7 @@ def test_a_child_forked_while_the_lock_mutex_was_held_works_and_holds_nothing(
 # -- asyncio -------------------------------------------------------------------------------
 
 
-async def _max_gap_while(work: Callable[[], Any]) -> tuple[float, Any]:
+async def _max_gap_while(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
     """Run the coroutine ``work()`` beside a 5 ms ticker; return the ticker's longest gap and the result."""
     gaps: list[float] = []
     stop = asyncio.Event()
