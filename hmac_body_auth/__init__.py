@@ -25,7 +25,7 @@ from .errors import (
     OriginError,
     RedirectError,
 )
-from .nonces import ClockNonce, FileNonce, NonceSource, OrderedNonceSource
+from .nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
     from ._auth import BodyDigestAuth, HmacAuth, NonceErrorParser
@@ -43,6 +43,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "AsyncOrderedNonceSource",
     "BodyDigestAuth",
     "BodyDigestScheme",
     "BodyEncodingError",

@@ -59,10 +59,9 @@ def _collect(holder: Hold, waiter: _Waiter) -> bool:
 
 
 def _current_task() -> asyncio.Task[object] | None:
-    try:
-        return asyncio.current_task()
-    except RuntimeError:
-        return None
+    # Without a running loop there is no task (and asyncio.current_task() would raise).
+    loop = asyncio.events._get_running_loop()
+    return None if loop is None else asyncio.current_task(loop)
 
 
 class Hold:
@@ -281,9 +280,9 @@ class Lease:
         if hold.nested:
             return
         hold.expires = 0.0
-        waiters = self._waiters
+        # The queue may be emptied by another thread meanwhile: then nobody to wake.
         with contextlib.suppress(IndexError):
-            waiters[0].wake()
+            self._waiters[0].wake()
 
     def release(self, hold: Hold) -> bool:
         """End ``hold``; return whether it still owned the lease (nested holds own nothing)."""
