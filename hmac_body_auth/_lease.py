@@ -44,7 +44,7 @@ _CHECK_EVERY: Final = 0.05
 # When the head waiter of a collectable hold runs a young-generation and then a
 # full garbage collection, so that a hold whose request was dropped inside a
 # reference cycle (requests' exception tracebacks are cycles) ends at once.
-_COLLECT_AFTER: Final = (0.01, 0.2)
+_COLLECT_AFTER: Final = (0.01, 1.0)
 
 
 def _collect(holder: Hold, waiter: _Waiter) -> bool:

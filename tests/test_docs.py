@@ -282,3 +282,25 @@ def test_nonces_figure_is_there() -> None:
     figure = ROOT / "docs" / "img" / "rejections.png"
     assert figure.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "](img/rejections.png)" in (ROOT / "docs" / "nonces.md").read_text(encoding="utf-8")
+
+
+def test_nonces_page_states_the_rejections_its_plot_shows() -> None:
+    """docs/nonces.md quotes the unordered rejection shares of the results the figure is drawn from."""
+    import json
+
+    results = json.loads((ROOT / "benchmarks" / "results" / "ordering.json").read_text())
+    threaded: list[int] = []
+    tasks: list[int] = []
+    failed_threaded: list[int] = []
+    for row in results["rejections"]:
+        runs = row["runs"]
+        shares = [round(100 * r["server_rejected"] / r["server_received"]) for r in runs]
+        failed = [round(100 * r["client_failures"] / r["sent"]) for r in runs]
+        if row["mode"] == "unordered, no re-sign":
+            (tasks if "Async" in row["client"] else threaded).extend(shares)
+        if row["mode"] == "unordered, re-sign once" and "Async" not in row["client"]:
+            failed_threaded.extend(failed)
+    text = " ".join((ROOT / "docs" / "nonces.md").read_text().split())
+    assert f"rejected {min(threaded)} to {max(threaded)} % of the threaded requests" in text
+    assert f"and {min(tasks)} % of the asyncio requests" in text and min(tasks) == max(tasks)
+    assert f"({min(failed_threaded)} to {max(failed_threaded)} % still fail for the caller)" in text
