@@ -26,6 +26,39 @@ def test_core_does_not_import_http_clients() -> None:
     assert out.split() == ["False", "False"]
 
 
+def test_lifecycle_and_lease_import_no_http_client() -> None:
+    """The request lifecycle and the lease are client-free: importing them loads neither requests nor httpx."""
+    code = (
+        "import sys; import hmac_body_auth._lifecycle, hmac_body_auth._lease, hmac_body_auth._origin; "
+        "print('requests' in sys.modules, 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_adapters_use_only_the_lifecycle_interface() -> None:
+    """The client adapters import neither the auth module nor anything private of another module."""
+    import ast
+    import re
+    from pathlib import Path
+
+    package = Path(hba.__file__).parent
+    for name in ("_requests.py", "_httpx.py"):
+        source = (package / name).read_text()
+        tree = ast.parse(source)
+        imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "_auth" not in imported, name  # no cycle with the auth module
+        assert not re.search(r"\bauth\._", source), name  # no private state of the auth
+        private = {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level
+            for alias in node.names
+            if alias.name.startswith("_")
+        }
+        assert private == set(), (name, private)
+
+
 def test_demo_exits_zero_and_reports_each_client(capsys: object) -> None:
     """`hmac-body-auth demo` accepts everything and prints a line per client."""
     assert main(["demo", "--threads", "2", "--per-thread", "5", "--tasks", "20"]) == 0

@@ -405,18 +405,75 @@ def test_httpx_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: 
 # -- 13. a redirect answering a re-signed request is guarded -------------------------------------
 
 
+class _RejectThenRedirect(BaseHTTPRequestHandler):
+    """First answer: Poloniex's nonce error (422); every later one: a redirect to ``location``."""
+
+    protocol_version = "HTTP/1.1"
+    location = ""
+    seen: list[bytes]
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append(body)
+        if self.path.startswith("/done"):
+            data = json.dumps({"ok": True}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+        elif len(self.seen) == 1:
+            data = json.dumps({"error": "Nonce must be greater than 10. You provided 5."}).encode()
+            self.send_response(422)
+            self.send_header("Content-Type", "application/json")
+        else:
+            data = b""
+            self.send_response(int(self.path.rsplit("/", 1)[1]))
+            self.send_header("Location", self.location)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.mark.parametrize("why", ["nonce error", "resign_statuses"])
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirect_after_a_nonce_error_resend_is_guarded(key: str, status: int) -> None:
-    """requests: after a nonce error and re-sign, a redirect to another origin carries no Key, Sign or signed body."""
-    with PoloniexServer({key: SECRET}) as server, PoloniexServer({}) as elsewhere:
-        server.last_nonce[key] = 10**18  # the first try is rejected, the re-sign accepted
-        server.redirect("/tradingApi", status, elsewhere.origin + "/steal")
-        with pytest.raises(hba.RedirectError):
-            requests.post(
-                server.url, data={"command": "buy", "note": "SIGNED"}, auth=hba.Poloniex(key, SECRET), timeout=10
-            )
-        for received in elsewhere.received:
-            assert "Key" not in received.headers
-            assert "Sign" not in received.headers
-            assert b"SIGNED" not in received.body
+def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str) -> None:
+    """requests: a redirect answering a re-signed request (nonce error or resign_statuses) is refused, nothing leaks."""
+    options: dict[str, Any] = {} if why == "nonce error" else {"nonce_error": None, "resign_statuses": {422}}
+    with PoloniexServer({}) as elsewhere:
+        handler = type("Handler", (_RejectThenRedirect,), {"location": elsewhere.origin + "/steal", "seen": []})
+        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi/{status}"
+            auth = hba.Poloniex(key, SECRET, **options)
+            with pytest.raises(hba.RedirectError):
+                requests.post(url, data={"command": "buy", "note": "SIGNED"}, auth=auth, timeout=10)
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert len(handler.seen) == 2  # the rejected try and the re-signed one
+        assert handler.seen[0] != handler.seen[1]
         assert elsewhere.received == []
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int) -> None:
+    """requests: a same-origin 307/308 answering a re-signed request is followed with yet another fresh nonce."""
+    handler = type("Handler", (_RejectThenRedirect,), {"location": "", "seen": []})
+    front = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    front.daemon_threads = True
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    origin = f"http://127.0.0.1:{front.server_address[1]}"
+    handler.location = origin + "/done"
+    try:
+        auth = hba.Poloniex(key, SECRET)
+        r = requests.post(f"{origin}/tradingApi/{status}", data={"command": "buy"}, auth=auth, timeout=10)
+    finally:
+        front.shutdown()
+        front.server_close()
+    assert r.status_code == 200
+    nonces = [int(body.rsplit(b"nonce=", 1)[1]) for body in handler.seen]
+    assert len(nonces) == 3  # rejected, re-signed (redirected), re-signed again for the hop
+    assert nonces == sorted(set(nonces))  # every try carried a new, greater nonce
