@@ -419,34 +419,8 @@ class Call:
             return length.strip().isdigit() and int(length) <= BODY_LIMIT
         return status >= 400
 
-    def after(self, status: int, body: bytes | None = None) -> Decision:
-        """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so."""
+    def _decide(self, status: int, body: bytes | None) -> tuple[Action, int | None]:
         policy = self.policy
-        floor = None
-        if body is not None and not self.resent and self.policy.nonce is not None:
-            floor = policy.parse_nonce_error(status, body)
-        situation = Situation(
-            status,
-            nonce_rejected=floor is not None,
-            resign_status=status in policy.resign_statuses and policy.nonce is not None,
-            resent=self.resent,
-            has_body=not self.streamed,
-        )
-        action = decide(situation)
-        if action is not Action.RESEND:
-            return Decision(action)
-        if floor is not None:
-            self._raise_floor(floor)
-        self.resent = True
-        return Decision(action, self.sign())
-
-    async def after_async(self, status: int, body: bytes | None = None) -> Decision:
-        """As :meth:`after`, without blocking the event loop for the nonce source."""
-        policy = self.policy
-        raise_async = getattr(policy.nonce, "raise_floor_async", None)
-        next_async = getattr(policy.nonce, "next_async", None)
-        if raise_async is None and next_async is None:
-            return self.after(status, body)
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
             floor = policy.parse_nonce_error(status, body)
@@ -457,20 +431,31 @@ class Call:
             resent=self.resent,
             has_body=not self.streamed,
         )
-        action = decide(situation)
+        return decide(situation), floor
+
+    def after(self, status: int, body: bytes | None = None) -> Decision:
+        """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so."""
+        action, floor = self._decide(status, body)
         if action is not Action.RESEND:
             return Decision(action)
         if floor is not None:
             self._log_floor(floor)
-            try:
-                if raise_async is not None:
-                    await raise_async(floor)
-                else:
-                    self._raise_floor(floor, log_it=False)
-            except NonceError:
-                raise
-            except Exception as exc:
-                raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
+            self._raise_floor(floor)
+        self.resent = True
+        return Decision(action, self.sign())
+
+    async def after_async(self, status: int, body: bytes | None = None) -> Decision:
+        """As :meth:`after`, without blocking the event loop for the nonce source."""
+        action, floor = self._decide(status, body)
+        if action is not Action.RESEND:
+            return Decision(action)
+        if floor is not None:
+            self._log_floor(floor)
+            raise_async = getattr(self.policy.nonce, "raise_floor_async", None)
+            if raise_async is None:
+                self._raise_floor(floor)
+            else:
+                await _as_nonce_error(raise_async(floor))
         self.resent = True
         return Decision(action, await self.sign_async())
 
@@ -478,9 +463,7 @@ class Call:
         sent = self.signed.nonce if self.signed is not None else None
         log.warning("the server rejected nonce %s; raising the nonce floor to %d and re-signing once", sent, floor)
 
-    def _raise_floor(self, floor: int, *, log_it: bool = True) -> None:
-        if log_it:
-            self._log_floor(floor)
+    def _raise_floor(self, floor: int) -> None:
         raise_floor = getattr(self.policy.nonce, "raise_floor", None)
         if not callable(raise_floor):
             return
@@ -498,13 +481,7 @@ class Call:
         sent; returns ``FOLLOW_SIGNED`` (with the re-signed request, the lease
         still held) or ``FOLLOW_STRIPPED`` (with the header names to remove).
         """
-        try:
-            same = origin_of(location) == origin_of(from_url)
-        except OriginError:
-            same = False
-        action = decide(Situation(status, redirect=True, same_origin=same, has_body=not self.streamed))
-        if action is Action.REFUSE:
-            raise RedirectError(_refusal(status, same))
+        action = self.check_hop(status, from_url, location)
         if action is Action.FOLLOW_SIGNED:
             return Decision(action, self.sign(location))
         return Decision(action, strip=self.policy.header_names)
@@ -519,6 +496,15 @@ class Call:
         if action is Action.REFUSE:
             raise RedirectError(_refusal(status, same))
         return action
+
+
+async def _as_nonce_error(pending: Any) -> None:
+    try:
+        await pending
+    except NonceError:
+        raise
+    except Exception as exc:
+        raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
 
 
 def _refusal(status: int, same_origin: bool) -> str:
