@@ -257,22 +257,8 @@ class HmacAuth(_AuthBase):
         # The nonce source and the lease stay shared: a copy signs for the same key,
         # so it must keep the same nonce order. The scheme is immutable configuration.
         other = _copy.copy(self)
-        old = self._policy
         other._signer = self._signer.copy()
-        other._policy = Policy(
-            scheme=old.scheme,
-            signer=other._signer,
-            key=old.key,
-            body_encoding=old.body_encoding,
-            nonce=old.nonce,
-            clock=old.clock,
-            lease=old.lease,
-            lease_timeout=old.lease_timeout,
-            nonce_error=old.nonce_error,
-            nonce_error_statuses=old.nonce_error_statuses,
-            resign_statuses=old.resign_statuses,
-            origin=old.origin,
-        )
+        other._policy = self._policy.with_signer(other._signer)
         memo[id(self)] = other
         return other
 

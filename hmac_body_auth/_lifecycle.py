@@ -22,6 +22,7 @@ The decisions themselves are the pure function :func:`decide` over a
 from __future__ import annotations
 
 import asyncio
+import copy
 import enum
 import logging
 import threading
@@ -179,6 +180,12 @@ class Policy:
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
         self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None
         self.header_names = scheme.header_names
+
+    def with_signer(self, signer: Signer) -> Policy:
+        """The same policy (same nonce source and lease) with another signer (for deepcopy)."""
+        other = copy.copy(self)
+        other.signer = signer
+        return other
 
     def check(self, method: str, url: str, content_type: str | None, body: bytes) -> Outgoing:
         """Build and check the outgoing request; raises before any nonce or lease."""
