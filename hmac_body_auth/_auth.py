@@ -188,7 +188,7 @@ class HmacAuth(_AuthBase):
 
     @property
     def lifecycle(self) -> Policy:
-        """The client-free request lifecycle every adapter drives (one :class:`Call` per request)."""
+        """The client-free request lifecycle every adapter drives (one ``Call`` per request)."""
         return self._policy
 
     def sign(

@@ -72,8 +72,8 @@ DEFAULT_HEADERS = frozenset(
     }
 )
 
-#: Query parameters whose values are always redacted in URLs (Binance's ``signature``).
 DEFAULT_QUERY_PARAMS = frozenset({"signature"})
+"""Query parameters whose values are always redacted in URLs (Binance's ``signature``)."""
 
 _MASK = "***"
 # An unquoted value: up to whitespace or a delimiter of reprs, lists and query strings.

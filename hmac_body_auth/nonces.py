@@ -116,7 +116,7 @@ class AsyncOrderedNonceSource(OrderedNonceSource, Protocol):
     Each coroutine does what its blocking namesake does, but waits (for a lock, a
     file, a Redis answer) by awaiting, so other tasks of the loop keep running.
     A lock taken with :meth:`acquire_async` may be given back with
-    :meth:`release` and the other way round.
+    :meth:`OrderedNonceSource.release` and the other way round.
     """
 
     async def acquire_async(self, timeout: float | None) -> None:

@@ -76,9 +76,9 @@ def constant_time_equal(expected: str, given: str | None) -> bool:
     return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii", "replace"))
 
 
-#: The most digits :func:`ascii_int` reads by default: a nonce or timestamp is at most 20 digits in
-#: practice, and ``int()`` raises past ``sys.get_int_max_str_digits()`` (4300 by default, 640 at least).
 MAX_DIGITS = 64
+"""The most digits :func:`ascii_int` reads by default: a nonce or timestamp is at most 20 digits in
+practice, and ``int()`` raises past ``sys.get_int_max_str_digits()`` (4300 by default, 640 at least)."""
 
 
 def ascii_int(text: str | None, *, max_digits: int = MAX_DIGITS) -> int | None:
