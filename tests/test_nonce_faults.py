@@ -330,8 +330,9 @@ def test_file_nonce_async_waits_for_the_lease_without_blocking_the_loop(path: st
         holder.release()
         return values
 
+    # Blocking on the held file would stop the loop for 200 ms or more; 150 ms leaves room for a loaded machine.
     gap, values = asyncio.run(_max_gap_while(work))
-    assert gap < 0.05
+    assert gap < 0.15
     assert values[1] > values[0]
     assert values[2] == values[1] + 11
     holder.close()

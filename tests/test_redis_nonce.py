@@ -719,7 +719,7 @@ async def _max_gap_while(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any
 
 
 def test_async_methods_do_not_block_the_loop_with_redis_100ms_away(redis_url: str, name: str) -> None:
-    """With Redis 100 ms away each way, the async API keeps the loop ticking (gaps < 50 ms); the sync one blocks it."""
+    """With Redis 100 ms away each way, the async API keeps the loop ticking (gaps < 150 ms); the sync one blocks it."""
     relay = _Relay(int(redis_url.rsplit(":", 1)[1].split("/")[0]), delay=0.1)
     nonce = RedisNonce(relay.url(), name=name)
     assert isinstance(nonce, hba.nonces.AsyncOrderedNonceSource)
@@ -736,8 +736,9 @@ def test_async_methods_do_not_block_the_loop_with_redis_100ms_away(redis_url: st
         async def blocking() -> int:
             return nonce()
 
+        # A blocked loop would stop for a whole 200 ms round trip; 150 ms leaves room for a loaded CI machine.
         gap, values = asyncio.run(_max_gap_while(work))
-        assert gap < 0.05
+        assert gap < 0.15
         assert values[1] > values[0]
         started = time.monotonic()
         sync_gap, _ = asyncio.run(_max_gap_while(blocking))
