@@ -72,24 +72,33 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> None:
     pick = getattr(client, "_transport_for_url", None)
     if pick is None:
         return
-    transport = pick(request.url)
     package = _client(request)
-    # httpcore's own transports report every hop through trace; a subclass that
-    # overrides the send may not reach httpcore at all, so it counts as another transport.
-    kind = type(transport)
-    if (
-        getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
-        and isinstance(transport, package.HTTPTransport)
-    ) or (
-        getattr(kind, "handle_async_request", None) is getattr(package.AsyncHTTPTransport, "handle_async_request", None)
-        and isinstance(transport, package.AsyncHTTPTransport)
-    ):
+    # Every transport a hop may go through: the one for this URL and any mounted for
+    # other URLs (a redirect can lead there). httpcore's own transports report each
+    # hop through trace; a subclass that overrides the send may not reach httpcore.
+    mounts: Any = getattr(client, "_mounts", {}) or {}
+    transports = [pick(request.url), getattr(client, "_transport", None), *mounts.values()]
+    transports = [t for t in transports if t is not None]
+    unguarded = [t for t in transports if not _reports_hops(t, package)]
+    if not unguarded:
         return
+    kind = type(unguarded[0])
     raise RedirectError(
         f"this client follows redirects through its transport ({kind.__name__}), which does not report "
         "each hop to the auth, so a redirect could carry the key and signature to another origin; "
         "nothing was sent (use follow_redirects=False with this transport)"
     )
+
+
+def _reports_hops(transport: Any, package: ModuleType) -> bool:
+    kind = type(transport)
+    if isinstance(transport, package.HTTPTransport):
+        return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
+    if isinstance(transport, package.AsyncHTTPTransport):
+        return getattr(kind, "handle_async_request", None) is getattr(
+            package.AsyncHTTPTransport, "handle_async_request", None
+        )
+    return False
 
 
 # -- redirect hops, through httpcore's trace -----------------------------------------

@@ -26,6 +26,7 @@ import copy
 import enum
 import logging
 import threading
+import time
 from collections.abc import Callable, Collection, Mapping
 from typing import Any, NamedTuple
 
@@ -95,6 +96,8 @@ class Situation(NamedTuple):
     """This call was already re-signed once."""
     has_body: bool = True
     """The call's body is available to sign again (not a one-shot stream)."""
+    resends_body: bool | None = None
+    """The hop resends the method and body (``None``: as its status says, 307 or 308)."""
 
 
 def decide(s: Situation) -> Action:
@@ -103,7 +106,8 @@ def decide(s: Situation) -> Action:
     ============================  ==================  ==================
     situation                     same origin         other origin
     ============================  ==================  ==================
-    301, 302, 303 redirect        follow stripped     refuse
+    301, 302, 303 redirect; a     follow stripped     refuse
+    307, 308 of a GET or HEAD
     307, 308 redirect (body)      follow re-signed    refuse
     nonce rejected (not resent)   re-sign and resend
     status in ``resign_statuses`` re-sign and resend
@@ -113,7 +117,8 @@ def decide(s: Situation) -> Action:
     if s.redirect:
         if not s.same_origin:
             return Action.REFUSE
-        if s.status in BODY_KEPT:
+        resends = s.status in BODY_KEPT if s.resends_body is None else s.resends_body
+        if resends:
             return Action.FOLLOW_SIGNED if s.has_body else Action.REFUSE
         return Action.FOLLOW_STRIPPED
     if s.resent or not s.has_body:
@@ -263,7 +268,7 @@ def _checked_nonce(value: object) -> int | str:
 class Call:
     """One logical call: sign, hold, decide after each response, release exactly once."""
 
-    __slots__ = ("_hold", "_released", "out", "policy", "resent", "signed", "streamed")
+    __slots__ = ("_hold", "_released", "_shortened", "out", "policy", "resent", "signed", "streamed")
 
     def __init__(self, policy: Policy, out: Outgoing, *, streamed: bool = False) -> None:
         self.policy = policy
@@ -273,6 +278,7 @@ class Call:
         self.resent = False
         self._hold: Hold | None = None
         self._released = False
+        self._shortened = False
 
     # -- ordering -------------------------------------------------------------
 
@@ -336,11 +342,28 @@ class Call:
             lease.release(hold)
             raise
 
+    def shorten_hold(self, seconds: float) -> None:
+        """Let the hold end by itself after ``seconds`` unless the request is sent by then.
+
+        For a redirect hop the client may never send (requests with
+        ``allow_redirects=False`` returns the 3xx); :meth:`sending` restores the
+        full bound once it is sent.
+        """
+        hold = self._hold
+        if hold is not None and not hold.nested:
+            hold.expires = min(hold.expires, time.monotonic() + seconds)
+            self._shortened = True
+
     def sending(self) -> None:
         """The request is being sent by the calling thread now (it owns the hold)."""
         hold = self._hold
-        if hold is not None and not hold.active:
+        if hold is None:
+            return
+        if not hold.active:
             hold.activate()
+        if self._shortened:
+            self._shortened = False
+            hold.expires = time.monotonic() + hold.timeout
 
     def abandon(self) -> None:
         """End the hold from a garbage-collection callback: no locks taken, no I/O in this thread."""
@@ -431,6 +454,11 @@ class Call:
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
             floor = policy.parse_nonce_error(status, body)
+        if floor is not None and self.signed is not None and self.signed.nonce == floor:
+            # The server's last nonce is this call's own: the same bytes arrived twice
+            # (a transport retry) and the first copy was executed. Never run it again.
+            log.warning("the server already has this call's nonce %d: it was executed; not re-signing", floor)
+            floor = None
         situation = Situation(
             status,
             nonce_rejected=floor is not None,
@@ -499,7 +527,9 @@ class Call:
             same = origin_of(location) == origin_of(from_url)
         except OriginError:
             same = False
-        action = decide(Situation(status, redirect=True, same_origin=same, has_body=not self.streamed))
+        resends = status in BODY_KEPT and self.out.method not in ("GET", "HEAD")
+        situation = Situation(status, redirect=True, same_origin=same, has_body=not self.streamed, resends_body=resends)
+        action = decide(situation)
         if action is Action.REFUSE:
             raise RedirectError(_refusal(status, same))
         return action

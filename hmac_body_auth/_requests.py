@@ -26,18 +26,20 @@ soon as the exception that carries it is gone) or, at the latest, after
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from requests.structures import CaseInsensitiveDict
+from requests.utils import requote_uri
 
 from ._body import encode_body
 from ._core import SignedRequest
-from ._lifecycle import REDIRECT_STATUSES, Action, Call, Decision, Policy
+from ._lifecycle import REDIRECT_STATUSES, Action, Call, Policy
 from ._streams import Spool, file_digest, is_seekable_file
 from .errors import BodyError, RedirectError
 
@@ -287,6 +289,19 @@ def _on_response(call: Call, hops: _Hops, response: requests.Response, kwargs: d
     return response
 
 
+def _hop_url(response: requests.Response, location: str) -> str:
+    """The URL requests will send the hop to (as ``Session.resolve_redirects`` computes it)."""
+    # requests decodes Location as latin-1 and re-reads it as UTF-8, joins relative
+    # targets onto the response URL, and re-quotes the result.
+    with contextlib.suppress(UnicodeError):
+        location = location.encode("latin-1").decode("utf-8")
+    if location.startswith("//"):
+        location = f"{urlsplit(response.url).scheme}:{location}"
+    if not urlsplit(location).netloc:
+        return requote_uri(urljoin(response.url, requote_uri(location)))
+    return requote_uri(location)
+
+
 def _prepare_hop(
     call: Call, hops: _Hops, response: requests.Response, status: int, location: str, *, decides: bool
 ) -> None:
@@ -296,17 +311,13 @@ def _prepare_hop(
     # Our header mapping shapes the hop when requests copies it (and refuses it when
     # something sends it); a mapping someone replaced (HTTPie does) is edited here.
     ours = headers if isinstance(headers, _SignedHeaders) and headers._hba_call is call else None
-    target = urljoin(response.url, location)
+    target = _hop_url(response, location)
     try:
-        if decides:
-            decision = call.redirect(status, response.url, target)
-        else:
+        action = call.check_hop(status, response.url, target)
+        if action is Action.FOLLOW_SIGNED and not decides:
             # A hop after a stripped one, or a copy sent again after the release:
-            # nothing left to sign, but still never a hop the policy refuses.
-            action = call.check_hop(status, response.url, target)
-            if action is Action.FOLLOW_SIGNED:
-                raise RedirectError("a redirect would resend a request whose hold has ended; nothing was sent")
-            decision = Decision(action, strip=call.policy.header_names)
+            # nothing may be signed any more, and the body would carry a stale nonce.
+            raise RedirectError("a redirect would resend a request whose hold has ended; nothing was sent")
     except RedirectError:
         log.warning("redirect refused: the hop would carry the key and signature (nothing was sent)")
         call.release()
@@ -314,21 +325,56 @@ def _prepare_hop(
             raise
         ours._hba_hop = _REFUSE
         return
-    if decision.action is Action.FOLLOW_SIGNED and decision.signed is not None:
-        # Same origin, body resent: never with the stale nonce. The hold stays
-        # until the hop's response (this hook runs again for it); requests sets
-        # the hop's URL itself.
-        _put(request, decision.signed._replace(url=request.url or ""), had_body=True, was_stream=False)
+    if action is Action.FOLLOW_SIGNED:
+        # Same origin, body resent: never with the stale nonce. The hop is signed
+        # by a hook that runs after the user's response hooks (a same-key request
+        # they make goes first, nested), right before requests copies the request.
+        # The hold stays until the hop's response (this hook runs again for it),
+        # but at most HOP_GRACE if nobody follows the redirect (allow_redirects=False).
+        call.shorten_hold(HOP_GRACE)
         if ours is not None:
             ours._hba_hop = None
         hops.live = True
+        _after_user_hooks(request, call, lambda: _sign_hop(call, request, target))
         return
+    strip = call.policy.header_names
     if ours is not None:
-        ours._hba_hop = decision.strip
+        ours._hba_hop = strip
     else:
-        for name in [name for name in headers if name.lower() in decision.strip]:
+        for name in [name for name in headers if name.lower() in strip]:
             del headers[name]
     call.release()
+
+
+#: The longest a re-signed redirect hop keeps the key's lease before it is sent.
+HOP_GRACE = 1.0
+
+
+def _sign_hop(call: Call, request: requests.PreparedRequest, target: str) -> None:
+    signed = call.sign(target)
+    if signed.url != target:
+        # The scheme signs the URL itself (a query signature): requests sets the hop's
+        # URL from Location, so the signature could not go with it.
+        raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
+    _put(request, signed._replace(url=request.url or ""), had_body=True, was_stream=False)
+
+
+def _after_user_hooks(request: requests.PreparedRequest, call: Call, action: Callable[[], None]) -> None:
+    # requests iterates the hooks list while dispatching: a hook appended now runs
+    # after every hook already there, then removes itself (copies share the list).
+    hooks: list[Any] = request.hooks["response"]
+
+    def last(response: requests.Response, **kwargs: Any) -> requests.Response:
+        if last in hooks:
+            hooks.remove(last)
+        try:
+            action()
+        except BaseException:
+            call.release()
+            raise
+        return response
+
+    hooks.append(last)
 
 
 def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str, Any]) -> requests.Response:

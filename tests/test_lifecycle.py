@@ -22,6 +22,8 @@ TABLE: list[tuple[Situation, Action]] = [
     *[(Situation(s, redirect=True, same_origin=False), Action.REFUSE) for s in REDIRECTS],
     *[(Situation(s, redirect=True, same_origin=True), Action.FOLLOW_STRIPPED) for s in (301, 302, 303)],
     *[(Situation(s, redirect=True, same_origin=True), Action.FOLLOW_SIGNED) for s in (307, 308)],
+    # A 307/308 of a GET or HEAD resends no body: stripped, as httpx's hops of a GET must be.
+    *[(Situation(s, redirect=True, same_origin=True, resends_body=False), Action.FOLLOW_STRIPPED) for s in (307, 308)],
     # A streamed body cannot be signed again: a hop that resends it is refused.
     *[(Situation(s, redirect=True, same_origin=True, has_body=False), Action.REFUSE) for s in (307, 308)],
     *[(Situation(s, redirect=True, same_origin=True, has_body=False), Action.FOLLOW_STRIPPED) for s in (301, 303)],
@@ -88,6 +90,16 @@ def test_nonce_rejection_raises_the_floor_logs_and_resigns_once(caplog: pytest.L
     assert str(first.nonce) in caplog.text
     assert "99999999999999999" in caplog.text
     assert call.after(422, answer).action is Action.DONE  # only once
+    call.release()
+
+
+def test_nonce_error_naming_the_calls_own_nonce_means_it_ran() -> None:
+    """A rejection saying the server's last nonce is this call's own (a duplicate delivery): done, never re-signed."""
+    call = _call()
+    call.hold()
+    sent = call.sign().nonce
+    answer = f'{{"error": "Nonce must be greater than {sent}. You provided {sent}."}}'.encode()
+    assert call.after(422, answer).action is Action.DONE
     call.release()
 
 

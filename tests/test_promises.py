@@ -477,3 +477,97 @@ def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int) 
     nonces = [int(body.rsplit(b"nonce=", 1)[1]) for body in handler.seen]
     assert len(nonces) == 3  # rejected, re-signed (redirected), re-signed again for the hop
     assert nonces == sorted(set(nonces))  # every try carried a new, greater nonce
+
+
+# -- found by attacking the lifecycle ------------------------------------------------------------
+
+
+def test_httpx_mounted_transport_that_cannot_report_hops_is_refused(strict: PoloniexServer, key: str) -> None:
+    """follow_redirects with a non-httpcore transport mounted for another origin: refused before anything is sent."""
+
+    class Silent(httpx.BaseTransport):
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            raise AssertionError("nothing may be sent through this transport")
+
+    strict.redirect("/tradingApi", 307, "http://127.0.0.1:9/steal")
+    mounts = {"all://127.0.0.1:9": Silent()}
+    client = httpx.Client(auth=hba.Poloniex(key, SECRET), follow_redirects=True, mounts=mounts)
+    with client, pytest.raises(hba.RedirectError, match="Silent"):
+        client.post(strict.url, data={"command": "buy"})
+    assert strict.received == []
+
+
+def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
+    """urllib3 Retry resends the same bytes after a 502; the API's 'greater than <our own nonce>' is not re-signed."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    class RanThen502(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        executed: list[bytes]
+
+        def log_message(self, *args: Any) -> None:
+            """Quiet."""
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            nonce = body.rsplit(b"nonce=", 1)[1].decode()
+            if not self.executed:
+                self.executed.append(body)  # executed, but the answer is lost upstream
+                status, data = 502, {"error": "upstream timeout"}
+            elif body in self.executed:
+                status, data = 422, {"error": f"Nonce must be greater than {nonce}. You provided {nonce}."}
+            else:
+                self.executed.append(body)
+                status, data = 200, {"ok": True}
+            raw = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+    handler = type("Handler", (RanThen502,), {"executed": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with requests.Session() as s:
+            retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
+            s.mount("http://", HTTPAdapter(max_retries=retry))
+            url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+            r = s.post(url, data={"command": "buy"}, auth=hba.Poloniex(key, SECRET), timeout=10)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert r.status_code == 422
+    assert len(handler.executed) == 1
+
+
+def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer, key: str) -> None:
+    """allow_redirects=False returns a same-origin 307: other senders wait at most the hop grace, not lease_timeout."""
+    from hmac_body_auth._requests import HOP_GRACE
+
+    strict.redirect("/old", 307, "/tradingApi")
+    auth = hba.Poloniex(key, SECRET)
+    with requests.Session() as s:
+        r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, allow_redirects=False, timeout=10)
+        assert r.status_code == 307
+        with ThreadPoolExecutor(1) as pool:
+            waited = pool.submit(_timed, _post, strict.url, auth).result(10)
+    assert waited < HOP_GRACE + 1
+    assert strict.stats.bad_nonce == 0
+
+
+def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServer, key: str) -> None:
+    """A same-key request from a user's response hook on a 307 goes first; the hop is signed after it: 0 stale."""
+    strict.redirect("/old", 307, "/tradingApi")
+    auth = hba.Poloniex(key, SECRET, nonce_error=None)
+
+    def hook(response: requests.Response, **kwargs: Any) -> None:
+        if response.status_code == 307:
+            _post(strict.url, auth)
+
+    r = requests.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
+    assert r.status_code == 200
+    assert strict.stats.bad_nonce == 0
+    assert strict.stats.accepted == 2
