@@ -11,16 +11,20 @@ holds the configuration and builds the client-free
 from __future__ import annotations
 
 import copy as _copy
+import inspect
+import os
+import re
 import sys
 import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
 import requests.auth
 
 from . import _httpx, _requests
 from ._body import validate_body_encoding, validate_field_name
+from ._clock import milliseconds, validate_clock
 from ._core import BodyDigestScheme, Scheme, SignedRequest
 from ._lease import lease_for
 from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
@@ -35,8 +39,10 @@ if TYPE_CHECKING:
 __all__ = ["BodyDigestAuth", "HmacAuth", "NonceErrorParser", "origin_of"]
 
 
-def _clock_ms() -> int:
-    return time.time_ns() // 1_000_000
+_Auth = TypeVar("_Auth", bound="HmacAuth")
+# An environment variable name (POSIX portable characters), and so a prefix of one.
+_ENV_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
+_FROM_ENV = ("key", "secret", "passphrase")
 
 
 def _auth_base() -> type:
@@ -79,7 +85,10 @@ class HmacAuth(_AuthBase):
             is decoded into key bytes.
         body_encoding: how a ``str`` body becomes bytes.
         nonce: ``None`` or a zero-argument callable returning the nonce.
-        clock: a zero-argument callable returning Unix time in milliseconds.
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch (:func:`time.time_ns`, the default); a first reading that is not
+            plausibly nanoseconds raises :class:`~hmac_body_auth.ConfigurationError`.
+            The scheme's :meth:`~hmac_body_auth.Scheme.sign` receives it in milliseconds.
         ordered: hold a per-key lease from nonce allocation until the response.
         lease_timeout: the longest a vanished lease holder can block others (s).
         nonce_error: recognises the API's "nonce too low" answer.
@@ -92,6 +101,9 @@ class HmacAuth(_AuthBase):
 
     #: Statuses whose (small) body is read to recognise the API's nonce rejection.
     nonce_error_statuses: ClassVar[frozenset[int]] = DEFAULT_NONCE_ERROR_STATUSES
+
+    #: The default prefix of :meth:`from_env` (``None``: a prefix must be given).
+    env_prefix: ClassVar[str | None] = None
 
     def __init__(
         self,
@@ -115,8 +127,7 @@ class HmacAuth(_AuthBase):
             key = validate_key(key)
         if nonce is not None and not callable(nonce):
             raise ConfigurationError("nonce must be None or a zero-argument callable")
-        if clock is not None and not callable(clock):
-            raise ConfigurationError("clock must be a zero-argument callable returning Unix time in milliseconds")
+        clock = validate_clock(clock) if clock is not None else time.time_ns
         if isinstance(lease_timeout, bool) or not isinstance(lease_timeout, (int, float)) or not lease_timeout > 0:
             raise ConfigurationError("lease_timeout must be a positive number of seconds")
         if nonce_error is not None and not callable(nonce_error):
@@ -148,7 +159,7 @@ class HmacAuth(_AuthBase):
             key=key,
             body_encoding=validate_body_encoding(body_encoding),
             nonce=nonce,
-            clock=clock if clock is not None else _clock_ms,
+            clock=milliseconds(clock),
             lease=lease,
             lease_timeout=float(lease_timeout),
             nonce_error=nonce_error,
@@ -156,6 +167,54 @@ class HmacAuth(_AuthBase):
             resign_statuses=resign,
             origin=pinned,
         )
+
+    @classmethod
+    def from_env(cls: type[_Auth], prefix: str | None = None, **kwargs: Any) -> _Auth:
+        """Build the auth from ``{PREFIX}_API_KEY`` and ``{PREFIX}_API_SECRET`` in the environment.
+
+        A class whose constructor takes a ``passphrase`` (OKX, KuCoin, Coinbase
+        Exchange) also reads ``{PREFIX}_API_PASSPHRASE``. ``prefix`` defaults to the
+        class's :attr:`env_prefix` (``BINANCE`` for :class:`~hmac_body_auth.presets.Binance`,
+        ``HMAC_BODY_AUTH`` for :class:`BodyDigestAuth`); every other keyword goes to
+        the constructor (``HmacAuth.from_env(prefix="MY_API", scheme=...)``).
+
+        Raises:
+            ConfigurationError: no prefix, a prefix that is not the start of an
+                environment variable name, a variable that is missing or empty
+                (the message names the variable, never a value), or a keyword that
+                from_env reads itself (``key``, ``secret``, ``passphrase``).
+
+        """
+        if prefix is None:
+            prefix = cls.env_prefix
+            if prefix is None:
+                raise ConfigurationError(f"{cls.__name__}.from_env needs prefix= (it has no default prefix)")
+        # Never echo the prefix: a secret pasted into the wrong argument must not be printed.
+        if not isinstance(prefix, str) or not _ENV_PREFIX.fullmatch(prefix):
+            raise ConfigurationError(
+                "prefix must start an environment variable name: ASCII letters, digits and _, not starting with a digit"
+            )
+        given = sorted(name for name in _FROM_ENV if name in kwargs)
+        if given:
+            raise ConfigurationError(
+                f"{cls.__name__}.from_env reads {', '.join(given)} from the environment; "
+                "pass them to the constructor instead"
+            )
+        wanted = {"key": f"{prefix}_API_KEY", "secret": f"{prefix}_API_SECRET"}
+        if "passphrase" in inspect.signature(cls).parameters:
+            wanted["passphrase"] = f"{prefix}_API_PASSPHRASE"
+        missing = [name for name in wanted.values() if not os.environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                f"{cls.__name__}.from_env: environment variable{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing or empty"
+            )
+        values: dict[str, Any] = {argument: os.environ[name] for argument, name in wanted.items()}
+        try:
+            return cls(**values, **kwargs)
+        except ConfigurationError as exc:
+            # The constructor's message names the argument and never its value; add where it came from.
+            raise ConfigurationError(f"{exc} (credentials read from {', '.join(wanted.values())})") from exc
 
     def _lease_scope(self, key: str | None, nonce: Callable[[], int | str]) -> Hashable:
         if isinstance(nonce, OrderedNonceSource):
@@ -296,6 +355,9 @@ class BodyDigestAuth(HmacAuth):
             any other scheme, host or port.
 
     """
+
+    #: :meth:`~HmacAuth.from_env` reads ``HMAC_BODY_AUTH_API_KEY`` and ``HMAC_BODY_AUTH_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "HMAC_BODY_AUTH"
 
     def __init__(
         self,

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
+from ._clock import validate_clock
 from .errors import ConfigurationError, LeaseTimeout, NonceError
 from .nonces import _track_for_fork
 
@@ -269,8 +270,11 @@ class RedisNonce:
             or ``"ns"``.
         lock_timeout: how long, in seconds, the lock outlives a holder that
             vanished without releasing it.
-        clock: a zero-argument callable returning Unix time in nanoseconds, used
-            instead of the Redis server's ``TIME``; inject a fake one in tests.
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch (like :func:`time.time_ns`), used instead of the Redis server's
+            ``TIME``; inject a fake one in tests. Its first reading is checked at
+            construction (:class:`~hmac_body_auth.ConfigurationError` if it is not
+            plausibly nanoseconds).
         socket_timeout: the longest, in seconds, one Redis call waits for an
             answer or a connection (see above).
 
@@ -305,8 +309,8 @@ class RedisNonce:
         if isinstance(lock_timeout, bool) or not isinstance(lock_timeout, (int, float)) or not lock_timeout >= 0.001:
             # Redis sets the expiry in whole milliseconds.
             raise ConfigurationError("lock_timeout must be a number of seconds, at least 0.001")
-        if clock is not None and not callable(clock):
-            raise ConfigurationError("clock must be None or a zero-argument callable returning Unix time in ns")
+        if clock is not None:
+            clock = validate_clock(clock)
         self.socket_timeout = _positive_seconds(socket_timeout, "socket_timeout")
 
         self._url: str | None

@@ -53,6 +53,8 @@ def validate_key(key: object, *, argument: str = "key") -> str:
             key = key.decode("ascii")
         except UnicodeDecodeError:
             raise ConfigurationError(f"{argument} must be visible ASCII") from None
+    if key is None:
+        raise ConfigurationError(f"{argument} is missing (got None); pass the API key as a str")
     if not isinstance(key, str):
         raise ConfigurationError(f"{argument} must be a str, got {type(key).__name__}")
     if not key:

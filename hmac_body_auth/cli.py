@@ -195,7 +195,7 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
     if nonce is not None:
         kwargs["nonce"] = lambda: nonce
     if clock_ms is not None and "clock" in accepted:
-        kwargs["clock"] = lambda: clock_ms
+        kwargs["clock"] = lambda: clock_ms * 1_000_000  # clock= is in nanoseconds
     return cls(args.key, secret, **kwargs)
 
 

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeVar, runtime_checkable
 
+from ._clock import validate_clock
 from .errors import ConfigurationError, LeaseTimeout, NonceError
 
 try:  # POSIX only; FileNonce says so clearly elsewhere.
@@ -193,8 +194,10 @@ class ClockNonce:
     Args:
         unit: the resolution of the nonce. Microseconds by default, so that a key
             used before with millisecond or second nonces keeps working.
-        clock: a zero-argument callable returning Unix time in nanoseconds
-            (``time.time_ns`` by default); inject a fake one in tests.
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch (:func:`time.time_ns` by default), whatever the ``unit``; inject a
+            fake one in tests. Its first reading is checked at construction
+            (:class:`~hmac_body_auth.ConfigurationError` if it is not plausibly nanoseconds).
 
     """
 
@@ -213,7 +216,7 @@ class ClockNonce:
     def __init__(self, *, unit: Unit = "us", clock: Callable[[], int] = time.time_ns) -> None:
         self._divisor = _validate_unit(unit)
         self.unit = unit
-        self._clock = clock
+        self._clock = validate_clock(clock)
         self._state = _Counter()
         self._lock = threading.Lock()
         self.scope: Hashable = ("clock", id(self))
@@ -396,7 +399,9 @@ class FileNonce:
     Args:
         path: the counter file (created if missing).
         unit: nonce resolution (microseconds by default).
-        clock: zero-argument callable returning Unix time in nanoseconds.
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch (:func:`time.time_ns` by default), whatever the ``unit``; checked
+            like :class:`ClockNonce`'s.
         fsync: flush every new value to disk (durable across power loss, ~30x slower).
         hold_timeout: seconds after which a lease whose holder is alive but never
             gives it back (a hung process) is taken over by a waiter; also bounds
@@ -433,7 +438,7 @@ class FileNonce:
         self.path = os.path.realpath(os.fspath(path))
         self.hold_timeout = float(hold_timeout)
         self._hold_ns = int(self.hold_timeout * 1e9)
-        self._clock = clock
+        self._clock = validate_clock(clock)
         self._fsync = fsync
         self._mutex = threading.RLock()
         self._fd = -1

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import parse_qsl, unquote_to_bytes
 
+from ._clock import milliseconds, validate_clock
 from ._signing import DigestEncoding, SecretEncoding, Signer
 
 __all__ = [
@@ -350,7 +351,9 @@ class ReplayGuard:
             (default): if there is a window and the verifier's scheme carries
             timestamps. Needs ``window_ms``.
         store: where nonces are remembered.
-        clock: Unix time in milliseconds.
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch (:func:`time.time_ns`, the default); timestamps are compared in
+            milliseconds.
 
     Raises:
         ValueError: ``require_nonce=True`` without ``strict_nonces``, or
@@ -381,7 +384,7 @@ class ReplayGuard:
         #: Whether a request without a timestamp is rejected (``None``: the verifier does not say).
         self.require_timestamp = _requirement(require_timestamp, window_ms is not None, verifier, "carries_timestamp")
         self.store: Any = store if store is not None else MemoryNonceStore()
-        self._clock = clock or (lambda: time.time_ns() // 1_000_000)
+        self._clock = milliseconds(validate_clock(clock) if clock is not None else time.time_ns)
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         """Verify the signature, then the timestamp window, then the nonce; never raises on the request."""

@@ -19,6 +19,7 @@ import pytest
 from hmac_body_auth.errors import ConfigurationError, LeaseTimeout
 from hmac_body_auth.nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce
 
+from ._clocks import after_check
 from ._nonce_fork_worker import fork_quietly, in_child
 
 
@@ -215,7 +216,7 @@ def test_a_forked_child_is_not_a_holder_and_has_its_own_descriptor(path: str) ->
 def test_a_file_written_by_an_earlier_version_is_still_read(path: str) -> None:
     """An old counter file (20 digits and a newline, or a wider number) keeps its value and gains a lease record."""
     Path(path).write_bytes(b"%020d\n" % 12345)
-    source = FileNonce(path, unit="ns", clock=lambda: 0)
+    source = FileNonce(path, unit="ns", clock=after_check(lambda: 0))
     assert source() == 12346
     source.acquire(1)
     assert source() == 12347
@@ -223,11 +224,11 @@ def test_a_file_written_by_an_earlier_version_is_still_read(path: str) -> None:
     assert Path(path).read_bytes().startswith(b"%020d\n" % 12347)
     source.close()
     Path(path).write_bytes(b"%d\n" % 10**25)
-    source = FileNonce(path, unit="ns", clock=lambda: 0)
+    source = FileNonce(path, unit="ns", clock=after_check(lambda: 0))
     source.acquire(1)
     assert source() == 10**25 + 1
     source.release()
-    assert FileNonce(path, unit="ns", clock=lambda: 0)() == 10**25 + 2
+    assert FileNonce(path, unit="ns", clock=after_check(lambda: 0))() == 10**25 + 2
     source.close()
 
 
@@ -311,7 +312,7 @@ async def _max_gap_while(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any
 
 def test_file_nonce_async_waits_for_the_lease_without_blocking_the_loop(path: str) -> None:
     """acquire_async waits for a lease held by another thread's object while the loop keeps ticking."""
-    holder, waiter = FileNonce(path), FileNonce(path, unit="ns", clock=lambda: 0)
+    holder, waiter = FileNonce(path), FileNonce(path, unit="ns", clock=after_check(lambda: 0))
     assert isinstance(waiter, AsyncOrderedNonceSource)
     holder.acquire(1)
     threading.Timer(0.3, holder.release).start()
@@ -341,7 +342,7 @@ def test_file_nonce_async_waits_for_the_lease_without_blocking_the_loop(path: st
 
 def test_clock_nonce_async_methods() -> None:
     """ClockNonce's coroutines draw increasing nonces and raise the floor, with nothing to lock."""
-    source = ClockNonce(unit="s", clock=lambda: 0)
+    source = ClockNonce(unit="s", clock=after_check(lambda: 0))
     assert isinstance(source, AsyncOrderedNonceSource)
 
     async def work() -> list[int]:

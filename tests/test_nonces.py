@@ -18,6 +18,8 @@ import hmac_body_auth as hba
 from hmac_body_auth.nonces import FileNonce
 from hmac_body_auth.presets import poloniex_nonce_error
 
+from ._clocks import after_check
+
 
 def test_clock_nonce_is_microseconds_and_not_below_the_clock() -> None:
     """The default nonce is the clock in microseconds, or last + 1 when faster than the clock."""
@@ -33,7 +35,7 @@ def test_clock_nonce_is_microseconds_and_not_below_the_clock() -> None:
 def test_clock_nonce_strictly_increases_for_any_clock(clock_values: list[int]) -> None:
     """Whatever the clock does (steps back, stalls, jumps), nonces strictly increase and never lag it."""
     ticks: Iterator[int] = iter(clock_values)
-    source = hba.ClockNonce(unit="ns", clock=lambda: next(ticks))
+    source = hba.ClockNonce(unit="ns", clock=after_check(lambda: next(ticks)))
     out = [source() for _ in clock_values]
     assert all(b > a for a, b in itertools.pairwise(out))
     assert all(n >= c for n, c in zip(out, clock_values, strict=True))
@@ -43,7 +45,7 @@ def test_clock_nonce_strictly_increases_for_any_clock(clock_values: list[int]) -
 @given(st.lists(st.tuples(st.booleans(), st.integers(min_value=0, max_value=2**40)), max_size=100))
 def test_raise_floor_keeps_nonces_above_every_floor(steps: list[tuple[bool, int]]) -> None:
     """After raise_floor(x), every later nonce is greater than x."""
-    source = hba.ClockNonce(unit="s", clock=lambda: 0)
+    source = hba.ClockNonce(unit="s", clock=after_check(lambda: 0))
     floor = 0
     for is_floor, value in steps:
         if is_floor:
@@ -146,12 +148,12 @@ def test_file_nonce_strictly_increases_for_any_clock_and_restart(
     """FileNonce strictly increases under any clock sequence, across a restart (a new instance on the file)."""
     path = tmp_path_factory.mktemp("fn") / "nonce"
     ticks = iter(clock_values)
-    source = FileNonce(path, unit="ns", clock=lambda: next(ticks))
+    source = FileNonce(path, unit="ns", clock=after_check(lambda: next(ticks)))
     out = []
     for i in range(len(clock_values)):
         if i == restart_at:
             source.close()
-            source = FileNonce(path, unit="ns", clock=lambda: next(ticks))
+            source = FileNonce(path, unit="ns", clock=after_check(lambda: next(ticks)))
         out.append(source())
     source.close()
     assert all(b > a for a, b in itertools.pairwise(out))

@@ -20,6 +20,7 @@ import hmac_body_auth as hba
 from hmac_body_auth.nonces import FileNonce
 from hmac_body_auth.testing import PoloniexServer
 
+from ._clocks import after_check
 from ._workers import post_with_file_nonce
 from .conftest import SECRET
 
@@ -326,10 +327,10 @@ def test_fast_burst_then_immediate_restart(strict: PoloniexServer, key: str, tmp
 
 def test_file_nonce_survives_a_clock_step_back(tmp_path: Path) -> None:
     """A new FileNonce on the same file continues above the old high-water mark when the clock went back."""
-    first = FileNonce(tmp_path / "n", clock=lambda: 5_000_000_000)
+    first = FileNonce(tmp_path / "n", clock=after_check(lambda: 5_000_000_000))
     values = [first() for _ in range(3)]
     first.close()
-    second = FileNonce(tmp_path / "n", clock=lambda: 1_000)
+    second = FileNonce(tmp_path / "n", clock=after_check(lambda: 1_000))
     assert second() == values[-1] + 1
     second.raise_floor(10**9)
     assert second() == 10**9 + 1

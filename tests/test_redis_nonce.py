@@ -28,6 +28,7 @@ from hmac_body_auth._redis import RedisNonce
 from hmac_body_auth.errors import ConfigurationError, LeaseTimeout, NonceError
 from hmac_body_auth.testing import PoloniexServer
 
+from ._clocks import after_check
 from ._nonce_fork_worker import in_child
 from ._redis_worker import post_many
 from .conftest import KEY, SECRET
@@ -151,7 +152,7 @@ def test_nanosecond_nonces_are_exact_beyond_float_precision(make_nonce: MakeNonc
 
 def test_injected_clock_is_used_instead_of_server_time(make_nonce: MakeNonce) -> None:
     """An injected clock (ns) replaces the server's TIME, converted to the unit by truncation."""
-    nonce = make_nonce(unit="ms", clock=lambda: 5_999_999)
+    nonce = make_nonce(unit="ms", clock=after_check(lambda: 5_999_999))
     assert nonce() == 5
     assert nonce() == 6
 
@@ -174,7 +175,7 @@ def test_a_corrupt_stored_value_fails_loudly(make_nonce: MakeNonce, client: redi
 def test_works_with_a_decoding_client(redis_url: str, name: str) -> None:
     """An existing client with decode_responses=True is used as is, and close() leaves it open."""
     with redis.Redis.from_url(redis_url, decode_responses=True) as c:
-        nonce = RedisNonce(c, name=name, clock=lambda: 10_000)
+        nonce = RedisNonce(c, name=name, clock=after_check(lambda: 10_000))
         assert nonce() == 10
         nonce.acquire(1)
         nonce.release()
@@ -192,7 +193,7 @@ def test_any_clock_gives_strictly_increasing_nonces(redis_url: str, clock_values
     """For any clock (steps back, stalls, jumps), nonces are exactly max(clock, last + 1): strictly increasing."""
     divisor = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[unit]
     ticks = iter(clock_values)
-    nonce = RedisNonce(redis_url, name=f"prop-{uuid.uuid4().hex}", unit=unit, clock=lambda: next(ticks))  # type: ignore[arg-type]
+    nonce = RedisNonce(redis_url, name=f"prop-{uuid.uuid4().hex}", unit=unit, clock=after_check(lambda: next(ticks)))  # type: ignore[arg-type]
     try:
         values = [nonce() for _ in clock_values]
     finally:
@@ -242,9 +243,9 @@ def test_missing_redis_package_says_what_to_install(monkeypatch: pytest.MonkeyPa
 def test_a_bad_clock_is_a_nonce_error(make_nonce: MakeNonce) -> None:
     """A clock returning a negative or non-int time raises NonceError rather than issuing a nonce."""
     with pytest.raises(NonceError):
-        make_nonce(clock=lambda: -1)()
+        make_nonce(clock=after_check(lambda: -1))()
     with pytest.raises(NonceError):
-        make_nonce(clock=lambda: 1.5)()
+        make_nonce(clock=after_check(lambda: 1.5))()  # type: ignore[arg-type, return-value]
 
 
 def test_repr_masks_the_password(redis_url: str, name: str) -> None:
@@ -751,7 +752,7 @@ def test_async_methods_do_not_block_the_loop_with_redis_100ms_away(redis_url: st
 
 def test_async_and_sync_locks_are_one_lock(make_nonce: MakeNonce) -> None:
     """acquire_async excludes sync holders and times out with LeaseTimeout; a lock taken async is released sync."""
-    nonce, other = make_nonce(clock=lambda: 1_000), make_nonce()
+    nonce, other = make_nonce(clock=after_check(lambda: 1_000)), make_nonce()
 
     async def work() -> list[int]:
         await nonce.acquire_async(1)
@@ -780,7 +781,7 @@ def test_async_and_sync_locks_are_one_lock(make_nonce: MakeNonce) -> None:
 def test_async_methods_work_with_a_given_client(redis_url: str, name: str) -> None:
     """An existing client (decode_responses=True, no socket_timeout) yields a working asyncio client per loop."""
     with redis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=None) as user:
-        nonce = RedisNonce(user, name=name, clock=lambda: 10_000)
+        nonce = RedisNonce(user, name=name, clock=after_check(lambda: 10_000))
 
         async def work() -> int:
             await nonce.acquire_async(1)

@@ -230,7 +230,7 @@ def test_replay_guard_requirements(
     verdict: Verdict, declared: dict[str, bool], options: dict[str, Any], reason: str
 ) -> None:
     """What the guard requires follows the verifier's declaration, explicit options, and else needs one of the two."""
-    guard = ReplayGuard(_Stub(verdict, **declared), clock=lambda: NOW, **options)
+    guard = ReplayGuard(_Stub(verdict, **declared), clock=lambda: NOW * 1_000_000, **options)
     result = guard.verify("POST", PAY, {}, b"")
     assert (result.ok, result.reason) == (not reason, reason)
 

@@ -21,11 +21,12 @@ Binance has no nonce: freshness is the timestamp and the receive window.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote_to_bytes
 
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
+from .._clock import milliseconds, validate_clock
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
@@ -132,14 +133,18 @@ class Binance(HmacAuth):
     Args:
         key: the API key (``X-MBX-APIKEY`` header).
         secret: the HMAC secret key.
-        clock: Unix time in milliseconds; by default the system clock. Pass one
-            corrected by the server time (``GET /api/v3/time``) if the local clock drifts.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``timestamp`` is sent in milliseconds.
+            Pass one corrected by the server time (``GET /api/v3/time``) if the local clock drifts.
         recv_window: the ``recvWindow`` to send, in ms (1 to 60000), or ``None``
             to let Binance use its default of 5000. A ``recvWindow`` already in
             the request's parameters wins.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BINANCE_API_KEY`` and ``BINANCE_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "BINANCE"
 
     def __init__(
         self,
@@ -200,7 +205,8 @@ class BinanceVerifier:
 
     Args:
         secrets: API key -> secret key.
-        clock: if given (Unix ms), also apply Binance's timing rule:
+        clock: if given (int nanoseconds since the Unix epoch,
+            like :func:`time.time_ns`), also apply Binance's timing rule (in milliseconds):
             ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow`` (default 5000).
 
     """
@@ -209,7 +215,7 @@ class BinanceVerifier:
         self._signers = {
             key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
         }
-        self._clock = clock
+        self._clock = milliseconds(validate_clock(clock)) if clock is not None else None
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         """Recompute the signature over query string + body as received."""

@@ -128,7 +128,6 @@ class Bitfinex(HmacAuth):
             the process-wide microsecond clock nonce of this key
             (``max(now_us, last + 1)``), as Bitfinex's own examples use
             (``Date.now() * 1000``).
-        clock: Unix time in milliseconds (unused by the signature).
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``ordered=False``, ``lease_timeout=`` or ``origin=``.
 
@@ -139,19 +138,27 @@ class Bitfinex(HmacAuth):
     #: (that exact answer means the call was not executed).
     nonce_error_statuses: ClassVar[frozenset[int]] = frozenset({200, 500, *range(400, 500)})
 
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BITFINEX_API_KEY`` and ``BITFINEX_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "BITFINEX"
+
     def __init__(
         self,
         key: str,
         secret: str | bytes,
         *,
         nonce: Callable[[], int] | None = None,
-        clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
         key = validate_key(key)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"Bitfinex fixes {name}; it cannot be changed")
+        if "clock" in options:
+            # The signature carries no timestamp: a clock here would do nothing.
+            raise ConfigurationError(
+                "Bitfinex signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
+                "nonce=ClockNonce(unit=..., clock=...)"
+            )
         if nonce is None:
             nonce = ClockNonce.shared(key, unit="us")
         options.setdefault("nonce_error", bitfinex_nonce_error)
@@ -162,7 +169,6 @@ class Bitfinex(HmacAuth):
             algorithm="sha384",
             digest_encoding="hex",
             nonce=nonce,
-            clock=clock,
             **options,
         )
 

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError, NonceError
 from ..verify import Verdict, constant_time_equal, header
 
@@ -137,12 +137,15 @@ class Bitstamp(HmacAuth):
             string per request; by default :func:`bitstamp_nonce` (a random UUID).
             Requests are then not serialized per key (``ordered=False``) unless you
             ask for it, since UUIDs have no order.
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``X-Auth-Timestamp``); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``X-Auth-Timestamp`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.bitstamp.net"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BITSTAMP_API_KEY`` and ``BITSTAMP_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "BITSTAMP"
 
     def __init__(
         self,
@@ -153,6 +156,7 @@ class Bitstamp(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         if nonce is None:
             nonce = bitstamp_nonce
             options.setdefault("ordered", False)

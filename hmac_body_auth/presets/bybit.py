@@ -21,12 +21,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
 
@@ -129,12 +129,15 @@ class Bybit(HmacAuth):
         key: the API key (``X-BAPI-API-KEY``).
         secret: the API secret, used as is.
         recv_window: ``X-BAPI-RECV-WINDOW`` in milliseconds (default 5000).
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``X-BAPI-TIMESTAMP``); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``X-BAPI-TIMESTAMP`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.bybit.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BYBIT_API_KEY`` and ``BYBIT_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "BYBIT"
 
     def __init__(
         self,
@@ -145,6 +148,7 @@ class Bybit(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             BybitScheme(recv_window=recv_window),

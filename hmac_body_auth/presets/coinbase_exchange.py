@@ -19,12 +19,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import HeaderVerifier
 
@@ -132,12 +132,16 @@ class CoinbaseExchange(HmacAuth):
         key: the API key (``CB-ACCESS-KEY``).
         secret: the API secret as issued, base64 (it is decoded into the HMAC key).
         passphrase: the passphrase set when the key was created (required).
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``CB-ACCESS-TIMESTAMP`` is sent in whole seconds); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``CB-ACCESS-TIMESTAMP`` is sent in whole seconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.exchange.coinbase.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``COINBASE_EXCHANGE_API_KEY``,
+    #: ``COINBASE_EXCHANGE_API_SECRET`` and ``COINBASE_EXCHANGE_API_PASSPHRASE``.
+    env_prefix: ClassVar[str | None] = "COINBASE_EXCHANGE"
 
     def __init__(
         self,
@@ -148,6 +152,7 @@ class CoinbaseExchange(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             CoinbaseExchangeScheme(passphrase=passphrase),

@@ -27,7 +27,7 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
@@ -153,11 +153,13 @@ class Gemini(HmacAuth):
             (``max(now_ms, last + 1)``), as the docs recommend. Keys created with
             "Uses a time based nonce" need seconds within 30 s of the clock instead:
             pass ``nonce=ClockNonce(unit="s")`` and send at most one call a second.
-        clock: Unix time in milliseconds (unused by the signature).
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``ordered=False``, ``lease_timeout=`` or ``origin=``.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``GEMINI_API_KEY`` and ``GEMINI_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "GEMINI"
 
     def __init__(
         self,
@@ -165,13 +167,18 @@ class Gemini(HmacAuth):
         secret: str | bytes,
         *,
         nonce: Callable[[], int | str] | None = None,
-        clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
         key = validate_key(key)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"Gemini fixes {name}; it cannot be changed")
+        if "clock" in options:
+            # The signature carries no timestamp: a clock here would do nothing.
+            raise ConfigurationError(
+                "Gemini signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
+                "nonce=ClockNonce(unit=..., clock=...)"
+            )
         if nonce is None:
             nonce = ClockNonce.shared(key, unit="ms")
         options.setdefault("nonce_error", gemini_nonce_error)
@@ -182,7 +189,6 @@ class Gemini(HmacAuth):
             algorithm="sha384",
             digest_encoding="hex",
             nonce=nonce,
-            clock=clock,
             **options,
         )
 

@@ -22,11 +22,12 @@ import base64
 import binascii
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
+from .._clock import milliseconds, validate_clock
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
@@ -117,12 +118,15 @@ class HitBTC(HmacAuth):
         window: the optional ``window`` in milliseconds: how long after its
             timestamp the request stays valid; ``None`` (default) leaves it to the
             server's default.
-        clock: a zero-argument callable returning Unix time in milliseconds; by
-            default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); the timestamp is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.hitbtc.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``HITBTC_API_KEY`` and ``HITBTC_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "HITBTC"
 
     def __init__(
         self,
@@ -159,8 +163,9 @@ class HitBTCVerifier:
 
     Args:
         secrets: API key -> secret.
-        clock: Unix time in milliseconds; when given, a request that carries a
-            ``window`` is rejected once ``clock() > timestamp + window``.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (like :func:`time.time_ns`); when given, a request that carries a
+            ``window`` is rejected once the time in ms is past ``timestamp + window``.
 
     The verdict carries the key and the timestamp (as ``timestamp_ms``); wrap it in
     a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a time window.
@@ -170,7 +175,7 @@ class HitBTCVerifier:
         self._signers = {
             key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
         }
-        self._clock = clock
+        self._clock = milliseconds(validate_clock(clock)) if clock is not None else None
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         """Decode ``Authorization: HS256 ...`` and recompute the signature from the request as received."""

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
@@ -124,11 +124,13 @@ class Kraken(HmacAuth):
             (``max(now_ms, last + 1)``), shared by every auth object of the key.
             Milliseconds are what Kraken's example and most clients use, so a key
             can move between them and this package.
-        clock: Unix time in milliseconds (unused by the signature; kept for symmetry).
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``ordered=False``, ``lease_timeout=`` or ``origin=``.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "KRAKEN"
 
     def __init__(
         self,
@@ -136,13 +138,18 @@ class Kraken(HmacAuth):
         secret: str | bytes,
         *,
         nonce: Callable[[], int] | None = None,
-        clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
         key = validate_key(key)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"Kraken fixes {name}; it cannot be changed")
+        if "clock" in options:
+            # The signature carries no timestamp: a clock here would do nothing.
+            raise ConfigurationError(
+                "Kraken signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
+                "nonce=ClockNonce(unit=..., clock=...)"
+            )
         if nonce is None:
             nonce = ClockNonce.shared(key, unit="ms")
         options.setdefault("nonce_error", kraken_nonce_error)
@@ -154,7 +161,6 @@ class Kraken(HmacAuth):
             digest_encoding="base64",
             secret_encoding="base64",
             nonce=nonce,
-            clock=clock,
             **options,
         )
 

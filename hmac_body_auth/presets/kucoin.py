@@ -26,13 +26,13 @@ from __future__ import annotations
 import hmac
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from .._auth import HmacAuth
 from .._body import media_type
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
 
@@ -155,12 +155,16 @@ class KuCoin(HmacAuth):
         passphrase: the passphrase chosen when the key was created.
         key_version: the key's version, 2 by default (1: the passphrase is sent in
             plain text; 2 and 3: its HMAC with the secret is sent).
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``KC-API-TIMESTAMP``); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``KC-API-TIMESTAMP`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.kucoin.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``KUCOIN_API_KEY``,
+    #: ``KUCOIN_API_SECRET`` and ``KUCOIN_API_PASSPHRASE``.
+    env_prefix: ClassVar[str | None] = "KUCOIN"
 
     def __init__(
         self,
@@ -172,6 +176,7 @@ class KuCoin(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         scheme = KuCoinScheme(passphrase=passphrase, key_version=key_version)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(

@@ -23,12 +23,12 @@ import json
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import HeaderVerifier
 
@@ -155,12 +155,16 @@ class OKX(HmacAuth):
         secret: the API secret, used as is.
         passphrase: the passphrase set when the key was created (required).
         demo: send ``x-simulated-trading: 1`` for OKX demo trading.
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``OK-ACCESS-TIMESTAMP``); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``OK-ACCESS-TIMESTAMP`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.okx.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``OKX_API_KEY``,
+    #: ``OKX_API_SECRET`` and ``OKX_API_PASSPHRASE``.
+    env_prefix: ClassVar[str | None] = "OKX"
 
     def __init__(
         self,
@@ -172,6 +176,7 @@ class OKX(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             OKXScheme(passphrase=passphrase, demo=demo),

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from .._auth import BodyDigestAuth
+from .._signing import validate_key
 from ..nonces import ClockNonce
 from ..verify import BodyDigestVerifier
 from ._answers import json_answer, nonce_floor
@@ -60,6 +61,9 @@ class Poloniex(BodyDigestAuth):
 
     """
 
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``POLONIEX_API_KEY`` and ``POLONIEX_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "POLONIEX"
+
     def __init__(
         self,
         key: str,
@@ -68,11 +72,10 @@ class Poloniex(BodyDigestAuth):
         nonce: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
-        if nonce is None and isinstance(key, str):
-            # Validate before using the key as a registry name.
-            from .._signing import validate_key
-
-            nonce = ClockNonce.shared(validate_key(key))
+        # Validate first: the key names the shared nonce source, and a missing key is named as such.
+        key = validate_key(key)
+        if nonce is None:
+            nonce = ClockNonce.shared(key)
         options.setdefault("nonce_error", poloniex_nonce_error)
         super().__init__(
             key,

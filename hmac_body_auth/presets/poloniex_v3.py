@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._core import Outgoing, SignedRequest
-from .._signing import Signer
+from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
 
@@ -136,12 +136,15 @@ class PoloniexV3(HmacAuth):
         secret: the API secret, used as is.
         recv_window: if given, sent as ``recvWindow`` (ms): Poloniex then rejects
             the request once it is older than that.
-        clock: a zero-argument callable returning Unix time in milliseconds
-            (``signTimestamp``); by default the system clock.
+        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
+            (:func:`time.time_ns`, the default); ``signTimestamp`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.poloniex.com"``. A ``str`` body is encoded as UTF-8.
 
     """
+
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``POLONIEX_V3_API_KEY`` and ``POLONIEX_V3_API_SECRET``.
+    env_prefix: ClassVar[str | None] = "POLONIEX_V3"
 
     def __init__(
         self,
@@ -152,6 +155,7 @@ class PoloniexV3(HmacAuth):
         clock: Callable[[], int] | None = None,
         **options: Any,
     ) -> None:
+        key = validate_key(key)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             PoloniexV3Scheme(recv_window=recv_window),

@@ -26,7 +26,9 @@ NOW = 1_700_000_000_000
 
 def _sign(vector: dict[str, Any]) -> Any:
     stamp = vector["clock_ms"]
-    auth = Binance(vector["key"], vector["secret"], clock=lambda: stamp, recv_window=vector.get("recv_window"))
+    auth = Binance(
+        vector["key"], vector["secret"], clock=lambda: stamp * 1_000_000, recv_window=vector.get("recv_window")
+    )
     return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
 
 
@@ -82,20 +84,20 @@ def test_verifier_accepts_docs_and_ccxt_requests_and_rejects_tampering(vector: d
 
 def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
     """With a clock the verifier applies Binance's timing rule: not 1 s ahead, not older than recvWindow."""
-    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
     signed = auth.sign("GET", url="https://api.binance.com/api/v3/account")
     for now, ok in [(NOW, True), (NOW + 5000, True), (NOW + 5001, False), (NOW - 1000, False), (NOW - 999, True)]:
-        verifier = BinanceVerifier({KEY: SECRET}, clock=lambda now=now: now)
+        verifier = BinanceVerifier({KEY: SECRET}, clock=lambda now=now: now * 1_000_000)
         assert verifier.verify("GET", signed.url, signed.headers, b"").ok is ok, now
 
 
 def test_recv_window_already_in_the_request_wins() -> None:
     """A recvWindow the caller passes is kept and not duplicated; timestamp and signature still go last."""
-    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
     signed = auth.sign("GET", url="https://api.binance.com/api/v3/account?recvWindow=2000")
     assert signed.url.startswith(f"https://api.binance.com/api/v3/account?recvWindow=2000&timestamp={NOW}&signature=")
     assert (
-        Binance(KEY, SECRET, clock=lambda: NOW)
+        Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000)
         .sign("GET", url="https://x/a")
         .url.startswith(f"https://x/a?timestamp={NOW}&")
     )
@@ -141,7 +143,7 @@ def test_requests_httpx_and_async_end_to_end() -> None:
 
 def test_received_bytes_are_the_signed_bytes() -> None:
     """The server receives exactly the URL and body the scheme produced for a fixed clock."""
-    auth = Binance(KEY, SECRET, clock=lambda: NOW, recv_window=5000)
+    auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
     with SchemeServer(BinanceVerifier({KEY: SECRET})) as server:
         url = server.origin + "/api/v3/order?symbol=LTCBTC"
         requests.post(url, data={"quantity": "1", "price": "0.1"}, auth=auth, timeout=5)

@@ -29,7 +29,9 @@ SECRET = "bs-secret-0123456789"
 
 def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], bytes, str | None]:
     values = {**vector, **changes}
-    auth = Bitstamp(values["key"], values["secret"], nonce=lambda: values["nonce"], clock=lambda: values["clock_ms"])
+    auth = Bitstamp(
+        values["key"], values["secret"], nonce=lambda: values["nonce"], clock=lambda: values["clock_ms"] * 1_000_000
+    )
     signed = auth.sign(
         values["method"], values["body"].encode(), url=values["url"], content_type=values["content_type"]
     )
@@ -73,7 +75,9 @@ def test_vector_tamper_twin(vector: dict[str, Any]) -> None:
 
 def test_query_and_empty_body_signed() -> None:
     """A query string is signed (without '?'), and an empty body leaves the content type out of the message."""
-    auth = Bitstamp(KEY, SECRET, nonce=lambda: "f93c979d-b00d-43a9-9b9c-fd4cd9547fa6", clock=lambda: 1)
+    auth = Bitstamp(
+        KEY, SECRET, nonce=lambda: "f93c979d-b00d-43a9-9b9c-fd4cd9547fa6", clock=lambda: 1_700_000_000_000_000_000
+    )
     verifier = BitstampVerifier({KEY: SECRET})
     url = "https://www.bitstamp.net/api/v2/user_transactions/?limit=5"
     signed = auth.sign("POST", url=url)

@@ -94,7 +94,7 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 
 def test_auth_sign_and_verifier_round_trip() -> None:
     """Bybit.sign output verifies; the options reach the headers; a wrong secret is rejected."""
-    auth = Bybit(KEY, SECRET, recv_window=10_000, clock=lambda: 1_700_000_000_000)
+    auth = Bybit(KEY, SECRET, recv_window=10_000, clock=lambda: 1_700_000_000_000 * 1_000_000)
     get = auth.sign("GET", url="https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT")
     post = auth.sign("POST", '{"category":"spot"}', url="https://api.bybit.com/v5/order/create")
     verifier = BybitVerifier({KEY: SECRET})

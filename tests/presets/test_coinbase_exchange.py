@@ -194,7 +194,7 @@ def test_secrets_never_in_repr_and_pickling_refused() -> None:
 
 def test_timestamp_is_whole_seconds_and_decimals_verify() -> None:
     """The auth sends whole seconds; the verifier also accepts the decimal seconds the docs allow."""
-    auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_999)
+    auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_999 * 1_000_000)
     signed = auth.sign("GET", url="https://api.exchange.coinbase.com/accounts")
     assert signed.headers["CB-ACCESS-TIMESTAMP"] == "1700000000"
     verdict = _verifier().verify("GET", signed.url, signed.headers, b"")

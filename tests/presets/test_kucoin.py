@@ -33,7 +33,7 @@ def _auth(vector: dict[str, Any], **changes: Any) -> KuCoin:
         values["secret"],
         passphrase=values["passphrase"],
         key_version=values["key_version"],
-        clock=lambda: values["clock_ms"],
+        clock=lambda: values["clock_ms"] * 1_000_000,
     )
 
 
@@ -81,7 +81,7 @@ def test_query_signed_percent_decoded() -> None:
     assert "%21%40%23" in vector["wire_url"]
     assert _sign(vector)[0]["KC-API-SIGN"] == vector["headers"]["KC-API-SIGN"]
     # A form-encoded space ("+") is signed as the space it stands for.
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1)
+    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000_000_000)
     plus = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b+c")
     space = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b%20c")
     assert plus.headers["KC-API-SIGN"] == space.headers["KC-API-SIGN"]
@@ -89,7 +89,7 @@ def test_query_signed_percent_decoded() -> None:
 
 def test_key_version_1_sends_plain_passphrase() -> None:
     """A version 1 key sends the passphrase itself; the verifier checks it per KC-API-KEY-VERSION."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, key_version=1, clock=lambda: 1700000000000)
+    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, key_version=1, clock=lambda: 1700000000000 * 1_000_000)
     signed = auth.sign("GET", url="https://api.kucoin.com/api/v1/accounts")
     assert signed.headers["KC-API-PASSPHRASE"] == PASSPHRASE
     assert signed.headers["KC-API-KEY-VERSION"] == "1"
@@ -101,7 +101,7 @@ def test_key_version_1_sends_plain_passphrase() -> None:
 
 def test_verifier_rejects_bad_passphrase_and_unknown_key() -> None:
     """The verifier names what is wrong: unknown key, bad passphrase, missing headers."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1700000000000)
+    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1700000000000 * 1_000_000)
     url = "https://api.kucoin.com/api/v1/accounts"
     signed = auth.sign("GET", url=url)
     ok = KuCoinVerifier({KEY: SECRET}, passphrases={KEY: PASSPHRASE}).verify("GET", url, signed.headers, b"")

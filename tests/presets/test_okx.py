@@ -89,8 +89,8 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 
 def test_demo_adds_simulated_trading_header() -> None:
     """demo=True adds x-simulated-trading: 1 (and lists it for redirect stripping); the default does not."""
-    live = OKX(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000)
-    demo = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True, clock=lambda: 1_700_000_000_000)
+    live = OKX(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000 * 1_000_000)
+    demo = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True, clock=lambda: 1_700_000_000_000 * 1_000_000)
     url = "https://www.okx.com/api/v5/account/balance?ccy=BTC"
     assert "x-simulated-trading" not in live.sign("GET", url=url).headers
     signed = demo.sign("GET", url=url)

@@ -84,7 +84,7 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 
 def test_recv_window_header_and_auth_round_trip() -> None:
     """recv_window adds a recvWindow header; PoloniexV3.sign output verifies; a wrong secret fails."""
-    auth = PoloniexV3(KEY, SECRET, recv_window=1500, clock=lambda: 1_700_000_000_000)
+    auth = PoloniexV3(KEY, SECRET, recv_window=1500, clock=lambda: 1_700_000_000_000 * 1_000_000)
     signed = auth.sign("POST", json.dumps(ORDER), url="https://api.poloniex.com/orders")
     assert signed.headers["recvWindow"] == "1500"
     assert signed.headers["signTimestamp"] == "1700000000000"
