@@ -86,7 +86,7 @@ class HmacAuth(_AuthBase):
         body_encoding: how a ``str`` body becomes bytes.
         nonce: ``None`` or a zero-argument callable returning the nonce.
         clock: a zero-argument callable returning int nanoseconds since the Unix
-            epoch (:func:`time.time_ns`, the default); a first reading that is not
+            epoch (``time.time_ns``, the default); a first reading that is not
             plausibly nanoseconds raises :class:`~hmac_body_auth.ConfigurationError`.
             The scheme's :meth:`~hmac_body_auth.Scheme.sign` receives it in milliseconds.
         ordered: hold a per-key lease from nonce allocation until the response.
@@ -102,7 +102,7 @@ class HmacAuth(_AuthBase):
     #: Statuses whose (small) body is read to recognise the API's nonce rejection.
     nonce_error_statuses: ClassVar[frozenset[int]] = DEFAULT_NONCE_ERROR_STATUSES
 
-    #: The default prefix of :meth:`from_env` (``None``: a prefix must be given).
+    #: The default prefix of :meth:`~hmac_body_auth.HmacAuth.from_env` (``None``: a prefix must be given).
     env_prefix: ClassVar[str | None] = None
 
     def __init__(
@@ -174,9 +174,10 @@ class HmacAuth(_AuthBase):
 
         A class whose constructor takes a ``passphrase`` (OKX, KuCoin, Coinbase
         Exchange) also reads ``{PREFIX}_API_PASSPHRASE``. ``prefix`` defaults to the
-        class's :attr:`env_prefix` (``BINANCE`` for :class:`~hmac_body_auth.presets.Binance`,
-        ``HMAC_BODY_AUTH`` for :class:`BodyDigestAuth`); every other keyword goes to
-        the constructor (``HmacAuth.from_env(prefix="MY_API", scheme=...)``).
+        class's :attr:`~hmac_body_auth.HmacAuth.env_prefix` (``BINANCE`` for
+        :class:`~hmac_body_auth.presets.binance.Binance`, ``HMAC_BODY_AUTH`` for
+        :class:`~hmac_body_auth.BodyDigestAuth`); every other keyword goes to the
+        constructor (``HmacAuth.from_env(prefix="MY_API", scheme=...)``).
 
         Raises:
             ConfigurationError: no prefix, a prefix that is not the start of an
@@ -356,7 +357,7 @@ class BodyDigestAuth(HmacAuth):
 
     """
 
-    #: :meth:`~HmacAuth.from_env` reads ``HMAC_BODY_AUTH_API_KEY`` and ``HMAC_BODY_AUTH_API_SECRET``.
+    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``HMAC_BODY_AUTH_API_KEY`` and ``HMAC_BODY_AUTH_API_SECRET``.
     env_prefix: ClassVar[str | None] = "HMAC_BODY_AUTH"
 
     def __init__(

@@ -1,7 +1,7 @@
 """One clock unit for the whole package: a ``clock=`` returns int nanoseconds since the Unix epoch.
 
 Every ``clock=`` (auths, presets, nonce sources, verifiers) is a zero-argument
-callable like :func:`time.time_ns`. :func:`validate_clock` reads it once at
+callable like ``time.time_ns``. :func:`validate_clock` reads it once at
 construction and refuses a reading that is not plausibly nanoseconds, so a
 seconds, milliseconds or microseconds clock fails loudly instead of signing a
 timestamp a million times off. Pure: no I/O beyond calling the clock.
@@ -55,7 +55,7 @@ def validate_clock(clock: object, *, argument: str = "clock") -> Callable[[], in
 
 
 def milliseconds(clock: Callable[[], int]) -> Callable[[], int]:
-    """A view of a nanosecond clock in Unix milliseconds, what :meth:`Scheme.sign` receives."""
+    """A view of a nanosecond clock in Unix milliseconds, what :meth:`~hmac_body_auth.Scheme.sign` receives."""
 
     def clock_ms() -> int:
         return clock() // 1_000_000

@@ -271,7 +271,7 @@ class RedisNonce:
         lock_timeout: how long, in seconds, the lock outlives a holder that
             vanished without releasing it.
         clock: a zero-argument callable returning int nanoseconds since the Unix
-            epoch (like :func:`time.time_ns`), used instead of the Redis server's
+            epoch (like ``time.time_ns``), used instead of the Redis server's
             ``TIME``; inject a fake one in tests. Its first reading is checked at
             construction (:class:`~hmac_body_auth.ConfigurationError` if it is not
             plausibly nanoseconds).

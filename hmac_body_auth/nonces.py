@@ -195,7 +195,7 @@ class ClockNonce:
         unit: the resolution of the nonce. Microseconds by default, so that a key
             used before with millisecond or second nonces keeps working.
         clock: a zero-argument callable returning int nanoseconds since the Unix
-            epoch (:func:`time.time_ns` by default), whatever the ``unit``; inject a
+            epoch (``time.time_ns`` by default), whatever the ``unit``; inject a
             fake one in tests. Its first reading is checked at construction
             (:class:`~hmac_body_auth.ConfigurationError` if it is not plausibly nanoseconds).
 
@@ -400,7 +400,7 @@ class FileNonce:
         path: the counter file (created if missing).
         unit: nonce resolution (microseconds by default).
         clock: a zero-argument callable returning int nanoseconds since the Unix
-            epoch (:func:`time.time_ns` by default), whatever the ``unit``; checked
+            epoch (``time.time_ns`` by default), whatever the ``unit``; checked
             like :class:`ClockNonce`'s.
         fsync: flush every new value to disk (durable across power loss, ~30x slower).
         hold_timeout: seconds after which a lease whose holder is alive but never

@@ -352,7 +352,7 @@ class ReplayGuard:
             timestamps. Needs ``window_ms``.
         store: where nonces are remembered.
         clock: a zero-argument callable returning int nanoseconds since the Unix
-            epoch (:func:`time.time_ns`, the default); timestamps are compared in
+            epoch (``time.time_ns``, the default); timestamps are compared in
             milliseconds.
 
     Raises:

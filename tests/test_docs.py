@@ -164,6 +164,19 @@ def _run_as_pytest(block: Block, tmp_path: Path) -> None:
     assert f"{len(tests)} passed" in done.stdout, done.stdout
 
 
+def _set_from_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Give every ``Preset.from_env()`` of the examples the docs' placeholder credentials."""
+    monkeypatch.setenv("HMAC_BODY_AUTH_API_KEY", KEY)
+    monkeypatch.setenv("HMAC_BODY_AUTH_API_SECRET", SECRET)
+    for name in ORIGINS.values():
+        if name is None:
+            continue
+        prefix = preset(name)[0].env_prefix
+        monkeypatch.setenv(f"{prefix}_API_KEY", KEY)
+        monkeypatch.setenv(f"{prefix}_API_SECRET", SECRET_B64 if name in _BASE64_SECRET else SECRET)
+        monkeypatch.setenv(f"{prefix}_API_PASSPHRASE", PASSPHRASE)
+
+
 @pytest.mark.parametrize("block", [b for b in PYTHON if b.not_run is None], ids=lambda b: b.id)
 def test_python_example_runs(
     block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loopback_only: None
@@ -171,6 +184,7 @@ def test_python_example_runs(
     """The example runs to the end, and every local server standing in for an API rejected nothing."""
     monkeypatch.setenv("HBA_KEY", KEY)
     monkeypatch.setenv("HBA_SECRET", SECRET)
+    _set_from_env_credentials(monkeypatch)
     if re.search(r"^def test_", block.source, re.MULTILINE):
         _run_as_pytest(block, tmp_path)
         return

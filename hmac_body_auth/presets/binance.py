@@ -134,7 +134,7 @@ class Binance(HmacAuth):
         key: the API key (``X-MBX-APIKEY`` header).
         secret: the HMAC secret key.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``timestamp`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``timestamp`` is sent in milliseconds.
             Pass one corrected by the server time (``GET /api/v3/time``) if the local clock drifts.
         recv_window: the ``recvWindow`` to send, in ms (1 to 60000), or ``None``
             to let Binance use its default of 5000. A ``recvWindow`` already in
@@ -206,7 +206,7 @@ class BinanceVerifier:
     Args:
         secrets: API key -> secret key.
         clock: if given (int nanoseconds since the Unix epoch,
-            like :func:`time.time_ns`), also apply Binance's timing rule (in milliseconds):
+            like ``time.time_ns``), also apply Binance's timing rule (in milliseconds):
             ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow`` (default 5000).
 
     """

@@ -138,7 +138,7 @@ class Bitstamp(HmacAuth):
             Requests are then not serialized per key (``ordered=False``) unless you
             ask for it, since UUIDs have no order.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``X-Auth-Timestamp`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``X-Auth-Timestamp`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.bitstamp.net"``. A ``str`` body is encoded as UTF-8.
 

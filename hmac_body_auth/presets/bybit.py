@@ -130,7 +130,7 @@ class Bybit(HmacAuth):
         secret: the API secret, used as is.
         recv_window: ``X-BAPI-RECV-WINDOW`` in milliseconds (default 5000).
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``X-BAPI-TIMESTAMP`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``X-BAPI-TIMESTAMP`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.bybit.com"``. A ``str`` body is encoded as UTF-8.
 

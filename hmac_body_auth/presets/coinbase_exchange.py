@@ -133,7 +133,7 @@ class CoinbaseExchange(HmacAuth):
         secret: the API secret as issued, base64 (it is decoded into the HMAC key).
         passphrase: the passphrase set when the key was created (required).
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``CB-ACCESS-TIMESTAMP`` is sent in whole seconds.
+            (``time.time_ns``, the default); ``CB-ACCESS-TIMESTAMP`` is sent in whole seconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.exchange.coinbase.com"``. A ``str`` body is encoded as UTF-8.
 

@@ -119,7 +119,7 @@ class HitBTC(HmacAuth):
             timestamp the request stays valid; ``None`` (default) leaves it to the
             server's default.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); the timestamp is sent in milliseconds.
+            (``time.time_ns``, the default); the timestamp is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.hitbtc.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -164,7 +164,7 @@ class HitBTCVerifier:
     Args:
         secrets: API key -> secret.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (like :func:`time.time_ns`); when given, a request that carries a
+            (like ``time.time_ns``); when given, a request that carries a
             ``window`` is rejected once the time in ms is past ``timestamp + window``.
 
     The verdict carries the key and the timestamp (as ``timestamp_ms``); wrap it in

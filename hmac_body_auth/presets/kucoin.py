@@ -156,7 +156,7 @@ class KuCoin(HmacAuth):
         key_version: the key's version, 2 by default (1: the passphrase is sent in
             plain text; 2 and 3: its HMAC with the secret is sent).
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``KC-API-TIMESTAMP`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``KC-API-TIMESTAMP`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.kucoin.com"``. A ``str`` body is encoded as UTF-8.
 

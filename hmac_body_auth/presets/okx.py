@@ -156,7 +156,7 @@ class OKX(HmacAuth):
         passphrase: the passphrase set when the key was created (required).
         demo: send ``x-simulated-trading: 1`` for OKX demo trading.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``OK-ACCESS-TIMESTAMP`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``OK-ACCESS-TIMESTAMP`` is sent as ISO 8601 with milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.okx.com"``. A ``str`` body is encoded as UTF-8.
 

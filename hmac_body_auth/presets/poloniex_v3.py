@@ -137,7 +137,7 @@ class PoloniexV3(HmacAuth):
         recv_window: if given, sent as ``recvWindow`` (ms): Poloniex then rejects
             the request once it is older than that.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (:func:`time.time_ns`, the default); ``signTimestamp`` is sent in milliseconds.
+            (``time.time_ns``, the default); ``signTimestamp`` is sent in milliseconds.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.poloniex.com"``. A ``str`` body is encoded as UTF-8.
 

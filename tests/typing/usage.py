@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import assert_type
 
 import httpx
@@ -54,6 +55,11 @@ def usage() -> None:
     assert_type(kraken.ordered, bool)
     assert_type(binance.key, str | None)
     assert_type(okx.signer, hba.Signer)
+    assert_type(Binance.from_env(recv_window=5000), Binance)
+    assert_type(OKX.from_env(prefix="MYBOT_OKX"), OKX)
+    assert_type(hba.BodyDigestAuth.from_env(), hba.BodyDigestAuth)
+    assert_type(Binance("KEY", "SECRET", clock=time.time_ns), Binance)
+    assert_type(hba.ClockNonce(unit="ms", clock=time.time_ns), hba.ClockNonce)
 
     verifier = ReplayGuard(BodyDigestVerifier({"API-KEY": "SECRET"}), window_ms=30_000)
     verdict = verifier.verify("POST", "https://x/", {"Key": "API-KEY", "Sign": "00"}, b"")
