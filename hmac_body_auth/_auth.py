@@ -99,11 +99,11 @@ class HmacAuth(_AuthBase):
 
     requires_request_body = True
 
-    #: Statuses whose (small) body is read to recognise the API's nonce rejection.
     nonce_error_statuses: ClassVar[frozenset[int]] = DEFAULT_NONCE_ERROR_STATUSES
+    """Statuses whose (small) body is read to recognise the API's nonce rejection."""
 
-    #: The default prefix of :meth:`~hmac_body_auth.HmacAuth.from_env` (``None``: a prefix must be given).
     env_prefix: ClassVar[str | None] = None
+    """The default prefix of :meth:`~hmac_body_auth.HmacAuth.from_env` (``None``: a prefix must be given)."""
 
     def __init__(
         self,
