@@ -209,7 +209,7 @@ class Lease:
             if self._reentrant(blocking=True):
                 hold.nested = True
                 return hold
-            if not self._waiters and self._claim(None, hold):
+            if self._claim(None, hold):
                 return hold
             waiter = _Waiter(hold)
             event = waiter.event = threading.Event()
@@ -238,7 +238,7 @@ class Lease:
             if self._reentrant(blocking=False):
                 hold.nested = True
                 return hold
-            if not self._waiters and self._claim(None, hold):
+            if self._claim(None, hold):
                 return hold
             waiter = _Waiter(hold)
             waiter.loop = loop
