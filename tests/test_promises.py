@@ -216,7 +216,7 @@ def test_failed_requests_call_frees_the_lease_while_the_thread_does_other_things
         except requests.ConnectionError as exc:
             repr(exc)  # logged, then dropped
         go.set()
-        time.sleep(1.5)  # the thread goes on with other work
+        time.sleep(0.8)  # the thread goes on with other work
 
     worker = threading.Thread(target=failing_then_busy)
     worker.start()
