@@ -22,12 +22,13 @@ The decisions themselves are the pure function :func:`decide` over a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import enum
 import logging
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ._body import encode_body
@@ -218,12 +219,8 @@ class Policy:
         """Allocate a nonce (``None`` when the auth has no nonce source)."""
         if self.nonce is None:
             return None
-        try:
+        with _failures_as_nonce_error("the nonce source"):
             value = self.nonce()
-        except NonceError:
-            raise
-        except Exception as exc:
-            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
         return _checked_nonce(value)
 
     async def next_nonce_async(self) -> int | str | None:
@@ -231,12 +228,8 @@ class Policy:
         fetch = getattr(self.nonce, "next_async", None)
         if fetch is None:
             return self.next_nonce()
-        try:
+        with _failures_as_nonce_error("the nonce source"):
             value = await fetch()
-        except NonceError:
-            raise
-        except Exception as exc:
-            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
         return _checked_nonce(value)
 
     def sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
@@ -389,8 +382,8 @@ class Call:
         try:
             if self.policy.interprocess and not hold.nested and self.policy.source is not None:
                 self.policy.source.release()
-        except Exception as exc:
-            log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+        except Exception as exc:  # the response of an executed call must not be lost
+            _release_failed(exc)
         finally:
             assert self.policy.lease is not None
             self.policy.lease.release(hold)
@@ -407,8 +400,8 @@ class Call:
         self._hold = None
         try:
             await release_async()
-        except Exception as exc:
-            log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+        except Exception as exc:  # the response of an executed call must not be lost
+            _release_failed(exc)
         finally:
             assert self.policy.lease is not None
             self.policy.lease.release(hold)
@@ -490,7 +483,8 @@ class Call:
             if raise_async is None:
                 self._raise_floor(floor)
             else:
-                await _as_nonce_error(raise_async(floor))
+                with _failures_as_nonce_error("raising the nonce floor"):
+                    await raise_async(floor)
         self.resent = True
         return Decision(action, await self.sign_async())
 
@@ -502,12 +496,8 @@ class Call:
         raise_floor = getattr(self.policy.nonce, "raise_floor", None)
         if not callable(raise_floor):
             return
-        try:
+        with _failures_as_nonce_error("raising the nonce floor"):
             raise_floor(floor)
-        except NonceError:
-            raise
-        except Exception as exc:
-            raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
 
     def redirect(self, status: int, from_url: str, location: str) -> Decision:
         """Decide a redirect hop from ``from_url`` to the absolute ``location`` before it is sent.
@@ -535,13 +525,20 @@ class Call:
         return action
 
 
-async def _as_nonce_error(pending: Any) -> None:
+@contextlib.contextmanager
+def _failures_as_nonce_error(what: str) -> Iterator[None]:
+    # A nonce source's own error type (redis, OSError, ...) becomes a NonceError
+    # that names the step, never the source's message (it may hold a URL).
     try:
-        await pending
+        yield
     except NonceError:
         raise
     except Exception as exc:
-        raise NonceError(f"raising the nonce floor failed: {type(exc).__name__}") from exc
+        raise NonceError(f"{what} failed: {type(exc).__name__}") from exc
+
+
+def _release_failed(exc: Exception) -> None:
+    log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
 
 
 def _refusal(status: int, same_origin: bool) -> str:
@@ -556,8 +553,8 @@ def _refusal(status: int, same_origin: bool) -> str:
 def _release_quietly(source: OrderedNonceSource) -> None:
     try:
         source.release()
-    except Exception as exc:
-        log.warning("could not release the cross-process nonce lock (%s); it expires by itself", type(exc).__name__)
+    except Exception as exc:  # nobody to report to but the log; the lock expires by itself
+        _release_failed(exc)
 
 
 def _give_back(source: OrderedNonceSource) -> Callable[[asyncio.Future[None]], None]:
