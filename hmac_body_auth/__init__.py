@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._clocksync import ClockSync, TimestampRejection, clock_offset, forget_clock_offsets
 from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
 from ._signing import Signer
 from .errors import (
@@ -49,6 +50,7 @@ __all__ = [
     "BodyEncodingError",
     "BodyError",
     "ClockNonce",
+    "ClockSync",
     "ConfigurationError",
     "FileNonce",
     "HmacAuth",
@@ -66,7 +68,10 @@ __all__ = [
     "Scheme",
     "SignedRequest",
     "Signer",
+    "TimestampRejection",
     "__version__",
+    "clock_offset",
+    "forget_clock_offsets",
 ]
 
 

@@ -25,6 +25,7 @@ import requests.auth
 from . import _httpx, _requests
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
+from ._clocksync import ClockSync
 from ._core import BodyDigestScheme, Scheme, SignedRequest
 from ._lease import lease_for
 from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
@@ -94,6 +95,10 @@ class HmacAuth(_AuthBase):
         nonce_error: recognises the API's "nonce too low" answer.
         resign_statuses: statuses after which to re-sign and send once more.
         origin: if given, refuse to sign requests to any other origin.
+        clock_sync: the API's :class:`~hmac_body_auth.ClockSync` recipe: when the API
+            refuses a call for its timestamp, learn the server's clock (shared by
+            every auth of that origin), re-sign once and send again. ``None``: sign
+            with ``clock`` only and learn nothing.
 
     """
 
@@ -122,6 +127,7 @@ class HmacAuth(_AuthBase):
         nonce_error: NonceErrorParser | None = None,
         resign_statuses: Collection[int] = (),
         origin: str | None = None,
+        clock_sync: ClockSync | None = None,
     ) -> None:
         if key is not None:
             key = validate_key(key)
@@ -138,6 +144,8 @@ class HmacAuth(_AuthBase):
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes") from None
         if not all(type(code) is int and 100 <= code <= 599 for code in resign):
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes")
+        if clock_sync is not None and not isinstance(clock_sync, ClockSync):
+            raise ConfigurationError("clock_sync must be None or a ClockSync recipe")
         pinned = None
         if origin is not None:
             if not isinstance(origin, str):
@@ -166,6 +174,8 @@ class HmacAuth(_AuthBase):
             nonce_error_statuses=self.nonce_error_statuses,
             resign_statuses=resign,
             origin=pinned,
+            clock_sync=clock_sync,
+            local_clock=clock,
         )
 
     @classmethod

@@ -32,6 +32,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ._body import encode_body
+from ._clocksync import ClockSync
 from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
 from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
@@ -168,6 +169,8 @@ class Policy:
         nonce_error_statuses: Collection[int],
         resign_statuses: Collection[int],
         origin: Origin | None,
+        clock_sync: ClockSync | None = None,
+        local_clock: Callable[[], int] | None = None,
     ) -> None:
         self.scheme = scheme
         self.signer = signer
@@ -181,6 +184,10 @@ class Policy:
         self.nonce_error_statuses = frozenset(nonce_error_statuses)
         self.resign_statuses = frozenset(resign_statuses)
         self.origin = origin
+        #: The API's timestamp-refusal recipe (``None``: clock sync off).
+        self.clock_sync = clock_sync
+        #: The auth's own clock in nanoseconds (``clock`` is its millisecond view).
+        self.local_clock = local_clock if local_clock is not None else time.time_ns
         self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
