@@ -72,6 +72,8 @@ class ClockSync:
             (``"/api/v3/time"``), fetched with ``GET`` and no credentials; ``None``
             where the API has none.
         server_time: reads that endpoint's answer; required with ``time_path``.
+        time_resolution_ns: the resolution of that time (1 ms by default), half of
+            which is added back to the truncated reading.
         window_ms: how far the signed time may be from the server's (documentation).
         doc: where the API documents the refusal.
 
@@ -81,6 +83,7 @@ class ClockSync:
     statuses: frozenset[int]
     time_path: str | None = None
     server_time: ServerTimeParser | None = None
+    time_resolution_ns: int = _MS
     window_ms: int | None = None
     doc: str = field(default="", compare=False)
 

@@ -256,6 +256,13 @@ def _rebuild(
     return rebuilt
 
 
+def _probe(request: httpx.Request, url: str) -> httpx.Request:
+    """The server-time request: a bare ``GET`` (no key, signature, cookie or user header), same timeouts."""
+    extensions = {"timeout": request.extensions["timeout"]} if "timeout" in request.extensions else {}
+    probe: httpx.Request = _client(request).Request("GET", url, extensions=extensions)
+    return probe
+
+
 def _guard(call: Call, request: httpx.Request, signed: SignedRequest) -> _Guard:
     return _Guard(call, signed.url, request.method, request.extensions.get("trace"))
 
@@ -348,7 +355,11 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
         _check_history(response, guard)
         while True:
             body = response.read() if call.wants_body(response.status_code, response.headers) else None
-            decision = call.after(response.status_code, body)
+            decision = call.after(response.status_code, body, date=response.headers.get("date"))
+            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+                answer = yield _probe(request, decision.probe)
+                # httpx reads every answer a flow moves past in full, so reading it here costs nothing.
+                decision = call.probed(answer.status_code, answer.read())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             guard = _guard(call, request, decision.signed)
@@ -379,7 +390,10 @@ async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[h
         while True:
             wants = call.wants_body(response.status_code, response.headers)
             body = await response.aread() if wants else None
-            decision = await call.after_async(response.status_code, body)
+            decision = await call.after_async(response.status_code, body, date=response.headers.get("date"))
+            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+                answer = yield _probe(request, decision.probe)
+                decision = await call.probed_async(answer.status_code, await answer.aread())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             guard = _guard(call, request, decision.signed)

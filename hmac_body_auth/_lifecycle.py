@@ -28,11 +28,12 @@ import enum
 import logging
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from ._body import encode_body
-from ._clocksync import ClockSync
+from ._clocksync import ClockSync, date_header_ns, midpoint_offset, server_clocks
 from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
 from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
@@ -80,6 +81,8 @@ class Action(enum.Enum):
     """Follow the redirect without key, signature or signed body."""
     REFUSE = "refuse"
     """Raise :class:`~hmac_body_auth.RedirectError`; nothing of the hop is sent."""
+    SYNC_CLOCK = "sync-clock"
+    """The API refused the timestamp: ``GET`` :attr:`Decision.probe` (no credentials), then :meth:`Call.probed`."""
 
 
 class Situation(NamedTuple):
@@ -100,6 +103,12 @@ class Situation(NamedTuple):
     """The call's body is available to sign again (not a one-shot stream)."""
     resends_body: bool | None = None
     """The hop resends the method and body (``None``: as its status says, 307 or 308)."""
+    timestamp_rejected: bool = False
+    """The API's timestamp-error parser recognised the answer (clock sync on)."""
+    clock_known: bool = False
+    """The server's clock is known since the call was signed (from the answer, or learned meanwhile)."""
+    time_endpoint: bool = False
+    """The API has a public server-time endpoint to ask."""
 
 
 def decide(s: Situation) -> Action:
@@ -112,6 +121,12 @@ def decide(s: Situation) -> Action:
     307, 308 of a GET or HEAD
     307, 308 redirect (body)      follow re-signed    refuse
     nonce rejected (not resent)   re-sign and resend
+    timestamp rejected, server    re-sign and resend
+    clock known (not resent)
+    timestamp rejected, clock     ask the time endpoint (``SYNC_CLOCK``)
+    unknown, time endpoint
+    timestamp rejected, no way    done
+    to learn the server's clock
     status in ``resign_statuses`` re-sign and resend
     anything else                 done
     ============================  ==================  ==================
@@ -125,6 +140,10 @@ def decide(s: Situation) -> Action:
         return Action.FOLLOW_STRIPPED
     if s.resent or not s.has_body:
         return Action.DONE
+    if s.timestamp_rejected and not s.nonce_rejected:
+        if s.clock_known:
+            return Action.RESEND
+        return Action.SYNC_CLOCK if s.time_endpoint else Action.DONE
     if s.nonce_rejected or s.resign_status:
         return Action.RESEND
     return Action.DONE
@@ -138,6 +157,8 @@ class Decision(NamedTuple):
     """The re-signed request (``RESEND``, ``FOLLOW_SIGNED``)."""
     strip: frozenset[str] = frozenset()
     """Lowercase names of the headers to remove from the hop (``FOLLOW_STRIPPED``)."""
+    probe: str | None = None
+    """The server-time URL to ``GET`` without credentials (``SYNC_CLOCK``)."""
 
 
 def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
@@ -268,7 +289,18 @@ def _checked_nonce(value: object) -> int | str:
 class Call:
     """One logical call: sign, hold, decide after each response, release exactly once."""
 
-    __slots__ = ("_hold", "_released", "_shortened", "out", "policy", "resent", "signed", "streamed")
+    __slots__ = (
+        "_clock",
+        "_hold",
+        "_released",
+        "_shortened",
+        "out",
+        "policy",
+        "resent",
+        "signed",
+        "stamp_ms",
+        "streamed",
+    )
 
     def __init__(self, policy: Policy, out: Outgoing, *, streamed: bool = False) -> None:
         self.policy = policy
@@ -276,6 +308,9 @@ class Call:
         self.streamed = streamed
         self.signed: SignedRequest | None = None
         self.resent = False
+        #: The timestamp the call signed last, in Unix ms (clock sync on and the scheme read its clock).
+        self.stamp_ms: int | None = None
+        self._clock: _ClockState | None = None
         self._hold: Hold | None = None
         self._released = False
         self._shortened = False
@@ -418,14 +453,31 @@ class Call:
     def sign(self, url: str | None = None) -> SignedRequest:
         """Allocate a nonce and sign (for ``url`` when a redirect moved the call)."""
         out = self.out if url is None else self.out._replace(url=url)
-        self.signed = self.policy.sign(out, self.policy.next_nonce())
+        self.signed = self._sign(out, self.policy.next_nonce())
         return self.signed
 
     async def sign_async(self, url: str | None = None) -> SignedRequest:
         """As :meth:`sign`, allocating the nonce without blocking the event loop."""
         out = self.out if url is None else self.out._replace(url=url)
-        self.signed = self.policy.sign(out, await self.policy.next_nonce_async())
+        self.signed = self._sign(out, await self.policy.next_nonce_async())
         return self.signed
+
+    def _sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
+        policy = self.policy
+        if policy.clock_sync is None:
+            return policy.sign(out, nonce)
+        # Clock sync: sign with the server's learned clock for this origin, and
+        # remember what was signed and when, to learn from a refusal.
+        try:
+            origin = origin_of(out.url)
+        except OriginError:
+            self._clock = None
+            return policy.sign(out, nonce)
+        state = _ClockState(origin, server_clocks.offset(origin), server_clocks.generation(origin), policy.local_clock)
+        self._clock = state
+        signed = policy.scheme.sign(out, policy.signer, policy.key, nonce, state.read_ms)
+        self.stamp_ms = state.stamp_ms
+        return signed
 
     # -- after a response ---------------------------------------------------------
 
@@ -438,9 +490,12 @@ class Call:
         length, for an error status: a streamed success is never held up.
         """
         policy = self.policy
-        if policy.nonce is None or policy.nonce_error is None or self.resent or self.streamed:
+        if self.resent or self.streamed:
             return False
-        if status not in policy.nonce_error_statuses:
+        nonce_answer = policy.nonce is not None and policy.nonce_error is not None
+        if not (nonce_answer and status in policy.nonce_error_statuses) and not (
+            policy.clock_sync is not None and status in policy.clock_sync.statuses
+        ):
             return False
         if buffered:
             return True
@@ -449,7 +504,7 @@ class Call:
             return length.strip().isdigit() and int(length) <= BODY_LIMIT
         return status >= 400
 
-    def _decide(self, status: int, body: bytes | None) -> tuple[Action, int | None]:
+    def _decide(self, status: int, body: bytes | None, date: str | None) -> tuple[Action, int | None]:
         policy = self.policy
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
@@ -459,18 +514,47 @@ class Call:
             # (a transport retry) and the first copy was executed. Never run it again.
             log.warning("the server already has this call's nonce %d: it was executed; not re-signing", floor)
             floor = None
+        rejected = known = False
+        state = self._clock
+        sync = policy.clock_sync
+        if sync is not None and state is not None and body is not None and not self.resent and floor is None:
+            rejection = sync.parse(status, body[:BODY_LIMIT], state.stamp_ms)
+            if rejection is not None:
+                rejected = True
+                known = state.learn_from_answer(rejection.server_ns, date, endpoint=sync.time_path is not None)
         situation = Situation(
             status,
             nonce_rejected=floor is not None,
             resign_status=status in policy.resign_statuses and policy.nonce is not None,
             resent=self.resent,
             has_body=not self.streamed,
+            timestamp_rejected=rejected,
+            clock_known=known,
+            time_endpoint=sync is not None and sync.time_path is not None,
         )
-        return decide(situation), floor
+        action = decide(situation)
+        if rejected and action is Action.DONE:
+            log.warning("the API refused the call's timestamp and gave no server time to learn from")
+        return action, floor
 
-    def after(self, status: int, body: bytes | None = None) -> Decision:
-        """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so."""
-        action, floor = self._decide(status, body)
+    def _probe(self) -> Decision:
+        state, sync, signed = self._clock, self.policy.clock_sync, self.signed
+        assert state is not None
+        assert sync is not None
+        assert sync.time_path is not None
+        assert signed is not None
+        state.probe_started()
+        return Decision(Action.SYNC_CLOCK, probe=_same_origin_url(signed.url, sync.time_path))
+
+    def after(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
+        """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so.
+
+        ``date``: the response's ``Date`` header, the last resort for the
+        server's clock after a timestamp refusal.
+        """
+        action, floor = self._decide(status, body, date)
+        if action is Action.SYNC_CLOCK:
+            return self._probe()
         if action is not Action.RESEND:
             return Decision(action)
         if floor is not None:
@@ -479,9 +563,42 @@ class Call:
         self.resent = True
         return Decision(action, self.sign())
 
-    async def after_async(self, status: int, body: bytes | None = None) -> Decision:
+    def probed(self, status: int | None, body: bytes | None) -> Decision:
+        """After ``SYNC_CLOCK``: the time endpoint's answer (``None``, ``None`` if it failed).
+
+        Learns the server's clock (from the answer, else from the refusal's
+        ``Date`` header) and returns ``RESEND`` re-signed, or ``DONE`` when
+        nothing told the server's time (the refusal is then the caller's answer).
+        """
+        if not self._learn_from_probe(status, body):
+            return Decision(Action.DONE)
+        self.resent = True
+        return Decision(Action.RESEND, self.sign())
+
+    async def probed_async(self, status: int | None, body: bytes | None) -> Decision:
+        """As :meth:`probed`, allocating the nonce without blocking the event loop."""
+        if not self._learn_from_probe(status, body):
+            return Decision(Action.DONE)
+        self.resent = True
+        return Decision(Action.RESEND, await self.sign_async())
+
+    def _learn_from_probe(self, status: int | None, body: bytes | None) -> bool:
+        state, sync = self._clock, self.policy.clock_sync
+        if state is None or sync is None or self.resent:
+            return False
+        server = None
+        if status is not None and body is not None and len(body) <= BODY_LIMIT:
+            server = sync.read_server_time(status, body)
+        if state.learn_from_probe(server, sync.time_resolution_ns):
+            return True
+        log.warning("the server-time endpoint gave no time and the refusal no Date; the refusal is returned")
+        return False
+
+    async def after_async(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
-        action, floor = self._decide(status, body)
+        action, floor = self._decide(status, body, date)
+        if action is Action.SYNC_CLOCK:
+            return self._probe()
         if action is not Action.RESEND:
             return Decision(action)
         if floor is not None:
@@ -530,6 +647,68 @@ class Call:
         if action is Action.REFUSE:
             raise RedirectError(_refusal(status, same))
         return action
+
+
+class _ClockState:
+    """What one call signed with clock sync on, and how to learn from the answer."""
+
+    __slots__ = ("date", "generation", "local", "offset", "origin", "probe_ns", "received_ns", "sent_ns", "stamp_ms")
+
+    def __init__(self, origin: Origin, offset: int, generation: int, local: Callable[[], int]) -> None:
+        self.origin = origin
+        self.offset = offset
+        self.generation = generation
+        self.local = local
+        self.sent_ns: int | None = None
+        self.stamp_ms: int | None = None
+        self.received_ns = 0
+        self.probe_ns = 0
+        self.date: str | None = None
+
+    def read_ms(self) -> int:
+        """The scheme's clock: the server's learned time in ms; the first reading is remembered."""
+        now = self.local()
+        stamp = (now + self.offset) // 1_000_000
+        if self.sent_ns is None:
+            self.sent_ns, self.stamp_ms = now, stamp
+        return stamp
+
+    def learn_from_answer(self, server_ns: int | None, date: str | None, *, endpoint: bool) -> bool:
+        """After a refusal: whether the server's clock is now known (``False``: ask the endpoint)."""
+        self.received_ns = self.local()
+        self.date = date
+        sent = self.sent_ns if self.sent_ns is not None else self.received_ns
+        if server_ns is not None:
+            return self._learn(midpoint_offset(server_ns, sent, self.received_ns, 1_000_000), "the refusal")
+        if server_clocks.generation(self.origin) != self.generation:
+            return True  # another call learned the clock after this one was signed
+        return not endpoint and self._learn_from_date()
+
+    def probe_started(self) -> None:
+        self.probe_ns = self.local()
+
+    def learn_from_probe(self, server_ns: int | None, resolution_ns: int) -> bool:
+        if server_ns is not None:
+            offset = midpoint_offset(server_ns, self.probe_ns, self.local(), resolution_ns)
+            if self._learn(offset, "the server-time endpoint"):
+                return True
+        return self._learn_from_date()
+
+    def _learn_from_date(self) -> bool:
+        date_ns = date_header_ns(self.date)
+        if date_ns is None:
+            return False
+        sent = self.sent_ns if self.sent_ns is not None else self.received_ns
+        return self._learn(midpoint_offset(date_ns, sent, self.received_ns, 10**9), "the Date header")
+
+    def _learn(self, offset: int, source: str) -> bool:
+        return server_clocks.learn(self.origin, offset, source)
+
+
+def _same_origin_url(url: str, path: str) -> str:
+    """``path`` on ``url``'s origin, without userinfo, query or fragment (nothing of the call)."""
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], path, "", ""))
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ from requests.utils import requote_uri
 
 from ._body import encode_body
 from ._core import SignedRequest
-from ._lifecycle import REDIRECT_STATUSES, Action, Call, Policy
+from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, Action, Call, Decision, Policy
 from ._streams import Spool, file_digest, is_seekable_file
 from .errors import BodyError, RedirectError
 
@@ -277,7 +277,9 @@ def _on_response(call: Call, hops: _Hops, response: requests.Response, kwargs: d
     if decides and not _is_redirect(status, location):
         buffered = not kwargs.get("stream")
         body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
-        decision = call.after(status, body)
+        decision = call.after(status, body, date=response.headers.get("date"))
+        if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            decision = _probe(call, response, decision.probe, kwargs)
         if decision.action is Action.RESEND and decision.signed is not None:
             response = _resend(response, decision.signed, kwargs)
             status = response.status_code
@@ -375,6 +377,34 @@ def _after_user_hooks(request: requests.PreparedRequest, call: Call, action: Cal
         return response
 
     hooks.append(last)
+
+
+def _probe(call: Call, response: requests.Response, url: str, kwargs: dict[str, Any]) -> Decision:
+    """Ask the API's server-time endpoint: a bare ``GET`` (no key, signature, cookie or user header).
+
+    Sent through the same connection adapter with the call's timeout, proxies and
+    TLS settings; at most :data:`BODY_LIMIT` of its answer is read. A failed fetch
+    leaves the refusal's ``Date`` header as the server's time.
+    """
+    import requests
+
+    probe = requests.Request("GET", url).prepare()
+    try:
+        answer = response.connection.send(probe, **{**kwargs, "stream": True})
+    except requests.RequestException as exc:
+        log.warning("the server-time endpoint could not be reached (%s)", type(exc).__name__)
+        return call.probed(None, None)
+    try:
+        body = b""
+        for chunk in answer.iter_content(BODY_LIMIT + 1):
+            body += chunk
+            if len(body) > BODY_LIMIT:  # not a time answer; probed() ignores it
+                break
+    except requests.RequestException:
+        body = b""
+    finally:
+        answer.close()
+    return call.probed(answer.status_code, body)
 
 
 def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str, Any]) -> requests.Response:
