@@ -37,6 +37,16 @@ TABLE: list[tuple[Situation, Action]] = [
     (Situation(200), Action.DONE),
     (Situation(401), Action.DONE),
     (Situation(422, nonce_rejected=True, has_body=False), Action.DONE),
+    # Clock sync: a timestamp refusal was not executed; re-sign once the server's clock is known.
+    (Situation(400, timestamp_rejected=True, clock_known=True), Action.RESEND),
+    (Situation(200, timestamp_rejected=True, clock_known=True), Action.RESEND),
+    (Situation(400, timestamp_rejected=True, time_endpoint=True), Action.SYNC_CLOCK),
+    (Situation(400, timestamp_rejected=True, clock_known=True, time_endpoint=True), Action.RESEND),
+    (Situation(400, timestamp_rejected=True), Action.DONE),
+    (Situation(400, timestamp_rejected=True, clock_known=True, resent=True), Action.DONE),
+    (Situation(400, timestamp_rejected=True, time_endpoint=True, resent=True), Action.DONE),
+    (Situation(400, timestamp_rejected=True, clock_known=True, has_body=False), Action.DONE),
+    (Situation(400, time_endpoint=True), Action.DONE),
 ]
 
 
