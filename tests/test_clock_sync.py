@@ -40,6 +40,7 @@ class FakeClock:
         self.now = T0
 
     def __call__(self) -> int:
+        """The current reading."""
         return self.now
 
 
