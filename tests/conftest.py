@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+import importlib
+import os
+import ssl
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,6 +20,45 @@ KEY = "TEST-KEY-0123456789"
 SECRET = "0123456789abcdef-secret"
 
 CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post"]
+
+
+def _cached_default_context(create: Callable[..., ssl.SSLContext]) -> Callable[..., ssl.SSLContext]:
+    """``create_ssl_context`` that builds httpx's default context (the CA bundle) once per CA setting.
+
+    Every ``httpx.Client()`` without ``verify=`` parses a whole CA bundle again
+    (40-50 ms here), hundreds of times in this suite, for plain-http tests that
+    never use it. The default context is built once per value of the CA variables
+    (``SSL_CERT_FILE``, ``SSL_CERT_DIR``) and reused as is; every other call (a
+    ``verify=`` context or path, a client certificate) goes through unchanged.
+    """
+    made: dict[tuple[str | None, ...], ssl.SSLContext] = {}
+
+    def create_ssl_context(verify: Any = True, cert: Any = None, trust_env: bool = True) -> ssl.SSLContext:
+        if verify is not True or cert is not None:
+            return create(verify=verify, cert=cert, trust_env=trust_env)
+        # The default context depends on the CA variables (read with trust_env): one per value.
+        where = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR")) if trust_env else (None,)
+        if where not in made:
+            made[where] = create(verify=verify, cert=cert, trust_env=trust_env)
+        return made[where]
+
+    return create_ssl_context
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_default_ssl_context() -> Iterator[None]:
+    patched = []
+    for name in ("httpx._transports.default", "httpx2._transports.default"):
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        original = module.create_ssl_context
+        module.create_ssl_context = _cached_default_context(original)
+        patched.append((module, original))
+    yield
+    for module, original in patched:
+        module.create_ssl_context = original
 
 
 @pytest.fixture
