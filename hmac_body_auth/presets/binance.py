@@ -16,6 +16,15 @@ body (``application/x-www-form-urlencoded``) or both. The auth appends
 ``signature`` as the last parameter of the body when the request has one, and
 of the query string otherwise, exactly as in the documented examples 1-3.
 Binance has no nonce: freshness is the timestamp and the receive window.
+
+Clock sync (:func:`binance_clock_sync`): a ``timestamp`` outside the window is
+refused with ``-1021 INVALID_TIMESTAMP`` (HTTP 400: "4XX return codes are used for
+malformed requests"), "Timestamp for this request is outside of the recvWindow."
+or "... was 1000ms ahead of the server's time."
+(https://developers.binance.com/docs/binance-spot-api-docs/errors#-1021-invalid_timestamp;
+``binance.error.ClientError: (400, -1021, ...)`` in binance-connector-python). Only the
+code is read ("Codes are universal, but messages can vary"). The server's time is
+``GET /api/v3/time``, ``{"serverTime": 1499827319559}`` (milliseconds).
 """
 
 from __future__ import annotations
@@ -27,12 +36,14 @@ from urllib.parse import unquote_to_bytes
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._clock import milliseconds, validate_clock
+from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, header
+from ._answers import json_answer
 
-__all__ = ["Binance", "BinanceScheme", "BinanceVerifier"]
+__all__ = ["Binance", "BinanceScheme", "BinanceVerifier", "binance_clock_sync"]
 
 _FIXED = ("algorithm", "digest_encoding", "secret_encoding", "nonce")
 _RESERVED = (b"timestamp", b"signature")
@@ -68,6 +79,54 @@ def _validate_recv_window(value: object) -> int | None:
         # The docs: "The max cannot go beyond 60,000!"
         raise ConfigurationError("recv_window must be None or an int of milliseconds between 1 and 60000")
     return value
+
+
+#: Where Binance documents ``-1021`` (and, on the same site, the timing rule and ``GET /api/v3/time``).
+BINANCE_TIMESTAMP_DOC = "https://developers.binance.com/docs/binance-spot-api-docs/errors#-1021-invalid_timestamp"
+_INVALID_TIMESTAMP = -1021
+_DEFAULT_RECV_WINDOW = 5000
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """``{"code": -1021, "msg": "..."}`` with HTTP 400, exactly; anything else is ``None``.
+
+    The answer carries no server time (the time endpoint gives it). Any other code
+    (-1022 bad signature, -2014/-2015 bad or rejected key, ...) is not a clock problem.
+    """
+    if status != 400:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.keys() != {"code", "msg"}:
+        return None
+    code = answer["code"]
+    if type(code) is not int or code != _INVALID_TIMESTAMP or not isinstance(answer["msg"], str):
+        return None
+    return TimestampRejection(None)
+
+
+def _server_time(body: bytes) -> int | None:
+    """``GET /api/v3/time``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or type(answer.get("serverTime")) is not int:
+        return None
+    return milliseconds_ns(answer["serverTime"])
+
+
+def binance_clock_sync(recv_window: int | None = None) -> ClockSync:
+    """Binance's clock-sync recipe: ``-1021`` (HTTP 400) and ``GET /api/v3/time``.
+
+    ``recv_window``: the ``recvWindow`` the auth sends (``None``: Binance's default
+    of 5000 ms). Binance processes a request when ``timestamp < serverTime + 1000``
+    and ``serverTime - timestamp <= recvWindow`` (the docs' "Timing security").
+    """
+    return ClockSync(
+        rejection=_timestamp_rejection,
+        statuses=frozenset({400}),
+        time_path="/api/v3/time",
+        server_time=_server_time,
+        window_ms=_DEFAULT_RECV_WINDOW if recv_window is None else recv_window,
+        doc=BINANCE_TIMESTAMP_DOC,
+    )
 
 
 class BinanceScheme:
@@ -139,6 +198,9 @@ class Binance(HmacAuth):
         recv_window: the ``recvWindow`` to send, in ms (1 to 60000), or ``None``
             to let Binance use its default of 5000. A ``recvWindow`` already in
             the request's parameters wins.
+        clock_sync: when the API refuses a call for its timestamp (``-1021``), learn
+            the server's clock (``GET /api/v3/time``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
 
     """
@@ -153,20 +215,25 @@ class Binance(HmacAuth):
         *,
         clock: Callable[[], int] | None = None,
         recv_window: int | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"Binance fixes {name}; it cannot be changed")
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
+        scheme = BinanceScheme(recv_window=recv_window)
         super().__init__(
-            BinanceScheme(recv_window=recv_window),
+            scheme,
             key=key,
             secret=secret,
             algorithm="sha256",
             digest_encoding="hex",
             nonce=None,
             clock=clock,
+            clock_sync=binance_clock_sync(scheme.recv_window) if clock_sync else None,
             **options,
         )
 

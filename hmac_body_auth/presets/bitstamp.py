@@ -21,6 +21,19 @@ quoted in https://github.com/ccxt/ccxt/issues/6456):
 
 The nonce is a UUID, not a counter: requests need no ordering, so the preset does
 not serialize them unless you pass your own ``nonce`` source.
+
+Clock sync (:data:`BITSTAMP_CLOCK_SYNC`): among the documented authentication
+errors (https://www.bitstamp.net/api/, "Possible authentication errors") is
+``API0017`` "X-Auth-Timestamp header is out of boundaries": "Timestamp you added in
+the header is either too old or too new. Check that timestamp is within 150
+second timeframe." (``API0011`` is "Wrong API key format", ``API0018`` "X-Auth-Timestamp
+header is invalid", a format error: neither is read.) Bitstamp answers its
+authentication errors with HTTP 403 and ``{"status": "error", "reason": "...",
+"code": "API0..."}`` (as seen for API0004 and API0005 in
+https://github.com/ccxt/ccxt/issues/4520 and https://github.com/gazbert/bxbot/issues/64);
+the docs give no status for API0017 itself, and the strict reading takes the one
+its siblings come with. Bitstamp has no server-time endpoint, so the server's
+clock is read from the answer's ``Date`` header.
 """
 
 from __future__ import annotations
@@ -32,16 +45,45 @@ from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
+from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError, NonceError
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
-__all__ = ["Bitstamp", "BitstampScheme", "BitstampVerifier", "bitstamp_nonce"]
+__all__ = ["BITSTAMP_CLOCK_SYNC", "Bitstamp", "BitstampScheme", "BitstampVerifier", "bitstamp_nonce"]
 
 _VERSION = "v2"
 _PREFIX = "BITSTAMP "
 _NONCE_LENGTH = 36
+
+
+#: Where Bitstamp documents API0017 (the "Authentication" section).
+BITSTAMP_TIMESTAMP_DOC = "https://www.bitstamp.net/api/#section/Authentication"
+_OUT_OF_BOUNDARIES = "API0017"
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """``{"status": "error", "code": "API0017", ...}`` with HTTP 403; any other code (API0005 sign, ...) is ``None``."""
+    if status != 403:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.get("status") != "error":
+        return None
+    code = answer.get("code")
+    if not isinstance(code, str) or code != _OUT_OF_BOUNDARIES or not isinstance(answer.get("reason"), str):
+        return None
+    return TimestampRejection(None)
+
+
+#: Bitstamp's clock-sync recipe: API0017 (HTTP 403); no time endpoint; a 150 s window either way.
+BITSTAMP_CLOCK_SYNC = ClockSync(
+    rejection=_timestamp_rejection,
+    statuses=frozenset({403}),
+    window_ms=150_000,
+    doc=BITSTAMP_TIMESTAMP_DOC,
+)
 
 
 def bitstamp_nonce() -> str:
@@ -139,6 +181,9 @@ class Bitstamp(HmacAuth):
             ask for it, since UUIDs have no order.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); ``X-Auth-Timestamp`` is sent in milliseconds.
+        clock_sync: when the API refuses a call for its timestamp (API0017), learn the
+            server's clock (from the answer's ``Date``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.bitstamp.net"``. A ``str`` body is encoded as UTF-8.
 
@@ -154,9 +199,12 @@ class Bitstamp(HmacAuth):
         *,
         nonce: Callable[[], str] | None = None,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         if nonce is None:
             nonce = bitstamp_nonce
             options.setdefault("ordered", False)
@@ -170,6 +218,7 @@ class Bitstamp(HmacAuth):
             secret_encoding="raw",
             nonce=nonce,
             clock=clock,
+            clock_sync=BITSTAMP_CLOCK_SYNC if clock_sync else None,
             **options,
         )
 

@@ -12,29 +12,88 @@ Scheme (https://docs.cdp.coinbase.com/exchange/rest-api/authentication):
 
 There is no nonce, only the timestamp (within 30 s of the server's clock), so
 requests need no ordering.
+
+Clock sync (:data:`COINBASE_EXCHANGE_CLOCK_SYNC`): "Your timestamp must be within
+30 seconds of the API service time or your request will be considered expired
+and rejected. We recommend using the time endpoint to query for the API server
+time" (https://docs.cdp.coinbase.com/exchange/rest-api/authentication, "Selecting
+a Timestamp"). The refusal is HTTP 401 with ``{"message":"request timestamp
+expired"}`` (seen in https://github.com/danpaquin/coinbasepro-python/issues/453
+and https://github.com/coinbase/coinbase-pro-node/issues/222). Coinbase errors have
+no code, and 401 is also a wrong key, passphrase or signature, so the message is
+read, exactly. The time endpoint is ``GET /time`` (the Exchange REST API's "Get
+server time", public): ``{"iso":"2015-01-07T23:47:25.201Z","epoch":1420674445.201}``
+(epoch in seconds, decimals allowed).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
+from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import HeaderVerifier
+from ._answers import json_answer
 
-__all__ = ["CoinbaseExchange", "CoinbaseExchangeScheme", "CoinbaseExchangeVerifier"]
+__all__ = [
+    "COINBASE_EXCHANGE_CLOCK_SYNC",
+    "CoinbaseExchange",
+    "CoinbaseExchangeScheme",
+    "CoinbaseExchangeVerifier",
+]
 
 _JSON = "application/json"
 _BODILESS = frozenset({"GET", "HEAD"})
 # Printable ASCII, no leading/trailing whitespace: what a header value can carry unchanged.
 _PASSPHRASE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _SECONDS = re.compile(r"^(\d{1,12})(?:\.(\d{1,9}))?$")
+
+
+#: Where Coinbase Exchange documents the 30-second rule (and the time endpoint).
+COINBASE_EXCHANGE_TIMESTAMP_DOC = "https://docs.cdp.coinbase.com/exchange/rest-api/authentication"
+_EXPIRED = "request timestamp expired"
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """Exactly ``{"message": "request timestamp expired"}`` with HTTP 401; any other message is ``None``."""
+    if status != 401:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.keys() != {"message"} or answer["message"] != _EXPIRED:
+        return None
+    return TimestampRejection(None)
+
+
+def _server_time(body: bytes) -> int | None:
+    """``GET /time``: ``epoch`` (seconds, a JSON number) in nanoseconds, to the microsecond, or ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict):
+        return None
+    epoch = answer.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not math.isfinite(epoch):
+        return None
+    if not 0 < epoch < 10**11:
+        return None
+    return round(epoch * 1_000_000) * 1000
+
+
+#: Coinbase Exchange's clock-sync recipe: "request timestamp expired" (HTTP 401) and ``GET /time``; 30 s.
+COINBASE_EXCHANGE_CLOCK_SYNC = ClockSync(
+    rejection=_timestamp_rejection,
+    statuses=frozenset({401}),
+    time_path="/time",
+    server_time=_server_time,
+    window_ms=30_000,
+    doc=COINBASE_EXCHANGE_TIMESTAMP_DOC,
+)
 
 
 def _validate_passphrase(passphrase: object) -> str:
@@ -134,6 +193,9 @@ class CoinbaseExchange(HmacAuth):
         passphrase: the passphrase set when the key was created (required).
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); ``CB-ACCESS-TIMESTAMP`` is sent in whole seconds.
+        clock_sync: when the API refuses a call for its timestamp ("request timestamp
+            expired"), learn the server's clock (``GET /time``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.exchange.coinbase.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -150,9 +212,12 @@ class CoinbaseExchange(HmacAuth):
         *,
         passphrase: str,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             CoinbaseExchangeScheme(passphrase=passphrase),
@@ -162,6 +227,7 @@ class CoinbaseExchange(HmacAuth):
             digest_encoding="base64",
             secret_encoding="base64",
             clock=clock,
+            clock_sync=COINBASE_EXCHANGE_CLOCK_SYNC if clock_sync else None,
             **options,
         )
 

@@ -14,13 +14,33 @@ The credentials travel in ``Authorization``, which both clients already drop on 
 redirect to another origin. HitBTC has no nonce, only the timestamp (and window),
 so requests need no ordering. Bodies are JSON or forms; others are refused before
 anything is sent.
+
+Clock sync (:func:`hitbtc_clock_sync`): HitBTC has no error code of its own for a
+stale timestamp. Every authentication failure is the generic code ``1002``
+"Authorization is required or has been failed", HTTP 401 (its causes, as listed in
+https://support.cryptohopper.com/en/articles/9234473: an invalid API key, a
+forbidden operation, an invalid time window, an invalid HMAC signature), in the
+API 3 error shape ``{"error": {"code": 1002, "message": "...", "description": "..."}}``
+(https://api.hitbtc.com/, "Errors"; ccxt's hitbtc.py). The answer also carries the server's time:
+the top-level ``timestamp`` (ISO 8601, UTC) of the error metadata that the SDKs
+of HitBTC's sister exchange CryptoMarket model as ``{"timestamp", "path", "error",
+"request_id", "status"}`` (https://github.com/cryptomkt/cryptomkt-go, models.go).
+So a 1002 is taken for a clock refusal only when that time shows the signed
+timestamp outside the window (``|server - signed| > window``); a wrong key at a
+good clock never is. The window is the request's ``window`` or the server's
+default of 10 000 ms (the CryptoMarket SDKs: "Use 0 for default window (10
+seconds)", "Max is 60_000"; HitBTC's own page gives no number). HitBTC has no
+public server-time endpoint.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import calendar
+import datetime
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
@@ -28,15 +48,75 @@ from urllib.parse import urlsplit
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._clock import milliseconds, validate_clock
+from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
-__all__ = ["HitBTC", "HitBTCScheme", "HitBTCVerifier"]
+__all__ = ["HitBTC", "HitBTCScheme", "HitBTCVerifier", "hitbtc_clock_sync"]
 
 _JSON = "application/json"
 _BODY_TYPES = frozenset({_JSON, FORM_CONTENT_TYPE})
+
+
+#: Where HitBTC documents its error answers (code 1002).
+HITBTC_TIMESTAMP_DOC = "https://api.hitbtc.com/#errors"
+_AUTHORIZATION_FAILED = 1002
+#: The server's default ``window`` when the request sends none (ms).
+DEFAULT_WINDOW_MS = 10_000
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z", re.ASCII)
+
+
+def _iso_ns(value: object) -> int | None:
+    """``2021-06-21T10:45:48.052Z`` (UTC, up to nanoseconds) in Unix nanoseconds, or ``None``."""
+    match = _ISO.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = (int(group) for group in match.groups()[:6])
+        moment = datetime.datetime(year, month, day, hour, minute, second, tzinfo=datetime.UTC)
+    except ValueError:  # February 30th, hour 24, ...
+        return None
+    return calendar.timegm(moment.timetuple()) * 10**9 + int((match.group(7) or "").ljust(9, "0"))
+
+
+def _rejection(window_ms: int) -> Callable[[int, bytes, int | None], TimestampRejection | None]:
+    def timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+        """A 1002 answer (HTTP 401) whose ``timestamp`` is more than the window from ``signed_ms``."""
+        if status != 401 or signed_ms is None:
+            return None
+        answer = json_answer(body)
+        if not isinstance(answer, dict) or answer.get("status", status) != status:
+            return None
+        error = answer.get("error")
+        if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+            return None
+        code = error.get("code")
+        if type(code) is not int or code != _AUTHORIZATION_FAILED:
+            return None
+        server_ns = _iso_ns(answer.get("timestamp"))
+        if server_ns is None or abs(server_ns // 1_000_000 - signed_ms) <= window_ms:
+            return None
+        return TimestampRejection(server_ns)
+
+    return timestamp_rejection
+
+
+def hitbtc_clock_sync(window: int | None = None) -> ClockSync:
+    """HitBTC's clock-sync recipe: a 1002 (HTTP 401) whose server time shows the timestamp outside ``window``.
+
+    ``window``: the ``window`` the auth sends, ms (``None``: the server's default,
+    :data:`DEFAULT_WINDOW_MS`). No time endpoint: the time is the answer's.
+    """
+    window_ms = DEFAULT_WINDOW_MS if window is None else window
+    return ClockSync(
+        rejection=_rejection(window_ms),
+        statuses=frozenset({401}),
+        window_ms=window_ms,
+        doc=HITBTC_TIMESTAMP_DOC,
+    )
 
 
 def _validate_window(window: object) -> int | None:
@@ -120,6 +200,9 @@ class HitBTC(HmacAuth):
             server's default.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); the timestamp is sent in milliseconds.
+        clock_sync: when the API refuses a call for its timestamp (a 1002 whose
+            server time is outside the window), learn the server's clock (from that
+            answer), re-sign once and resend; ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.hitbtc.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -135,20 +218,25 @@ class HitBTC(HmacAuth):
         *,
         window: int | None = None,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
         if ":" in key:
             raise ConfigurationError("key must not contain ':' (it separates the fields of the HS256 header)")
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         options.setdefault("body_encoding", "utf-8")
+        scheme = HitBTCScheme(window=window)
         super().__init__(
-            HitBTCScheme(window=window),
+            scheme,
             key=key,
             secret=secret,
             algorithm="sha256",
             digest_encoding="hex",
             secret_encoding="raw",
             clock=clock,
+            clock_sync=hitbtc_clock_sync(scheme.window) if clock_sync else None,
             **options,
         )
 

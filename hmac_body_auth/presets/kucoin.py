@@ -19,6 +19,17 @@ as it is sent (a ``+`` in the query is a form-encoded space, as KuCoin's servers
 read it). Request bodies are JSON ("all requests and responses are
 application/json"); other bodies are refused before anything is sent. KuCoin has
 no nonce, only the timestamp, so requests need no ordering.
+
+Clock sync (:data:`KUCOIN_CLOCK_SYNC`): "The difference between your timestamp and
+the API service time must be less than 5 seconds, or your request will be
+considered expired and rejected"; the refusal is system code ``400002``
+"KC-API-TIMESTAMP Invalid -- Time differs from server time by more than 5 seconds"
+(https://github.com/Kucoin/kucoin-api-docs, "System error codes" and "Selecting a
+Timestamp"), answered with HTTP 400: ``{"code":"400002","msg":"Invalid
+KC-API-TIMESTAMP"}`` (kucoin-python-sdk raises it as ``400-{...}``, the status
+then the body). The docs also say an error may come with HTTP 200; the strict
+reading keeps the status that is seen, 400. The time endpoint is
+``GET /api/v1/timestamp``: ``{"code":"200000","msg":"success","data":1546837113087}``.
 """
 
 from __future__ import annotations
@@ -31,15 +42,54 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from .._auth import HmacAuth
 from .._body import media_type
+from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
-__all__ = ["KuCoin", "KuCoinScheme", "KuCoinVerifier"]
+__all__ = ["KUCOIN_CLOCK_SYNC", "KuCoin", "KuCoinScheme", "KuCoinVerifier"]
 
 _JSON = "application/json"
 _KEY_VERSIONS = frozenset({1, 2, 3})
+
+
+#: Where KuCoin documents system code 400002 and the 5-second rule.
+KUCOIN_TIMESTAMP_DOC = "https://www.kucoin.com/docs/basic-info/connection-method/types/timestamps"
+_TIMESTAMP_INVALID = "400002"
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """``{"code": "400002", "msg": "..."}`` with HTTP 400; any other code (400003 key, 400005 sign, ...) is ``None``."""
+    if status != 400:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict):
+        return None
+    code, message = answer.get("code"), answer.get("msg")
+    if not isinstance(code, str) or code != _TIMESTAMP_INVALID or not isinstance(message, str):
+        return None
+    return TimestampRejection(None)
+
+
+def _server_time(body: bytes) -> int | None:
+    """``GET /api/v1/timestamp``: ``{"code": "200000", "data": <Unix ms>}`` in nanoseconds, or ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.get("code") != "200000" or type(answer.get("data")) is not int:
+        return None
+    return milliseconds_ns(answer["data"])
+
+
+#: KuCoin's clock-sync recipe: code 400002 (HTTP 400) and ``GET /api/v1/timestamp``; a 5 s window.
+KUCOIN_CLOCK_SYNC = ClockSync(
+    rejection=_timestamp_rejection,
+    statuses=frozenset({400}),
+    time_path="/api/v1/timestamp",
+    server_time=_server_time,
+    window_ms=5000,
+    doc=KUCOIN_TIMESTAMP_DOC,
+)
 
 
 def _validate_key_version(key_version: object) -> int:
@@ -157,6 +207,9 @@ class KuCoin(HmacAuth):
             plain text; 2 and 3: its HMAC with the secret is sent).
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); ``KC-API-TIMESTAMP`` is sent in milliseconds.
+        clock_sync: when the API refuses a call for its timestamp (code 400002), learn
+            the server's clock (``GET /api/v1/timestamp``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.kucoin.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -174,9 +227,12 @@ class KuCoin(HmacAuth):
         passphrase: str,
         key_version: int = 2,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         scheme = KuCoinScheme(passphrase=passphrase, key_version=key_version)
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
@@ -187,6 +243,7 @@ class KuCoin(HmacAuth):
             digest_encoding="base64",
             secret_encoding="raw",
             clock=clock,
+            clock_sync=KUCOIN_CLOCK_SYNC if clock_sync else None,
             **options,
         )
 

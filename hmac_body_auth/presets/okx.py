@@ -14,6 +14,20 @@ Scheme (https://www.okx.com/docs-v5/en/#overview-rest-authentication):
 
 OKX has no nonce, only the timestamp (requests older than 30 s are rejected), so
 requests need no ordering.
+
+Clock sync (:data:`OKX_CLOCK_SYNC`): OKX refuses a stale timestamp with code
+``50102`` "Timestamp request expired." and HTTP 401
+(https://www.okx.com/docs-v5/en/#error-code-rest-api-public, "API Class"), e.g.
+``{"msg":"Timestamp request expired","code":"50102","data":[]}``. ``50112``
+"Invalid OK-ACCESS-TIMESTAMP." (also 401) is not read: the docs do not say it
+means "outside the window" (users meet it for a badly formatted timestamp), and
+the strict reading is that it does not. The window: 30 s ("The request will
+expire 30 seconds after the timestamp", the docs' WebSocket login; copies of the
+REST authentication section differ on whether they state it, recent ones say a
+timestamp more than 30 s from the server's time is refused with 50102); how far
+ahead a timestamp may be is not stated separately. The time endpoint is ``GET /api/v5/public/time``
+(https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time):
+``{"code":"0","msg":"","data":[{"ts":"1597026383085"}]}``.
 """
 
 from __future__ import annotations
@@ -27,18 +41,61 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
+from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import HeaderVerifier
+from ._answers import json_answer
 
-__all__ = ["OKX", "OKXScheme", "OKXVerifier", "okx_timestamp"]
+__all__ = ["OKX", "OKX_CLOCK_SYNC", "OKXScheme", "OKXVerifier", "okx_timestamp"]
 
 _JSON = "application/json"
 _BODILESS = frozenset({"GET", "HEAD"})
 # Printable ASCII, no leading/trailing whitespace: what a header value can carry unchanged.
 _PASSPHRASE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
+
+
+#: Where OKX documents code 50102 (HTTP 401).
+OKX_TIMESTAMP_DOC = "https://www.okx.com/docs-v5/en/#error-code-rest-api-public"
+_EXPIRED = "50102"
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """``{"code": "50102", "msg": "..."}`` with HTTP 401; any other code (50111 key, 50113 sign, ...) is ``None``."""
+    if status != 401:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict):
+        return None
+    code, message = answer.get("code"), answer.get("msg")
+    if not isinstance(code, str) or code != _EXPIRED or not isinstance(message, str):
+        return None
+    return TimestampRejection(None)
+
+
+def _server_time(body: bytes) -> int | None:
+    """``GET /api/v5/public/time``: ``data[0].ts`` (a string of Unix ms) in nanoseconds, or ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.get("code") != "0":
+        return None
+    data = answer.get("data")
+    if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
+        return None
+    stamp = data[0].get("ts")
+    return milliseconds_ns(stamp) if isinstance(stamp, str) else None
+
+
+#: OKX's clock-sync recipe: code 50102 (HTTP 401) and ``GET /api/v5/public/time``; a 30 s window.
+OKX_CLOCK_SYNC = ClockSync(
+    rejection=_timestamp_rejection,
+    statuses=frozenset({401}),
+    time_path="/api/v5/public/time",
+    server_time=_server_time,
+    window_ms=30_000,
+    doc=OKX_TIMESTAMP_DOC,
+)
 
 
 def _validate_passphrase(passphrase: object) -> str:
@@ -157,6 +214,9 @@ class OKX(HmacAuth):
         demo: send ``x-simulated-trading: 1`` for OKX demo trading.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); ``OK-ACCESS-TIMESTAMP`` is sent as ISO 8601 with milliseconds.
+        clock_sync: when the API refuses a call for its timestamp (code 50102), learn
+            the server's clock (``GET /api/v5/public/time``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://www.okx.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -174,9 +234,12 @@ class OKX(HmacAuth):
         passphrase: str,
         demo: bool = False,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         options.setdefault("body_encoding", "utf-8")
         super().__init__(
             OKXScheme(passphrase=passphrase, demo=demo),
@@ -185,6 +248,7 @@ class OKX(HmacAuth):
             algorithm="sha256",
             digest_encoding="base64",
             clock=clock,
+            clock_sync=OKX_CLOCK_SYNC if clock_sync else None,
             **options,
         )
 

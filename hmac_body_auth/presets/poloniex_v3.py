@@ -21,6 +21,20 @@ The legacy ``tradingApi`` (nonce in a form body, hex HMAC-SHA512) is
 :class:`~hmac_body_auth.presets.Poloniex`. This API has no nonce, only the
 timestamp, so requests need no ordering. Everything a request carries is signed:
 a GET body, or a query string next to a JSON body, would not be, so both are refused.
+
+Clock sync (:func:`poloniex_v3_clock_sync`): the authentication section
+(https://api-docs.poloniex.com/spot/api/#authentication) gives the two refusals:
+"400: signTimestamp is more than 1 second from poloniex system time" and "408:
+request timeout as recWindow threshold has been breached" (the second only when
+``recvWindow`` is sent). Poloniex errors are ``{"code": <int>, "message": "..."}``
+and the general error codes are 5xx/6xx (500, 601, 602, 603, 415,
+https://api-docs.poloniex.com/spot/error-code): 400 and 408 appear only there. The
+docs do not say whether 400/408 is the HTTP status or the body's ``code``, nor
+give the message: the strict reading requires both, the same number, and reads no
+message. "More than 1 second from" is taken as written, either direction, when no
+``recvWindow`` is sent. The time endpoint is ``GET /timestamp``
+(https://api-docs.poloniex.com/spot/api/public/reference-data, "System Timestamp";
+polo-sdk-python's ``gettimestamp``): ``{"serverTime": 1649371360000}``.
 """
 
 from __future__ import annotations
@@ -31,16 +45,61 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
+from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
+from ._answers import json_answer
 
-__all__ = ["PoloniexV3", "PoloniexV3Scheme", "PoloniexV3Verifier"]
+__all__ = ["PoloniexV3", "PoloniexV3Scheme", "PoloniexV3Verifier", "poloniex_v3_clock_sync"]
 
 _JSON = "application/json"
 _BODILESS = frozenset({"GET", "HEAD"})
 _TIMESTAMP_FIELD = "signTimestamp"
+
+
+#: Where Poloniex documents the signTimestamp refusals (400 and 408).
+POLONIEX_V3_TIMESTAMP_DOC = "https://api-docs.poloniex.com/spot/api/#authentication"
+#: 400: signTimestamp more than 1 s from the server's time; 408: older than the request's recvWindow.
+_REFUSALS = frozenset({400, 408})
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """``{"code": 400|408, "message": "..."}`` with the same HTTP status; any other code is ``None``."""
+    if status not in _REFUSALS:
+        return None
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.keys() != {"code", "message"}:
+        return None
+    code = answer["code"]
+    if type(code) is not int or code != status or not isinstance(answer["message"], str):
+        return None
+    return TimestampRejection(None)
+
+
+def _server_time(body: bytes) -> int | None:
+    """``GET /timestamp``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or type(answer.get("serverTime")) is not int:
+        return None
+    return milliseconds_ns(answer["serverTime"])
+
+
+def poloniex_v3_clock_sync(recv_window: int | None = None) -> ClockSync:
+    """Poloniex's clock-sync recipe: code 400/408 (same HTTP status) and ``GET /timestamp``.
+
+    ``recv_window``: the ``recvWindow`` the auth sends (``None``: none, and then
+    the 1-second rule is the window).
+    """
+    return ClockSync(
+        rejection=_timestamp_rejection,
+        statuses=_REFUSALS,
+        time_path="/timestamp",
+        server_time=_server_time,
+        window_ms=1000 if recv_window is None else recv_window,
+        doc=POLONIEX_V3_TIMESTAMP_DOC,
+    )
 
 
 def _validate_recv_window(recv_window: object) -> int | None:
@@ -138,6 +197,9 @@ class PoloniexV3(HmacAuth):
             the request once it is older than that.
         clock: a zero-argument callable returning int nanoseconds since the Unix epoch
             (``time.time_ns``, the default); ``signTimestamp`` is sent in milliseconds.
+        clock_sync: when the API refuses a call for its timestamp (code 400 or 408),
+            learn the server's clock (``GET /timestamp``), re-sign once and resend;
+            ``False``: use ``clock=`` only.
         **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``origin="https://api.poloniex.com"``. A ``str`` body is encoded as UTF-8.
 
@@ -153,17 +215,22 @@ class PoloniexV3(HmacAuth):
         *,
         recv_window: int | None = None,
         clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
         **options: Any,
     ) -> None:
         key = validate_key(key)
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
         options.setdefault("body_encoding", "utf-8")
+        scheme = PoloniexV3Scheme(recv_window=recv_window)
         super().__init__(
-            PoloniexV3Scheme(recv_window=recv_window),
+            scheme,
             key=key,
             secret=secret,
             algorithm="sha256",
             digest_encoding="base64",
             clock=clock,
+            clock_sync=poloniex_v3_clock_sync(scheme.recv_window) if clock_sync else None,
             **options,
         )
 

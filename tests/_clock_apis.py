@@ -1,0 +1,315 @@
+"""How each timestamp API reads, refuses and tells its time, written from the APIs' docs.
+
+An emulation for loopback servers (tests/_clock_server.py), independent of the
+recipes the auths use (hmac_body_auth/presets/*.py): it imports nothing of the
+package, so a recipe that misreads an API is caught by the self-test in
+tests/test_clock_recipes.py instead of agreeing with itself. Each :class:`ClockApi`
+reads the signed timestamp from a request as that API does, gives the window it
+applies and answers a refusal, and its time endpoint, byte for byte as documented
+(or, where the docs give no body, as the API is seen to answer; said per API).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import calendar
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from urllib.parse import parse_qsl, urlsplit
+
+__all__ = ["CLOCK_APIS", "ClockApi"]
+
+_JSON = {"Content-Type": "application/json"}
+_DIGITS = re.compile(r"[0-9]{1,16}", re.ASCII)
+_ISO_MS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})\.([0-9]{3})Z", re.ASCII)
+
+
+def _compact(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _int_ms(value: str | None) -> int | None:
+    return int(value) if value is not None and _DIGITS.fullmatch(value) else None
+
+
+def _header_ms(name: str) -> Callable[[str, str, Mapping[str, str], bytes], int | None]:
+    def signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+        return _int_ms(_header(headers, name))
+
+    return signed_ms
+
+
+def _iso_ms(stamp: int) -> str:
+    seconds, millis = divmod(stamp, 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def _no_time_endpoint(server_ms: int) -> bytes:
+    raise LookupError("this API has no server-time endpoint")
+
+
+@dataclass(frozen=True)
+class ClockApi:
+    """One timestamp API's clock rules, as its docs give them."""
+
+    name: str
+    window_ms: int
+    """How far the signed time may lag the server's (ms)."""
+    ahead_ms: int
+    """How far it may lead the server's (ms)."""
+    signed_ms: Callable[[str, str, Mapping[str, str], bytes], int | None]
+    """``(method, url, headers, body)`` -> the signed timestamp in Unix ms, read as the API reads it."""
+    rejection: Callable[[int, int], tuple[int, dict[str, str], bytes]]
+    """``(server_ms, signed_ms)`` -> ``(status, headers, body)`` of the API's refusal."""
+    time_path: str | None
+    """The public server-time endpoint (``GET``), or ``None``."""
+    time_answer: Callable[[int], bytes]
+    """``server_ms`` -> that endpoint's body (raises ``LookupError`` without an endpoint)."""
+    time_resolution_ns: int = 1_000_000
+    """The resolution of the time endpoint's answer."""
+    doc: str = ""
+
+
+# --- Binance: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security
+# Refused unless timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow
+# (default 5000); errors.md: "-1021 INVALID_TIMESTAMP", HTTP 400, two messages.
+
+
+def _binance_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    # "If a parameter sent in both the query string and request body, the query string parameter will be used."
+    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)) if body else {}
+    stamp = _int_ms(query.get("timestamp", form.get("timestamp")))
+    if stamp is not None and stamp >= 10**14:  # the docs allow microseconds too
+        stamp //= 1000
+    return stamp
+
+
+def _binance_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    if signed_ms >= server_ms + 1000:
+        message = "Timestamp for this request was 1000ms ahead of the server's time."
+    else:
+        message = "Timestamp for this request is outside of the recvWindow."
+    return 400, {"Content-Type": "application/json;charset=UTF-8"}, _compact({"code": -1021, "msg": message})
+
+
+BINANCE = ClockApi(
+    name="binance",
+    window_ms=5000,
+    ahead_ms=1000,  # "timestamp < serverTime + 1000": exactly 1000 ms ahead is refused too (not modelled)
+    signed_ms=_binance_signed_ms,
+    rejection=_binance_rejection,
+    time_path="/api/v3/time",
+    time_answer=lambda server_ms: _compact({"serverTime": server_ms}),
+    doc="https://developers.binance.com/docs/binance-spot-api-docs/errors",
+)
+
+
+# --- Bybit v5: https://bybit-exchange.github.io/docs/v5/guide ("Authentication"):
+# server_time - recv_window <= timestamp < server_time + 1000; retCode 10002 in an
+# HTTP 200 answer, retMsg as reported in https://github.com/bybit-exchange/pybit/issues/191.
+
+
+def _bybit_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    message = (
+        "invalid request, please check your server timestamp or recv_window param. "
+        f"req_timestamp[{signed_ms}],server_timestamp[{server_ms}],recv_window[5000]"
+    )
+    answer = {"retCode": 10002, "retMsg": message, "result": {}, "retExtInfo": {}, "time": server_ms}
+    return 200, dict(_JSON), _compact(answer)
+
+
+def _bybit_time(server_ms: int) -> bytes:
+    # https://bybit-exchange.github.io/docs/v5/market/time
+    result = {"timeSecond": str(server_ms // 1000), "timeNano": str(server_ms * 1_000_000)}
+    return _compact({"retCode": 0, "retMsg": "OK", "result": result, "retExtInfo": {}, "time": server_ms})
+
+
+BYBIT = ClockApi(
+    name="bybit",
+    window_ms=5000,
+    ahead_ms=1000,
+    signed_ms=_header_ms("X-BAPI-TIMESTAMP"),
+    rejection=_bybit_rejection,
+    time_path="/v5/market/time",
+    time_answer=_bybit_time,
+    doc="https://bybit-exchange.github.io/docs/v5/error",
+)
+
+
+# --- OKX v5: https://www.okx.com/docs-v5/en/#error-code-rest-api-public: 50102
+# "Timestamp request expired", HTTP 401; 30 s (ahead: not documented separately).
+
+
+def _okx_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "OK-ACCESS-TIMESTAMP")
+    match = _ISO_MS.fullmatch(value) if value is not None else None
+    if match is None:
+        return None
+    parts = [int(group) for group in match.groups()]
+    return calendar.timegm((*parts[:6], 0, 0, 0)) * 1000 + parts[6]
+
+
+OKX = ClockApi(
+    name="okx",
+    window_ms=30_000,
+    ahead_ms=30_000,
+    signed_ms=_okx_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        401,
+        dict(_JSON),
+        _compact({"msg": "Timestamp request expired", "code": "50102", "data": []}),
+    ),
+    time_path="/api/v5/public/time",
+    time_answer=lambda server_ms: _compact({"code": "0", "msg": "", "data": [{"ts": str(server_ms)}]}),
+    doc="https://www.okx.com/docs-v5/en/#public-data-rest-api-get-system-time",
+)
+
+
+# --- KuCoin: "less than 5 seconds" either way; 400002 "KC-API-TIMESTAMP Invalid", HTTP 400
+# (https://github.com/Kucoin/kucoin-api-docs; the body as kucoin-python-sdk users see it).
+
+KUCOIN = ClockApi(
+    name="kucoin",
+    window_ms=5000,
+    ahead_ms=5000,
+    signed_ms=_header_ms("KC-API-TIMESTAMP"),
+    rejection=lambda server_ms, signed_ms: (
+        400,
+        dict(_JSON),
+        _compact({"code": "400002", "msg": "Invalid KC-API-TIMESTAMP"}),
+    ),
+    time_path="/api/v1/timestamp",
+    time_answer=lambda server_ms: _compact({"code": "200000", "msg": "success", "data": server_ms}),
+    doc="https://www.kucoin.com/docs/basic-info/connection-method/types/timestamps",
+)
+
+
+# --- Coinbase Exchange: https://docs.cdp.coinbase.com/exchange/rest-api/authentication:
+# CB-ACCESS-TIMESTAMP in seconds ("Decimal values are allowed"), within 30 s of the
+# API's time; refused with HTTP 401 {"message":"request timestamp expired"}.
+
+
+def _coinbase_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "CB-ACCESS-TIMESTAMP")
+    if value is None or not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,9})?", value, re.ASCII):
+        return None
+    try:
+        return int(Decimal(value) * 1000)
+    except InvalidOperation:
+        return None
+
+
+def _coinbase_time(server_ms: int) -> bytes:
+    iso = _iso_ms(server_ms)
+    seconds, millis = divmod(server_ms, 1000)
+    return f'{{"iso":"{iso}","epoch":{seconds}.{millis:03d}}}'.encode()
+
+
+COINBASE_EXCHANGE = ClockApi(
+    name="coinbase-exchange",
+    window_ms=30_000,
+    ahead_ms=30_000,
+    signed_ms=_coinbase_signed_ms,
+    rejection=lambda server_ms, signed_ms: (401, dict(_JSON), _compact({"message": "request timestamp expired"})),
+    time_path="/time",
+    time_answer=_coinbase_time,
+    doc="https://docs.cdp.coinbase.com/exchange/rest-api/authentication",
+)
+
+
+# --- Bitstamp: https://www.bitstamp.net/api/ ("Authentication"): X-Auth-Timestamp in ms,
+# "more than 150 seconds from current server time" refused with API0017; the HTTP 403 and
+# the body's shape are those of its other authentication errors. No time endpoint.
+
+BITSTAMP = ClockApi(
+    name="bitstamp",
+    window_ms=150_000,
+    ahead_ms=150_000,
+    signed_ms=_header_ms("X-Auth-Timestamp"),
+    rejection=lambda server_ms, signed_ms: (
+        403,
+        dict(_JSON),
+        json.dumps(
+            {"status": "error", "reason": "X-Auth-Timestamp header is out of boundaries", "code": "API0017"}
+        ).encode(),
+    ),
+    time_path=None,
+    time_answer=_no_time_endpoint,
+    doc="https://www.bitstamp.net/api/#section/Authentication",
+)
+
+
+# --- HitBTC API 3: https://api.hitbtc.com/ ("Authentication", "Errors"): the timestamp is the
+# third field of the HS256 credential; a refused timestamp is the generic 1002 (HTTP 401),
+# the error metadata carrying the server's time (as CryptoMarket's SDKs model it); the
+# window is the request's, 10 000 ms by default. No time endpoint.
+
+
+def _hitbtc_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "Authorization")
+    if value is None or not value.startswith("HS256 "):
+        return None
+    try:
+        fields = base64.b64decode(value[6:].strip(), validate=True).decode("ascii").split(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return _int_ms(fields[2]) if len(fields) in (3, 4) else None
+
+
+def _hitbtc_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    error = {"code": 1002, "message": "Authorization is required or has been failed", "description": ""}
+    return 401, dict(_JSON), _compact({"timestamp": _iso_ms(server_ms), "error": error, "status": 401})
+
+
+HITBTC = ClockApi(
+    name="hitbtc",
+    window_ms=10_000,
+    ahead_ms=10_000,
+    signed_ms=_hitbtc_signed_ms,
+    rejection=_hitbtc_rejection,
+    time_path=None,
+    time_answer=_no_time_endpoint,
+    doc="https://api.hitbtc.com/#errors",
+)
+
+
+# --- Poloniex spot (v3): https://api-docs.poloniex.com/spot/api/#authentication: "400:
+# signTimestamp is more than 1 second from poloniex system time"; "408" when older than
+# a recvWindow that is sent (the preset sends none by default). No message is documented:
+# the bodies below use the docs' descriptions.
+
+
+def _poloniex_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    answer = {"code": 400, "message": "signTimestamp is more than 1 second from poloniex system time"}
+    return 400, dict(_JSON), _compact(answer)
+
+
+POLONIEX_V3 = ClockApi(
+    name="poloniex-v3",
+    window_ms=1000,
+    ahead_ms=1000,
+    signed_ms=_header_ms("signTimestamp"),
+    rejection=_poloniex_rejection,
+    time_path="/timestamp",
+    time_answer=lambda server_ms: _compact({"serverTime": server_ms}),
+    doc="https://api-docs.poloniex.com/spot/api/#authentication",
+)
+
+#: Preset registry name -> its API's clock rules (the presets' default options).
+CLOCK_APIS: dict[str, ClockApi] = {
+    api.name: api for api in (BINANCE, BYBIT, OKX, KUCOIN, COINBASE_EXCHANGE, BITSTAMP, HITBTC, POLONIEX_V3)
+}
