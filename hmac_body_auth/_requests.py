@@ -414,7 +414,9 @@ def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str
     the resend is prepared on the request requests will copy for the hop.
     """
     prep = response.request
-    _put(prep, signed, had_body=True, was_stream=False)
+    # A request sent without a body (a signed GET) is resent without one: an empty
+    # body of b"" would go out as chunked framing (requests chunks a body without a length).
+    _put(prep, signed, had_body=prep.body is not None, was_stream=False)
     response.content  # noqa: B018  (drain so the connection can be reused)
     response.close()
     new: requests.Response = response.connection.send(prep, **kwargs)

@@ -562,7 +562,9 @@ def test_clock_sync_false_turns_it_off(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("value", [None, 0, 1, "yes", "False", _recipe("okx")], ids=repr)
+@pytest.mark.parametrize(
+    "value", [None, 0, 1, "yes", "False", _recipe("okx")], ids=["None", "0", "1", "yes", "False-str", "a-recipe"]
+)
 def test_clock_sync_must_be_a_bool(name: str, value: object) -> None:
     """A clock_sync that is not True or False raises ConfigurationError."""
     with pytest.raises(ConfigurationError, match="clock_sync"):
