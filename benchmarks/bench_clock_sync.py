@@ -6,8 +6,8 @@ Two measurements, inside one run:
    against ``Binance(key, secret, clock_sync=False)``, interleaved rounds, the median
    of per-round ratios (paired): ``auth.sign(...)`` of a signed GET (the whole
    signing path, where the learned offset is read), a requests
-   ``Request(..., auth=auth).prepare()``, and end to end a ``Session.get`` to a
-   loopback server that accepts every request. Goal: within noise, <= 1.01.
+   ``Request(..., auth=auth).prepare()``, and end to end a ``Session.get`` and an
+   ``httpx.Client.get`` to a loopback server that accepts every request. Goal: within noise, <= 1.01.
 2. **Offset error.** A loopback server emulating Binance's clock 60 s ahead of
    this machine (``-1021`` refusal without a time in it, ``GET /api/v3/time``):
    for each trial the learned offset is forgotten, one call is refused and
@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import requests
 
 import hmac_body_auth as hba
@@ -116,6 +117,7 @@ def cost(rounds: int, calls: int, origin: str) -> None:
         "off": lambda: requests.Request("GET", url, auth=off).prepare() and None,
     }
     _report("requests prepare with auth", _ratio_rounds(prepare, rounds, calls), "off", "on")
+    e2e_calls = max(calls // 20, 5)
     with requests.Session() as session:
 
         def get(auth: Any) -> Callable[[], None]:
@@ -126,7 +128,18 @@ def cost(rounds: int, calls: int, origin: str) -> None:
             return run
 
         e2e = {"on": get(on), "off": get(off)}
-        _report("Session.get end to end (loopback)", _ratio_rounds(e2e, rounds, max(calls // 20, 5)), "off", "on")
+        _report("Session.get end to end (loopback)", _ratio_rounds(e2e, rounds, e2e_calls), "off", "on")
+    with httpx.Client() as client:
+
+        def hget(auth: Any) -> Callable[[], None]:
+            def run() -> None:
+                response = client.get(url, auth=auth)
+                assert response.status_code == 200, response.text
+
+            return run
+
+        e2e = {"on": hget(on), "off": hget(off)}
+        _report("httpx.Client.get end to end", _ratio_rounds(e2e, rounds, e2e_calls), "off", "on")
     print("goal: each ratio <= 1.01 (within noise)")
 
 

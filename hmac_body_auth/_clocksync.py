@@ -140,12 +140,19 @@ class _Learned(NamedTuple):
     generation: int
 
 
+_NOTHING = _Learned(0, 0)
+
+
 class ServerClocks:
     """The learned server-clock offsets, per origin, for the whole process (thread- and task-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._learned: dict[Origin, _Learned] = {}
+
+    def learned(self, origin: Origin) -> tuple[int, int]:
+        """``(offset_ns, generation)`` of ``origin`` (``(0, 0)`` until learned), in one read."""
+        return self._learned.get(origin, _NOTHING)
 
     def offset(self, origin: Origin) -> int:
         """Server minus local clock for ``origin``, in nanoseconds (0 until learned)."""

@@ -473,7 +473,7 @@ class Call:
         except OriginError:
             self._clock = None
             return policy.sign(out, nonce)
-        state = _ClockState(origin, server_clocks.offset(origin), server_clocks.generation(origin), policy.local_clock)
+        state = _ClockState(origin, *server_clocks.learned(origin), policy.local_clock)
         self._clock = state
         signed = policy.scheme.sign(out, policy.signer, policy.key, nonce, state.read_ms)
         self.stamp_ms = state.stamp_ms

@@ -7,7 +7,9 @@ matches the punycode URL ``https://xn--bcher-kva.example`` that clients send.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from urllib.parse import urlsplit
 
 from .errors import OriginError
@@ -19,6 +21,8 @@ log = logging.getLogger("hmac_body_auth")
 Origin = tuple[str, str, int]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+
+_PREFIX = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*")
 
 
 def _ascii_host(host: str) -> str:
@@ -43,6 +47,18 @@ def _ascii_host(host: str) -> str:
 
 def origin_of(url: str) -> Origin:
     """Return ``(scheme, host, port)`` of ``url``: lowercase, IDNA-encoded host, default ports filled in."""
+    # The origin depends only on "scheme://netloc" (up to the first "/", "?" or "#"
+    # after "//", as urlsplit reads it): parse each such prefix once.
+    match = _PREFIX.match(url)
+    return _parse_prefix(match.group()) if match is not None else _parse(url)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_prefix(prefix: str) -> Origin:
+    return _parse(prefix)
+
+
+def _parse(url: str) -> Origin:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     try:
