@@ -77,13 +77,13 @@ def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> Tim
     return TimestampRejection(None)
 
 
-#: Bitstamp's clock-sync recipe: API0017 (HTTP 403); no time endpoint; a 150 s window either way.
 BITSTAMP_CLOCK_SYNC = ClockSync(
     rejection=_timestamp_rejection,
     statuses=frozenset({403}),
     window_ms=150_000,
     doc=BITSTAMP_TIMESTAMP_DOC,
 )
+"""Bitstamp's clock-sync recipe: API0017 (HTTP 403); no time endpoint; a 150 s window either way."""
 
 
 def bitstamp_nonce() -> str:

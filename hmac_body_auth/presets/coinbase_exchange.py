@@ -85,7 +85,6 @@ def _server_time(body: bytes) -> int | None:
     return round(epoch * 1_000_000) * 1000
 
 
-#: Coinbase Exchange's clock-sync recipe: "request timestamp expired" (HTTP 401) and ``GET /time``; 30 s.
 COINBASE_EXCHANGE_CLOCK_SYNC = ClockSync(
     rejection=_timestamp_rejection,
     statuses=frozenset({401}),
@@ -94,6 +93,7 @@ COINBASE_EXCHANGE_CLOCK_SYNC = ClockSync(
     window_ms=30_000,
     doc=COINBASE_EXCHANGE_TIMESTAMP_DOC,
 )
+"""Coinbase Exchange's clock-sync recipe: "request timestamp expired" (HTTP 401) and ``GET /time``; 30 s."""
 
 
 def _validate_passphrase(passphrase: object) -> str:

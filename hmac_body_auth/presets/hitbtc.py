@@ -108,7 +108,7 @@ def hitbtc_clock_sync(window: int | None = None) -> ClockSync:
     """HitBTC's clock-sync recipe: a 1002 (HTTP 401) whose server time shows the timestamp outside ``window``.
 
     ``window``: the ``window`` the auth sends, ms (``None``: the server's default,
-    :data:`DEFAULT_WINDOW_MS`). No time endpoint: the time is the answer's.
+    ``DEFAULT_WINDOW_MS``, 10 000 ms). No time endpoint: the time is the answer's.
     """
     window_ms = DEFAULT_WINDOW_MS if window is None else window
     return ClockSync(

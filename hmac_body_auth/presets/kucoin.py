@@ -81,7 +81,6 @@ def _server_time(body: bytes) -> int | None:
     return milliseconds_ns(answer["data"])
 
 
-#: KuCoin's clock-sync recipe: code 400002 (HTTP 400) and ``GET /api/v1/timestamp``; a 5 s window.
 KUCOIN_CLOCK_SYNC = ClockSync(
     rejection=_timestamp_rejection,
     statuses=frozenset({400}),
@@ -90,6 +89,7 @@ KUCOIN_CLOCK_SYNC = ClockSync(
     window_ms=5000,
     doc=KUCOIN_TIMESTAMP_DOC,
 )
+"""KuCoin's clock-sync recipe: code 400002 (HTTP 400) and ``GET /api/v1/timestamp``; a 5 s window."""
 
 
 def _validate_key_version(key_version: object) -> int:

@@ -87,7 +87,6 @@ def _server_time(body: bytes) -> int | None:
     return milliseconds_ns(stamp) if isinstance(stamp, str) else None
 
 
-#: OKX's clock-sync recipe: code 50102 (HTTP 401) and ``GET /api/v5/public/time``; a 30 s window.
 OKX_CLOCK_SYNC = ClockSync(
     rejection=_timestamp_rejection,
     statuses=frozenset({401}),
@@ -96,6 +95,7 @@ OKX_CLOCK_SYNC = ClockSync(
     window_ms=30_000,
     doc=OKX_TIMESTAMP_DOC,
 )
+"""OKX's clock-sync recipe: code 50102 (HTTP 401) and ``GET /api/v5/public/time``; a 30 s window."""
 
 
 def _validate_passphrase(passphrase: object) -> str:
