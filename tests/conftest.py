@@ -6,6 +6,7 @@ import asyncio
 import importlib
 import os
 import ssl
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
@@ -15,6 +16,14 @@ import pytest
 import requests
 
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
+
+# Bytecode caches on, whatever the environment says (these machines set
+# PYTHONDONTWRITEBYTECODE): without them every xdist worker rewrites and compiles
+# every test module, and every subprocess a test starts (the CLI, the docs' console
+# examples, the workers of the fork and process tests) compiles the package again.
+# This file is loaded before the workers start, so they and their subprocesses inherit it.
+sys.dont_write_bytecode = False
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 KEY = "TEST-KEY-0123456789"
 SECRET = "0123456789abcdef-secret"
