@@ -22,14 +22,18 @@ MIB = 1 << 20
 
 
 @pytest.fixture(scope="module")
-def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 256 MiB file of pseudo-random bytes."""
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A 256 MiB file of pseudo-random bytes, and its HMAC-SHA512 under the memory client's secret."""
     path = tmp_path_factory.mktemp("big") / "body.bin"
     block = os.urandom(MIB)
+    # The expected signature is computed as the file is written: once, not once per test.
+    mac = hmac.new(b"memory-secret", digestmod=hashlib.sha512)
     with path.open("wb") as f:
         for i in range(256):
-            f.write(block[i:] + block[:i])
-    return path
+            chunk = block[i:] + block[:i]
+            f.write(chunk)
+            mac.update(chunk)
+    return path, mac.hexdigest()
 
 
 @pytest.fixture
@@ -39,19 +43,11 @@ def memory_server() -> Iterator[VerifyingServer]:
         yield srv
 
 
-def _file_hmac(path: Path) -> str:
-    mac = hmac.new(b"memory-secret", digestmod=hashlib.sha512)
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(MIB), b""):
-            mac.update(chunk)
-    return mac.hexdigest()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("client", ["requests", "httpx"])
 @pytest.mark.parametrize("mode", ["file", "generator"])
 def test_256_mib_body_signed_in_bounded_memory(
-    big_file: Path, memory_server: VerifyingServer, client: str, mode: str
+    big_file: tuple[Path, str], memory_server: VerifyingServer, client: str, mode: str
 ) -> None:
     """A 256 MiB file or generator body is signed and verified with the client's peak memory growing < 32 MiB."""
     done = subprocess.run(
@@ -59,7 +55,7 @@ def test_256_mib_body_signed_in_bounded_memory(
             sys.executable,
             str(Path(__file__).with_name("_memory_client.py")),
             client,
-            str(big_file),
+            str(big_file[0]),
             memory_server.origin + "/upload",
             mode,
         ],
@@ -75,7 +71,7 @@ def test_256_mib_body_signed_in_bounded_memory(
     assert report["peak_mib"] < 200, report  # the child's own peak: a 256 MiB copy would show
     upload = memory_server.received[-1]
     assert len(upload.body) == 256 * MIB
-    assert upload.headers["Sign"] == _file_hmac(big_file)
+    assert upload.headers["Sign"] == big_file[1]
     assert "Transfer-Encoding" not in upload.headers
 
 

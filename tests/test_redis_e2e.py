@@ -352,7 +352,7 @@ def far_redis(faulty_redis: _FaultyRedis) -> Iterator[_DelayingRelay]:
 
 
 def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _DelayingRelay) -> None:
-    """4 sequential AsyncClient posts (Poloniex + RedisNonce 100 ms away): all accepted, loop gaps < 150 ms."""
+    """2 sequential AsyncClient posts (Poloniex + RedisNonce 100 ms away): all accepted, loop gaps < 150 ms."""
     key = f"E2E-{uuid.uuid4().hex[:12]}"
     nonce = RedisNonce(far_redis.url, name=key, lock_timeout=10)
     auth = hba.Poloniex(key, SECRET, nonce=nonce)
@@ -364,7 +364,7 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
 
                     async def posts() -> list[int]:
                         statuses = []
-                        for i in range(4):
+                        for i in range(2):
                             response = await client.post(server.url, data={"command": "buy", "n": str(i)})
                             statuses.append(response.status_code)
                         return statuses
@@ -375,11 +375,11 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
 
             gap, statuses, took = asyncio.run(main())
             stats = server.stats
-        assert statuses == [200] * 4
-        assert stats.accepted == 4
+        assert statuses == [200] * 2
+        assert stats.accepted == 2
         assert stats.bad_nonce == 0
         assert stats.rejected == 0
-        assert took >= 4 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
+        assert took >= 2 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
         assert gap < 0.15, f"the event loop was blocked for {gap * 1000:.0f} ms"
     finally:
         nonce.close()
