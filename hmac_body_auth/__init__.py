@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clocksync import ClockSync, TimestampRejection, clock_offset, forget_clock_offsets
 from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
+from ._signed import SignedCall
 from ._signing import Signer
 from .errors import (
     BodyEncodingError,
@@ -66,6 +67,7 @@ __all__ = [
     "RedirectError",
     "RedisNonce",
     "Scheme",
+    "SignedCall",
     "SignedRequest",
     "Signer",
     "TimestampRejection",

@@ -30,6 +30,7 @@ from ._core import BodyDigestScheme, Scheme, SignedRequest
 from ._lease import lease_for
 from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
 from ._origin import DEFAULT_PORTS, origin_of
+from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
 from .nonces import OrderedNonceSource
@@ -261,20 +262,31 @@ class HmacAuth(_AuthBase):
         """The client-free request lifecycle every adapter drives (one ``Call`` per request)."""
         return self._policy
 
-    def sign(
-        self,
-        method: str,
-        body: str | bytes | None = None,
-        *,
-        url: str = "http://localhost/",
-        content_type: str | None = None,
-    ) -> SignedRequest:
+    def sign(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> SignedRequest:
         """Return the exact URL, body bytes and headers for a request, without any client.
 
-        Allocates a nonce when a source is configured but takes no lease: use it
-        for inspection and tooling, and ``auth=`` for sending.
+        ``body`` takes what ``auth=`` takes: a dict or a list of pairs (sent as a
+        form, ``application/x-www-form-urlencoded``), ``str`` (encoded with
+        ``body_encoding``), ``bytes`` or ``None``. Allocates a nonce when a source
+        is configured but takes no lease: use it for inspection and tooling, and
+        :meth:`signed` (or ``auth=``) for sending.
         """
-        return self._policy.call(method, url, content_type, body).sign()
+        data, kind = request_body(body, content_type)
+        signed = self._policy.call(method, url, kind, data).sign()
+        if signed.content_type is None and kind is not None and kind != content_type:
+            return signed._replace(content_type=kind)
+        return signed
+
+    def signed(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> Signed:
+        """Sign for any other client, ordered: ``with auth.signed(...) as req:`` (or ``async with``).
+
+        The key's lease is held from the nonce until the block ends, so requests
+        sent inside the block (with urllib3, a websocket, ...) reach the API in
+        nonce order with those sent through ``auth=``. ``req`` has ``.method``,
+        ``.url``, ``.body`` (bytes), ``.headers`` (dict, with the Content-Type the
+        body needs) and ``.nonce``. The same body types as :meth:`sign`.
+        """
+        return Signed(self._policy, method, url, body, content_type)
 
     # -- requests ------------------------------------------------------------
 

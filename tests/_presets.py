@@ -54,5 +54,5 @@ def verify(name: str, auth: Any, *, key: str = KEY, secret: str = SECRET, passph
     if takes(verifier_cls, "passphrases"):
         options["passphrases"] = {key: passphrase}
     sample = SAMPLES[name]
-    signed = auth.sign(sample.method, sample.body, url=sample.url, content_type=sample.content_type)
+    signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     return verifier_cls({key: secret}, **options).verify(sample.method, signed.url, signed.headers, signed.body)

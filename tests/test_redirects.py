@@ -103,9 +103,9 @@ def test_unicode_pinned_origin_matches_its_punycode_url() -> None:
 
     assert origin_of("https://bücher.example") == origin_of("https://xn--bcher-kva.example/x")
     auth = hba.Poloniex(KEY, SECRET, origin="https://bücher.example")
-    assert auth.sign("POST", "a=1", url="https://xn--bcher-kva.example/tradingApi").body.startswith(b"a=1&nonce=")
+    assert auth.sign("POST", "https://xn--bcher-kva.example/tradingApi", body="a=1").body.startswith(b"a=1&nonce=")
     with pytest.raises(hba.OriginError):
-        auth.sign("POST", "a=1", url="https://xn--bcher-kvb.example/tradingApi")
+        auth.sign("POST", "https://xn--bcher-kvb.example/tradingApi", body="a=1")
 
 
 @pytest.mark.parametrize("status", [307, 308])

@@ -373,13 +373,18 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
                     gap, statuses = await _largest_gap_while(posts)
                     return gap, statuses, time.monotonic() - started
 
-            gap, statuses, took = asyncio.run(main())
+            # A blocked loop stops for a whole 200 ms round trip, every run; up to three runs
+            # leave room for a scheduler hiccup on a loaded CI machine.
+            runs, gap = 0, float("inf")
+            while runs < 3 and gap >= 0.15:
+                runs += 1
+                gap, statuses, took = asyncio.run(main())
+                assert statuses == [200] * 2
+                assert took >= 2 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
             stats = server.stats
-        assert statuses == [200] * 2
-        assert stats.accepted == 2
+        assert stats.accepted == 2 * runs
         assert stats.bad_nonce == 0
         assert stats.rejected == 0
-        assert took >= 2 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
         assert gap < 0.15, f"the event loop was blocked for {gap * 1000:.0f} ms"
     finally:
         nonce.close()

@@ -29,7 +29,7 @@ def _sign(vector: dict[str, Any]) -> Any:
     auth = Binance(
         vector["key"], vector["secret"], clock=lambda: stamp * 1_000_000, recv_window=vector.get("recv_window")
     )
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 def _signature(signed: Any) -> str:
@@ -85,7 +85,7 @@ def test_verifier_accepts_docs_and_ccxt_requests_and_rejects_tampering(vector: d
 def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
     """With a clock the verifier applies Binance's timing rule: not 1 s ahead, not older than recvWindow."""
     auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
-    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account")
+    signed = auth.sign("GET", "https://api.binance.com/api/v3/account")
     for now, ok in [(NOW, True), (NOW + 5000, True), (NOW + 5001, False), (NOW - 1000, False), (NOW - 999, True)]:
         verifier = BinanceVerifier({KEY: SECRET}, clock=lambda now=now: now * 1_000_000)
         assert verifier.verify("GET", signed.url, signed.headers, b"").ok is ok, now
@@ -94,11 +94,11 @@ def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
 def test_recv_window_already_in_the_request_wins() -> None:
     """A recvWindow the caller passes is kept and not duplicated; timestamp and signature still go last."""
     auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
-    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account?recvWindow=2000")
+    signed = auth.sign("GET", "https://api.binance.com/api/v3/account?recvWindow=2000")
     assert signed.url.startswith(f"https://api.binance.com/api/v3/account?recvWindow=2000&timestamp={NOW}&signature=")
     assert (
         Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000)
-        .sign("GET", url="https://x/a")
+        .sign("GET", "https://x/a")
         .url.startswith(f"https://x/a?timestamp={NOW}&")
     )
 
@@ -149,8 +149,8 @@ def test_received_bytes_are_the_signed_bytes() -> None:
         requests.post(url, data={"quantity": "1", "price": "0.1"}, auth=auth, timeout=5)
         with httpx.Client(auth=auth) as client:
             client.get(server.origin + "/api/v3/openOrders", params={"symbol": "LTCBTC"})
-        post = auth.sign("POST", b"quantity=1&price=0.1", url=url)
-        get = auth.sign("GET", url=server.origin + "/api/v3/openOrders?symbol=LTCBTC")
+        post = auth.sign("POST", url, body=b"quantity=1&price=0.1")
+        get = auth.sign("GET", server.origin + "/api/v3/openOrders?symbol=LTCBTC")
         assert [(r.path, r.body) for r in server.received] == [
             ("/api/v3/order?symbol=LTCBTC", post.body),
             (get.url.removeprefix(server.origin), b""),
@@ -182,7 +182,7 @@ def test_bad_input_is_refused_before_sending(method: str, kwargs: dict[str, Any]
 def test_get_with_a_body_is_refused() -> None:
     """A GET carrying a body is refused: Binance reads GET parameters from the query string only."""
     with pytest.raises(BodyError, match="query string"):
-        Binance(KEY, SECRET).sign("GET", b"symbol=BTCUSDT", url="https://api.binance.com/api/v3/openOrders")
+        Binance(KEY, SECRET).sign("GET", "https://api.binance.com/api/v3/openOrders", body=b"symbol=BTCUSDT")
 
 
 @pytest.mark.parametrize("recv_window", [0, 60_001, True, 1.5, "5000"])

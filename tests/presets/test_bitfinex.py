@@ -30,7 +30,7 @@ ORDER = {"type": "EXCHANGE LIMIT", "symbol": "tBTCUSD", "amount": "0.001", "pric
 def _sign(vector: dict[str, Any]) -> Any:
     nonce = vector["nonce"]
     auth = Bitfinex(vector["key"], vector["secret"], nonce=lambda: nonce, ordered=False)
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
@@ -198,7 +198,7 @@ def test_bad_input_is_refused_before_sending(kwargs: dict[str, Any], message: st
 def test_a_non_json_body_without_content_type_is_refused() -> None:
     """Bytes that are not JSON are refused even without a Content-Type."""
     with pytest.raises(BodyError, match="not JSON"):
-        Bitfinex(KEY, SECRET).sign("POST", b"a=1", url="https://api.bitfinex.com" + SUBMIT)
+        Bitfinex(KEY, SECRET).sign("POST", "https://api.bitfinex.com" + SUBMIT, body=b"a=1")
 
 
 def test_configuration_errors() -> None:

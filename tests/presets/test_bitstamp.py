@@ -33,7 +33,7 @@ def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], bytes
         values["key"], values["secret"], nonce=lambda: values["nonce"], clock=lambda: values["clock_ms"] * 1_000_000
     )
     signed = auth.sign(
-        values["method"], values["body"].encode(), url=values["url"], content_type=values["content_type"]
+        values["method"], values["url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.body, signed.content_type
 
@@ -80,7 +80,7 @@ def test_query_and_empty_body_signed() -> None:
     )
     verifier = BitstampVerifier({KEY: SECRET})
     url = "https://www.bitstamp.net/api/v2/user_transactions/?limit=5"
-    signed = auth.sign("POST", url=url)
+    signed = auth.sign("POST", url)
     assert signed.content_type is None
     assert verifier.verify("POST", url, signed.headers, b"")
     assert verifier.verify("POST", url.replace("=5", "=6"), signed.headers, b"").reason == "bad signature"
@@ -94,7 +94,7 @@ def test_query_and_empty_body_signed() -> None:
 def test_default_nonce_is_a_fresh_uuid_and_unordered() -> None:
     """By default each request gets a new lowercase 36-character UUID and no per-key ordering."""
     auth = Bitstamp(KEY, SECRET)
-    nonces = {auth.sign("POST", b"a=1").headers["X-Auth-Nonce"] for _ in range(50)}
+    nonces = {auth.sign("POST", "http://localhost/", body=b"a=1").headers["X-Auth-Nonce"] for _ in range(50)}
     assert len(nonces) == 50
     assert all(len(n) == 36 and n == n.lower() for n in nonces)
     assert not auth.ordered

@@ -95,8 +95,8 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 def test_auth_sign_and_verifier_round_trip() -> None:
     """Bybit.sign output verifies; the options reach the headers; a wrong secret is rejected."""
     auth = Bybit(KEY, SECRET, recv_window=10_000, clock=lambda: 1_700_000_000_000 * 1_000_000)
-    get = auth.sign("GET", url="https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT")
-    post = auth.sign("POST", '{"category":"spot"}', url="https://api.bybit.com/v5/order/create")
+    get = auth.sign("GET", "https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT")
+    post = auth.sign("POST", "https://api.bybit.com/v5/order/create", body='{"category":"spot"}')
     verifier = BybitVerifier({KEY: SECRET})
     assert verifier.verify("GET", get.url, get.headers, get.body)
     assert verifier.verify("POST", post.url, post.headers, post.body)
@@ -238,5 +238,5 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(auth)
     clone = copy.deepcopy(auth)
-    signed = clone.sign("GET", url="https://api.bybit.com/v5/x?a=1")
+    signed = clone.sign("GET", "https://api.bybit.com/v5/x?a=1")
     assert BybitVerifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)

@@ -188,14 +188,14 @@ def test_secrets_never_in_repr_and_pickling_refused() -> None:
         with pytest.raises(TypeError):
             pickle.dumps(obj)
     clone = copy.deepcopy(auth)
-    signed = clone.sign("GET", url="https://api.exchange.coinbase.com/accounts")
+    signed = clone.sign("GET", "https://api.exchange.coinbase.com/accounts")
     assert _verifier().verify("GET", signed.url, signed.headers, signed.body)
 
 
 def test_timestamp_is_whole_seconds_and_decimals_verify() -> None:
     """The auth sends whole seconds; the verifier also accepts the decimal seconds the docs allow."""
     auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_999 * 1_000_000)
-    signed = auth.sign("GET", url="https://api.exchange.coinbase.com/accounts")
+    signed = auth.sign("GET", "https://api.exchange.coinbase.com/accounts")
     assert signed.headers["CB-ACCESS-TIMESTAMP"] == "1700000000"
     verdict = _verifier().verify("GET", signed.url, signed.headers, b"")
     assert (verdict.ok, verdict.timestamp_ms) == (True, 1_700_000_000_000)

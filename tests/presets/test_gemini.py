@@ -31,7 +31,7 @@ ORDER = {"symbol": "btcusd", "amount": "0.001", "price": "30000", "side": "buy",
 def _sign(vector: dict[str, Any]) -> Any:
     nonce = vector["nonce"]
     auth = Gemini(vector["key"], vector["secret"], nonce=lambda: nonce, ordered=False)
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 def test_documented_example_signature_and_verifier() -> None:
@@ -106,7 +106,7 @@ def test_payload_keeps_parameters_as_written_after_request_and_nonce() -> None:
     """Parameters from the JSON body follow request and nonce in the payload, their bytes unchanged."""
     nonces = iter([5])
     auth = Gemini(KEY, SECRET, nonce=lambda: next(nonces))
-    signed = auth.sign("POST", b'{ "symbol": "btcusd", "amount": 1.10 }', url="https://api.gemini.com/v1/order/new")
+    signed = auth.sign("POST", "https://api.gemini.com/v1/order/new", body=b'{ "symbol": "btcusd", "amount": 1.10 }')
     payload = base64.b64decode(signed.headers["X-GEMINI-PAYLOAD"])
     assert payload == b'{"request":"/v1/order/new","nonce":5,"symbol": "btcusd", "amount": 1.10}'
     assert (signed.body, signed.content_type, signed.headers["Cache-Control"]) == (b"", "text/plain", "no-cache")

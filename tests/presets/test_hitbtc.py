@@ -32,7 +32,7 @@ def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], bytes
         values["key"], values["secret"], window=values["window"], clock=lambda: values["clock_ms"] * 1_000_000
     )
     signed = auth.sign(
-        values["method"], values["body"].encode(), url=values["url"], content_type=values["content_type"]
+        values["method"], values["url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.body
 
@@ -75,7 +75,7 @@ def test_window_in_header_and_enforced_by_verifier() -> None:
     """The window goes into the message and the header; a verifier with a clock enforces it."""
     auth = HitBTC(KEY, SECRET, window=5000, clock=lambda: 1_700_000_000_000 * 1_000_000)
     url = "https://api.hitbtc.com/api/3/spot/balance"
-    signed = auth.sign("GET", url=url)
+    signed = auth.sign("GET", url)
     key, _, timestamp, window = _fields(signed.headers)
     assert (key, timestamp, window) == (KEY, "1700000000000", "5000")
     assert HitBTCVerifier({KEY: SECRET}, clock=lambda: 1_700_000_004_000 * 1_000_000).verify(
@@ -94,7 +94,7 @@ def test_verifier_rejects_malformed_authorization() -> None:
     assert verifier.verify("GET", url, {}, b"").reason == "missing Authorization"
     assert verifier.verify("GET", url, {"Authorization": "Basic abc"}, b"").reason == "Authorization is not HS256"
     assert verifier.verify("GET", url, {"Authorization": "HS256 !!!"}, b"").reason == "bad Authorization"
-    other = HitBTC("other-key", SECRET, clock=lambda: 1_700_000_000_000_000_000).sign("GET", url=url)
+    other = HitBTC("other-key", SECRET, clock=lambda: 1_700_000_000_000_000_000).sign("GET", url)
     assert verifier.verify("GET", url, other.headers, b"").reason == "unknown key"
 
 

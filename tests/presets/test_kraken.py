@@ -34,7 +34,7 @@ def _auth(vector: dict[str, Any]) -> Kraken:
 
 def _sign(vector: dict[str, Any]) -> Any:
     return _auth(vector).sign(
-        vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"]
+        vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"]
     )
 
 

@@ -40,7 +40,7 @@ def _auth(vector: dict[str, Any], **changes: Any) -> KuCoin:
 def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], str, bytes]:
     values = {**vector, **changes}
     signed = _auth(values).sign(
-        values["method"], values["body"].encode(), url=values["wire_url"], content_type=values["content_type"]
+        values["method"], values["wire_url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.url, signed.body
 
@@ -82,15 +82,15 @@ def test_query_signed_percent_decoded() -> None:
     assert _sign(vector)[0]["KC-API-SIGN"] == vector["headers"]["KC-API-SIGN"]
     # A form-encoded space ("+") is signed as the space it stands for.
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000_000_000)
-    plus = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b+c")
-    space = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b%20c")
+    plus = auth.sign("GET", "https://api.kucoin.com/api/v1/x?a=b+c")
+    space = auth.sign("GET", "https://api.kucoin.com/api/v1/x?a=b%20c")
     assert plus.headers["KC-API-SIGN"] == space.headers["KC-API-SIGN"]
 
 
 def test_key_version_1_sends_plain_passphrase() -> None:
     """A version 1 key sends the passphrase itself; the verifier checks it per KC-API-KEY-VERSION."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, key_version=1, clock=lambda: 1700000000000 * 1_000_000)
-    signed = auth.sign("GET", url="https://api.kucoin.com/api/v1/accounts")
+    signed = auth.sign("GET", "https://api.kucoin.com/api/v1/accounts")
     assert signed.headers["KC-API-PASSPHRASE"] == PASSPHRASE
     assert signed.headers["KC-API-KEY-VERSION"] == "1"
     url = "https://api.kucoin.com/api/v1/accounts"
@@ -103,7 +103,7 @@ def test_verifier_rejects_bad_passphrase_and_unknown_key() -> None:
     """The verifier names what is wrong: unknown key, bad passphrase, missing headers."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1700000000000 * 1_000_000)
     url = "https://api.kucoin.com/api/v1/accounts"
-    signed = auth.sign("GET", url=url)
+    signed = auth.sign("GET", url)
     ok = KuCoinVerifier({KEY: SECRET}, passphrases={KEY: PASSPHRASE}).verify("GET", url, signed.headers, b"")
     assert (ok.ok, ok.key, ok.timestamp_ms) == (True, KEY, 1700000000000)
     assert KuCoinVerifier({KEY: SECRET}, passphrases={KEY: "nope-nope"}).verify(

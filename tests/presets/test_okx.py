@@ -92,11 +92,11 @@ def test_demo_adds_simulated_trading_header() -> None:
     live = OKX(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000 * 1_000_000)
     demo = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True, clock=lambda: 1_700_000_000_000 * 1_000_000)
     url = "https://www.okx.com/api/v5/account/balance?ccy=BTC"
-    assert "x-simulated-trading" not in live.sign("GET", url=url).headers
-    signed = demo.sign("GET", url=url)
+    assert "x-simulated-trading" not in live.sign("GET", url).headers
+    signed = demo.sign("GET", url)
     assert signed.headers["x-simulated-trading"] == "1"
     assert "x-simulated-trading" in demo.scheme.header_names
-    assert signed.headers["OK-ACCESS-SIGN"] == live.sign("GET", url=url).headers["OK-ACCESS-SIGN"]
+    assert signed.headers["OK-ACCESS-SIGN"] == live.sign("GET", url).headers["OK-ACCESS-SIGN"]
     assert _verifier().verify("GET", url, signed.headers, b"")
 
 
@@ -202,5 +202,5 @@ def test_secrets_never_in_repr_and_pickling_refused() -> None:
         with pytest.raises(TypeError):
             pickle.dumps(obj)
     clone = copy.deepcopy(auth)
-    signed = clone.sign("GET", url="https://www.okx.com/api/v5/account/balance")
+    signed = clone.sign("GET", "https://www.okx.com/api/v5/account/balance")
     assert _verifier().verify("GET", signed.url, signed.headers, signed.body)

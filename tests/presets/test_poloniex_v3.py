@@ -85,13 +85,13 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 def test_recv_window_header_and_auth_round_trip() -> None:
     """recv_window adds a recvWindow header; PoloniexV3.sign output verifies; a wrong secret fails."""
     auth = PoloniexV3(KEY, SECRET, recv_window=1500, clock=lambda: 1_700_000_000_000 * 1_000_000)
-    signed = auth.sign("POST", json.dumps(ORDER), url="https://api.poloniex.com/orders")
+    signed = auth.sign("POST", "https://api.poloniex.com/orders", body=json.dumps(ORDER))
     assert signed.headers["recvWindow"] == "1500"
     assert signed.headers["signTimestamp"] == "1700000000000"
     assert signed.content_type == "application/json"
     assert PoloniexV3Verifier({KEY: SECRET}).verify("POST", signed.url, signed.headers, signed.body)
     assert not PoloniexV3Verifier({KEY: SECRET + "x"}).verify("POST", signed.url, signed.headers, signed.body)
-    assert "recvWindow" not in PoloniexV3(KEY, SECRET).sign("GET", url="https://api.poloniex.com/orders").headers
+    assert "recvWindow" not in PoloniexV3(KEY, SECRET).sign("GET", "https://api.poloniex.com/orders").headers
 
 
 # (method, path, params, json body, the target and body the server must receive)
@@ -199,5 +199,5 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     assert SECRET not in repr(PoloniexV3Verifier({KEY: SECRET}))
     with pytest.raises(TypeError):
         pickle.dumps(auth)
-    signed = copy.deepcopy(auth).sign("GET", url="https://api.poloniex.com/orders?symbol=BTC_USDT")
+    signed = copy.deepcopy(auth).sign("GET", "https://api.poloniex.com/orders?symbol=BTC_USDT")
     assert PoloniexV3Verifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)

@@ -31,7 +31,7 @@ def usage() -> None:
         nonce=ClockNonce(unit="ms"),
         nonce_field="nonce",
     )
-    signed = generic.sign("POST", "a=1", url="https://api.example.com/x")
+    signed = generic.sign("POST", "https://api.example.com/x", body="a=1")
     assert_type(signed, hba.SignedRequest)
     assert_type(signed.body, bytes)
     assert_type(signed.headers, dict[str, str])
