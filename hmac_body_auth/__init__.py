@@ -30,7 +30,7 @@ from .errors import (
 from .nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
-    from ._auth import BodyDigestAuth, HmacAuth, NonceErrorParser
+    from ._auth import BodyDigestAuth, HmacAuth, KeyPool, NonceErrorParser
     from ._redis import RedisNonce
     from .presets.poloniex import Poloniex
 
@@ -40,6 +40,7 @@ _LAZY = {
     "BodyDigestAuth": "._auth",
     "NonceErrorParser": "._auth",
     "HmacAuth": "._auth",
+    "KeyPool": "._auth",
     "Poloniex": ".presets.poloniex",
     "RedisNonce": "._redis",
 }
@@ -56,6 +57,7 @@ __all__ = [
     "FileNonce",
     "HmacAuth",
     "HmacBodyAuthError",
+    "KeyPool",
     "LeaseTimeout",
     "NonceError",
     "NonceErrorParser",
