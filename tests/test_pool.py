@@ -18,6 +18,7 @@ import requests
 
 import hmac_body_auth as hba
 from hmac_body_auth.testing import VerifyingServer
+from tests.conftest import CLIENTS, call
 
 ACCOUNTS = {f"POOL-KEY-{i}": f"pool-secret-{i}" for i in range(4)}
 KEYS = list(ACCOUNTS)
@@ -102,6 +103,16 @@ def test_sequential_requests_go_round_robin(server: VerifyingServer, flight: InF
         statuses = [session.post(server.url, data={"command": "x"}, auth=pool).status_code for _ in range(8)]
     assert statuses == [200] * 8
     assert flight.keys == KEYS + KEYS
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_every_client_takes_the_keys_in_turn(server: VerifyingServer, flight: InFlight, client: str) -> None:
+    """The same pool through each client's auth=: calls one after another take the keys in turn, all accepted."""
+    pool = _pool()
+    results = [call(client, "POST", server.url, pool, data={"command": "x", "i": str(i)}) for i in range(8)]
+    assert [status for status, _ in results] == [200] * 8
+    assert flight.keys == KEYS + KEYS
+    assert server.stats.rejected == 0
 
 
 @pytest.mark.parametrize("client", ["requests", "httpx.Client"])
