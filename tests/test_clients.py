@@ -52,12 +52,15 @@ def test_form_bodies_arrive_exactly_as_signed(
     assert received.headers["Key"] == KEY
     assert int(received.headers["Content-Length"]) == len(received.body)
     assert "Transfer-Encoding" not in received.headers
+    content_types = [v for k, v in received.headers.items() if k.lower() == "content-type"]
+    assert content_types == ["application/x-www-form-urlencoded"]
     head, nonce = _split_nonce(received.body)
     assert head == caller_part
     assert nonce > 1_600_000_000_000_000  # microseconds since the epoch
 
 
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
+# httpx encodes a str body as UTF-8 before the auth sees it; requests and aiohttp give the auth the text.
+@pytest.mark.parametrize("client", ["requests.post", "requests.Session", "aiohttp"])
 def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: str) -> None:
     """A str body with latin-1 characters goes out as the latin-1 bytes that were signed."""
     status, _ = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data="caf\xe9=cr\xe8me")
@@ -66,7 +69,7 @@ def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: 
     assert head == "caf\xe9=cr\xe8me".encode("latin-1")
 
 
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
+@pytest.mark.parametrize("client", ["requests.post", "requests.Session", "aiohttp"])
 def test_str_body_latin1_cannot_carry_is_refused_before_sending(server: PoloniexServer, client: str) -> None:
     """A str body outside latin-1 raises BodyEncodingError naming the fix, and nothing is sent."""
     with pytest.raises(hba.BodyEncodingError, match="utf-8") as info:
@@ -219,3 +222,34 @@ def test_requests_bytes_header_values(server: PoloniexServer) -> None:
     r = requests.post(server.url, data=b"command=returnBalances", headers=headers, auth=auth, timeout=10)
     assert r.status_code == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
+
+
+def test_aiohttp_a_request_sent_again_is_signed_again(server: PoloniexServer) -> None:
+    """A retrying middleware before ours sends the same request twice: the second is re-signed, a fresh nonce."""
+    import asyncio
+
+    import aiohttp
+
+    server.handler = lambda request: (503, {"error": "busy"}) if len(server.received) == 0 else (200, {"ok": True})
+
+    async def retry(req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+        response = await handler(req)
+        if response.status == 503:
+            response.release()
+            response = await handler(req)
+        return response
+
+    async def go() -> int:
+        middlewares = (retry, hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET)))
+        async with (
+            aiohttp.ClientSession(middlewares=middlewares) as session,
+            session.post(server.url, data={"command": "buy"}) as r,
+        ):
+            return r.status
+
+    assert asyncio.run(go()) == 200
+    first, second = server.received
+    assert _split_nonce(second.body)[1] > _split_nonce(first.body)[1]
+    assert _split_nonce(second.body)[0] == b"command=buy"
+    assert server.stats.accepted == 2
+    assert server.stats.bad_nonce == 0
