@@ -314,13 +314,17 @@ async def _put(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Sourc
             headers["Content-Type"] = content_type
     elif signed.content_type is not None:
         headers["Content-Type"] = signed.content_type
+    elif "Content-Type" not in headers and req.method in req.POST_METHODS:
+        # No body and no type, as requests and httpx send it (aiohttp would add
+        # application/octet-stream to a POST, which some APIs refuse without a body).
+        req.update_auto_headers([*req.skip_auto_headers, "Content-Type"])
     for name, value in signed.headers.items():
         headers[name] = value
 
 
-def _payload(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Source) -> aiohttp_payload.Payload | None:
-    if not signed.body and source.body is None and req.method in _BODILESS:
-        return None
+def _payload(signed: SignedRequest, source: _Source) -> aiohttp_payload.Payload | None:
+    if not signed.body and source.body is None:
+        return None  # no body, as the caller sent it
     return _Signed(signed.body, source, signed.content_type or source.content_type or source.label)
 
 
@@ -459,7 +463,7 @@ class _Middleware:
                 await _put(req, signed, source, spooled)
             else:
                 signed = await call.sign_async()
-                await _put(req, signed, source, _payload(req, signed, source))
+                await _put(req, signed, source, _payload(signed, source))
             resp = await handler(req)
             while True:
                 if _location(resp) is not None:
@@ -472,7 +476,7 @@ class _Middleware:
                 if decision.action is not Action.RESEND or decision.signed is None:
                     return resp
                 resp.release()
-                await _put(req, decision.signed, source, _payload(req, decision.signed, source))
+                await _put(req, decision.signed, source, _payload(decision.signed, source))
                 resp = await handler(req)
         finally:
             await call.release_async()
