@@ -292,9 +292,13 @@ async def _multipart(body: aiohttp.MultipartWriter) -> bytes:
 # -- putting what was signed into the request ---------------------------------------------
 
 
-async def _put(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Source, body: Any) -> None:
+async def _put(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Source, body: Any, *, hop: bool) -> None:
     """Put the signed URL, body and headers into ``req``; ``body`` is the payload to send (or ``None``)."""
     if signed.url != str(req.url):
+        if hop:
+            # The redirect policy (docs/security.md) is one for every client: requests and
+            # httpx cannot move a hop to a new URL, so no client re-signs a hop's URL.
+            raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
         if origin_of(signed.url) != origin_of(str(req.url)):
             raise OriginError("the scheme moved the request to another origin; nothing was sent")
         # As signed, byte for byte: aiohttp sends the path and query of an encoded URL untouched.
@@ -432,7 +436,7 @@ class _Middleware:
         status = hop.status if (hop.status in (307, 308)) == resends else (307 if resends else 302)
         action = call.check_hop(status, hop.from_url, str(req.url))  # raises RedirectError: nothing sent
         if action is Action.FOLLOW_SIGNED:
-            return await self._send(call.policy, req, handler, hop.source)
+            return await self._send(call.policy, req, handler, hop.source, hop=True)
         for name in call.policy.header_names:
             req.headers.popall(name, None)
         if isinstance(req.body, (_Signed, _Spooled)):
@@ -444,7 +448,13 @@ class _Middleware:
         return resp
 
     async def _send(
-        self, policy: Policy, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, source: _Source
+        self,
+        policy: Policy,
+        req: aiohttp.ClientRequest,
+        handler: aiohttp.ClientHandlerType,
+        source: _Source,
+        *,
+        hop: bool = False,
     ) -> aiohttp.ClientResponse:
         """One signed call: check, hold, sign, send; decide after the response; release."""
         method, url = req.method, str(req.url)
@@ -460,10 +470,10 @@ class _Middleware:
         try:
             if spooled is not None:
                 signed = SignedRequest(call.out.url, b"", spooled.signature_headers, None, None)
-                await _put(req, signed, source, spooled)
+                await _put(req, signed, source, spooled, hop=hop)
             else:
                 signed = await call.sign_async()
-                await _put(req, signed, source, _payload(signed, source))
+                await _put(req, signed, source, _payload(signed, source), hop=hop)
             resp = await handler(req)
             while True:
                 if _location(resp) is not None:
@@ -476,7 +486,7 @@ class _Middleware:
                 if decision.action is not Action.RESEND or decision.signed is None:
                     return resp
                 resp.release()
-                await _put(req, decision.signed, source, _payload(decision.signed, source))
+                await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop)
                 resp = await handler(req)
         finally:
             await call.release_async()

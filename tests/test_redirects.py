@@ -29,28 +29,29 @@ def elsewhere() -> Iterator[VerifyingServer]:
         yield srv
 
 
-def _send(client: str, url: str, auth: Any, data: dict[str, str]) -> Any:
+def _send(client: str, url: str, auth: Any, data: dict[str, str] | None, **kwargs: Any) -> Any:
+    """POST ``data`` (and ``kwargs``: params=) through ``client``, following redirects."""
     if client == "requests.post":
-        return requests.post(url, data=data, auth=auth, timeout=10)
+        return requests.post(url, data=data, auth=auth, timeout=10, **kwargs)
     if client == "requests.Session":
         with requests.Session() as s:
-            return s.post(url, data=data, auth=auth, timeout=10)
+            return s.post(url, data=data, auth=auth, timeout=10, **kwargs)
     if client == "httpx.post":
-        return httpx.post(url, data=data, auth=auth, follow_redirects=True, timeout=10)
+        return httpx.post(url, data=data, auth=auth, follow_redirects=True, timeout=10, **kwargs)
     if client == "httpx.Client":
         with httpx.Client(auth=auth, follow_redirects=True, timeout=10) as c:
-            return c.post(url, data=data)
+            return c.post(url, data=data, **kwargs)
     if client == "aiohttp":
-        return asyncio.run(_aiohttp_post(url, auth, data))
+        return asyncio.run(_aiohttp_post(url, auth, data, **kwargs))
 
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(auth=auth, follow_redirects=True, timeout=10) as c:
-            return await c.post(url, data=data)
+            return await c.post(url, data=data, **kwargs)
 
     return asyncio.run(go())
 
 
-async def _aiohttp_post(url: str, auth: Any, data: dict[str, str], **kwargs: Any) -> SimpleNamespace:
+async def _aiohttp_post(url: str, auth: Any, data: dict[str, str] | None, **kwargs: Any) -> SimpleNamespace:
     """POST through a signing aiohttp session (aiohttp follows redirects by default)."""
     async with aiohttp_session(auth) as session, session.post(url, data=data, **kwargs) as r:
         await r.read()
@@ -182,6 +183,20 @@ def test_user_trace_extension_still_called(server: PoloniexServer, client: str) 
         with httpx.Client(auth=auth) as c:
             assert c.post(server.url, data={"a": "1"}, extensions={"trace": trace}).status_code == 200
     assert any(e.endswith("send_request_headers.started") for e in events)
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_same_origin_hop_that_needs_a_new_url_signature_is_refused(client: str, status: int) -> None:
+    """Every client: a 307/308 of a request signed in its URL (Binance's query signature) is refused, not resent."""
+    from hmac_body_auth.presets.binance import Binance, BinanceVerifier
+    from hmac_body_auth.testing import SchemeServer
+
+    with SchemeServer(BinanceVerifier({KEY: SECRET}), window_ms=60_000) as api:
+        api.redirect("/old", status, "/api/v3/order")
+        with pytest.raises(hba.RedirectError, match="URL signature"):
+            _send(client, api.origin + "/old", Binance(KEY, SECRET), None, params={"symbol": "BTCUSDT"})
+        assert [r.path.split("?", 1)[0] for r in api.received] == ["/old"]
 
 
 @pytest.mark.parametrize("client", CLIENTS)
