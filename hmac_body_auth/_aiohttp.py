@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import aiohttp
 from aiohttp import payload as aiohttp_payload
 from aiohttp.abc import AbstractStreamWriter
+from aiohttp.multipart import parse_content_disposition
 from yarl import URL
 
 from ._core import SignedRequest
@@ -279,12 +280,19 @@ async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
     return source
 
 
+def _is_file(part: aiohttp_payload.Payload) -> bool:
+    disposition = part.headers.get("Content-Disposition")
+    params = parse_content_disposition(disposition)[1] if disposition else {}
+    return part.filename is not None or "filename" in params or "filename*" in params
+
+
 async def _multipart(body: aiohttp.MultipartWriter) -> bytes:
+    """The bytes of a multipart body of text fields; a file (or any stream) in it is refused."""
     for part, encoding, te_encoding in body:
-        if not isinstance(part, aiohttp_payload.BytesPayload) or encoding or te_encoding:
+        if not isinstance(part, aiohttp_payload.BytesPayload) or encoding or te_encoding or _is_file(part):
             raise BodyError(
-                "a multipart body with a file or a stream cannot be signed as sent (aiohttp streams it); "
-                "send the fields as a dict, or the whole body as bytes"
+                "a form with a file cannot be signed (aiohttp streams it as multipart); "
+                "send the fields as a dict or a FormData without files, or build the whole body as bytes"
             )
     return await body.as_bytes()
 

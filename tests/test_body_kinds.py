@@ -162,17 +162,18 @@ def test_aiohttp_formdata_without_files_is_a_signed_form(server: PoloniexServer)
     assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
 
 
+@pytest.mark.parametrize("kind", ["open-file", "bytes"])
 @pytest.mark.parametrize("nonce", [True, False], ids=["nonce", "no-nonce"])
 def test_aiohttp_formdata_with_a_file_is_refused_before_sending(
-    server: PoloniexServer, text_file: Path, nonce: bool
+    server: PoloniexServer, text_file: Path, nonce: bool, kind: str
 ) -> None:
-    """FormData with a file (multipart, which aiohttp streams): a BodyError naming the fix, and nothing is sent."""
+    """FormData with a file (an open file, or bytes with a filename): a BodyError naming the fix, nothing sent."""
     auth = hba.Poloniex(KEY, SECRET) if nonce else hba.BodyDigestAuth(KEY, secret=SECRET)
     with text_file.open("rb") as f:
         form = aiohttp.FormData()
         form.add_field("command", "upload")
-        form.add_field("file", f, filename="body.txt")
-        with pytest.raises(hba.BodyError, match="file"):
+        form.add_field("file", f if kind == "open-file" else b"a,b\n", filename="body.txt")
+        with pytest.raises(hba.BodyError, match="a form with a file"):
             _post(server.url, auth, data=form)
     assert server.received == []
 
