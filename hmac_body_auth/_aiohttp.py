@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
@@ -178,18 +179,18 @@ class _Spooled(aiohttp_payload.Payload):
         self._close()
 
 
-class _SpoolWriter(AbstractStreamWriter):
-    """What a payload writes itself into: a spool."""
+class _Into(AbstractStreamWriter):
+    """What a payload writes itself into (as it would onto the connection): a spool, or a list."""
 
-    def __init__(self, spool: Spool) -> None:
-        self.spool = spool
+    def __init__(self, sink: Callable[[bytes], object]) -> None:
+        self.sink = sink
 
     async def write(self, chunk: bytes | bytearray | memoryview) -> None:
-        self.spool.write(bytes(chunk))
+        self.sink(bytes(chunk))
 
     async def write_eof(self, chunk: bytes = b"") -> None:
         if chunk:
-            self.spool.write(chunk)
+            self.sink(chunk)
 
     async def drain(self) -> None:
         return None
@@ -211,10 +212,17 @@ def _unreadable(exc: BaseException) -> BodyError:
     )
 
 
+async def _bytes(body: aiohttp_payload.Payload) -> bytes:
+    """The bytes an in-memory payload writes (``as_bytes()`` is aiohttp 3.12.1 and later)."""
+    chunks: list[bytes] = []
+    await body.write(_Into(chunks.append))
+    return b"".join(chunks)
+
+
 async def _spool(body: aiohttp_payload.Payload) -> Spool:
     spool = Spool()
     try:
-        await body.write(_SpoolWriter(spool))
+        await body.write(_Into(spool.write))
     except BaseException as exc:
         spool.close()
         if isinstance(exc, (UnicodeError, OSError, TypeError, ValueError)):
@@ -266,7 +274,7 @@ async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
         return _Source(text, _caller_type(req, body, labelled=True), text_label, copied)
     if isinstance(body, aiohttp_payload.BytesPayload):
         # bytes, a form (dict, pairs, FormData) or JSON: as aiohttp would send them.
-        data = await body.as_bytes()
+        data = await _bytes(body)
         return _Source(data, _caller_type(req, body, labelled=False), body.content_type, copied)
     # A file or a stream (or a payload of the caller's own): read it once.
     content_type = _caller_type(req, body, labelled=True)
@@ -294,7 +302,7 @@ async def _multipart(body: aiohttp.MultipartWriter) -> bytes:
                 "a form with a file cannot be signed (aiohttp streams it as multipart); "
                 "send the fields as a dict or a FormData without files, or build the whole body as bytes"
             )
-    return await body.as_bytes()
+    return await _bytes(body)
 
 
 # -- putting what was signed into the request ---------------------------------------------
@@ -320,7 +328,12 @@ async def _put(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Sourc
             # Sized: Content-Length framing, never chunked (nor both).
             headers.popall("Transfer-Encoding", None)
             req.chunked = None
-            await req.update_body(body)
+            update = getattr(req, "update_body", None)
+            if update is not None:
+                await update(body)  # closes the caller's payload
+            else:  # aiohttp 3.12.0
+                headers.popall("Content-Length", None)
+                req.update_body_from_data(body)
         content_type = signed.content_type or source.content_type or source.label
         if content_type is not None:
             headers["Content-Type"] = content_type
