@@ -39,7 +39,13 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
-import aiohttp
+try:
+    import aiohttp
+except ImportError as exc:  # the optional extra
+    raise ModuleNotFoundError(
+        "hmac_body_auth.aiohttp_middleware needs aiohttp >= 3.12: pip install 'hmac-body-auth[aiohttp]'",
+        name="aiohttp",
+    ) from exc
 from aiohttp import payload as aiohttp_payload
 from aiohttp.abc import AbstractStreamWriter
 from aiohttp.multipart import parse_content_disposition

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import itertools
 import secrets
 import signal
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -87,6 +88,24 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
     return code
 
 
+async def _tasks(n: int, one: Callable[[int], Awaitable[None]], stop: threading.Event) -> None:
+    """Start ``n`` calls as concurrent tasks; Ctrl-C (which only sets ``stop``) cancels them."""
+    work = asyncio.gather(*(one(i) for i in range(n)))
+    while not stop.is_set() and not work.done():
+        await asyncio.wait({work}, timeout=0.05)
+    if work.done():
+        await work  # re-raises a task's error
+        return
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+
+
+def _aiohttp_installed() -> bool:
+    # aiohttp is optional (the `aiohttp` extra): the demo shows it when it is there.
+    return importlib.util.find_spec("aiohttp") is not None
+
+
 def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, tasks: int) -> int:
     key = "DEMO-" + secrets.token_hex(8).upper()
     secret = secrets.token_hex(32)
@@ -95,6 +114,8 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
         _Report("httpx.Client (threads)"),
         _Report("httpx.AsyncClient (tasks)"),
     ]
+    if _aiohttp_installed():
+        reports.append(_Report("aiohttp (tasks)"))
     with PoloniexServer({key: secret}) as server:
         auth = Poloniex(key, secret)
         out.write(f"Local Poloniex-like server at {server.url} (key {key[:9]}..., HMAC-SHA512 over the body)\n")
@@ -126,19 +147,27 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
                     r = await client.post(server.url, data={"command": "returnBalances", "i": str(i)})
                     reports[2].add(t, r.status_code, r.json())
 
-                work = asyncio.gather(*(one(i) for i in range(tasks)))
-                # Every task starts at once; Ctrl-C (which only sets the flag) cancels them.
-                while not stop.is_set() and not work.done():
-                    await asyncio.wait({work}, timeout=0.05)
-                if work.done():
-                    await work  # re-raises a task's error
-                    return
-                work.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await work
+                await _tasks(tasks, one, stop)
+
+        async def via_aiohttp() -> None:
+            import aiohttp
+
+            from . import aiohttp_middleware
+
+            timeout = aiohttp.ClientTimeout(total=10)
+            async with aiohttp.ClientSession(middlewares=(aiohttp_middleware(auth),), timeout=timeout) as session:
+
+                async def one(i: int) -> None:
+                    t = time.perf_counter()
+                    async with session.post(server.url, data={"command": "returnBalances", "i": str(i)}) as r:
+                        reports[3].add(t, r.status, await r.json())
+
+                await _tasks(tasks, one, stop)
 
         if not stop.is_set():
             asyncio.run(via_async())
+        if len(reports) > 3 and not stop.is_set():
+            asyncio.run(via_aiohttp())
         stats = server.stats
     if stop.is_set():
         return 1

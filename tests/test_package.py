@@ -47,6 +47,16 @@ def test_importing_the_package_does_not_import_aiohttp() -> None:
     assert out.split() == ["False", "True"]
 
 
+def test_aiohttp_middleware_without_aiohttp_says_what_to_install() -> None:
+    """Without aiohttp, hba.aiohttp_middleware raises ModuleNotFoundError naming the extra to install."""
+    code = (
+        "import sys; sys.modules['aiohttp'] = None; import hmac_body_auth as hba\n"
+        "try:\n    hba.aiohttp_middleware\nexcept ModuleNotFoundError as exc:\n    print(exc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'hmac-body-auth[aiohttp]'" in out
+
+
 def test_aiohttp_middleware_needs_an_auth() -> None:
     """aiohttp_middleware refuses an object without a lifecycle, and its repr masks the key like the auth's."""
     import pytest
@@ -85,7 +95,7 @@ def test_demo_exits_zero_and_reports_each_client(capsys: object) -> None:
     """`hmac-body-auth demo` accepts everything and prints a line per client."""
     assert main(["demo", "--threads", "2", "--per-thread", "5", "--tasks", "20"]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    for client in ("requests", "httpx.Client", "httpx.AsyncClient"):
+    for client in ("requests", "httpx.Client", "httpx.AsyncClient", "aiohttp (tasks)"):
         assert client in out
     assert "OK" in out
 
