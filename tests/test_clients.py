@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import re
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -253,3 +254,56 @@ def test_aiohttp_a_request_sent_again_is_signed_again(server: PoloniexServer) ->
     assert _split_nonce(second.body)[0] == b"command=buy"
     assert server.stats.accepted == 2
     assert server.stats.bad_nonce == 0
+
+
+class _DropsTheSecond(BaseHTTPRequestHandler):
+    """Answers every PUT, except the second one, whose kept-alive connection it closes unanswered."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[bytes, str]]
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append((body, self.headers.get("Sign", "")))
+        if len(self.seen) == 2:
+            self.close_connection = True  # dropped: aiohttp retries an idempotent request
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+def test_aiohttp_retry_after_a_dropped_connection_is_signed_again() -> None:
+    """A PUT whose kept-alive connection dropped is resent by aiohttp: re-signed, with a fresh nonce."""
+    import asyncio
+    import threading
+
+    from .conftest import aiohttp_session
+
+    handler = type("Handler", (_DropsTheSecond,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+
+    async def go() -> list[int]:
+        async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as session:
+            statuses = []
+            for i in range(2):
+                async with session.put(url, data={"command": "buy", "i": str(i)}) as r:
+                    statuses.append(r.status)
+            return statuses
+
+    try:
+        assert asyncio.run(go()) == [200, 200]
+    finally:
+        server.shutdown()
+        server.server_close()
+    (first, _), (dropped, dropped_sign), (resent, resent_sign) = handler.seen
+    assert _split_nonce(dropped)[0] == _split_nonce(resent)[0] == b"command=buy&i=1"
+    assert _split_nonce(first)[1] < _split_nonce(dropped)[1] < _split_nonce(resent)[1]
+    assert (dropped_sign, resent_sign) == (_expected(dropped), _expected(resent))
