@@ -1,11 +1,13 @@
-"""Sign HTTP requests with an HMAC of their exact body, for requests and httpx.
+"""Sign HTTP requests with an HMAC of their exact body, for requests, httpx and aiohttp.
 
 >>> import hmac_body_auth as hba
 >>> auth = hba.Poloniex(key="API-KEY", secret="SECRET")
 >>> # requests.post(url, data={"command": "returnBalances"}, auth=auth)
+>>> # aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),))
 
 Importing the package is cheap: the pure core (signing, nonces, errors) loads
-at once, the client-facing auth classes (which import httpx) on first use.
+at once, the client-facing auth classes (which import httpx) and the aiohttp
+middleware (which imports aiohttp) on first use.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from .errors import (
 from .nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
+    from ._aiohttp import aiohttp_middleware
     from ._auth import BodyDigestAuth, HmacAuth, KeyPool, NonceErrorParser
     from ._redis import RedisNonce
     from .presets.poloniex import Poloniex
@@ -43,6 +46,7 @@ _LAZY = {
     "KeyPool": "._auth",
     "Poloniex": ".presets.poloniex",
     "RedisNonce": "._redis",
+    "aiohttp_middleware": "._aiohttp",
 }
 
 __all__ = [
@@ -74,6 +78,7 @@ __all__ = [
     "Signer",
     "TimestampRejection",
     "__version__",
+    "aiohttp_middleware",
     "clock_offset",
     "forget_clock_offsets",
 ]

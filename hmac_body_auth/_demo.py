@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import itertools
 import secrets
 import signal
 import statistics
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TextIO
@@ -40,9 +41,10 @@ class _Report:
     errors: list[str] = field(default_factory=list)
     wall: float = 0.0
 
-    def add(self, started: float, status: int, answer: object, elapsed: float) -> None:
+    def add(self, started: float, status: int, answer: object, elapsed: float | None) -> None:
         self.latencies.append(time.perf_counter() - started)
-        self.round_trips.append(elapsed)
+        if elapsed is not None:  # aiohttp measures no round trip: its columns show "-"
+            self.round_trips.append(elapsed)
         if status == 200 and isinstance(answer, dict) and "error" not in answer:
             self.accepted += 1
         else:
@@ -96,6 +98,24 @@ def run_demo(out: TextIO, *, threads: int = 4, per_thread: int = 10, tasks: int 
     return code
 
 
+async def _tasks(n: int, one: Callable[[int], Awaitable[None]], stop: threading.Event) -> None:
+    """Start ``n`` calls as concurrent tasks; Ctrl-C (which only sets ``stop``) cancels them."""
+    work = asyncio.gather(*(one(i) for i in range(n)))
+    while not stop.is_set() and not work.done():
+        await asyncio.wait({work}, timeout=0.05)
+    if work.done():
+        await work  # re-raises a task's error
+        return
+    work.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await work
+
+
+def _aiohttp_installed() -> bool:
+    # aiohttp is optional (the `aiohttp` extra): the demo shows it when it is there.
+    return importlib.util.find_spec("aiohttp") is not None
+
+
 def _timed(report: _Report, run: Callable[[], None]) -> None:
     started = time.perf_counter()
     run()
@@ -113,6 +133,9 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
         _Report(f"the API {FAR_MS} ms away: 1 key"),
         _Report(f"the API {FAR_MS} ms away: KeyPool of 4 keys"),
     ]
+    aiohttp_report = _Report("aiohttp (tasks)") if _aiohttp_installed() else None
+    if aiohttp_report is not None:
+        reports.append(aiohttp_report)
     with PoloniexServer(accounts) as server, PoloniexServer(accounts, delay=FAR_MS / 1000) as far:
         auth = Poloniex(key, secret)
         pool = KeyPool([Poloniex(k, accounts[k]) for k in keys])
@@ -145,17 +168,25 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
                     r = await client.post(url, data={"command": "returnBalances", "i": str(i)})
                     report.add(t, r.status_code, r.json(), r.elapsed.total_seconds())
 
-                work = asyncio.gather(*(one(i) for i in range(tasks)))
-                # Every task starts at once; Ctrl-C (which only sets the flag) cancels them.
-                while not stop.is_set() and not work.done():
-                    await asyncio.wait({work}, timeout=0.05)
-                if work.done():
-                    await work  # re-raises a task's error
-                    return
-                work.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await work
+                await _tasks(tasks, one, stop)
 
+        async def via_aiohttp(report: _Report) -> None:
+            import aiohttp
+
+            from . import aiohttp_middleware
+
+            timeout = aiohttp.ClientTimeout(total=10)
+            async with aiohttp.ClientSession(middlewares=(aiohttp_middleware(auth),), timeout=timeout) as session:
+
+                async def one(i: int) -> None:
+                    t = time.perf_counter()
+                    async with session.post(server.url, data={"command": "returnBalances", "i": str(i)}) as r:
+                        report.add(t, r.status, await r.json(), None)
+
+                await _tasks(tasks, one, stop)
+
+        if aiohttp_report is not None and not stop.is_set():
+            _timed(aiohttp_report, lambda: asyncio.run(via_aiohttp(aiohttp_report)))
         runs: list[tuple[Poloniex | KeyPool, _Report, str]] = [
             (auth, reports[2], server.url),
             (auth, reports[3], far.url),
@@ -168,6 +199,8 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
                     asyncio.run(via_async(signer, report, url))
 
                 _timed(report, run)
+        if aiohttp_report is not None:
+            reports.insert(3, reports.pop())
         stats = server.stats
         far_stats = far.stats
     if stop.is_set():
@@ -179,13 +212,16 @@ def _run(out: TextIO, stop: threading.Event, *, threads: int, per_thread: int, t
     )
     for report in reports:
         sent = report.accepted + report.rejected
-        trip = statistics.median(report.round_trips) * 1000 if report.round_trips else 0.0
-        waits = [total - rt for total, rt in zip(report.latencies, report.round_trips, strict=True)]
-        wait = statistics.median(waits) * 1000 if waits else 0.0
         rate = sent / report.wall if report.wall else 0.0
+        if report.round_trips:
+            waits = [total - rt for total, rt in zip(report.latencies, report.round_trips, strict=True)]
+            trip = f"{statistics.median(report.round_trips) * 1000:.2f}"
+            wait = f"{max(statistics.median(waits) * 1000, 0.0):.2f}"
+        else:
+            trip = wait = "-"
         out.write(
             f"{report.client:<38} {sent:>4} {report.accepted:>8} {report.rejected:>8} {rate:>7.0f} "
-            f"{trip:>13.2f} {max(wait, 0.0):>15.2f}\n"
+            f"{trip:>13} {wait:>15}\n"
         )
         for error in report.errors:
             out.write(f"    {error}\n")

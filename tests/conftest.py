@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import os
 import ssl
 import sys
@@ -11,10 +12,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 import pytest
 import requests
 
+import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
 # Bytecode caches on, whatever the environment says (these machines set
@@ -28,7 +31,7 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 KEY = "TEST-KEY-0123456789"
 SECRET = "0123456789abcdef-secret"
 
-CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post"]
+CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post", "aiohttp"]
 
 
 def _cached_default_context(create: Callable[..., ssl.SSLContext]) -> Callable[..., ssl.SSLContext]:
@@ -101,6 +104,18 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def aiohttp_session(auth: Any, **kwargs: Any) -> aiohttp.ClientSession:
+    """An aiohttp session that signs every request with ``auth`` (call inside a running loop)."""
+    kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=10))
+    return aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),), **kwargs)
+
+
+async def aiohttp_call(method: str, url: str, auth: Any, **kwargs: Any) -> tuple[int, Any]:
+    """One request on a new signing aiohttp session: (status, decoded JSON); body arguments as aiohttp takes them."""
+    async with aiohttp_session(auth) as session, session.request(method, url, **kwargs) as response:
+        return response.status, json.loads(await response.read())
+
+
 def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[int, Any]:
     """Send one request through ``client``; return (status, decoded JSON)."""
     if client == "requests.post":
@@ -110,6 +125,9 @@ def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[
         with requests.Session() as s:
             r = s.request(method, url, auth=auth, timeout=10, **kwargs)
             return r.status_code, r.json()
+    if client == "aiohttp":
+        # aiohttp takes data= as requests does (a dict or pairs are a form, str and bytes as they are).
+        return asyncio.run(aiohttp_call(method, url, auth, **kwargs))
     hkw = _httpx_kwargs(kwargs)
     if client == "httpx.post":
         resp = httpx.request(method, url, auth=auth, timeout=10, **hkw)

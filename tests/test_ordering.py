@@ -8,10 +8,12 @@ import multiprocessing
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -22,9 +24,31 @@ from hmac_body_auth.testing import PoloniexServer
 
 from ._clocks import after_check
 from ._workers import post_with_file_nonce
-from .conftest import SECRET
+from .conftest import SECRET, aiohttp_session
 
 THREADS, PER_THREAD = 8, 25
+#: The asyncio clients: httpx.AsyncClient (an auth flow) and aiohttp (a client middleware).
+ASYNC_CLIENTS = ["httpx.AsyncClient", "aiohttp"]
+
+
+async def _async_client(
+    client: str, auth: Any, timeout: float = 30, **options: Any
+) -> tuple[Callable[..., Awaitable[int]], Callable[[], Awaitable[None]]]:
+    """``(post, close)`` of a new asyncio client signing with ``auth``: ``await post(url, data=...)`` is the status."""
+    if client == "aiohttp":
+        session = aiohttp_session(auth, timeout=aiohttp.ClientTimeout(total=timeout), **options)
+
+        async def post_aiohttp(url: str, **kwargs: Any) -> int:
+            async with session.post(url, **kwargs) as r:
+                return r.status
+
+        return post_aiohttp, session.close
+    httpx_client = httpx.AsyncClient(auth=auth, timeout=timeout, **options)
+
+    async def post_httpx(url: str, **kwargs: Any) -> int:
+        return (await httpx_client.post(url, **kwargs)).status_code
+
+    return post_httpx, httpx_client.aclose
 
 
 @pytest.fixture
@@ -80,20 +104,26 @@ def test_threads_sharing_an_httpx_client(strict: PoloniexServer, key: str) -> No
     _assert_all_accepted(strict, statuses, THREADS * PER_THREAD)
 
 
-def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str) -> None:
-    """200 concurrent tasks on one httpx.AsyncClient: zero rejections, loop never blocked."""
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str, client: str) -> None:
+    """200 concurrent tasks on one httpx.AsyncClient or aiohttp session: zero rejections, nonces in order."""
 
     async def main() -> list[int]:
-        limits = httpx.Limits(max_connections=50)
-        async with httpx.AsyncClient(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=30, limits=limits) as c:
-            responses = await asyncio.gather(*(c.post(strict.url, data={"i": str(i)}) for i in range(200)))
-            return [r.status_code for r in responses]
+        if client == "aiohttp":
+            options: dict[str, Any] = {"connector": aiohttp.TCPConnector(limit=50)}
+        else:
+            options = {"limits": httpx.Limits(max_connections=50)}
+        post, close = await _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None), **options)
+        try:
+            return list(await asyncio.gather(*(post(strict.url, data={"i": str(i)}) for i in range(200))))
+        finally:
+            await close()
 
     _assert_all_accepted(strict, asyncio.run(main()), 200)
 
 
 def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> None:
-    """Requests threads, httpx threads and asyncio tasks on one key at the same time: zero rejections."""
+    """Requests and httpx threads, httpx and aiohttp tasks on one key at the same time: zero rejections."""
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -109,19 +139,23 @@ def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> No
         with httpx.Client(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=10) as c:
             add([c.post(strict.url, data={"c": "h"}).status_code for _ in range(30)])
 
-    def via_async() -> None:
+    def via_async(client: str) -> None:
         async def main() -> list[int]:
-            async with httpx.AsyncClient(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=30) as c:
-                return [r.status_code for r in await asyncio.gather(*(c.post(strict.url) for _ in range(60)))]
+            post, close = await _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None))
+            try:
+                return list(await asyncio.gather(*(post(strict.url) for _ in range(60))))
+            finally:
+                await close()
 
         add(asyncio.run(main()))
 
-    workers = [threading.Thread(target=f) for f in (via_requests, via_requests, via_httpx, via_httpx, via_async)]
+    workers = [threading.Thread(target=f) for f in (via_requests, via_requests, via_httpx, via_httpx)]
+    workers += [threading.Thread(target=via_async, args=(client,)) for client in ASYNC_CLIENTS]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    _assert_all_accepted(strict, statuses, 180)
+    _assert_all_accepted(strict, statuses, 240)
 
 
 def test_ordering_can_be_switched_off(key: str) -> None:
@@ -133,7 +167,7 @@ def test_ordering_can_be_switched_off(key: str) -> None:
 # -- recovery ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async"])
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", "aiohttp"])
 def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, client: str) -> None:
     """After "Nonce must be greater than X" the auth re-signs once above X, and later requests stay above X."""
     far = time.time_ns() // 1000 + 10**12  # another program used nanosecond-ish nonces
@@ -146,6 +180,16 @@ def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, 
         elif client == "httpx":
             resp = httpx.post(strict.url, data={"command": "returnBalances"}, auth=auth)
             status, history = resp.status_code, 0
+        elif client == "aiohttp":
+
+            async def post() -> int:
+                send, close = await _async_client(client, auth)
+                try:
+                    return await send(strict.url, data={"command": "returnBalances"})
+                finally:
+                    await close()
+
+            status, history = asyncio.run(post()), 0
         else:
 
             async def go() -> httpx.Response:
@@ -236,21 +280,25 @@ def test_requests_failures_release_the_lease(
     assert strict.stats.bad_nonce == 0
 
 
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
 @pytest.mark.parametrize("failure", ["timeout", "refused"])
-def test_httpx_failures_release_the_lease(
-    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str
+def test_httpx_and_async_failures_release_the_lease(
+    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str, client: str
 ) -> None:
-    """A timed-out or refused httpx call (sync and async) does not block the next sender."""
+    """A timed-out or refused httpx call, and one of the asyncio client, does not block the next sender."""
     auth = hba.Poloniex(key, SECRET)
     url = black_hole if failure == "timeout" else refused
     with pytest.raises(httpx.TransportError):
         httpx.post(url, data={"a": "1"}, auth=auth, timeout=0.2)
 
     async def failing() -> None:
-        async with httpx.AsyncClient(auth=auth, timeout=0.2) as c:
-            await c.post(url, data={"a": "1"})
+        post, close = await _async_client(client, auth, timeout=0.2)
+        try:
+            await post(url, data={"a": "1"})
+        finally:
+            await close()
 
-    with pytest.raises(httpx.TransportError):
+    with pytest.raises((httpx.TransportError, aiohttp.ClientError, TimeoutError)):
         asyncio.run(failing())
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 2
@@ -282,19 +330,22 @@ def test_exception_in_a_user_hook_releases_the_lease(strict: PoloniexServer, key
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 1
 
 
-def test_cancelled_async_task_does_not_leave_the_lease_held(strict: PoloniexServer, key: str) -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_cancelled_async_task_does_not_leave_the_lease_held(strict: PoloniexServer, key: str, client: str) -> None:
     """Cancelling tasks waiting for or holding the lease leaves it free for the next task."""
     auth = hba.Poloniex(key, SECRET)
 
     async def main() -> int:
-        async with httpx.AsyncClient(auth=auth, timeout=10) as c:
-            tasks = [asyncio.create_task(c.post(strict.url, data={"i": str(i)})) for i in range(20)]
+        post, close = await _async_client(client, auth, timeout=10)
+        try:
+            tasks = [asyncio.create_task(post(strict.url, data={"i": str(i)})) for i in range(20)]
             await asyncio.sleep(0.005)
             for t in tasks[5:]:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            r = await asyncio.wait_for(c.post(strict.url, data={"last": "1"}), 2)
-            return r.status_code
+            return await asyncio.wait_for(post(strict.url, data={"last": "1"}), 2)
+        finally:
+            await close()
 
     assert asyncio.run(main()) == 200
     assert strict.stats.bad_nonce == 0

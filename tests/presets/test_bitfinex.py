@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import pickle
@@ -19,6 +18,8 @@ from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.bitfinex import Bitfinex, BitfinexScheme, BitfinexVerifier, bitfinex_nonce_error
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, send
 
 VECTORS = json.loads(Path(__file__).parents[1].joinpath("vectors", "bitfinex.json").read_text())["vectors"]
 KEY = "HBA-BITFINEX-TEST-KEY"
@@ -74,25 +75,19 @@ def test_verifier_accepts_vector_and_rejects_tampering(vector: dict[str, Any]) -
     assert verifier.verify("POST", url, {**headers, "bfx-apikey": "nobody"}, body).reason == "unknown key"
 
 
-def test_requests_httpx_and_async_end_to_end() -> None:
-    """requests, httpx.Client and httpx.AsyncClient send JSON POSTs the strict server accepts, exactly as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """Every client sends JSON POSTs (and one without a body) the strict server accepts, exactly as signed."""
     nonces = itertools.count(1_700_000_000_000_000)
     auth = Bitfinex(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(BitfinexVerifier({KEY: SECRET})) as server:
         url = server.origin + SUBMIT
         wallets = server.origin + "/v2/auth/r/wallets"
-        assert requests.post(url, json=ORDER, auth=auth, timeout=5).status_code == 200
-        assert requests.post(wallets, auth=auth, timeout=5).status_code == 200
-        with httpx.Client(auth=auth, timeout=5) as client:
-            assert client.post(url, json=ORDER).status_code == 200
-            assert client.post(wallets).status_code == 200
-
-        async def run() -> int:
-            async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-                return (await client.post(url, json=ORDER)).status_code
-
-        assert asyncio.run(run()) == 200
-        assert (server.stats.accepted, server.stats.rejected) == (5, 0)
+        replies = send(
+            client, auth, [("POST", url, {"json": ORDER}), ("POST", wallets, {}), ("POST", url, {"json": ORDER})]
+        )
+        assert [r.status for r in replies] == [200] * 3, replies
+        assert (server.stats.accepted, server.stats.rejected) == (3, 0)
         for got, nonce in zip(server.received, itertools.count(1_700_000_000_000_000), strict=False):
             body = b"" if got.path.endswith("/wallets") else got.body
             want = auth.scheme.sign(
@@ -105,7 +100,8 @@ def test_requests_httpx_and_async_end_to_end() -> None:
             assert header(got.headers, "Content-Type") == "application/json"
 
 
-def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_threads_and_tasks_have_no_nonce_rejections(client: str) -> None:
     """4 threads x 10 requests and 10 concurrent asyncio tasks with the default nonce: zero rejections."""
     key = "HBA-BITFINEX-CONCURRENT"
     with SchemeServer(BitfinexVerifier({key: SECRET})) as server:
@@ -126,30 +122,19 @@ def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
         for thread in threads:
             thread.join()
         assert not errors
-
-        async def run() -> list[int]:
-            async with httpx.AsyncClient(auth=Bitfinex(key, SECRET), timeout=5) as client:
-                answers = await asyncio.gather(*(client.post(url, json=ORDER) for _ in range(10)))
-                return [a.status_code for a in answers]
-
-        assert asyncio.run(run()) == [200] * 10
+        replies = send(client, Bitfinex(key, SECRET), [("POST", url, {"json": ORDER})] * 10, concurrent=True)
+        assert [r.status for r in replies] == [200] * 10
         assert (server.stats.accepted, server.stats.bad_nonce, server.stats.rejected) == (50, 0, 0)
 
 
-@pytest.mark.parametrize("client", ["httpx", "requests"])
+@pytest.mark.parametrize("client", CLIENTS)
 def test_nonce_small_answer_is_resigned_once(client: str) -> None:
     """Bitfinex's HTTP 500 ``["error", 10114, "nonce: small"]`` makes the auth re-sign once with a higher nonce."""
     with SchemeServer(BitfinexVerifier({KEY: SECRET}), handler=_nonce_small_once()) as server:
         nonces = iter([10, 11, 12])
         auth = Bitfinex(KEY, SECRET, nonce=lambda: next(nonces))
-        url = server.origin + "/v2/auth/r/wallets"
-        if client == "httpx":
-            with httpx.Client(auth=auth, timeout=5) as c:
-                answer = c.post(url)
-                assert (answer.status_code, answer.json()) == (200, [["exchange", "USD", 1]])
-        else:
-            answer2 = requests.post(url, auth=auth, timeout=5)
-            assert (answer2.status_code, answer2.json()) == (200, [["exchange", "USD", 1]])
+        (reply,) = send(client, auth, [("POST", server.origin + "/v2/auth/r/wallets", {})])
+        assert (reply.status, json.loads(reply.text)) == (200, [["exchange", "USD", 1]])
         assert [header(r.headers, "bfx-nonce") for r in server.received] == ["10", "11"]
 
 

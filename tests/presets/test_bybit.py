@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
@@ -18,6 +17,9 @@ from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.bybit import Bybit, BybitScheme, BybitVerifier
 from hmac_body_auth.testing import SchemeServer
+from hmac_body_auth.verify import header
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "bybit.json").read_text())["vectors"]
 KEY = "BYBIT-KEY-0123456789"
@@ -127,51 +129,35 @@ POST_BODY = {
 GET_QUERY = {"accountType": "UNIFIED", "coin": "BTC"}
 
 
-def test_end_to_end_requests() -> None:
-    """requests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
-    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server, requests.Session() as s:
-        auth = Bybit(KEY, SECRET)
-        r1 = s.get(server.origin + "/v5/account/wallet-balance", params=GET_QUERY, auth=auth, timeout=5)
-        r2 = s.post(server.origin + "/v5/order/create", json=POST_BODY, auth=auth, timeout=5)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        assert r2.request.headers["Content-Type"] == "application/json"
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """A GET with query parameters and a POST with json= are accepted exactly as signed, through every client."""
+    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
+        calls: list[Request] = [
+            ("GET", server.origin + "/v5/account/wallet-balance", {"params": GET_QUERY}),
+            ("POST", server.origin + "/v5/order/create", {"json": POST_BODY}),
+        ]
+        replies = send(client, Bybit(KEY, SECRET), calls)
+        assert [r.status for r in replies] == [200, 200], replies
+        posted = server.received[1]
         _check_received(
             server,
             [
                 ("GET", "/v5/account/wallet-balance?accountType=UNIFIED&coin=BTC", b""),
-                ("POST", "/v5/order/create", json.dumps(POST_BODY).encode()),
+                ("POST", "/v5/order/create", posted.body),
             ],
         )
+        assert json.loads(posted.body) == POST_BODY
+        assert header(posted.headers, "Content-Type") == "application/json"
 
 
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: a GET with query parameters and a POST with json= are accepted exactly as signed."""
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
     with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
-        with httpx.Client(auth=Bybit(KEY, SECRET), base_url=server.origin, timeout=5) as c:
-            r1 = c.get("/v5/account/wallet-balance", params=GET_QUERY)
-            r2 = c.post("/v5/order/create", json=POST_BODY)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_received(
-            server,
-            [
-                ("GET", "/v5/account/wallet-balance?accountType=UNIFIED&coin=BTC", b""),
-                ("POST", "/v5/order/create", r2.request.content),
-            ],
-        )
-        assert json.loads(server.received[1].body) == POST_BODY
-
-
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        async with httpx.AsyncClient(auth=Bybit(KEY, SECRET), base_url=origin, timeout=5) as c:
-            calls = [c.get("/v5/account/wallet-balance", params=GET_QUERY) for _ in range(5)]
-            calls += [c.post("/v5/order/create", json=POST_BODY) for _ in range(5)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * 10
+        calls: list[Request] = [("GET", server.origin + "/v5/account/wallet-balance", {"params": GET_QUERY})] * 5
+        calls += [("POST", server.origin + "/v5/order/create", {"json": POST_BODY})] * 5
+        assert [r.status for r in send(client, Bybit(KEY, SECRET), calls, concurrent=True)] == [200] * 10
         assert server.stats.accepted == 10
         assert server.stats.rejected == 0
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import json
@@ -19,6 +18,8 @@ from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.gemini import Gemini, GeminiScheme, GeminiVerifier, gemini_nonce_error
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, send
 
 ALL = json.loads(Path(__file__).parents[1].joinpath("vectors", "gemini.json").read_text())["vectors"]
 CCXT = [v for v in ALL if "verify" not in v["compare"]]
@@ -112,25 +113,19 @@ def test_payload_keeps_parameters_as_written_after_request_and_nonce() -> None:
     assert (signed.body, signed.content_type, signed.headers["Cache-Control"]) == (b"", "text/plain", "no-cache")
 
 
-def test_requests_httpx_and_async_end_to_end() -> None:
-    """requests, httpx.Client and httpx.AsyncClient send empty-body POSTs the strict server accepts, as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """Every client sends empty-body POSTs (the request in a header) the strict server accepts, as signed."""
     nonces = itertools.count(1_700_000_000_000)
     auth = Gemini(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(GeminiVerifier({KEY: SECRET})) as server:
         url = server.origin + "/v1/order/new"
         balances = server.origin + "/v1/balances"
-        assert requests.post(url, json=ORDER, auth=auth, timeout=5).status_code == 200
-        assert requests.post(balances, auth=auth, timeout=5).status_code == 200
-        with httpx.Client(auth=auth, timeout=5) as client:
-            assert client.post(url, json=ORDER).status_code == 200
-            assert client.post(balances).status_code == 200
-
-        async def run() -> int:
-            async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-                return (await client.post(url, json=ORDER)).status_code
-
-        assert asyncio.run(run()) == 200
-        assert (server.stats.accepted, server.stats.rejected) == (5, 0)
+        replies = send(
+            client, auth, [("POST", url, {"json": ORDER}), ("POST", balances, {}), ("POST", url, {"json": ORDER})]
+        )
+        assert [r.status for r in replies] == [200] * 3, replies
+        assert (server.stats.accepted, server.stats.rejected) == (3, 0)
         for got, nonce in zip(server.received, itertools.count(1_700_000_000_000), strict=False):
             assert got.body == b""
             assert header(got.headers, "Content-Length") == "0"
@@ -141,7 +136,8 @@ def test_requests_httpx_and_async_end_to_end() -> None:
             assert fields == {"request": got.path, "nonce": nonce, **params}
 
 
-def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_threads_and_tasks_have_no_nonce_rejections(client: str) -> None:
     """4 threads x 10 requests and 10 concurrent asyncio tasks with the default nonce: zero rejections."""
     key = "HBA-GEMINI-CONCURRENT"
     with SchemeServer(GeminiVerifier({key: SECRET})) as server:
@@ -163,16 +159,13 @@ def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
             thread.join()
         assert not errors
 
-        async def run() -> list[int]:
-            async with httpx.AsyncClient(auth=Gemini(key, SECRET), timeout=5) as client:
-                answers = await asyncio.gather(*(client.post(url, json=ORDER) for _ in range(10)))
-                return [a.status_code for a in answers]
-
-        assert asyncio.run(run()) == [200] * 10
+        replies = send(client, Gemini(key, SECRET), [("POST", url, {"json": ORDER})] * 10, concurrent=True)
+        assert [r.status for r in replies] == [200] * 10
         assert (server.stats.accepted, server.stats.bad_nonce, server.stats.rejected) == (50, 0, 0)
 
 
-def test_invalid_nonce_answer_is_resigned_once() -> None:
+@pytest.mark.parametrize("client", CLIENTS)
+def test_invalid_nonce_answer_is_resigned_once(client: str) -> None:
     """Gemini's 400 ``InvalidNonce`` answer makes the auth re-sign once with a fresh, higher nonce."""
     calls = itertools.count()
 
@@ -183,8 +176,10 @@ def test_invalid_nonce_answer_is_resigned_once() -> None:
 
     with SchemeServer(GeminiVerifier({KEY: SECRET}), handler=handler) as server:
         nonces = iter([10, 11, 12])
-        with httpx.Client(auth=Gemini(KEY, SECRET, nonce=lambda: next(nonces)), timeout=5) as client:
-            assert client.post(server.origin + "/v1/balances").json() == {"result": "ok"}
+        (reply,) = send(
+            client, Gemini(KEY, SECRET, nonce=lambda: next(nonces)), [("POST", server.origin + "/v1/balances", {})]
+        )
+        assert json.loads(reply.text) == {"result": "ok"}
         payloads = [json.loads(base64.b64decode(header(r.headers, "X-GEMINI-PAYLOAD") or "")) for r in server.received]
         assert [p["nonce"] for p in payloads] == [10, 11]
 

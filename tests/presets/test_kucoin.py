@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -17,6 +17,8 @@ from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.kucoin import KuCoin, KuCoinScheme, KuCoinVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "kucoin.json").read_text())[
     "vectors"
@@ -126,41 +128,31 @@ ORDER = {"clientOid": "abc-1", "side": "buy", "symbol": "BTC-USDT", "type": "lim
 QUERY = {"currency": "BTC", "note": "a b!@#"}
 
 
-def test_requests_end_to_end(server: SchemeServer) -> None:
-    """requests: a GET with query parameters and a JSON POST are accepted, with the bytes that were signed."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-    with requests.Session() as session:
-        got = session.get(server.origin + "/api/v1/deposit-addresses", params=QUERY, auth=auth, timeout=5)
-        posted = session.post(server.origin + "/api/v1/orders", json=ORDER, auth=auth, timeout=5)
-    assert (got.status_code, posted.status_code) == (200, 200), (got.text, posted.text)
-    assert server.received[0].path.startswith("/api/v1/deposit-addresses?currency=BTC&note=a+b%21%40%23")
-    assert json.loads(server.received[1].body) == ORDER
-    assert server.stats.accepted == 2
-
-
-def test_httpx_end_to_end(server: SchemeServer) -> None:
-    """httpx.Client: a GET with query parameters and a JSON POST are accepted."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-    with httpx.Client(auth=auth) as client:
-        got = client.get(server.origin + "/api/v1/deposit-addresses", params=QUERY)
-        posted = client.post(server.origin + "/api/v1/orders", json=ORDER)
-        deleted = client.delete(server.origin + "/api/v1/orders/5bd6e9286d99522a52e458de")
-    assert [r.status_code for r in (got, posted, deleted)] == [200, 200, 200]
-    assert header(server.received[1].headers, "Content-Type") == "application/json"
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(server: SchemeServer, client: str) -> None:
+    """A GET with query parameters, a JSON POST and a DELETE are accepted, with the bytes that were signed."""
+    calls: list[Request] = [
+        ("GET", server.origin + "/api/v1/deposit-addresses", {"params": QUERY}),
+        ("POST", server.origin + "/api/v1/orders", {"json": ORDER}),
+        ("DELETE", server.origin + "/api/v1/orders/5bd6e9286d99522a52e458de", {}),
+    ]
+    replies = send(client, KuCoin(KEY, SECRET, passphrase=PASSPHRASE), calls)
+    assert [r.status for r in replies] == [200] * 3, replies
+    got, posted, _ = server.received
+    # Each client quotes the query its own way (a+b%21%40%23, a%20b!@%23, ...): signed as sent.
+    assert unquote_plus(got.path) == "/api/v1/deposit-addresses?currency=BTC&note=a b!@#"
+    assert json.loads(posted.body) == ORDER
+    assert header(posted.headers, "Content-Type") == "application/json"
     assert server.stats.accepted == 3
 
 
-def test_httpx_async_end_to_end(server: SchemeServer) -> None:
-    """httpx.AsyncClient: concurrent signed requests (no nonce, no ordering) are all accepted."""
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_end_to_end(server: SchemeServer, client: str) -> None:
+    """The asyncio clients: concurrent signed requests (no nonce, no ordering) are all accepted."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-
-    async def run() -> list[int]:
-        async with httpx.AsyncClient(auth=auth) as client:
-            calls = [client.get(server.origin + "/api/v1/accounts", params={"n": str(i)}) for i in range(10)]
-            calls.append(client.post(server.origin + "/api/v1/orders", json=ORDER))
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    assert asyncio.run(run()) == [200] * 11
+    calls: list[Request] = [("GET", server.origin + "/api/v1/accounts", {"params": {"n": str(i)}}) for i in range(10)]
+    calls.append(("POST", server.origin + "/api/v1/orders", {"json": ORDER}))
+    assert [r.status for r in send(client, auth, calls, concurrent=True)] == [200] * 11
     assert not auth.ordered
     assert server.stats.accepted == 11
 

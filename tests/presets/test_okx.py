@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -18,6 +18,8 @@ from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.okx import OKX, OKXScheme, OKXVerifier, okx_timestamp
 from hmac_body_auth.testing import SchemeServer
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "okx.json").read_text())["vectors"]
 KEY = "OKX-KEY-0123456789"
@@ -109,42 +111,34 @@ def _check_server(server: SchemeServer, expected: list[tuple[str, str]]) -> None
         assert r.headers["x-simulated-trading"] == "1"
 
 
-def test_end_to_end_requests() -> None:
-    """requests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
-    auth = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True)
-    with SchemeServer(_verifier(), window_ms=60_000) as server, requests.Session() as s:
-        r1 = s.get(server.origin + "/api/v5/account/balance", params={"ccy": "BTC,ETH"}, auth=auth, timeout=5)
-        r2 = s.post(server.origin + "/api/v5/trade/order", json=ORDER, auth=auth, timeout=5)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_server(server, [("GET", "/api/v5/account/balance?ccy=BTC%2CETH"), ("POST", "/api/v5/trade/order")])
-        assert server.received[1].body == json.dumps(ORDER).encode()
-
-
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: a GET with query parameters and a POST with json= are accepted exactly as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """A GET with query parameters and a POST with json= are accepted exactly as signed, through every client."""
     auth = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True)
     with SchemeServer(_verifier(), window_ms=60_000) as server:
-        with httpx.Client(auth=auth, base_url=server.origin, timeout=5) as c:
-            r1 = c.get("/api/v5/account/balance", params={"ccy": "BTC,ETH"})
-            r2 = c.post("/api/v5/trade/order", json=ORDER)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_server(server, [("GET", "/api/v5/account/balance?ccy=BTC%2CETH"), ("POST", "/api/v5/trade/order")])
-        assert server.received[1].body == r2.request.content
+        calls: list[Request] = [
+            ("GET", server.origin + "/api/v5/account/balance", {"params": {"ccy": "BTC,ETH"}}),
+            ("POST", server.origin + "/api/v5/trade/order", {"json": ORDER}),
+        ]
+        replies = send(client, auth, calls)
+        assert [r.status for r in replies] == [200, 200], replies
+        # The comma is sent as %2C (requests, httpx) or as it is (aiohttp): signed either way as sent.
+        paths = [(r.method, unquote(r.path)) for r in server.received]
+        assert paths == [("GET", "/api/v5/account/balance?ccy=BTC,ETH"), ("POST", "/api/v5/trade/order")]
+        _check_server(server, [(r.method, r.path) for r in server.received])
         assert json.loads(server.received[1].body) == ORDER
 
 
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        auth = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True)
-        async with httpx.AsyncClient(auth=auth, base_url=origin, timeout=5) as c:
-            calls = [c.get("/api/v5/account/positions", params={"instType": "SWAP"}) for _ in range(5)]
-            calls += [c.post("/api/v5/trade/order", json=ORDER) for _ in range(5)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
+    auth = OKX(KEY, SECRET, passphrase=PASSPHRASE, demo=True)
     with SchemeServer(_verifier(), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * 10
+        calls: list[Request] = [
+            ("GET", server.origin + "/api/v5/account/positions", {"params": {"instType": "SWAP"}})
+        ] * 5
+        calls += [("POST", server.origin + "/api/v5/trade/order", {"json": ORDER})] * 5
+        assert [r.status for r in send(client, auth, calls, concurrent=True)] == [200] * 10
         assert (server.stats.accepted, server.stats.rejected) == (10, 0)
 
 

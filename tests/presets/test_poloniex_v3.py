@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
@@ -18,6 +17,8 @@ from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.poloniex_v3 import PoloniexV3, PoloniexV3Scheme, PoloniexV3Verifier
 from hmac_body_auth.testing import SchemeServer
+
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "poloniex_v3.json").read_text())["vectors"]
 KEY = "POLO-KEY-0123-4567-89AB"
@@ -114,41 +115,28 @@ def _check_server(server: SchemeServer, sent_bodies: list[bytes]) -> None:
             assert json.loads(r.body) == call[3]
 
 
-def test_end_to_end_requests() -> None:
-    """requests: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
-    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server, requests.Session() as s:
-        sent = []
-        for method, path, params, body, _, _ in CALLS:
-            r = s.request(
-                method, server.origin + path, params=params, json=body, auth=PoloniexV3(KEY, SECRET), timeout=5
-            )
-            assert r.status_code == 200, r.text
-            sent.append(r.request.body or b"")
-        _check_server(server, sent)
-
-
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """GET with query, POST and DELETE with JSON, DELETE without body: accepted as signed, through every client."""
     with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
-        with httpx.Client(auth=PoloniexV3(KEY, SECRET), base_url=server.origin, timeout=5) as c:
-            sent = []
-            for method, path, params, body, _, _ in CALLS:
-                r = c.request(method, path, params=params, json=body)
-                assert r.status_code == 200, r.text
-                sent.append(r.request.content)
-        _check_server(server, sent)
+        calls: list[Request] = [
+            (method, server.origin + path, {"params": params, "json": body})
+            for method, path, params, body, _, _ in CALLS
+        ]
+        replies = send(client, PoloniexV3(KEY, SECRET), calls)
+        assert [r.status for r in replies] == [200] * len(CALLS), replies
+        _check_server(server, [r.body for r in server.received])
+        assert [r.body for r, call in zip(server.received, CALLS, strict=True) if call[5] is not None] == [b"", b""]
 
 
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: the same calls, concurrently, are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        async with httpx.AsyncClient(auth=PoloniexV3(KEY, SECRET), base_url=origin, timeout=5) as c:
-            calls = [c.request(m, p, params=q, json=b) for m, p, q, b, _, _ in CALLS for _ in range(3)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: the same calls, concurrently, are all accepted (no nonce, no ordering needed)."""
     with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * (3 * len(CALLS))
+        calls: list[Request] = [
+            (m, server.origin + p, {"params": q, "json": b}) for m, p, q, b, _, _ in CALLS for _ in range(3)
+        ]
+        assert [r.status for r in send(client, PoloniexV3(KEY, SECRET), calls, concurrent=True)] == [200] * len(calls)
         assert (server.stats.accepted, server.stats.rejected) == (3 * len(CALLS), 0)
 
 
