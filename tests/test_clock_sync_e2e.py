@@ -104,9 +104,10 @@ def test_each_skew_event_costs_at_most_one_refusal_and_no_failed_call(name: str,
         assert server.counts.rejected == 1
         offset = hba.clock_offset(server.origin)
         assert offset is not None
-        # Where the API has a time endpoint or puts its time in the refusal: RTT/2 + 1 ms
-        # (loopback, with room for a loaded CI machine); a Date header has 1 s resolution.
-        bound = 0.05 * SECOND if CLOCK_APIS[name].time_path is not None else 1.1 * SECOND
+        # From a time endpoint or a time in the refusal the error is RTT/2 + 1 ms (a loopback
+        # round trip; 250 ms leaves room for a CI machine running two suites at once, and the
+        # benchmark measures the real error); a Date header has 1 s resolution.
+        bound = 0.25 * SECOND if CLOCK_APIS[name].time_path is not None else 1.3 * SECOND
         assert abs(offset - skew) <= bound, (offset, skew)
 
         server.skew_ns = -skew  # the server's clock steps back (or ours forward)
