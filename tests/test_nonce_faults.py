@@ -331,9 +331,10 @@ def test_file_nonce_async_waits_for_the_lease_without_blocking_the_loop(path: st
         holder.release()
         return values
 
-    # Blocking on the held file would stop the loop for 200 ms or more; 150 ms leaves room for a loaded machine.
+    # Blocking on the held file would stop the loop until the holder lets go, 300 ms after the
+    # start; 250 ms leaves room for a CI machine running two suites at once.
     gap, values = asyncio.run(_max_gap_while(work))
-    assert gap < 0.15
+    assert gap < 0.25
     assert values[1] > values[0]
     assert values[2] == values[1] + 11
     holder.close()
