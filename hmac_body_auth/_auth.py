@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 import requests.auth
 
-from . import _httpx, _requests
+from . import _httpx, _niquests, _requests
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
@@ -279,7 +279,13 @@ class HmacAuth(_AuthBase):
     # -- requests ------------------------------------------------------------
 
     def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Sign a ``requests.PreparedRequest`` (requests calls this at prepare time)."""
+        """Sign a ``requests.PreparedRequest`` (requests calls this at prepare time).
+
+        niquests calls it too, for ``Session`` and ``AsyncSession`` alike: a niquests
+        request is checked now and signed by its hooks when it is sent.
+        """
+        if _niquests.handles(r):
+            return _niquests.apply(self._policy, r)  # type: ignore[no-any-return]
         return _requests.apply(self._policy, r)
 
     # -- httpx ---------------------------------------------------------------
