@@ -27,13 +27,15 @@ handling and the bytes put back into the request are the requests adapter's
 
 A send that fails (connection refused, timeout) gets no response: its hold ends
 when the request object is dropped (CPython frees it as soon as the exception
-that carries it is gone) or, at the latest, after ``lease_timeout``.
+that carries it is gone), in an ``AsyncSession`` when the sending task ends, or,
+at the latest, after ``lease_timeout``.
 
 niquests is never imported here: the request's own classes are used.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
@@ -145,6 +147,8 @@ class _Flow:
         self.sent: weakref.ref[Any] | None = None
         self.last: Call = call
         self.hop: _Hop | None = None
+        #: The task sending an async call, and its done callback (see _watch).
+        self.watching: tuple[asyncio.Task[Any], Callable[[object], None]] | None = None
 
     # -- pre_request: hold and sign ---------------------------------------------------
 
@@ -175,13 +179,14 @@ class _Flow:
             if start is None:
                 return
             call, hop = start
-            await call.hold_async()
+            await call.hold_async(collectable=True)  # ends when the request is dropped unanswered
             try:
                 self._put(request, await call.sign_async(), hop=hop)
             except BaseException:
                 await call.release_async()
                 raise
             self._track(call, request)
+            self._watch(call, asyncio.current_task())
 
     def _start(self, request: _Request) -> tuple[Call, bool] | None:
         """The call to sign ``request`` with and whether it is a redirect hop; ``None``: send it as it is.
@@ -239,6 +244,26 @@ class _Flow:
 
             _PENDING.add(weakref.ref(request, dropped))
 
+    def _watch(self, call: Call, task: asyncio.Task[Any] | None) -> None:
+        # A failed send leaves the exception (and with it the request) alive as long as
+        # the caller keeps it; an exception that leaves the event loop's run keeps it
+        # for good. The sending task's end ends the hold at the latest.
+        self._unwatch()
+        if task is None or not call.holding:
+            return
+
+        def ended(_: object) -> None:
+            call.abandon()
+
+        task.add_done_callback(ended)
+        self.watching = (task, ended)
+
+    def _unwatch(self) -> None:
+        watching, self.watching = self.watching, None
+        if watching is not None:
+            task, ended = watching
+            task.remove_done_callback(ended)
+
     # -- response: decide, resend, release ----------------------------------------------
 
     def on_response(self, response: _Response, **kwargs: Any) -> Any:
@@ -271,6 +296,7 @@ class _Flow:
         if call is None or sent is None or response.request is not sent():
             return None
         self.current = self.sent = None
+        self._unwatch()
         return call if call.holding or not call.ordered else None
 
     def _answer(self, call: Call | None, response: _Response, kwargs: dict[str, Any]) -> Any:
