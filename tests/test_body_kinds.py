@@ -14,7 +14,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, SECRET
+from .conftest import KEY, NIQUESTS, SECRET, session
 
 TEXT = "a=1&b=caf\u00e9\r\nline2\nend"
 
@@ -36,17 +36,25 @@ def text_file(tmp_path: Path) -> Path:
     return path
 
 
-def _send(client: str, url: str, auth: Any, body: Any) -> int:
+CLIENTS = ["requests", "httpx", *NIQUESTS]
+#: The clients that take a body as requests does (data=).
+REQUESTS_LIKE = ["requests", *NIQUESTS]
+
+
+def _send(client: str, url: str, auth: Any, body: Any, headers: dict[str, str] | None = None) -> int:
     if client == "requests":
-        return requests.post(url, data=body, auth=auth, timeout=5).status_code
-    return httpx.post(url, content=body, auth=auth, timeout=5).status_code
+        return requests.post(url, data=body, headers=headers, auth=auth, timeout=5).status_code
+    if client.startswith("niquests"):
+        with session(client) as s:
+            return int(s.post(url, data=body, headers=headers, auth=auth, timeout=5).status_code)
+    return httpx.post(url, content=body, headers=headers, auth=auth, timeout=5).status_code
 
 
 # requests warns that it measured a text file's length on disk; the auth replaces that body.
 pytestmark = pytest.mark.filterwarnings("ignore::requests.exceptions.FileModeWarning")
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 @pytest.mark.parametrize("options", OPENS, ids=[str(o) for o in OPENS])
 def test_text_mode_file_is_signed_exactly_as_sent(
     open_server: VerifyingServer, text_file: Path, client: str, options: dict[str, Any]
@@ -62,21 +70,17 @@ def test_text_mode_file_is_signed_exactly_as_sent(
     assert open_server.stats.bad_signature == 0
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 def test_text_mode_form_file_gets_its_nonce(server: PoloniexServer, text_file: Path, client: str) -> None:
     """A text-mode form file with a nonce auth: read, encoded, nonce appended, verified by a strict server."""
     text_file.write_text("command=returnBalances", encoding="ascii")
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     with text_file.open() as f:
-        if client == "requests":
-            status = requests.post(server.url, data=f, headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5)
-        else:
-            status = httpx.post(server.url, content=f, headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5)
-    assert status.status_code == 200
+        assert _send(client, server.url, hba.Poloniex(KEY, SECRET), f, headers) == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("client", CLIENTS)
 def test_text_file_in_the_wrong_encoding_is_refused_before_sending(
     open_server: VerifyingServer, text_file: Path, client: str
 ) -> None:
@@ -99,22 +103,21 @@ def test_sync_file_with_an_async_client_is_refused_clearly(open_server: Verifyin
     assert open_server.received == []
 
 
-def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer) -> None:
-    """Requests sends memoryview and bytearray bodies: they are signed as the bytes they hold."""
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer, client: str) -> None:
+    """Requests (and niquests) send memoryview and bytearray bodies: they are signed as the bytes they hold."""
     auth = hba.BodyDigestAuth(KEY, secret=SECRET)
-    assert requests.post(open_server.url, data=memoryview(b"a=1&b=2"), auth=auth, timeout=5).status_code == 200
-    assert requests.post(open_server.url, data=bytearray(b"c=3"), auth=auth, timeout=5).status_code == 200
+    assert _send(client, open_server.url, auth, memoryview(b"a=1&b=2")) == 200
+    assert _send(client, open_server.url, auth, bytearray(b"c=3")) == 200
     assert [r.body for r in open_server.received] == [b"a=1&b=2", b"c=3"]
     assert open_server.stats.bad_signature == 0
 
 
-def test_memoryview_form_gets_its_nonce(server: PoloniexServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_memoryview_form_gets_its_nonce(server: PoloniexServer, client: str) -> None:
     """A memoryview form body with the Poloniex preset: nonce appended, accepted by the strict server."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    r = requests.post(
-        server.url, data=memoryview(b"command=x"), headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5
-    )
-    assert r.status_code == 200
+    assert _send(client, server.url, hba.Poloniex(KEY, SECRET), memoryview(b"command=x"), headers) == 200
     assert server.received[0].body.startswith(b"command=x&nonce=")
 
 
@@ -127,6 +130,17 @@ def test_auth_is_what_each_client_expects() -> None:
     assert isinstance(auth, httpx.Auth)
     httpx2 = pytest.importorskip("httpx2")
     assert isinstance(auth, httpx2.Auth)
+
+
+@pytest.mark.parametrize("client", NIQUESTS)
+def test_niquests_takes_the_auth_as_a_sync_auth_in_both_sessions(server: PoloniexServer, client: str) -> None:
+    """Both niquests sessions see a plain callable (its __call__ is no coroutine function) and sign with it."""
+    import inspect
+
+    auth = hba.Poloniex(KEY, SECRET)
+    assert callable(auth)
+    assert not inspect.iscoroutinefunction(auth.__call__)
+    assert _send(client, server.url, auth, {"command": "returnBalances"}) == 200
 
 
 def test_repr_of_a_half_constructed_auth_never_raises() -> None:

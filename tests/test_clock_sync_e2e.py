@@ -14,15 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-import requests
 
 import hmac_body_auth as hba
 from hmac_body_auth.presets import preset
 from tests._clock_apis import CLOCK_APIS
 from tests._clock_server import ClockServer
 from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
+from tests.conftest import NIQUESTS, session
 
-CLIENTS = ["requests", "httpx", "httpx-async"]
+CLIENTS = ["requests", "httpx", "httpx-async", *NIQUESTS]
 CALLS = 3
 SECOND = 10**9
 
@@ -40,10 +40,10 @@ def _send(client: str, name: str, auth: Any, origin: str, calls: int = CALLS) ->
     path = sample.url.split("/", 3)[3]
     url = f"{origin}/{path}"
     headers = {"Content-Type": sample.content_type} if sample.content_type else {}
-    if client == "requests":
-        with requests.Session() as session:
+    if client == "requests" or client.startswith("niquests"):
+        with session(client) as s:
             return [
-                session.request(sample.method, url, data=sample.body, headers=headers, auth=auth).status_code
+                s.request(sample.method, url, data=sample.body, headers=headers, auth=auth).status_code
                 for _ in range(calls)
             ]
     if client == "httpx":
