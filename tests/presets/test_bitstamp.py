@@ -20,6 +20,8 @@ from hmac_body_auth.presets.bitstamp import Bitstamp, BitstampVerifier, bitstamp
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
+from ..conftest import SESSIONS, session
+
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "bitstamp.json").read_text())[
     "vectors"
 ]
@@ -113,13 +115,14 @@ def server() -> Iterator[SchemeServer]:
 ORDER = {"amount": "0.001", "price": "20000"}
 
 
-def test_requests_end_to_end(server: SchemeServer) -> None:
-    """requests: form POSTs (with and without parameters, with a query) are accepted with the signed bytes."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
+    """requests, niquests: form POSTs (with and without parameters, with a query) are accepted as signed."""
     auth = Bitstamp(KEY, SECRET)
-    with requests.Session() as session:
-        balance = session.post(server.origin + "/api/v2/balance/", auth=auth, timeout=5)
-        order = session.post(server.origin + "/api/v2/buy/btcusd/", data=ORDER, auth=auth, timeout=5)
-        query = session.post(
+    with session(client) as s:
+        balance = s.post(server.origin + "/api/v2/balance/", auth=auth, timeout=5)
+        order = s.post(server.origin + "/api/v2/buy/btcusd/", data=ORDER, auth=auth, timeout=5)
+        query = s.post(
             server.origin + "/api/v2/user_transactions/", params={"offset": "1"}, data={"limit": "5"}, auth=auth
         )
     assert [r.status_code for r in (balance, order, query)] == [200, 200, 200], [r.text for r in (balance, order)]

@@ -22,6 +22,9 @@ from hmac_body_auth.presets.coinbase_exchange import (
     CoinbaseExchangeVerifier,
 )
 from hmac_body_auth.testing import SchemeServer
+from hmac_body_auth.verify import header
+
+from ..conftest import SESSIONS, session
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "coinbase_exchange.json").read_text())["vectors"]
 KEY = "cb0123456789abcdef0123456789abcd"
@@ -92,13 +95,14 @@ def _check_server(server: SchemeServer, expected: list[tuple[str, str]]) -> None
     assert server.stats.rejected == 0
     assert [(r.method, r.path) for r in server.received] == expected
     for r in server.received:
-        assert r.headers["CB-ACCESS-PASSPHRASE"] == PASSPHRASE
+        assert header(r.headers, "CB-ACCESS-PASSPHRASE") == PASSPHRASE
 
 
-def test_end_to_end_requests() -> None:
-    """requests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_end_to_end_requests(client: str) -> None:
+    """requests, niquests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
     auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE)
-    with SchemeServer(_verifier(), window_ms=60_000) as server, requests.Session() as s:
+    with SchemeServer(_verifier(), window_ms=60_000) as server, session(client) as s:
         r1 = s.get(server.origin + "/accounts", params={"profile_id": "default", "limit": "2,3"}, auth=auth, timeout=5)
         r2 = s.post(server.origin + "/orders", json=ORDER, auth=auth, timeout=5)
         assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)

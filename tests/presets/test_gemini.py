@@ -20,6 +20,8 @@ from hmac_body_auth.presets.gemini import Gemini, GeminiScheme, GeminiVerifier, 
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
+from ..conftest import CLIENTS, call
+
 ALL = json.loads(Path(__file__).parents[1].joinpath("vectors", "gemini.json").read_text())["vectors"]
 CCXT = [v for v in ALL if "verify" not in v["compare"]]
 DOCS = next(v for v in ALL if v["name"] == "gemini-docs-order-status")
@@ -112,25 +114,16 @@ def test_payload_keeps_parameters_as_written_after_request_and_nonce() -> None:
     assert (signed.body, signed.content_type, signed.headers["Cache-Control"]) == (b"", "text/plain", "no-cache")
 
 
-def test_requests_httpx_and_async_end_to_end() -> None:
-    """requests, httpx.Client and httpx.AsyncClient send empty-body POSTs the strict server accepts, as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """Every client sends empty-body POSTs (from a JSON order, and from none) the strict server accepts, as signed."""
     nonces = itertools.count(1_700_000_000_000)
     auth = Gemini(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(GeminiVerifier({KEY: SECRET})) as server:
-        url = server.origin + "/v1/order/new"
-        balances = server.origin + "/v1/balances"
-        assert requests.post(url, json=ORDER, auth=auth, timeout=5).status_code == 200
-        assert requests.post(balances, auth=auth, timeout=5).status_code == 200
-        with httpx.Client(auth=auth, timeout=5) as client:
-            assert client.post(url, json=ORDER).status_code == 200
-            assert client.post(balances).status_code == 200
-
-        async def run() -> int:
-            async with httpx.AsyncClient(auth=auth, timeout=5) as client:
-                return (await client.post(url, json=ORDER)).status_code
-
-        assert asyncio.run(run()) == 200
-        assert (server.stats.accepted, server.stats.rejected) == (5, 0)
+        for path, kwargs in [("/v1/order/new", {"json": ORDER}), ("/v1/balances", {})]:
+            status, answer = call(client, "POST", server.origin + path, auth, **kwargs)
+            assert status == 200, answer
+        assert (server.stats.accepted, server.stats.rejected) == (2, 0)
         for got, nonce in zip(server.received, itertools.count(1_700_000_000_000), strict=False):
             assert got.body == b""
             assert header(got.headers, "Content-Length") == "0"

@@ -19,6 +19,8 @@ from hmac_body_auth.presets.hitbtc import HitBTC, HitBTCVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
+from ..conftest import SESSIONS, session
+
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "hitbtc.json").read_text())[
     "vectors"
 ]
@@ -109,13 +111,14 @@ def server() -> Iterator[SchemeServer]:
 ORDER = {"symbol": "ETHBTC", "side": "buy", "quantity": "0.063", "price": "0.046016"}
 
 
-def test_requests_end_to_end(server: SchemeServer) -> None:
-    """requests: GET with query, JSON POST and form POST are accepted, with the bytes that were signed."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
+    """requests, niquests: GET with query, JSON POST and form POST are accepted, with the bytes that were signed."""
     auth = HitBTC(KEY, SECRET, window=10_000)
-    with requests.Session() as session:
-        got = session.get(server.origin + "/api/3/spot/order", params={"symbol": "ETH BTC"}, auth=auth, timeout=5)
-        posted = session.post(server.origin + "/api/3/spot/order", json=ORDER, auth=auth, timeout=5)
-        form = session.post(server.origin + "/api/3/spot/order", data=ORDER, auth=auth, timeout=5)
+    with session(client) as s:
+        got = s.get(server.origin + "/api/3/spot/order", params={"symbol": "ETH BTC"}, auth=auth, timeout=5)
+        posted = s.post(server.origin + "/api/3/spot/order", json=ORDER, auth=auth, timeout=5)
+        form = s.post(server.origin + "/api/3/spot/order", data=ORDER, auth=auth, timeout=5)
     assert [r.status_code for r in (got, posted, form)] == [200, 200, 200]
     assert server.received[0].path == "/api/3/spot/order?symbol=ETH+BTC"
     assert json.loads(server.received[1].body) == ORDER

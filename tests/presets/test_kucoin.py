@@ -18,6 +18,8 @@ from hmac_body_auth.presets.kucoin import KuCoin, KuCoinScheme, KuCoinVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
+from ..conftest import SESSIONS, session
+
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "kucoin.json").read_text())[
     "vectors"
 ]
@@ -126,12 +128,13 @@ ORDER = {"clientOid": "abc-1", "side": "buy", "symbol": "BTC-USDT", "type": "lim
 QUERY = {"currency": "BTC", "note": "a b!@#"}
 
 
-def test_requests_end_to_end(server: SchemeServer) -> None:
-    """requests: a GET with query parameters and a JSON POST are accepted, with the bytes that were signed."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
+    """requests, niquests: a GET with query parameters and a JSON POST are accepted, with the signed bytes."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-    with requests.Session() as session:
-        got = session.get(server.origin + "/api/v1/deposit-addresses", params=QUERY, auth=auth, timeout=5)
-        posted = session.post(server.origin + "/api/v1/orders", json=ORDER, auth=auth, timeout=5)
+    with session(client) as s:
+        got = s.get(server.origin + "/api/v1/deposit-addresses", params=QUERY, auth=auth, timeout=5)
+        posted = s.post(server.origin + "/api/v1/orders", json=ORDER, auth=auth, timeout=5)
     assert (got.status_code, posted.status_code) == (200, 200), (got.text, posted.text)
     assert server.received[0].path.startswith("/api/v1/deposit-addresses?currency=BTC&note=a+b%21%40%23")
     assert json.loads(server.received[1].body) == ORDER
