@@ -41,14 +41,16 @@ import inspect
 import logging
 import sys
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
 from types import FrameType
 from typing import Any, NamedTuple
 
+from ._body import encode_body
 from ._core import SignedRequest
 from ._lifecycle import BODY_LIMIT, Action, Call, Decision, Policy
 from ._requests import checked_call, is_redirect, probe, probe_settings, put, resend
-from .errors import HmacBodyAuthError, RedirectError
+from ._streams import Spool
+from .errors import BodyError, HmacBodyAuthError, RedirectError
 
 __all__ = ["apply", "handles"]
 
@@ -68,12 +70,25 @@ def handles(r: object) -> bool:
 
 def apply(policy: Policy, r: _Request) -> _Request:
     """Check ``r`` and register the hooks that sign it when it is sent and drive the rest of its lifecycle."""
-    call, had_body, was_stream = checked_call(policy, r)
-    flow = _Flow(policy, r, call, had_body=had_body, was_stream=was_stream)
+    flow = _Flow(policy, r)
+    if _is_async_body(r.body):
+        # An AsyncSession's async iterable body: read (spooled) when it is sent, in the event loop.
+        flow.unread = r.body
+    else:
+        flow.checked(*checked_call(policy, r))
     # Registered now, ahead of the user's hooks (niquests adds those after the auth ran).
     r.hooks["pre_request"].append(flow.pre_request)
     r.hooks["response"].append(flow.on_response)
     return r
+
+
+def _is_async_body(body: object) -> bool:
+    return hasattr(body, "__aiter__") and not isinstance(body, (str, bytes)) and not hasattr(body, "__iter__")
+
+
+async def _encoded(body: AsyncIterable[Any], encoding: str) -> AsyncIterator[bytes]:
+    async for chunk in body:
+        yield encode_body(chunk, encoding)
 
 
 def _dispatched_async(dispatcher: FrameType | None) -> bool:
@@ -135,20 +150,39 @@ _PENDING: set[weakref.ref[Any]] = set()
 class _Flow:
     """The hooks of one prepared request: which call is in flight, and which redirect awaits its hop."""
 
-    def __init__(self, policy: Policy, request: _Request, call: Call, *, had_body: bool, was_stream: bool) -> None:
+    def __init__(self, policy: Policy, request: _Request) -> None:
         self.policy = policy
         self.original = weakref.ref(request)
-        self.had_body = had_body
-        self.was_stream = was_stream
-        self.template: Call | None = call
-        self.first = call
+        #: An async body not read yet (see :meth:`_read`).
+        self.unread: Any = None
+        self.had_body = self.was_stream = False
+        #: The checked call of the prepared request; the first send uses it, later ones a copy.
+        self.template: Call | None = None
+        self.first: Call | None = None
         #: The call whose request is in flight, and that request.
         self.current: Call | None = None
         self.sent: weakref.ref[Any] | None = None
-        self.last: Call = call
+        #: The last call signed (redirect hops after a stripped one are checked against it).
+        self.last: Call | None = None
         self.hop: _Hop | None = None
         #: The task sending an async call, and its done callback (see _watch).
         self.watching: tuple[asyncio.Task[Any], Callable[[object], None]] | None = None
+
+    def checked(self, call: Call, had_body: bool, was_stream: bool) -> None:
+        """The prepared request's checked call (``_requests.checked_call``'s answer)."""
+        self.template = self.first = self.last = call
+        self.had_body, self.was_stream = had_body, was_stream
+
+    async def _read(self, request: _Request) -> None:
+        """Spool an async body (memory, then a temporary file) and check it as the file it now is."""
+        body, self.unread = self.unread, None
+        try:
+            spool = await Spool.of_async(_encoded(body, self.policy.body_encoding))
+        except (UnicodeError, OSError, TypeError) as exc:
+            raise BodyError(f"the async request body could not be read ({type(exc).__name__})") from exc
+        weakref.finalize(request, spool.close)
+        request.body = spool.file
+        self.checked(*checked_call(self.policy, request))
 
     # -- pre_request: hold and sign ---------------------------------------------------
 
@@ -160,6 +194,8 @@ class _Flow:
                 _await_next(hooks, self.pre_request, self._pre_request_async)
                 return
             _drop_twins(hooks, self.pre_request)
+            if self.unread is not None:
+                raise BodyError("a niquests.Session cannot send an async body; use niquests.AsyncSession")
             start = self._start(request)
             if start is None:
                 return
@@ -175,6 +211,8 @@ class _Flow:
 
     async def _pre_request_async(self, request: _Request, **kwargs: Any) -> None:
         with _once():
+            if self.unread is not None:
+                await self._read(request)
             start = self._start(request)
             if start is None:
                 return
@@ -198,7 +236,9 @@ class _Flow:
             # The prepared request (or a copy of it) is sent: each send is a call of its own.
             call, self.template = self.template, None
             if call is None:
-                call = Call(self.policy, self.first.out, streamed=self.first.streamed)
+                first = self.first
+                assert first is not None  # set at prepare, or by _read before any send
+                call = Call(self.policy, first.out, streamed=first.streamed)
             if call.streamed:
                 # Signed at prepare time (no nonce): nothing to hold or sign; redirects still decided.
                 self._track(call, request)
@@ -327,9 +367,10 @@ class _Flow:
         return response
 
     def _redirected(self, call: Call | None, response: _Response) -> None:
-        if is_redirect(response.status_code, response.headers.get("location")):
+        previous = call or self.last
+        if previous is not None and is_redirect(response.status_code, response.headers.get("location")):
             # Decided when niquests sends the hop (pre_request), with the URL it sends it to.
-            self.hop = _Hop(response.status_code, response.url or "", call or self.last, signed=call is not None)
+            self.hop = _Hop(response.status_code, response.url or "", previous, signed=call is not None)
 
 
 def _client(response: _Response) -> Any:
