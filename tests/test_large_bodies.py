@@ -18,6 +18,8 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import VerifyingServer
 
+from .conftest import NIQUESTS, REQUESTS_LIKE, call
+
 MIB = 1 << 20
 
 
@@ -44,7 +46,7 @@ def memory_server() -> Iterator[VerifyingServer]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("client", ["requests", "httpx"])
+@pytest.mark.parametrize("client", ["requests", "httpx", *NIQUESTS])
 @pytest.mark.parametrize("mode", ["file", "generator"])
 def test_256_mib_body_signed_in_bounded_memory(
     big_file: tuple[Path, str], memory_server: VerifyingServer, client: str, mode: str
@@ -75,13 +77,12 @@ def test_256_mib_body_signed_in_bounded_memory(
     assert "Transfer-Encoding" not in upload.headers
 
 
-def test_generator_body_with_requests_is_spooled_with_framing_right(open_server: VerifyingServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_generator_body_is_spooled_with_framing_right(open_server: VerifyingServer, client: str) -> None:
     """A generator body (no nonce) is spooled, signed, and sent with Content-Length instead of chunked."""
     chunks = [b"a" * 1000, b"", b"b" * 10]
-    r = requests.post(
-        open_server.origin, data=iter(chunks), auth=hba.BodyDigestAuth(secret="0123456789abcdef-secret"), timeout=10
-    )
-    assert r.status_code == 200
+    auth = hba.BodyDigestAuth(secret="0123456789abcdef-secret")
+    assert call(client, "POST", open_server.origin, auth, data=iter(chunks))[0] == 200
     (received,) = open_server.received
     assert received.body == b"".join(chunks)
     assert received.headers["Content-Length"] == "1010"
