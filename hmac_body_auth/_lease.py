@@ -229,15 +229,11 @@ class Lease:
                     self._leave(waiter)
                     raise LeaseTimeout("timed out waiting for the per-key ordering lease")
 
-    async def acquire_async(self, *, hold_timeout: float, wait: float | None = None, collectable: bool = False) -> Hold:
-        """Wait, without blocking the event loop, until the calling task holds the lease.
-
-        ``collectable``: the hold ends when the object it belongs to is garbage-collected
-        (see :meth:`abandon`), and waiters run the garbage collector to find out.
-        """
+    async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
+        """Wait, without blocking the event loop, until the calling task holds the lease."""
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else time.monotonic() + wait
-        hold = Hold(hold_timeout, active=True, collectable=collectable)
+        hold = Hold(hold_timeout, active=True)
         with self._mutex:
             if self._reentrant(blocking=False):
                 hold.nested = True

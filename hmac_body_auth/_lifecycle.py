@@ -348,17 +348,12 @@ class Call:
                 lease.release(hold)
                 raise
 
-    async def hold_async(self, *, collectable: bool = False) -> None:
-        """Take the lease without blocking the event loop.
-
-        ``collectable``: the adapter ends the hold with :meth:`abandon` from a
-        garbage-collection callback if nothing else ends it (a client that gives
-        the auth no callback when sending fails).
-        """
+    async def hold_async(self) -> None:
+        """Take the lease without blocking the event loop."""
         lease = self.policy.lease
         if lease is None or self.streamed or self._hold is not None:
             return
-        hold = await lease.acquire_async(hold_timeout=self.policy.lease_timeout, collectable=collectable)
+        hold = await lease.acquire_async(hold_timeout=self.policy.lease_timeout)
         self._hold = hold
         source = self.policy.source
         if not (self.policy.interprocess and not hold.nested and source is not None):
