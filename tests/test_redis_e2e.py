@@ -31,6 +31,7 @@ from hmac_body_auth._redis import RedisNonce
 from hmac_body_auth.errors import NonceError
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, niquests, session
 from .redis_server import RedisServer, find_redis_server
 
 pytestmark = [
@@ -183,6 +184,9 @@ def _post(client: str, url: str, auth: Any, command: str) -> int:
     data = {"command": command}
     if client == "requests":
         return requests.post(url, data=data, auth=auth, timeout=10).status_code
+    if client.startswith("niquests"):
+        with session(client) as s:
+            return int(s.post(url, data=data, auth=auth, timeout=10).status_code)
     if client == "httpx.Client":
         with httpx.Client(auth=auth, timeout=10) as c:
             return c.post(url, data=data).status_code
@@ -202,7 +206,7 @@ def _release_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecor
     ]
 
 
-CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient"]
+CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient", *NIQUESTS]
 
 
 # -- 1. Redis fails while a request is in flight ------------------------------------------
@@ -351,21 +355,27 @@ def far_redis(faulty_redis: _FaultyRedis) -> Iterator[_DelayingRelay]:
         relay.close()
 
 
-def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _DelayingRelay) -> None:
-    """2 sequential AsyncClient posts (Poloniex + RedisNonce 100 ms away): all accepted, loop gaps < 150 ms."""
+@pytest.mark.parametrize("client", ["httpx.AsyncClient", *NIQUESTS_ASYNC])
+def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _DelayingRelay, client: str) -> None:
+    """2 sequential async posts (Poloniex + RedisNonce 100 ms away): all accepted, loop gaps < 150 ms."""
     key = f"E2E-{uuid.uuid4().hex[:12]}"
     nonce = RedisNonce(far_redis.url, name=key, lock_timeout=10)
     auth = hba.Poloniex(key, SECRET, nonce=nonce)
     try:
         with PoloniexServer({key: SECRET}) as server:
 
+            def async_client() -> Any:
+                if client == "httpx.AsyncClient":
+                    return httpx.AsyncClient(auth=auth, timeout=30)
+                return niquests.AsyncSession(auth=auth, timeout=30)
+
             async def main() -> tuple[float, list[int], float]:
-                async with httpx.AsyncClient(auth=auth, timeout=30) as client:  # built before the ticker runs
+                async with async_client() as session:  # built before the ticker runs
 
                     async def posts() -> list[int]:
                         statuses = []
                         for i in range(2):
-                            response = await client.post(server.url, data={"command": "buy", "n": str(i)})
+                            response = await session.post(server.url, data={"command": "buy", "n": str(i)})
                             statuses.append(response.status_code)
                         return statuses
 
