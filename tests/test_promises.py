@@ -26,7 +26,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer
 
-from .conftest import SECRET
+from .conftest import NIQUESTS_SYNC, SECRET, SESSIONS, session
 
 
 @pytest.fixture
@@ -129,8 +129,9 @@ def test_sync_call_inside_async_code_does_not_wait_for_its_own_lease(strict: Pol
     assert elapsed < 5
 
 
-def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, key: str) -> None:
-    """A same-key request from a requests response hook proceeds at once."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, key: str, client: str) -> None:
+    """A same-key request from a requests (or niquests) response hook proceeds at once."""
     auth = hba.Poloniex(key, SECRET)
     inner: list[int] = []
 
@@ -138,7 +139,8 @@ def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, ke
         inner.append(_post(strict.url, auth))
 
     started = time.monotonic()
-    requests.post(strict.url, data={"command": "x"}, auth=auth, hooks={"response": hook}, timeout=10)
+    with session(client) as s:
+        s.post(strict.url, data={"command": "x"}, auth=auth, hooks={"response": hook}, timeout=10)
     assert time.monotonic() - started < 5
     assert inner == [200]
 
@@ -369,22 +371,24 @@ def _lease_wait(auth: hba.Poloniex) -> float:
         return pool.submit(_timed, lambda: lease.release(lease.acquire(hold_timeout=1.0, wait=2.0))).result(10)
 
 
+@pytest.mark.parametrize("client", ["requests.Session", *NIQUESTS_SYNC])
 @pytest.mark.parametrize("path", ["/big", "/trickle"])
-def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str) -> None:
+def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str, client: str) -> None:
     """stream=True returns as the headers arrive (no body read inside the lease), and other senders proceed."""
     import tracemalloc
 
     auth = hba.Poloniex(key, SECRET)
-    tracemalloc.start()
-    started = time.monotonic()
-    r = requests.post(big + path, data={"a": "1"}, auth=auth, stream=True, timeout=10)
-    elapsed = time.monotonic() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert elapsed < 1
-    assert peak < 8 << 20
-    assert _lease_wait(auth) < 0.5
-    r.close()
+    with session(client) as s:
+        tracemalloc.start()
+        started = time.monotonic()
+        r = s.post(big + path, data={"a": "1"}, auth=auth, stream=True, timeout=10)
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < 1
+        assert peak < 8 << 20
+        assert _lease_wait(auth) < 0.5
+        r.close()
 
 
 @pytest.mark.parametrize("path", ["/big", "/trickle"])
@@ -435,10 +439,11 @@ class _RejectThenRedirect(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+@pytest.mark.parametrize("client", SESSIONS)
 @pytest.mark.parametrize("why", ["nonce error", "resign_statuses"])
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str) -> None:
-    """requests: a redirect answering a re-signed request (nonce error or resign_statuses) is refused, nothing leaks."""
+def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str, client: str) -> None:
+    """requests, niquests: a redirect answering a re-signed request is refused (nonce error or resign_statuses)."""
     options: dict[str, Any] = {} if why == "nonce error" else {"nonce_error": None, "resign_statuses": {422}}
     with PoloniexServer({}) as elsewhere:
         handler = type("Handler", (_RejectThenRedirect,), {"location": elsewhere.origin + "/steal", "seen": []})
@@ -448,8 +453,8 @@ def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str) -> 
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi/{status}"
             auth = hba.Poloniex(key, SECRET, **options)
-            with pytest.raises(hba.RedirectError):
-                requests.post(url, data={"command": "buy", "note": "SIGNED"}, auth=auth, timeout=10)
+            with pytest.raises(hba.RedirectError), session(client) as s:
+                s.post(url, data={"command": "buy", "note": "SIGNED"}, auth=auth, timeout=10)
         finally:
             server.shutdown()
             server.server_close()
@@ -458,9 +463,10 @@ def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str) -> 
         assert elsewhere.received == []
 
 
+@pytest.mark.parametrize("client", SESSIONS)
 @pytest.mark.parametrize("status", [307, 308])
-def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int) -> None:
-    """requests: a same-origin 307/308 answering a re-signed request is followed with yet another fresh nonce."""
+def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int, client: str) -> None:
+    """requests, niquests: a same-origin 307/308 answering a re-signed request is followed with another new nonce."""
     handler = type("Handler", (_RejectThenRedirect,), {"location": "", "seen": []})
     front = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     front.daemon_threads = True
@@ -469,7 +475,8 @@ def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int) 
     handler.location = origin + "/done"
     try:
         auth = hba.Poloniex(key, SECRET)
-        r = requests.post(f"{origin}/tradingApi/{status}", data={"command": "buy"}, auth=auth, timeout=10)
+        with session(client) as s:
+            r = s.post(f"{origin}/tradingApi/{status}", data={"command": "buy"}, auth=auth, timeout=10)
     finally:
         front.shutdown()
         front.server_close()
@@ -497,7 +504,8 @@ def test_httpx_mounted_transport_that_cannot_report_hops_is_refused(strict: Polo
     assert strict.received == []
 
 
-def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str) -> None:
     """urllib3 Retry resends the same bytes after a 502; the API's 'greater than <our own nonce>' is not re-signed."""
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -530,10 +538,12 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
+    options = {} if client.startswith("requests") else {"retries": retry}  # niquests: its own retries=
     try:
-        with requests.Session() as s:
-            retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
-            s.mount("http://", HTTPAdapter(max_retries=retry))
+        with session(client, **options) as s:
+            if client.startswith("requests"):
+                s.mount("http://", HTTPAdapter(max_retries=retry))
             url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
             r = s.post(url, data={"command": "buy"}, auth=hba.Poloniex(key, SECRET), timeout=10)
     finally:
@@ -543,22 +553,24 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
     assert len(handler.executed) == 1
 
 
-def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer, key: str) -> None:
-    """allow_redirects=False returns a same-origin 307: other senders wait at most the hop grace, not lease_timeout."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer, key: str, client: str) -> None:
+    """allow_redirects=False returns a same-origin 307: others wait at most requests' hop grace (niquests: 0)."""
     from hmac_body_auth._requests import HOP_GRACE
 
     strict.redirect("/old", 307, "/tradingApi")
     auth = hba.Poloniex(key, SECRET)
-    with requests.Session() as s:
+    with session(client) as s:
         r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, allow_redirects=False, timeout=10)
         assert r.status_code == 307
         with ThreadPoolExecutor(1) as pool:
             waited = pool.submit(_timed, _post, strict.url, auth).result(10)
-    assert waited < HOP_GRACE + 1
+    assert waited < (HOP_GRACE + 1 if client.startswith("requests") else 0.5)
     assert strict.stats.bad_nonce == 0
 
 
-def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServer, key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServer, key: str, client: str) -> None:
     """A same-key request from a user's response hook on a 307 goes first; the hop is signed after it: 0 stale."""
     strict.redirect("/old", 307, "/tradingApi")
     auth = hba.Poloniex(key, SECRET, nonce_error=None)
@@ -567,7 +579,8 @@ def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServ
         if response.status_code == 307:
             _post(strict.url, auth)
 
-    r = requests.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
+    with session(client) as s:
+        r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
     assert r.status_code == 200
     assert strict.stats.bad_nonce == 0
     assert strict.stats.accepted == 2
