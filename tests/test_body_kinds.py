@@ -132,17 +132,6 @@ def test_auth_is_what_each_client_expects() -> None:
     assert isinstance(auth, httpx2.Auth)
 
 
-@pytest.mark.parametrize("client", NIQUESTS)
-def test_niquests_takes_the_auth_as_a_sync_auth_in_both_sessions(server: PoloniexServer, client: str) -> None:
-    """Both niquests sessions see a plain callable (its __call__ is no coroutine function) and sign with it."""
-    import inspect
-
-    auth = hba.Poloniex(KEY, SECRET)
-    assert callable(auth)
-    assert not inspect.iscoroutinefunction(auth.__call__)
-    assert _send(client, server.url, auth, {"command": "returnBalances"}) == 200
-
-
 def test_repr_of_a_half_constructed_auth_never_raises() -> None:
     """A constructor that fails half-way leaves an object whose repr works (traceback capture_locals calls it)."""
     half = object.__new__(hba.Poloniex)

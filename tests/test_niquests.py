@@ -54,6 +54,18 @@ def _free(auth: hba.HmacAuth) -> bool:
 
 
 @pytest.mark.parametrize("client", NIQUESTS)
+def test_niquests_takes_the_auth_as_a_sync_auth_in_both_sessions(server: PoloniexServer, client: str) -> None:
+    """Both niquests sessions see a plain callable (its __call__ is no coroutine function) and sign with it."""
+    import inspect
+
+    auth = hba.Poloniex(KEY, SECRET)
+    assert callable(auth)
+    assert not inspect.iscoroutinefunction(auth.__call__)
+    with session(client) as s:
+        assert s.post(server.url, data={"command": "returnBalances"}, auth=auth, timeout=10).status_code == 200
+
+
+@pytest.mark.parametrize("client", NIQUESTS)
 def test_the_lease_is_free_after_every_kind_of_answer(strict: PoloniexServer, key: str, client: str) -> None:
     """After an accepted call, a nonce-error recovery, a followed 307 and a refused redirect the lease is free."""
     server = strict
