@@ -2,10 +2,10 @@
 
 It is what each client expects: a ``requests.auth.AuthBase`` (requests calls it
 with a ``PreparedRequest``) and an ``httpx.Auth`` (and ``httpx2.Auth`` when that is
-installed: httpx drives only its own Auth instances through the auth flows). It
-holds the configuration and builds the client-free
+installed: httpx drives only its own Auth instances through the auth flows); niquests
+calls it as requests does. It holds the configuration and builds the client-free
 :class:`~hmac_body_auth._lifecycle.Policy` (``auth.lifecycle``); the adapters in
-``_requests`` and ``_httpx`` drive a request through it and use nothing else.
+``_requests``, ``_httpx`` and ``_niquests`` drive a request through it and use nothing else.
 """
 
 from __future__ import annotations
@@ -285,7 +285,9 @@ class HmacAuth(_AuthBase):
         request is checked now and signed by its hooks when it is sent.
         """
         if _niquests.handles(r):
-            return _niquests.apply(self._policy, r)  # type: ignore[no-any-return]
+            # niquests' own PreparedRequest (typed loosely there: niquests is optional).
+            prepared: requests.PreparedRequest = _niquests.apply(self._policy, r)
+            return prepared
         return _requests.apply(self._policy, r)
 
     # -- httpx ---------------------------------------------------------------
