@@ -108,8 +108,8 @@ def cost(rounds: int, calls: int, origin: str) -> None:
     on, off = Binance(KEY, SECRET), Binance(KEY, SECRET, clock_sync=False)
     url = origin + "/api/v3/account?omitZeroBalances=true"
     sign = {
-        "on": lambda: on.sign("GET", url=url) and None,
-        "off": lambda: off.sign("GET", url=url) and None,
+        "on": lambda: on.sign("GET", url) and None,
+        "off": lambda: off.sign("GET", url) and None,
     }
     _report("auth.sign (signed GET)", _ratio_rounds(sign, rounds, calls), "off", "on")
     prepare = {

@@ -132,14 +132,14 @@ def main() -> None:
     plain = hmac_body_auth.BodyDigestAuth(secret=SECRET, algorithm="sha512")
     expected = hmac.new(SECRET, body, hashlib.sha512).hexdigest()
     r = plain(prepared(body, None).copy())
-    if r.headers["Sign"] != expected or plain.sign("POST", body).headers["Sign"] != expected:
+    if r.headers["Sign"] != expected or plain.sign("POST", "http://localhost/", body=body).headers["Sign"] != expected:
         raise SystemExit("BodyDigestAuth does not sign the body as hmac.new does")
     del r
 
     no_nonce: dict[str, Subject] = {
         "hmac.new (baseline)": lambda: lambda: hmac.new(SECRET, body, hashlib.sha512).hexdigest(),
         "auth(prepared)": applied(plain, prepared(body, None)),
-        "auth.sign()": lambda: lambda: plain.sign("POST", body),
+        "auth.sign()": lambda: lambda: plain.sign("POST", "http://localhost/", body=body),
     }
     t1 = run(no_nonce, rounds)
 
@@ -156,7 +156,9 @@ def main() -> None:
         "hand-written + nonce (baseline)": handwritten(one),
         "hmac.new, no nonce": lambda: lambda: hmac.new(SECRET, one, hashlib.sha512).hexdigest(),
         "Poloniex(prepared), 1 field": applied(polo, prepared(one, FORM)),
-        "Poloniex.sign(), 1 field": lambda: lambda: polo_unordered.sign("POST", one, content_type=FORM),
+        "Poloniex.sign(), 1 field": lambda: (
+            lambda: polo_unordered.sign("POST", "http://localhost/", body=one, content_type=FORM)
+        ),
         "Poloniex(prepared), 64-byte fields": applied(polo, prepared(many, FORM)),
     }
     t2 = run(with_nonce, rounds)

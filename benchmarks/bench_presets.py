@@ -331,8 +331,8 @@ def build(ccxt: Any, case: Case) -> Bench:
 
     calls: dict[str, Callable[[], Any]] = {
         "ccxt": lambda: exchange.sign(path, api, method, ccxt_params),
-        "sign": lambda: auth.sign(method, body, url=url, content_type=content_type),
-        "encode+sign": lambda: auth.sign(method, encode(params), url=url, content_type=content_type),
+        "sign": lambda: auth.sign(method, url, body=body, content_type=content_type),
+        "encode+sign": lambda: auth.sign(method, url, body=encode(params), content_type=content_type),
         "requests+auth": lambda: requests.Request(method, url, auth=auth, **data_kw).prepare(),
         "requests": lambda: requests.Request(method, url, **data_kw).prepare(),
     }

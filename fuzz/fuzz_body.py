@@ -32,7 +32,7 @@ def test_one_input(data: bytes) -> None:
     as_text = fdp.ConsumeBool()
     body: str | bytes = fdp.ConsumeUnicodeNoSurrogates(256) if as_text else fdp.ConsumeBytes(256)
     try:
-        signed = AUTH.sign("POST", body, content_type=content_type)
+        signed = AUTH.sign("POST", "http://localhost/", body=body, content_type=content_type)
     except BodyError:
         return
     raw = body.encode("latin-1") if isinstance(body, str) else body

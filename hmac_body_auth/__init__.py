@@ -1,11 +1,13 @@
-"""Sign HTTP requests with an HMAC of their exact body, for requests and httpx.
+"""Sign HTTP requests with an HMAC of their exact body, for requests, httpx and aiohttp.
 
 >>> import hmac_body_auth as hba
 >>> auth = hba.Poloniex(key="API-KEY", secret="SECRET")
 >>> # requests.post(url, data={"command": "returnBalances"}, auth=auth)
+>>> # aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),))
 
 Importing the package is cheap: the pure core (signing, nonces, errors) loads
-at once, the client-facing auth classes (which import httpx) on first use.
+at once, the client-facing auth classes (which import httpx) and the aiohttp
+middleware (which imports aiohttp) on first use.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._clocksync import ClockSync, TimestampRejection, clock_offset, forget_clock_offsets
 from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
+from ._signed import SignedCall
 from ._signing import Signer
 from .errors import (
     BodyEncodingError,
@@ -29,7 +32,8 @@ from .errors import (
 from .nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce, NonceSource, OrderedNonceSource
 
 if TYPE_CHECKING:
-    from ._auth import BodyDigestAuth, HmacAuth, NonceErrorParser
+    from ._aiohttp import aiohttp_middleware
+    from ._auth import BodyDigestAuth, HmacAuth, KeyPool, NonceErrorParser
     from ._redis import RedisNonce
     from .presets.poloniex import Poloniex
 
@@ -39,8 +43,10 @@ _LAZY = {
     "BodyDigestAuth": "._auth",
     "NonceErrorParser": "._auth",
     "HmacAuth": "._auth",
+    "KeyPool": "._auth",
     "Poloniex": ".presets.poloniex",
     "RedisNonce": "._redis",
+    "aiohttp_middleware": "._aiohttp",
 }
 
 __all__ = [
@@ -55,6 +61,7 @@ __all__ = [
     "FileNonce",
     "HmacAuth",
     "HmacBodyAuthError",
+    "KeyPool",
     "LeaseTimeout",
     "NonceError",
     "NonceErrorParser",
@@ -66,10 +73,12 @@ __all__ = [
     "RedirectError",
     "RedisNonce",
     "Scheme",
+    "SignedCall",
     "SignedRequest",
     "Signer",
     "TimestampRejection",
     "__version__",
+    "aiohttp_middleware",
     "clock_offset",
     "forget_clock_offsets",
 ]

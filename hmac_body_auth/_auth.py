@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable
+from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import httpx
@@ -30,6 +30,8 @@ from ._core import BodyDigestScheme, Scheme, SignedRequest
 from ._lease import lease_for
 from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
 from ._origin import DEFAULT_PORTS, origin_of
+from ._pool import build as build_pool
+from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
 from .nonces import OrderedNonceSource
@@ -37,7 +39,7 @@ from .nonces import OrderedNonceSource
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["BodyDigestAuth", "HmacAuth", "NonceErrorParser", "origin_of"]
+__all__ = ["BodyDigestAuth", "HmacAuth", "KeyPool", "NonceErrorParser", "origin_of"]
 
 
 _Auth = TypeVar("_Auth", bound="HmacAuth")
@@ -261,20 +263,31 @@ class HmacAuth(_AuthBase):
         """The client-free request lifecycle every adapter drives (one ``Call`` per request)."""
         return self._policy
 
-    def sign(
-        self,
-        method: str,
-        body: str | bytes | None = None,
-        *,
-        url: str = "http://localhost/",
-        content_type: str | None = None,
-    ) -> SignedRequest:
+    def sign(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> SignedRequest:
         """Return the exact URL, body bytes and headers for a request, without any client.
 
-        Allocates a nonce when a source is configured but takes no lease: use it
-        for inspection and tooling, and ``auth=`` for sending.
+        ``body`` takes what ``auth=`` takes: a dict or a list of pairs (sent as a
+        form, ``application/x-www-form-urlencoded``), ``str`` (encoded with
+        ``body_encoding``), ``bytes`` or ``None``. Allocates a nonce when a source
+        is configured but takes no lease: use it for inspection and tooling, and
+        :meth:`signed` (or ``auth=``) for sending.
         """
-        return self._policy.call(method, url, content_type, body).sign()
+        data, kind = request_body(body, content_type)
+        signed = self._policy.call(method, url, kind, data).sign()
+        if signed.content_type is None and kind is not None and kind != content_type:
+            return signed._replace(content_type=kind)
+        return signed
+
+    def signed(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> Signed:
+        """Sign for any other client, ordered: ``with auth.signed(...) as req:`` (or ``async with``).
+
+        The key's lease is held from the nonce until the block ends, so requests
+        sent inside the block (with urllib3, a websocket, ...) reach the API in
+        nonce order with those sent through ``auth=``. ``req`` has ``.method``,
+        ``.url``, ``.body`` (bytes), ``.headers`` (dict, with the Content-Type the
+        body needs) and ``.nonce``. The same body types as :meth:`sign`.
+        """
+        return Signed(self._policy, method, url, body, content_type)
 
     # -- requests ------------------------------------------------------------
 
@@ -339,6 +352,79 @@ class HmacAuth(_AuthBase):
         other._policy = self._policy.with_signer(other._signer)
         memo[id(self)] = other
         return other
+
+
+class KeyPool(_AuthBase):
+    """One ``auth=`` object over several keys of the same API: N keys, about N times the ordered throughput.
+
+    Each request takes a free key (round-robin among the free ones; when all are
+    busy, the first to free up, in arrival order), and keeps it for its whole life:
+    a re-sign after a nonce error or a redirect hop stays on that key. Every key
+    stays strictly ordered, as with one auth. Works wherever an auth does: ``auth=``
+    for requests, httpx and httpx2, ``hba.aiohttp_middleware(pool)``, and
+    :meth:`signed` / :meth:`sign`.
+
+    Args:
+        auths: auth objects of one API (the same class and scheme options), each
+            with its own key; a key given twice, or auths of different APIs, raise
+            :class:`~hmac_body_auth.ConfigurationError`.
+        rate: an optional budget per key, ``(requests, seconds)``: a key sends at
+            most ``requests`` requests in any ``seconds``; a request whose key is
+            over budget waits for it (the pool prefers keys with budget left).
+
+    A request that finds no free key waits at most the members' (smallest)
+    ``lease_timeout``, then raises :class:`~hmac_body_auth.LeaseTimeout`. A key the
+    API refuses (401, 403) is logged with its masked key and stays in the pool: a
+    pool never drops a key by itself. A pool signs a streamed body whole (which key
+    signs is known only once one is free).
+    """
+
+    requires_request_body = True
+
+    def __init__(self, auths: Sequence[HmacAuth], *, rate: tuple[int, float] | None = None) -> None:
+        self._policy = build_pool(auths, rate)
+        self._size = len(self._policy.slots.members)
+
+    @property
+    def lifecycle(self) -> Policy:
+        """The pool's client-free lifecycle (calls choose their key when they take the lease)."""
+        return self._policy
+
+    def __len__(self) -> int:
+        return self._size
+
+    def sign(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> SignedRequest:
+        """As :meth:`HmacAuth.sign`, with the next free key (no lease is kept)."""
+        with self.signed(method, url, body=body, content_type=content_type) as req:
+            return SignedRequest(req.url, req.body, req.headers, None, req.nonce)
+
+    def signed(self, method: str, url: str, *, body: Body = None, content_type: str | None = None) -> Signed:
+        """As :meth:`HmacAuth.signed`: a free key, its lease held until the block ends."""
+        return Signed(self._policy, method, url, body, content_type)
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Sign a ``requests.PreparedRequest`` with a free key."""
+        return _requests.apply(self._policy, r)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """The ordered flow, for callers that drive ``auth_flow`` directly."""
+        return _httpx.sync_flow(self._policy, request)
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Sign with a free key, held until the response arrives."""
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.sync_flow(self._policy, request)
+
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Sign with a free key without blocking the event loop."""
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.async_flow(self._policy, request)
+
+    def __repr__(self) -> str:
+        return f"KeyPool(keys={self.__dict__.get('_size', '?')}, secret=***)"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a KeyPool holds secrets and cannot be pickled; build it again from the secrets")
 
 
 class BodyDigestAuth(HmacAuth):

@@ -6,7 +6,9 @@ Nothing here imports an HTTP client or does I/O on the network.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote_to_bytes
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import unquote_to_bytes, urlencode
 
 from .errors import BodyEncodingError, BodyError, ConfigurationError
 
@@ -15,6 +17,7 @@ __all__ = [
     "add_form_field",
     "check_form",
     "encode_body",
+    "form_body",
     "validate_body_encoding",
     "validate_field_name",
 ]
@@ -43,6 +46,31 @@ def validate_field_name(name: object, *, argument: str) -> str:
     if not isinstance(name, str) or not _FIELD.fullmatch(name):
         raise ConfigurationError(f"{argument} must be a non-empty form field name of letters, digits and _.~-")
     return name
+
+
+def form_body(data: Mapping[Any, Any] | Iterable[tuple[Any, Any]]) -> bytes:
+    """A dict or list of pairs as a form body, encoded as requests encodes ``data=``.
+
+    ``str`` names and values are UTF-8, a list or tuple value repeats its field,
+    ``None`` values are left out, anything else is ``str()``-ed.
+    """
+    items = data.items() if isinstance(data, Mapping) else data
+    pairs: list[tuple[Any, Any]] = []
+    try:
+        for name, values in items:
+            many = values if isinstance(values, (list, tuple)) else (values,)
+            for value in many:
+                if value is None:
+                    continue
+                pairs.append(
+                    (
+                        name.encode("utf-8") if isinstance(name, str) else name,
+                        value.encode("utf-8") if isinstance(value, str) else value,
+                    )
+                )
+    except (TypeError, ValueError):
+        raise BodyError("a form body is a dict or a list of (name, value) pairs") from None
+    return urlencode(pairs).encode("ascii")
 
 
 def encode_body(body: str | bytes | bytearray | memoryview | None, encoding: str) -> bytes:

@@ -231,7 +231,7 @@ def _printable(body: bytes) -> str:
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
     auth = _build_auth(args, nonce=args.nonce, clock_ms=args.clock_ms)
     body, content_type = _body(args)
-    signed = auth.sign(args.method, body, url=args.url, content_type=content_type)
+    signed = auth.sign(args.method, args.url, body=body, content_type=content_type)
     parts = urlsplit(signed.url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     style = _Style(out)

@@ -22,6 +22,7 @@ import hmac
 import json
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -93,6 +94,8 @@ class VerifyingServer:
         max_body_bytes: a larger ``Content-Length`` (or chunked body) gets a 400
             without being read. Bodies are read as they arrive, so a client that
             announces more than it sends costs only what it sent.
+        delay: seconds to wait before answering an accepted request, as an API far
+            away would (the requests of one key then queue for its turn).
 
     """
 
@@ -109,7 +112,11 @@ class VerifyingServer:
         handler: Callable[[dict[str, Any]], tuple[int, dict[str, Any]]] | None = None,
         port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES,
+        delay: float = 0.0,
     ) -> None:
+        if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
+            raise ValueError("delay must be a number of seconds, 0 or more")
+        self.delay = float(delay)
         self._secrets = {k: (v.encode() if isinstance(v, str) else bytes(v)) for k, v in accounts.items()}
         self.key_header = key_header
         self.signature_header = signature_header
@@ -221,6 +228,8 @@ class VerifyingServer:
                     return self.nonce_error_status, {"error": _NONCE_ERROR.format(last=last, given=nonce)}
                 self.last_nonce[key] = nonce
             self.stats.accepted += 1
+        if self.delay:
+            time.sleep(self.delay)
         if self.handler is not None:
             return self.handler(
                 {"method": method, "path": path, "headers": dict(headers), "body": body, "fields": fields}
@@ -248,6 +257,7 @@ class PoloniexServer(VerifyingServer):
         nonce_error_status: int = 422,
         port: int = 0,
         max_body_bytes: int = MAX_BODY_BYTES,
+        delay: float = 0.0,
     ) -> None:
         super().__init__(
             accounts,
@@ -255,6 +265,7 @@ class PoloniexServer(VerifyingServer):
             handler=_poloniex_answer,
             port=port,
             max_body_bytes=max_body_bytes,
+            delay=delay,
         )
 
 

@@ -23,6 +23,34 @@ def peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def _aiohttp(auth: object, path: str, url: str, mode: str) -> tuple[int, float]:
+    """Warm up, then send the file (or an async generator over it) through aiohttp: (status, peak before)."""
+    import asyncio
+    from collections.abc import AsyncIterator
+
+    import aiohttp
+
+    import hmac_body_auth as hba
+
+    async def chunks(f: object) -> AsyncIterator[bytes]:
+        while chunk := await asyncio.to_thread(f.read, 1 << 20):  # type: ignore[attr-defined]
+            yield chunk
+
+    async def main() -> tuple[int, float]:
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),), timeout=timeout) as session:  # type: ignore[arg-type]
+            async with session.post(url, data=b"x" * 1024) as r:
+                await r.read()
+            before = peak_kib()
+            with open(path, "rb") as f:
+                body: object = chunks(f) if mode == "generator" else f
+                async with session.post(url, data=body) as r:
+                    await r.read()
+                    return r.status, before
+
+    return asyncio.run(main())
+
+
 def main() -> None:
     """argv: client path url mode; prints {"status": ..., "growth_mib": ...}."""
     client, path, url, mode = sys.argv[1:5]
@@ -34,6 +62,11 @@ def main() -> None:
     import hmac_body_auth as hba
 
     auth = hba.BodyDigestAuth("MEMKEY-0001", secret="memory-secret")
+    if client == "aiohttp":
+        status, before = _aiohttp(auth, path, url, mode)
+        after = peak_kib()
+        print(json.dumps({"status": status, "growth_mib": (after - before) / 1024, "peak_mib": after / 1024}))
+        return
 
     def post(body: object) -> int:
         if client == "requests":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import json
 import os
 import ssl
 import sys
@@ -12,10 +13,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
+import aiohttp
 import httpx
 import pytest
 import requests
 
+import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
 # Bytecode caches on, whatever the environment says (these machines set
@@ -51,7 +54,15 @@ def _niquests_client(name: str) -> list[Any]:
 NIQUESTS_SYNC = _niquests_client("niquests.Session")
 NIQUESTS_ASYNC = _niquests_client("niquests.AsyncSession")
 NIQUESTS = [*NIQUESTS_SYNC, *NIQUESTS_ASYNC]
-CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post", *NIQUESTS]
+CLIENTS = [
+    "requests.post",
+    "requests.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.post",
+    "aiohttp",
+    *NIQUESTS,
+]
 #: The clients that prepare requests as requests does (the auth sees the same bodies).
 REQUESTS_LIKE = ["requests.post", "requests.Session", *NIQUESTS]
 #: One session per kind: requests' and niquests' (see :func:`session`).
@@ -187,6 +198,18 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def aiohttp_session(auth: Any, **kwargs: Any) -> aiohttp.ClientSession:
+    """An aiohttp session that signs every request with ``auth`` (call inside a running loop)."""
+    kwargs.setdefault("timeout", aiohttp.ClientTimeout(total=10))
+    return aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),), **kwargs)
+
+
+async def aiohttp_call(method: str, url: str, auth: Any, **kwargs: Any) -> tuple[int, Any]:
+    """One request on a new signing aiohttp session: (status, decoded JSON); body arguments as aiohttp takes them."""
+    async with aiohttp_session(auth) as session, session.request(method, url, **kwargs) as response:
+        return response.status, json.loads(await response.read())
+
+
 def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[int, Any]:
     """Send one request through ``client``; return (status, decoded JSON)."""
     if client == "requests.post":
@@ -196,6 +219,9 @@ def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[
         with session(client) as s:
             r = s.request(method, url, auth=auth, timeout=10, **kwargs)
             return r.status_code, r.json()
+    if client == "aiohttp":
+        # aiohttp takes data= as requests does (a dict or pairs are a form, str and bytes as they are).
+        return asyncio.run(aiohttp_call(method, url, auth, **kwargs))
     hkw = _httpx_kwargs(kwargs)
     if client == "httpx.post":
         resp = httpx.request(method, url, auth=auth, timeout=10, **hkw)

@@ -7,6 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -14,7 +15,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, NIQUESTS, SECRET, session
+from .conftest import KEY, NIQUESTS, SECRET, aiohttp_call, session
 
 TEXT = "a=1&b=caf\u00e9\r\nline2\nend"
 
@@ -36,18 +37,20 @@ def text_file(tmp_path: Path) -> Path:
     return path
 
 
-CLIENTS = ["requests", "httpx", *NIQUESTS]
+CLIENTS = ["requests", "httpx", "aiohttp", *NIQUESTS]
 #: The clients that take a body as requests does (data=).
 REQUESTS_LIKE = ["requests", *NIQUESTS]
 
 
-def _send(client: str, url: str, auth: Any, body: Any, headers: dict[str, str] | None = None) -> int:
+def _send(client: str, url: str, auth: Any, body: Any, **kwargs: Any) -> int:
     if client == "requests":
-        return requests.post(url, data=body, headers=headers, auth=auth, timeout=5).status_code
+        return requests.post(url, data=body, auth=auth, timeout=5, **kwargs).status_code
     if client.startswith("niquests"):
         with session(client) as s:
-            return int(s.post(url, data=body, headers=headers, auth=auth, timeout=5).status_code)
-    return httpx.post(url, content=body, headers=headers, auth=auth, timeout=5).status_code
+            return int(s.post(url, data=body, auth=auth, timeout=5, **kwargs).status_code)
+    if client == "aiohttp":
+        return asyncio.run(aiohttp_call("POST", url, auth, data=body, **kwargs))[0]
+    return httpx.post(url, content=body, auth=auth, timeout=5, **kwargs).status_code
 
 
 # requests warns that it measured a text file's length on disk; the auth replaces that body.
@@ -76,7 +79,7 @@ def test_text_mode_form_file_gets_its_nonce(server: PoloniexServer, text_file: P
     text_file.write_text("command=returnBalances", encoding="ascii")
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
     with text_file.open() as f:
-        assert _send(client, server.url, hba.Poloniex(KEY, SECRET), f, headers) == 200
+        assert _send(client, server.url, hba.Poloniex(KEY, SECRET), f, headers=headers) == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
 
 
@@ -117,7 +120,7 @@ def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer
 def test_memoryview_form_gets_its_nonce(server: PoloniexServer, client: str) -> None:
     """A memoryview form body with the Poloniex preset: nonce appended, accepted by the strict server."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    assert _send(client, server.url, hba.Poloniex(KEY, SECRET), memoryview(b"command=x"), headers) == 200
+    assert _send(client, server.url, hba.Poloniex(KEY, SECRET), memoryview(b"command=x"), headers=headers) == 200
     assert server.received[0].body.startswith(b"command=x&nonce=")
 
 
@@ -143,3 +146,86 @@ def test_repr_of_a_half_constructed_auth_never_raises() -> None:
         rendered = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
     assert "Traceback" in rendered
     assert "bad secret" not in rendered.split("ConfigurationError")[-1]
+
+
+# -- aiohttp's own body kinds -------------------------------------------------------------------
+
+
+def _post(url: str, auth: Any, **kwargs: Any) -> int:
+    return asyncio.run(aiohttp_call("POST", url, auth, **kwargs))[0]
+
+
+def test_aiohttp_formdata_without_files_is_a_signed_form(server: PoloniexServer) -> None:
+    """FormData of plain fields (aiohttp urlencodes it): the fields in order, then the nonce, verified as a form."""
+    form = aiohttp.FormData()
+    form.add_field("command", "buy")
+    form.add_field("x", "a b&c")
+    assert _post(server.url, hba.Poloniex(KEY, SECRET), data=form) == 200
+    (received,) = server.received
+    assert received.body.startswith(b"command=buy&x=a+b%26c&nonce=")
+    assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize("kind", ["open-file", "bytes"])
+@pytest.mark.parametrize("nonce", [True, False], ids=["nonce", "no-nonce"])
+def test_aiohttp_formdata_with_a_file_is_refused_before_sending(
+    server: PoloniexServer, text_file: Path, nonce: bool, kind: str
+) -> None:
+    """FormData with a file (an open file, or bytes with a filename): a BodyError naming the fix, nothing sent."""
+    auth = hba.Poloniex(KEY, SECRET) if nonce else hba.BodyDigestAuth(KEY, secret=SECRET)
+    with text_file.open("rb") as f:
+        form = aiohttp.FormData()
+        form.add_field("command", "upload")
+        form.add_field("file", f if kind == "open-file" else b"a,b\n", filename="body.txt")
+        with pytest.raises(hba.BodyError, match="a form with a file"):
+            _post(server.url, auth, data=form)
+    assert server.received == []
+
+
+def test_aiohttp_multipart_of_plain_fields_is_signed_as_sent(open_server: VerifyingServer) -> None:
+    """FormData made multipart with text fields only: without a nonce, the exact multipart bytes are signed."""
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("a", "1")
+    form.add_field("b", "caf\u00e9")
+    assert _post(open_server.url, hba.BodyDigestAuth(KEY, secret=SECRET), data=form) == 200
+    (received,) = open_server.received
+    assert received.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert b'name="b"' in received.body
+    assert open_server.stats.bad_signature == 0
+
+
+def test_aiohttp_multipart_with_a_nonce_is_refused(server: PoloniexServer) -> None:
+    """The nonce goes into a urlencoded form: a multipart body is refused with a BodyError, nothing sent."""
+    form = aiohttp.FormData(default_to_multipart=True)
+    form.add_field("command", "buy")
+    with pytest.raises(hba.BodyError, match="multipart/form-data"):
+        _post(server.url, hba.Poloniex(KEY, SECRET), data=form)
+    assert server.received == []
+
+
+def test_aiohttp_compression_is_refused(open_server: VerifyingServer) -> None:
+    """compress= would put other bytes on the wire than the signed ones: BodyError, nothing sent."""
+    with pytest.raises(hba.BodyError, match="compress"):
+        _post(open_server.url, hba.BodyDigestAuth(KEY, secret=SECRET), data=b"a=1", compress="deflate")
+    assert open_server.received == []
+
+
+def test_aiohttp_named_file_is_sent_as_the_form_it_holds(server: PoloniexServer, tmp_path: Path) -> None:
+    """A binary file named form.txt: aiohttp's text/plain guess and Content-Disposition go; nonce form as signed."""
+    path = tmp_path / "form.txt"
+    path.write_bytes(b"command=returnBalances")
+    with path.open("rb") as f:
+        assert _post(server.url, hba.Poloniex(KEY, SECRET), data=f) == 200
+    (received,) = server.received
+    assert received.body.startswith(b"command=returnBalances&nonce=")
+    assert received.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert "Content-Disposition" not in received.headers
+
+
+def test_aiohttp_str_body_without_a_nonce_is_labelled_with_its_real_charset(open_server: VerifyingServer) -> None:
+    """A str body goes out as body_encoding's bytes (not aiohttp's UTF-8) and says so in its Content-Type."""
+    assert _post(open_server.url, hba.BodyDigestAuth(KEY, secret=SECRET), data="caf\u00e9") == 200
+    (received,) = open_server.received
+    assert received.body == "caf\u00e9".encode("latin-1")
+    assert received.headers["Content-Type"] == "text/plain; charset=latin-1"
+    assert open_server.stats.bad_signature == 0

@@ -7,6 +7,7 @@ import hmac
 import io
 import re
 import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -53,12 +54,15 @@ def test_form_bodies_arrive_exactly_as_signed(
     assert received.headers["Key"] == KEY
     assert int(received.headers["Content-Length"]) == len(received.body)
     assert "Transfer-Encoding" not in received.headers
+    content_types = [v for k, v in received.headers.items() if k.lower() == "content-type"]
+    assert content_types == ["application/x-www-form-urlencoded"]
     head, nonce = _split_nonce(received.body)
     assert head == caller_part
     assert nonce > 1_600_000_000_000_000  # microseconds since the epoch
 
 
-@pytest.mark.parametrize("client", REQUESTS_LIKE)
+# httpx encodes a str body as UTF-8 before the auth sees it; requests, niquests and aiohttp give the auth the text.
+@pytest.mark.parametrize("client", [*REQUESTS_LIKE, "aiohttp"])
 def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: str) -> None:
     """A str body with latin-1 characters goes out as the latin-1 bytes that were signed."""
     status, _ = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data="caf\xe9=cr\xe8me")
@@ -67,7 +71,7 @@ def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: 
     assert head == "caf\xe9=cr\xe8me".encode("latin-1")
 
 
-@pytest.mark.parametrize("client", REQUESTS_LIKE)
+@pytest.mark.parametrize("client", [*REQUESTS_LIKE, "aiohttp"])
 def test_str_body_latin1_cannot_carry_is_refused_before_sending(server: PoloniexServer, client: str) -> None:
     """A str body outside latin-1 raises BodyEncodingError naming the fix, and nothing is sent."""
     with pytest.raises(hba.BodyEncodingError, match="utf-8") as info:
@@ -227,3 +231,87 @@ def test_bytes_header_values(server: PoloniexServer, client: str) -> None:
     status, _ = call(client, "POST", server.url, auth, data=b"command=returnBalances", headers=headers)
     assert status == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
+
+
+def test_aiohttp_a_request_sent_again_is_signed_again(server: PoloniexServer) -> None:
+    """A retrying middleware before ours sends the same request twice: the second is re-signed, a fresh nonce."""
+    import asyncio
+
+    import aiohttp
+
+    server.handler = lambda request: (503, {"error": "busy"}) if len(server.received) == 0 else (200, {"ok": True})
+
+    async def retry(req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+        response = await handler(req)
+        if response.status == 503:
+            response.release()
+            response = await handler(req)
+        return response
+
+    async def go() -> int:
+        middlewares = (retry, hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET)))
+        async with (
+            aiohttp.ClientSession(middlewares=middlewares) as session,
+            session.post(server.url, data={"command": "buy"}) as r,
+        ):
+            return r.status
+
+    assert asyncio.run(go()) == 200
+    first, second = server.received
+    assert _split_nonce(second.body)[1] > _split_nonce(first.body)[1]
+    assert _split_nonce(second.body)[0] == b"command=buy"
+    assert server.stats.accepted == 2
+    assert server.stats.bad_nonce == 0
+
+
+class _DropsTheSecond(BaseHTTPRequestHandler):
+    """Answers every PUT, except the second one, whose kept-alive connection it closes unanswered."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[bytes, str]]
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def do_PUT(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.seen.append((body, self.headers.get("Sign", "")))
+        if len(self.seen) == 2:
+            self.close_connection = True  # dropped: aiohttp retries an idempotent request
+            return
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+def test_aiohttp_retry_after_a_dropped_connection_is_signed_again() -> None:
+    """A PUT whose kept-alive connection dropped is resent by aiohttp: re-signed, with a fresh nonce."""
+    import asyncio
+    import threading
+
+    from .conftest import aiohttp_session
+
+    handler = type("Handler", (_DropsTheSecond,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+
+    async def go() -> list[int]:
+        async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as session:
+            statuses = []
+            for i in range(2):
+                async with session.put(url, data={"command": "buy", "i": str(i)}) as r:
+                    statuses.append(r.status)
+            return statuses
+
+    try:
+        assert asyncio.run(go()) == [200, 200]
+    finally:
+        server.shutdown()
+        server.server_close()
+    (first, _), (dropped, dropped_sign), (resent, resent_sign) = handler.seen
+    assert _split_nonce(dropped)[0] == _split_nonce(resent)[0] == b"command=buy&i=1"
+    assert _split_nonce(first)[1] < _split_nonce(dropped)[1] < _split_nonce(resent)[1]
+    assert (dropped_sign, resent_sign) == (_expected(dropped), _expected(resent))

@@ -610,7 +610,7 @@ def test_emulation_reads_the_timestamp_the_preset_signs(name: str) -> None:
     now_ns = 1_706_972_576_658_123_456
     auth = _auth(name, clock=lambda: now_ns)
     sample = SAMPLES[name]
-    signed = auth.sign(sample.method, sample.body, url=sample.url, content_type=sample.content_type)
+    signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     expected = now_ns // MS
     if name == "coinbase-exchange":
         expected = expected // 1000 * 1000  # whole seconds

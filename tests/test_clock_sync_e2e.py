@@ -1,4 +1,4 @@
-"""Every timestamp preset, through requests, httpx and httpx async, against a loopback server with a skewed clock.
+"""Every timestamp preset, through requests, httpx (sync, async), aiohttp and niquests, against a skewed server clock.
 
 The server (tests/_clock_server.py) emulates the API's window, its refusal answer,
 its time endpoint and a ``Date`` header from its own clock. A skew beyond the
@@ -20,9 +20,9 @@ from hmac_body_auth.presets import preset
 from tests._clock_apis import CLOCK_APIS
 from tests._clock_server import ClockServer
 from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
-from tests.conftest import NIQUESTS, session
+from tests.conftest import NIQUESTS, aiohttp_session, session
 
-CLIENTS = ["requests", "httpx", "httpx-async", *NIQUESTS]
+CLIENTS = ["requests", "httpx", "httpx-async", "aiohttp", *NIQUESTS]
 CALLS = 3
 SECOND = 10**9
 
@@ -52,6 +52,17 @@ def _send(client: str, name: str, auth: Any, origin: str, calls: int = CALLS) ->
                 sync_client.request(sample.method, url, content=sample.body, headers=headers).status_code
                 for _ in range(calls)
             ]
+
+    async def run_aiohttp() -> list[int]:
+        statuses = []
+        async with aiohttp_session(auth) as aio:
+            for _ in range(calls):
+                async with aio.request(sample.method, url, data=sample.body, headers=headers) as response:
+                    statuses.append(response.status)
+        return statuses
+
+    if client == "aiohttp":
+        return asyncio.run(run_aiohttp())
 
     async def run() -> list[int]:
         async with httpx.AsyncClient(auth=auth) as async_client:

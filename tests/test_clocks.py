@@ -162,7 +162,7 @@ def test_each_timestamp_preset_signs_the_fake_clock_in_its_own_unit(name: str) -
 
 def test_binance_signs_the_timestamp_in_milliseconds() -> None:
     """Binance with a fake ns clock sends timestamp=<ms>, not ns."""
-    signed = Binance(KEY, SECRET, clock=lambda: FAKE_NS).sign("GET", url="https://api.binance.com/api/v3/account")
+    signed = Binance(KEY, SECRET, clock=lambda: FAKE_NS).sign("GET", "https://api.binance.com/api/v3/account")
     assert f"timestamp={FAKE_MS}&signature=" in signed.url
 
 
@@ -170,7 +170,7 @@ def test_binance_with_time_ns_signs_the_current_millisecond() -> None:
     """The default and time.time_ns sign today's time in ms (13 digits), as Binance expects."""
     before = time.time_ns() // 1_000_000
     for auth in (Binance(KEY, SECRET), Binance(KEY, SECRET, clock=time.time_ns)):
-        url = auth.sign("GET", url="https://api.binance.com/api/v3/account").url
+        url = auth.sign("GET", "https://api.binance.com/api/v3/account").url
         stamp = int(url.split("timestamp=")[1].split("&")[0])
         assert before <= stamp <= time.time_ns() // 1_000_000
 
@@ -204,7 +204,7 @@ def test_nonce_presets_take_no_clock_and_say_where_it_goes(name: str) -> None:
 def test_a_clock_for_kraken_goes_to_its_nonce_source() -> None:
     """Kraken with nonce=ClockNonce(unit="ms", clock=fake) signs the fake clock's milliseconds as the nonce."""
     auth = Kraken(KEY, SECRET, nonce=ClockNonce(unit="ms", clock=lambda: FAKE_NS))
-    signed = auth.sign("POST", url="https://api.kraken.com/0/private/Balance")
+    signed = auth.sign("POST", "https://api.kraken.com/0/private/Balance")
     assert signed.body == b"nonce=%d" % FAKE_MS
     assert verify("kraken", auth).ok
 
@@ -212,11 +212,11 @@ def test_a_clock_for_kraken_goes_to_its_nonce_source() -> None:
 def test_verifier_windows_use_the_nanosecond_clock() -> None:
     """BinanceVerifier, HitBTCVerifier and ReplayGuard compare the ms timestamp with their ns clock."""
     url = "https://api.binance.com/api/v3/account"
-    signed = Binance(KEY, SECRET, clock=lambda: FAKE_NS, recv_window=5000).sign("GET", url=url)
+    signed = Binance(KEY, SECRET, clock=lambda: FAKE_NS, recv_window=5000).sign("GET", url)
     for offset_ms, ok in [(0, True), (5000, True), (5001, False), (-1000, False), (-999, True)]:
         verifier = BinanceVerifier({KEY: SECRET}, clock=_fake_plus(offset_ms))
         assert verifier.verify("GET", signed.url, signed.headers, b"").ok is ok
-    hit = HitBTC(KEY, SECRET, window=5000, clock=lambda: FAKE_NS).sign("GET", url="https://api.hitbtc.com/x")
+    hit = HitBTC(KEY, SECRET, window=5000, clock=lambda: FAKE_NS).sign("GET", "https://api.hitbtc.com/x")
     for offset_ms, ok in [(5000, True), (5001, False)]:
         hv = HitBTCVerifier({KEY: SECRET}, clock=_fake_plus(offset_ms))
         assert hv.verify("GET", "https://api.hitbtc.com/x", hit.headers, b"").ok is ok

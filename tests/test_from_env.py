@@ -112,7 +112,7 @@ def test_other_keywords_go_to_the_constructor(monkeypatch: pytest.MonkeyPatch) -
     """Keywords other than the credentials are passed on (recv_window, clock, origin)."""
     _set(monkeypatch, _variables(Binance, "BINANCE"))
     auth = Binance.from_env(recv_window=2000, clock=lambda: 1_700_000_000_000_000_000, origin="https://api.binance.com")
-    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account")
+    signed = auth.sign("GET", "https://api.binance.com/api/v3/account")
     assert "recvWindow=2000&timestamp=1700000000000&signature=" in signed.url
     with pytest.raises(ConfigurationError, match="nanoseconds"):
         Binance.from_env(clock=lambda: 1_700_000_000_000)
@@ -160,7 +160,7 @@ def test_body_digest_auth_and_its_subclasses(monkeypatch: pytest.MonkeyPatch) ->
     _set(monkeypatch, {"MY_API_API_KEY": "OTHER-KEY", "MY_API_API_SECRET": SECRET})
     plain = BodyDigestAuth.from_env(key_header="X-Key", algorithm="sha256")
     assert (type(plain), plain.key, plain.signer.algorithm) == (BodyDigestAuth, KEY, "sha256")
-    assert plain.sign("POST", b"a=1").headers["X-Key"] == KEY
+    assert plain.sign("POST", "http://localhost/", body=b"a=1").headers["X-Key"] == KEY
     assert type(Inherits.from_env()) is Inherits
     own = Own.from_env()
     assert (type(own), own.key) == (Own, "OTHER-KEY")

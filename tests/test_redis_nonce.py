@@ -737,10 +737,14 @@ def test_async_methods_do_not_block_the_loop_with_redis_100ms_away(redis_url: st
         async def blocking() -> int:
             return nonce()
 
-        # A blocked loop would stop for a whole 200 ms round trip; 150 ms leaves room for a loaded CI machine.
-        gap, values = asyncio.run(_max_gap_while(work))
+        # A blocked loop would stop for a whole 200 ms round trip, every time; 150 ms leaves
+        # room for a loaded CI machine, and up to three runs for a scheduler hiccup there.
+        for _ in range(3):
+            gap, values = asyncio.run(_max_gap_while(work))
+            assert values[1] > values[0]
+            if gap < 0.15:
+                break
         assert gap < 0.15
-        assert values[1] > values[0]
         started = time.monotonic()
         sync_gap, _ = asyncio.run(_max_gap_while(blocking))
         assert time.monotonic() - started >= 0.2

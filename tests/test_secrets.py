@@ -74,6 +74,6 @@ def test_errors_never_contain_the_secret() -> None:
     """A body error raised while signing does not mention the key or the secret."""
     auth = hba.Poloniex(KEY, SECRET)
     with pytest.raises(hba.BodyError) as info:
-        auth.sign("POST", "nonce=1")
+        auth.sign("POST", "http://localhost/", body="nonce=1")
     assert SECRET not in str(info.value)
     assert KEY not in str(info.value)

@@ -52,7 +52,7 @@ def test_poloniex_vectors_tamper_twin(vector: dict[str, Any]) -> None:
 def test_sign_without_a_client_appends_the_nonce() -> None:
     """auth.sign() returns the exact bytes and headers, with no HTTP client involved."""
     auth = hba.BodyDigestAuth("KEY-1", secret=POLONIEX["secret"], nonce=lambda: 1700000000000000)
-    signed = auth.sign("POST", "command=returnBalances")
+    signed = auth.sign("POST", "http://localhost/", body="command=returnBalances")
     assert signed.body == b"command=returnBalances&nonce=1700000000000000"
     assert signed.headers == {"Key": "KEY-1", "Sign": POLONIEX["vectors"][0]["sign"]}
 

@@ -33,7 +33,7 @@ from .conftest import KEY, SECRET
 def test_body_digest_verifier_accepts_and_rejects() -> None:
     """The verifier accepts what the auth signed and rejects a tampered body (tamper twin)."""
     auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=lambda: 7)
-    signed = auth.sign("POST", "a=1")
+    signed = auth.sign("POST", "http://localhost/", body="a=1")
     verifier = BodyDigestVerifier({KEY: SECRET})
     verdict = verifier.verify("POST", "http://x/", signed.headers, signed.body)
     assert verdict.ok
@@ -47,7 +47,10 @@ def test_replay_guard_rejects_repeated_and_lower_nonces() -> None:
     store = MemoryNonceStore()
     guard = ReplayGuard(BodyDigestVerifier({KEY: SECRET}), store=store)
     auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=iter([5, 5, 4, 6]).__next__)
-    results = [guard.verify("POST", "http://x/", s.headers, s.body) for s in (auth.sign("POST") for _ in range(4))]
+    results = [
+        guard.verify("POST", "http://x/", s.headers, s.body)
+        for s in (auth.sign("POST", "http://localhost/") for _ in range(4))
+    ]
     assert [r.ok for r in results] == [True, False, False, True]
     assert results[1].reason == "Nonce must be greater than 5. You provided 5."
     assert store.last(KEY) == 6
@@ -116,7 +119,7 @@ def _docs_server() -> VerifyingServer:
 def test_docs_setup_rejects_every_replay_of_a_nonceless_request() -> None:
     """Through the docs' ReplayGuard, 100 replays of one signed request without a nonce are all rejected."""
     guard = ReplayGuard(_docs_verifier(), window_ms=None)
-    signed = _docs_auth(None).sign("POST", "amount=1", url=PAY)
+    signed = _docs_auth(None).sign("POST", PAY, body="amount=1")
     assert _docs_verifier().verify("POST", PAY, signed.headers, signed.body).ok  # the signature is valid
     verdicts = [guard.verify("POST", PAY, signed.headers, signed.body) for _ in range(100)]
     assert sum(v.ok for v in verdicts) == 0
@@ -126,7 +129,7 @@ def test_docs_setup_rejects_every_replay_of_a_nonceless_request() -> None:
 def test_docs_setup_accepts_a_nonce_once_twin() -> None:
     """Twin: the same request with a nonce is accepted once, its 99 replays and a tampered copy are not."""
     guard = ReplayGuard(_docs_verifier(), window_ms=None)
-    signed = _docs_auth(hba.ClockNonce()).sign("POST", "amount=1", url=PAY)
+    signed = _docs_auth(hba.ClockNonce()).sign("POST", PAY, body="amount=1")
     verdicts = [guard.verify("POST", PAY, signed.headers, signed.body) for _ in range(100)]
     assert [v.ok for v in verdicts] == [True] + [False] * 99
     tampered = guard.verify("POST", PAY, signed.headers, signed.body.replace(b"amount=1", b"amount=9"))
@@ -135,7 +138,7 @@ def test_docs_setup_accepts_a_nonce_once_twin() -> None:
 
 def test_loopback_servers_reject_nonceless_replays() -> None:
     """A SchemeServer, a VerifyingServer and mock_transport with the docs' scheme accept none of 100 replays."""
-    signed = _docs_auth(None).sign("POST", "amount=1", url=PAY)
+    signed = _docs_auth(None).sign("POST", PAY, body="amount=1")
     headers = {**signed.headers, "Content-Type": "application/x-www-form-urlencoded"}
     with SchemeServer(_docs_verifier()) as scheme, requests.Session() as s:
         statuses = [
@@ -155,7 +158,7 @@ def test_loopback_servers_reject_nonceless_replays() -> None:
 
 def test_loopback_server_accepts_each_nonce_once_twin() -> None:
     """Twin: the SchemeServer accepts a signed request with a nonce once and rejects its 99 replays."""
-    signed = _docs_auth(hba.ClockNonce()).sign("POST", "amount=1", url=PAY)
+    signed = _docs_auth(hba.ClockNonce()).sign("POST", PAY, body="amount=1")
     headers = {**signed.headers, "Content-Type": "application/x-www-form-urlencoded"}
     with SchemeServer(_docs_verifier()) as server, requests.Session() as s:
         statuses = [
@@ -167,7 +170,7 @@ def test_loopback_server_accepts_each_nonce_once_twin() -> None:
 
 def test_schemes_without_nonces_say_so_explicitly() -> None:
     """A server for a nonce-less scheme opts out with nonce_field=None or require_nonce=False, and then accepts."""
-    signed = _docs_auth(None).sign("POST", "amount=1", url=PAY)
+    signed = _docs_auth(None).sign("POST", PAY, body="amount=1")
     opted_out = _docs_verifier(nonce_field=None)
     assert ReplayGuard(opted_out, window_ms=None).verify("POST", PAY, signed.headers, signed.body).ok
     explicit = ReplayGuard(_docs_verifier(), window_ms=None, require_nonce=False)

@@ -14,7 +14,9 @@ import json
 import re
 from typing import Any
 
-__all__ = ["MAX_ANSWER_BYTES", "json_answer", "nonce_floor"]
+from .._clocksync import milliseconds_ns
+
+__all__ = ["MAX_ANSWER_BYTES", "coded_answer", "json_answer", "milliseconds_member", "nonce_floor"]
 
 #: Error answers are short; a larger body is some other answer and is not parsed.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -54,3 +56,19 @@ def json_answer(body: object) -> Any:
 def nonce_floor(text: str) -> int | None:
     """``int(text)`` if ``text`` is 1 to 20 ASCII digits, else ``None``."""
     return int(text) if _FLOOR.fullmatch(text) else None
+
+
+def coded_answer(body: object, code: str, message: str) -> tuple[object, str] | None:
+    """``(code, message)`` of a JSON object with exactly those two members (the message a str), else ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or answer.keys() != {code, message} or not isinstance(answer[message], str):
+        return None
+    return answer[code], answer[message]
+
+
+def milliseconds_member(body: object, name: str) -> int | None:
+    """A JSON object's ``name`` member, an int of Unix milliseconds, in nanoseconds; else ``None``."""
+    answer = json_answer(body)
+    if not isinstance(answer, dict) or type(answer.get(name)) is not int:
+        return None
+    return milliseconds_ns(answer[name])

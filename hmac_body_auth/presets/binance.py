@@ -36,12 +36,12 @@ from urllib.parse import unquote_to_bytes
 from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._clock import milliseconds, validate_clock
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, header
-from ._answers import json_answer
+from ._answers import coded_answer, milliseconds_member
 
 __all__ = ["Binance", "BinanceScheme", "BinanceVerifier", "binance_clock_sync"]
 
@@ -93,23 +93,15 @@ def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> Tim
     The answer carries no server time (the time endpoint gives it). Any other code
     (-1022 bad signature, -2014/-2015 bad or rejected key, ...) is not a clock problem.
     """
-    if status != 400:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.keys() != {"code", "msg"}:
-        return None
-    code = answer["code"]
-    if type(code) is not int or code != _INVALID_TIMESTAMP or not isinstance(answer["msg"], str):
+    found = coded_answer(body, "code", "msg") if status == 400 else None
+    if found is None or type(found[0]) is not int or found[0] != _INVALID_TIMESTAMP:
         return None
     return TimestampRejection(None)
 
 
 def _server_time(body: bytes) -> int | None:
     """``GET /api/v3/time``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or type(answer.get("serverTime")) is not int:
-        return None
-    return milliseconds_ns(answer["serverTime"])
+    return milliseconds_member(body, "serverTime")
 
 
 def binance_clock_sync(recv_window: int | None = None) -> ClockSync:

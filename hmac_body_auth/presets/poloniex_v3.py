@@ -45,12 +45,12 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from .._auth import HmacAuth
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing, SignedRequest
 from .._signing import Signer, validate_key
 from ..errors import BodyError, ConfigurationError
 from ..verify import Verdict, constant_time_equal, header
-from ._answers import json_answer
+from ._answers import coded_answer, milliseconds_member
 
 __all__ = ["PoloniexV3", "PoloniexV3Scheme", "PoloniexV3Verifier", "poloniex_v3_clock_sync"]
 
@@ -67,23 +67,15 @@ _REFUSALS = frozenset({400, 408})
 
 def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
     """``{"code": 400|408, "message": "..."}`` with the same HTTP status; any other code is ``None``."""
-    if status not in _REFUSALS:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.keys() != {"code", "message"}:
-        return None
-    code = answer["code"]
-    if type(code) is not int or code != status or not isinstance(answer["message"], str):
+    found = coded_answer(body, "code", "message") if status in _REFUSALS else None
+    if found is None or type(found[0]) is not int or found[0] != status:
         return None
     return TimestampRejection(None)
 
 
 def _server_time(body: bytes) -> int | None:
     """``GET /timestamp``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or type(answer.get("serverTime")) is not int:
-        return None
-    return milliseconds_ns(answer["serverTime"])
+    return milliseconds_member(body, "serverTime")
 
 
 def poloniex_v3_clock_sync(recv_window: int | None = None) -> ClockSync:

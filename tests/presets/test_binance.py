@@ -16,7 +16,7 @@ from hmac_body_auth.presets.binance import Binance, BinanceScheme, BinanceVerifi
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import CLIENTS, call
+from .._presets import CLIENTS, Request, send
 
 ALL = json.loads(Path(__file__).parents[1].joinpath("vectors", "binance.json").read_text())["vectors"]
 EXACT = [v for v in ALL if "verify" not in v["compare"]]
@@ -30,7 +30,7 @@ def _sign(vector: dict[str, Any]) -> Any:
     auth = Binance(
         vector["key"], vector["secret"], clock=lambda: stamp * 1_000_000, recv_window=vector.get("recv_window")
     )
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 def _signature(signed: Any) -> str:
@@ -86,7 +86,7 @@ def test_verifier_accepts_docs_and_ccxt_requests_and_rejects_tampering(vector: d
 def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
     """With a clock the verifier applies Binance's timing rule: not 1 s ahead, not older than recvWindow."""
     auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
-    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account")
+    signed = auth.sign("GET", "https://api.binance.com/api/v3/account")
     for now, ok in [(NOW, True), (NOW + 5000, True), (NOW + 5001, False), (NOW - 1000, False), (NOW - 999, True)]:
         verifier = BinanceVerifier({KEY: SECRET}, clock=lambda now=now: now * 1_000_000)
         assert verifier.verify("GET", signed.url, signed.headers, b"").ok is ok, now
@@ -95,35 +95,34 @@ def test_verifier_applies_the_receive_window_when_given_a_clock() -> None:
 def test_recv_window_already_in_the_request_wins() -> None:
     """A recvWindow the caller passes is kept and not duplicated; timestamp and signature still go last."""
     auth = Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000, recv_window=5000)
-    signed = auth.sign("GET", url="https://api.binance.com/api/v3/account?recvWindow=2000")
+    signed = auth.sign("GET", "https://api.binance.com/api/v3/account?recvWindow=2000")
     assert signed.url.startswith(f"https://api.binance.com/api/v3/account?recvWindow=2000&timestamp={NOW}&signature=")
     assert (
         Binance(KEY, SECRET, clock=lambda: NOW * 1_000_000)
-        .sign("GET", url="https://x/a")
+        .sign("GET", "https://x/a")
         .url.startswith(f"https://x/a?timestamp={NOW}&")
     )
 
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_end_to_end(client: str) -> None:
-    """GET with params, POST with a form, POST with params only and DELETE: every client accepted, as signed."""
+    """GET with params, POST with a form, POST with params only and DELETE: accepted as signed, every client."""
     auth = Binance(KEY, SECRET, recv_window=5000)
     order = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "0.001"}
     odd = {"symbol": "BTCUSDT", "newClientOrderId": "a b/c+d~é"}
     with SchemeServer(BinanceVerifier({KEY: SECRET}), window_ms=60_000) as server:
         base = server.origin + "/api/v3/"
-        calls: list[tuple[str, str, dict[str, Any]]] = [
-            ("GET", "account", {}),
-            ("GET", "openOrders", {"params": {"symbol": "BTCUSDT"}}),
-            ("GET", "allOrders", {"params": odd}),
-            ("POST", "order", {"data": order}),
-            ("POST", "order", {"params": order}),
-            ("POST", "order", {"params": {"symbol": "BTCUSDT"}, "data": {"side": "SELL", "price": "1.5"}}),
-            ("DELETE", "order", {"params": {"symbol": "BTCUSDT", "orderId": "1"}}),
+        calls: list[Request] = [
+            ("GET", base + "account", {}),
+            ("GET", base + "openOrders", {"params": {"symbol": "BTCUSDT"}}),
+            ("GET", base + "allOrders", {"params": odd}),
+            ("POST", base + "order", {"data": order}),
+            ("POST", base + "order", {"params": order}),
+            ("POST", base + "order", {"params": {"symbol": "BTCUSDT"}, "data": {"side": "SELL", "price": "1.5"}}),
+            ("DELETE", base + "order", {"params": {"symbol": "BTCUSDT", "orderId": "1"}}),
         ]
-        for method, path, kwargs in calls:
-            status, answer = call(client, method, base + path, auth, **kwargs)
-            assert status == 200, (method, path, answer)
+        replies = send(client, auth, calls)
+        assert [r.status for r in replies] == [200] * len(calls), replies
         assert (server.stats.accepted, server.stats.rejected) == (len(calls), 0)
         for got in server.received:
             assert header(got.headers, "X-MBX-APIKEY") == KEY
@@ -142,8 +141,8 @@ def test_received_bytes_are_the_signed_bytes() -> None:
         requests.post(url, data={"quantity": "1", "price": "0.1"}, auth=auth, timeout=5)
         with httpx.Client(auth=auth) as client:
             client.get(server.origin + "/api/v3/openOrders", params={"symbol": "LTCBTC"})
-        post = auth.sign("POST", b"quantity=1&price=0.1", url=url)
-        get = auth.sign("GET", url=server.origin + "/api/v3/openOrders?symbol=LTCBTC")
+        post = auth.sign("POST", url, body=b"quantity=1&price=0.1")
+        get = auth.sign("GET", server.origin + "/api/v3/openOrders?symbol=LTCBTC")
         assert [(r.path, r.body) for r in server.received] == [
             ("/api/v3/order?symbol=LTCBTC", post.body),
             (get.url.removeprefix(server.origin), b""),
@@ -175,7 +174,7 @@ def test_bad_input_is_refused_before_sending(method: str, kwargs: dict[str, Any]
 def test_get_with_a_body_is_refused() -> None:
     """A GET carrying a body is refused: Binance reads GET parameters from the query string only."""
     with pytest.raises(BodyError, match="query string"):
-        Binance(KEY, SECRET).sign("GET", b"symbol=BTCUSDT", url="https://api.binance.com/api/v3/openOrders")
+        Binance(KEY, SECRET).sign("GET", "https://api.binance.com/api/v3/openOrders", body=b"symbol=BTCUSDT")
 
 
 @pytest.mark.parametrize("recv_window", [0, 60_001, True, 1.5, "5000"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import pickle
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.bitfinex import Bitfinex, BitfinexScheme, BitfinexVe
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import CLIENTS, NIQUESTS, call
+from .._presets import ASYNC_CLIENTS, CLIENTS, send
 
 VECTORS = json.loads(Path(__file__).parents[1].joinpath("vectors", "bitfinex.json").read_text())["vectors"]
 KEY = "HBA-BITFINEX-TEST-KEY"
@@ -32,7 +31,7 @@ ORDER = {"type": "EXCHANGE LIMIT", "symbol": "tBTCUSD", "amount": "0.001", "pric
 def _sign(vector: dict[str, Any]) -> Any:
     nonce = vector["nonce"]
     auth = Bitfinex(vector["key"], vector["secret"], nonce=lambda: nonce, ordered=False)
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
@@ -78,14 +77,17 @@ def test_verifier_accepts_vector_and_rejects_tampering(vector: dict[str, Any]) -
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_end_to_end(client: str) -> None:
-    """Every client sends JSON POSTs (an order, and one without a body) the strict server accepts, exactly as signed."""
+    """Every client sends JSON POSTs (and one without a body) the strict server accepts, exactly as signed."""
     nonces = itertools.count(1_700_000_000_000_000)
     auth = Bitfinex(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(BitfinexVerifier({KEY: SECRET})) as server:
-        for path, kwargs in [(SUBMIT, {"json": ORDER}), ("/v2/auth/r/wallets", {})]:
-            status, answer = call(client, "POST", server.origin + path, auth, **kwargs)
-            assert status == 200, answer
-        assert (server.stats.accepted, server.stats.rejected) == (2, 0)
+        url = server.origin + SUBMIT
+        wallets = server.origin + "/v2/auth/r/wallets"
+        replies = send(
+            client, auth, [("POST", url, {"json": ORDER}), ("POST", wallets, {}), ("POST", url, {"json": ORDER})]
+        )
+        assert [r.status for r in replies] == [200] * 3, replies
+        assert (server.stats.accepted, server.stats.rejected) == (3, 0)
         for got, nonce in zip(server.received, itertools.count(1_700_000_000_000_000), strict=False):
             body = b"" if got.path.endswith("/wallets") else got.body
             want = auth.scheme.sign(
@@ -99,7 +101,8 @@ def test_end_to_end(client: str) -> None:
             assert (header(got.headers, "Content-Type") or "").partition(";")[0] == "application/json"
 
 
-def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_threads_and_tasks_have_no_nonce_rejections(client: str) -> None:
     """4 threads x 10 requests and 10 concurrent asyncio tasks with the default nonce: zero rejections."""
     key = "HBA-BITFINEX-CONCURRENT"
     with SchemeServer(BitfinexVerifier({key: SECRET})) as server:
@@ -120,23 +123,19 @@ def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
         for thread in threads:
             thread.join()
         assert not errors
-
-        async def run() -> list[int]:
-            async with httpx.AsyncClient(auth=Bitfinex(key, SECRET), timeout=5) as client:
-                answers = await asyncio.gather(*(client.post(url, json=ORDER) for _ in range(10)))
-                return [a.status_code for a in answers]
-
-        assert asyncio.run(run()) == [200] * 10
+        replies = send(client, Bitfinex(key, SECRET), [("POST", url, {"json": ORDER})] * 10, concurrent=True)
+        assert [r.status for r in replies] == [200] * 10
         assert (server.stats.accepted, server.stats.bad_nonce, server.stats.rejected) == (50, 0, 0)
 
 
-@pytest.mark.parametrize("client", ["httpx.Client", "requests.post", *NIQUESTS])
+@pytest.mark.parametrize("client", CLIENTS)
 def test_nonce_small_answer_is_resigned_once(client: str) -> None:
     """Bitfinex's HTTP 500 ``["error", 10114, "nonce: small"]`` makes the auth re-sign once with a higher nonce."""
     with SchemeServer(BitfinexVerifier({KEY: SECRET}), handler=_nonce_small_once()) as server:
         nonces = iter([10, 11, 12])
         auth = Bitfinex(KEY, SECRET, nonce=lambda: next(nonces))
-        assert call(client, "POST", server.origin + "/v2/auth/r/wallets", auth) == (200, [["exchange", "USD", 1]])
+        (reply,) = send(client, auth, [("POST", server.origin + "/v2/auth/r/wallets", {})])
+        assert (reply.status, json.loads(reply.text)) == (200, [["exchange", "USD", 1]])
         assert [header(r.headers, "bfx-nonce") for r in server.received] == ["10", "11"]
 
 
@@ -185,7 +184,7 @@ def test_bad_input_is_refused_before_sending(kwargs: dict[str, Any], message: st
 def test_a_non_json_body_without_content_type_is_refused() -> None:
     """Bytes that are not JSON are refused even without a Content-Type."""
     with pytest.raises(BodyError, match="not JSON"):
-        Bitfinex(KEY, SECRET).sign("POST", b"a=1", url="https://api.bitfinex.com" + SUBMIT)
+        Bitfinex(KEY, SECRET).sign("POST", "https://api.bitfinex.com" + SUBMIT, body=b"a=1")
 
 
 def test_configuration_errors() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import pickle
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.bitstamp import Bitstamp, BitstampVerifier, bitstamp
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "bitstamp.json").read_text())[
     "vectors"
@@ -35,7 +34,7 @@ def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], bytes
         values["key"], values["secret"], nonce=lambda: values["nonce"], clock=lambda: values["clock_ms"] * 1_000_000
     )
     signed = auth.sign(
-        values["method"], values["body"].encode(), url=values["url"], content_type=values["content_type"]
+        values["method"], values["url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.body, signed.content_type
 
@@ -82,7 +81,7 @@ def test_query_and_empty_body_signed() -> None:
     )
     verifier = BitstampVerifier({KEY: SECRET})
     url = "https://www.bitstamp.net/api/v2/user_transactions/?limit=5"
-    signed = auth.sign("POST", url=url)
+    signed = auth.sign("POST", url)
     assert signed.content_type is None
     assert verifier.verify("POST", url, signed.headers, b"")
     assert verifier.verify("POST", url.replace("=5", "=6"), signed.headers, b"").reason == "bad signature"
@@ -96,7 +95,7 @@ def test_query_and_empty_body_signed() -> None:
 def test_default_nonce_is_a_fresh_uuid_and_unordered() -> None:
     """By default each request gets a new lowercase 36-character UUID and no per-key ordering."""
     auth = Bitstamp(KEY, SECRET)
-    nonces = {auth.sign("POST", b"a=1").headers["X-Auth-Nonce"] for _ in range(50)}
+    nonces = {auth.sign("POST", "http://localhost/", body=b"a=1").headers["X-Auth-Nonce"] for _ in range(50)}
     assert len(nonces) == 50
     assert all(len(n) == 36 and n == n.lower() for n in nonces)
     assert not auth.ordered
@@ -115,48 +114,32 @@ def server() -> Iterator[SchemeServer]:
 ORDER = {"amount": "0.001", "price": "20000"}
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
-    """requests, niquests: form POSTs (with and without parameters, with a query) are accepted as signed."""
-    auth = Bitstamp(KEY, SECRET)
-    with session(client) as s:
-        balance = s.post(server.origin + "/api/v2/balance/", auth=auth, timeout=5)
-        order = s.post(server.origin + "/api/v2/buy/btcusd/", data=ORDER, auth=auth, timeout=5)
-        query = s.post(
-            server.origin + "/api/v2/user_transactions/", params={"offset": "1"}, data={"limit": "5"}, auth=auth
-        )
-    assert [r.status_code for r in (balance, order, query)] == [200, 200, 200], [r.text for r in (balance, order)]
-    assert server.received[0].body == b""
-    assert header(server.received[0].headers, "Content-Type") is None
-    assert server.received[1].body == b"amount=0.001&price=20000"
-    assert server.received[2].path == "/api/v2/user_transactions/?offset=1"
-    assert server.stats.accepted == 3
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(server: SchemeServer, client: str) -> None:
+    """Form POSTs (with and without parameters, with a query) and a str body typed as a form: accepted as signed."""
+    calls: list[Request] = [
+        ("POST", server.origin + "/api/v2/balance/", {}),
+        ("POST", server.origin + "/api/v2/buy/btcusd/", {"data": ORDER}),
+        ("POST", server.origin + "/api/v2/user_transactions/", {"params": {"offset": "1"}, "data": {"limit": "5"}}),
+        ("POST", server.origin + "/api/v2/open_orders/all/", {"data": "limit=10"}),
+    ]
+    replies = send(client, Bitstamp(KEY, SECRET), calls)
+    assert [r.status for r in replies] == [200] * 4, replies
+    balance, order, query, text = server.received
+    assert balance.body == b""
+    assert header(balance.headers, "Content-Type") is None
+    assert order.body == b"amount=0.001&price=20000"
+    assert query.path == "/api/v2/user_transactions/?offset=1"
+    assert text.body == b"limit=10"
+    assert header(text.headers, "Content-Type") == "application/x-www-form-urlencoded"
+    assert server.stats.accepted == 4
 
 
-def test_httpx_end_to_end(server: SchemeServer) -> None:
-    """httpx.Client: form POSTs and a str body (typed as a form by the auth) are accepted."""
-    auth = Bitstamp(KEY, SECRET)
-    with httpx.Client(auth=auth) as client:
-        responses = [
-            client.post(server.origin + "/api/v2/balance/"),
-            client.post(server.origin + "/api/v2/buy/btcusd/", data=ORDER),
-            client.post(server.origin + "/api/v2/open_orders/all/", content="limit=10"),
-        ]
-    assert [r.status_code for r in responses] == [200, 200, 200]
-    assert header(server.received[2].headers, "Content-Type") == "application/x-www-form-urlencoded"
-    assert server.stats.accepted == 3
-
-
-def test_httpx_async_end_to_end(server: SchemeServer) -> None:
-    """httpx.AsyncClient: concurrent signed requests, each with its own nonce, are all accepted."""
-    auth = Bitstamp(KEY, SECRET)
-
-    async def run() -> list[int]:
-        async with httpx.AsyncClient(auth=auth) as client:
-            calls = [client.post(server.origin + "/api/v2/balance/", data={"n": str(i)}) for i in range(12)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    assert asyncio.run(run()) == [200] * 12
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_end_to_end(server: SchemeServer, client: str) -> None:
+    """The asyncio clients: concurrent signed requests, each with its own nonce, are all accepted."""
+    calls: list[Request] = [("POST", server.origin + "/api/v2/balance/", {"data": {"n": str(i)}}) for i in range(12)]
+    assert [r.status for r in send(client, Bitstamp(KEY, SECRET), calls, concurrent=True)] == [200] * 12
     assert server.stats.accepted == 12
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.bybit import Bybit, BybitScheme, BybitVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "bybit.json").read_text())["vectors"]
 KEY = "BYBIT-KEY-0123456789"
@@ -98,8 +97,8 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 def test_auth_sign_and_verifier_round_trip() -> None:
     """Bybit.sign output verifies; the options reach the headers; a wrong secret is rejected."""
     auth = Bybit(KEY, SECRET, recv_window=10_000, clock=lambda: 1_700_000_000_000 * 1_000_000)
-    get = auth.sign("GET", url="https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT")
-    post = auth.sign("POST", '{"category":"spot"}', url="https://api.bybit.com/v5/order/create")
+    get = auth.sign("GET", "https://api.bybit.com/v5/position/list?category=linear&symbol=BTCUSDT")
+    post = auth.sign("POST", "https://api.bybit.com/v5/order/create", body='{"category":"spot"}')
     verifier = BybitVerifier({KEY: SECRET})
     assert verifier.verify("GET", get.url, get.headers, get.body)
     assert verifier.verify("POST", post.url, post.headers, post.body)
@@ -130,53 +129,36 @@ POST_BODY = {
 GET_QUERY = {"accountType": "UNIFIED", "coin": "BTC"}
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_end_to_end_requests(client: str) -> None:
-    """requests, niquests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
-    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server, session(client) as s:
-        auth = Bybit(KEY, SECRET)
-        r1 = s.get(server.origin + "/v5/account/wallet-balance", params=GET_QUERY, auth=auth, timeout=5)
-        r2 = s.post(server.origin + "/v5/order/create", json=POST_BODY, auth=auth, timeout=5)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """A GET with query parameters and a POST with json= are accepted exactly as signed, through every client."""
+    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
+        calls: list[Request] = [
+            ("GET", server.origin + "/v5/account/wallet-balance", {"params": GET_QUERY}),
+            ("POST", server.origin + "/v5/order/create", {"json": POST_BODY}),
+        ]
+        replies = send(client, Bybit(KEY, SECRET), calls)
+        assert [r.status for r in replies] == [200, 200], replies
+        posted = server.received[1]
+        _check_received(
+            server,
+            [
+                ("GET", "/v5/account/wallet-balance?accountType=UNIFIED&coin=BTC", b""),
+                ("POST", "/v5/order/create", posted.body),
+            ],
+        )
+        assert json.loads(posted.body) == POST_BODY
         # (niquests labels a json= body "application/json;charset=utf-8")
-        assert r2.request.headers["Content-Type"].partition(";")[0] == "application/json"
-        _check_received(
-            server,
-            [
-                ("GET", "/v5/account/wallet-balance?accountType=UNIFIED&coin=BTC", b""),
-                ("POST", "/v5/order/create", json.dumps(POST_BODY).encode()),
-            ],
-        )
+        assert (header(posted.headers, "Content-Type") or "").partition(";")[0] == "application/json"
 
 
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: a GET with query parameters and a POST with json= are accepted exactly as signed."""
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
     with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
-        with httpx.Client(auth=Bybit(KEY, SECRET), base_url=server.origin, timeout=5) as c:
-            r1 = c.get("/v5/account/wallet-balance", params=GET_QUERY)
-            r2 = c.post("/v5/order/create", json=POST_BODY)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_received(
-            server,
-            [
-                ("GET", "/v5/account/wallet-balance?accountType=UNIFIED&coin=BTC", b""),
-                ("POST", "/v5/order/create", r2.request.content),
-            ],
-        )
-        assert json.loads(server.received[1].body) == POST_BODY
-
-
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        async with httpx.AsyncClient(auth=Bybit(KEY, SECRET), base_url=origin, timeout=5) as c:
-            calls = [c.get("/v5/account/wallet-balance", params=GET_QUERY) for _ in range(5)]
-            calls += [c.post("/v5/order/create", json=POST_BODY) for _ in range(5)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    with SchemeServer(BybitVerifier({KEY: SECRET}), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * 10
+        calls: list[Request] = [("GET", server.origin + "/v5/account/wallet-balance", {"params": GET_QUERY})] * 5
+        calls += [("POST", server.origin + "/v5/order/create", {"json": POST_BODY})] * 5
+        assert [r.status for r in send(client, Bybit(KEY, SECRET), calls, concurrent=True)] == [200] * 10
         assert server.stats.accepted == 10
         assert server.stats.rejected == 0
 
@@ -243,5 +225,5 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     with pytest.raises(TypeError):
         pickle.dumps(auth)
     clone = copy.deepcopy(auth)
-    signed = clone.sign("GET", url="https://api.bybit.com/v5/x?a=1")
+    signed = clone.sign("GET", "https://api.bybit.com/v5/x?a=1")
     assert BybitVerifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)

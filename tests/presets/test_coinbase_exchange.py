@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -24,7 +24,7 @@ from hmac_body_auth.presets.coinbase_exchange import (
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "coinbase_exchange.json").read_text())["vectors"]
 KEY = "cb0123456789abcdef0123456789abcd"
@@ -98,43 +98,32 @@ def _check_server(server: SchemeServer, expected: list[tuple[str, str]]) -> None
         assert header(r.headers, "CB-ACCESS-PASSPHRASE") == PASSPHRASE
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_end_to_end_requests(client: str) -> None:
-    """requests, niquests: a GET with query parameters and a POST with json= are accepted exactly as signed."""
-    auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE)
-    with SchemeServer(_verifier(), window_ms=60_000) as server, session(client) as s:
-        r1 = s.get(server.origin + "/accounts", params={"profile_id": "default", "limit": "2,3"}, auth=auth, timeout=5)
-        r2 = s.post(server.origin + "/orders", json=ORDER, auth=auth, timeout=5)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_server(server, [("GET", "/accounts?profile_id=default&limit=2%2C3"), ("POST", "/orders")])
-        assert server.received[1].body == json.dumps(ORDER).encode()
-
-
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: a GET with query parameters and a POST with json= are accepted exactly as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """A GET with query parameters and a POST with json= are accepted exactly as signed, through every client."""
     auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE)
     with SchemeServer(_verifier(), window_ms=60_000) as server:
-        with httpx.Client(auth=auth, base_url=server.origin, timeout=5) as c:
-            r1 = c.get("/accounts", params={"profile_id": "default", "limit": "2,3"})
-            r2 = c.post("/orders", json=ORDER)
-        assert (r1.status_code, r2.status_code) == (200, 200), (r1.text, r2.text)
-        _check_server(server, [("GET", "/accounts?profile_id=default&limit=2%2C3"), ("POST", "/orders")])
-        assert server.received[1].body == r2.request.content
+        calls: list[Request] = [
+            ("GET", server.origin + "/accounts", {"params": {"profile_id": "default", "limit": "2,3"}}),
+            ("POST", server.origin + "/orders", {"json": ORDER}),
+        ]
+        replies = send(client, auth, calls)
+        assert [r.status for r in replies] == [200, 200], replies
+        # The comma is sent as %2C (requests, httpx) or as it is (aiohttp): signed either way as sent.
+        paths = [(r.method, unquote(r.path)) for r in server.received]
+        assert paths == [("GET", "/accounts?profile_id=default&limit=2,3"), ("POST", "/orders")]
+        _check_server(server, [(r.method, r.path) for r in server.received])
         assert json.loads(server.received[1].body) == ORDER
 
 
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE)
-        async with httpx.AsyncClient(auth=auth, base_url=origin, timeout=5) as c:
-            calls = [c.get("/fills", params={"product_id": "BTC-USD"}) for _ in range(5)]
-            calls += [c.post("/orders", json=ORDER) for _ in range(5)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: concurrent GETs and POSTs are all accepted (no nonce, no ordering needed)."""
+    auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE)
     with SchemeServer(_verifier(), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * 10
+        calls: list[Request] = [("GET", server.origin + "/fills", {"params": {"product_id": "BTC-USD"}})] * 5
+        calls += [("POST", server.origin + "/orders", {"json": ORDER})] * 5
+        assert [r.status for r in send(client, auth, calls, concurrent=True)] == [200] * 10
         assert (server.stats.accepted, server.stats.rejected) == (10, 0)
 
 
@@ -192,14 +181,14 @@ def test_secrets_never_in_repr_and_pickling_refused() -> None:
         with pytest.raises(TypeError):
             pickle.dumps(obj)
     clone = copy.deepcopy(auth)
-    signed = clone.sign("GET", url="https://api.exchange.coinbase.com/accounts")
+    signed = clone.sign("GET", "https://api.exchange.coinbase.com/accounts")
     assert _verifier().verify("GET", signed.url, signed.headers, signed.body)
 
 
 def test_timestamp_is_whole_seconds_and_decimals_verify() -> None:
     """The auth sends whole seconds; the verifier also accepts the decimal seconds the docs allow."""
     auth = CoinbaseExchange(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_999 * 1_000_000)
-    signed = auth.sign("GET", url="https://api.exchange.coinbase.com/accounts")
+    signed = auth.sign("GET", "https://api.exchange.coinbase.com/accounts")
     assert signed.headers["CB-ACCESS-TIMESTAMP"] == "1700000000"
     verdict = _verifier().verify("GET", signed.url, signed.headers, b"")
     assert (verdict.ok, verdict.timestamp_ms) == (True, 1_700_000_000_000)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 import json
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.gemini import Gemini, GeminiScheme, GeminiVerifier, 
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import CLIENTS, call
+from .._presets import ASYNC_CLIENTS, CLIENTS, send
 
 ALL = json.loads(Path(__file__).parents[1].joinpath("vectors", "gemini.json").read_text())["vectors"]
 CCXT = [v for v in ALL if "verify" not in v["compare"]]
@@ -33,7 +32,7 @@ ORDER = {"symbol": "btcusd", "amount": "0.001", "price": "30000", "side": "buy",
 def _sign(vector: dict[str, Any]) -> Any:
     nonce = vector["nonce"]
     auth = Gemini(vector["key"], vector["secret"], nonce=lambda: nonce, ordered=False)
-    return auth.sign(vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"])
+    return auth.sign(vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"])
 
 
 def test_documented_example_signature_and_verifier() -> None:
@@ -108,7 +107,7 @@ def test_payload_keeps_parameters_as_written_after_request_and_nonce() -> None:
     """Parameters from the JSON body follow request and nonce in the payload, their bytes unchanged."""
     nonces = iter([5])
     auth = Gemini(KEY, SECRET, nonce=lambda: next(nonces))
-    signed = auth.sign("POST", b'{ "symbol": "btcusd", "amount": 1.10 }', url="https://api.gemini.com/v1/order/new")
+    signed = auth.sign("POST", "https://api.gemini.com/v1/order/new", body=b'{ "symbol": "btcusd", "amount": 1.10 }')
     payload = base64.b64decode(signed.headers["X-GEMINI-PAYLOAD"])
     assert payload == b'{"request":"/v1/order/new","nonce":5,"symbol": "btcusd", "amount": 1.10}'
     assert (signed.body, signed.content_type, signed.headers["Cache-Control"]) == (b"", "text/plain", "no-cache")
@@ -116,14 +115,17 @@ def test_payload_keeps_parameters_as_written_after_request_and_nonce() -> None:
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_end_to_end(client: str) -> None:
-    """Every client sends empty-body POSTs (from a JSON order, and from none) the strict server accepts, as signed."""
+    """Every client sends empty-body POSTs (the request in a header) the strict server accepts, as signed."""
     nonces = itertools.count(1_700_000_000_000)
     auth = Gemini(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(GeminiVerifier({KEY: SECRET})) as server:
-        for path, kwargs in [("/v1/order/new", {"json": ORDER}), ("/v1/balances", {})]:
-            status, answer = call(client, "POST", server.origin + path, auth, **kwargs)
-            assert status == 200, answer
-        assert (server.stats.accepted, server.stats.rejected) == (2, 0)
+        url = server.origin + "/v1/order/new"
+        balances = server.origin + "/v1/balances"
+        replies = send(
+            client, auth, [("POST", url, {"json": ORDER}), ("POST", balances, {}), ("POST", url, {"json": ORDER})]
+        )
+        assert [r.status for r in replies] == [200] * 3, replies
+        assert (server.stats.accepted, server.stats.rejected) == (3, 0)
         for got, nonce in zip(server.received, itertools.count(1_700_000_000_000), strict=False):
             assert got.body == b""
             assert header(got.headers, "Content-Length") == "0"
@@ -134,7 +136,8 @@ def test_end_to_end(client: str) -> None:
             assert fields == {"request": got.path, "nonce": nonce, **params}
 
 
-def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_threads_and_tasks_have_no_nonce_rejections(client: str) -> None:
     """4 threads x 10 requests and 10 concurrent asyncio tasks with the default nonce: zero rejections."""
     key = "HBA-GEMINI-CONCURRENT"
     with SchemeServer(GeminiVerifier({key: SECRET})) as server:
@@ -156,16 +159,13 @@ def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
             thread.join()
         assert not errors
 
-        async def run() -> list[int]:
-            async with httpx.AsyncClient(auth=Gemini(key, SECRET), timeout=5) as client:
-                answers = await asyncio.gather(*(client.post(url, json=ORDER) for _ in range(10)))
-                return [a.status_code for a in answers]
-
-        assert asyncio.run(run()) == [200] * 10
+        replies = send(client, Gemini(key, SECRET), [("POST", url, {"json": ORDER})] * 10, concurrent=True)
+        assert [r.status for r in replies] == [200] * 10
         assert (server.stats.accepted, server.stats.bad_nonce, server.stats.rejected) == (50, 0, 0)
 
 
-def test_invalid_nonce_answer_is_resigned_once() -> None:
+@pytest.mark.parametrize("client", CLIENTS)
+def test_invalid_nonce_answer_is_resigned_once(client: str) -> None:
     """Gemini's 400 ``InvalidNonce`` answer makes the auth re-sign once with a fresh, higher nonce."""
     calls = itertools.count()
 
@@ -176,8 +176,10 @@ def test_invalid_nonce_answer_is_resigned_once() -> None:
 
     with SchemeServer(GeminiVerifier({KEY: SECRET}), handler=handler) as server:
         nonces = iter([10, 11, 12])
-        with httpx.Client(auth=Gemini(KEY, SECRET, nonce=lambda: next(nonces)), timeout=5) as client:
-            assert client.post(server.origin + "/v1/balances").json() == {"result": "ok"}
+        (reply,) = send(
+            client, Gemini(KEY, SECRET, nonce=lambda: next(nonces)), [("POST", server.origin + "/v1/balances", {})]
+        )
+        assert json.loads(reply.text) == {"result": "ok"}
         payloads = [json.loads(base64.b64decode(header(r.headers, "X-GEMINI-PAYLOAD") or "")) for r in server.received]
         assert [p["nonce"] for p in payloads] == [10, 11]
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -19,7 +19,7 @@ from hmac_body_auth.presets.hitbtc import HitBTC, HitBTCVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "hitbtc.json").read_text())[
     "vectors"
@@ -34,7 +34,7 @@ def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], bytes
         values["key"], values["secret"], window=values["window"], clock=lambda: values["clock_ms"] * 1_000_000
     )
     signed = auth.sign(
-        values["method"], values["body"].encode(), url=values["url"], content_type=values["content_type"]
+        values["method"], values["url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.body
 
@@ -77,7 +77,7 @@ def test_window_in_header_and_enforced_by_verifier() -> None:
     """The window goes into the message and the header; a verifier with a clock enforces it."""
     auth = HitBTC(KEY, SECRET, window=5000, clock=lambda: 1_700_000_000_000 * 1_000_000)
     url = "https://api.hitbtc.com/api/3/spot/balance"
-    signed = auth.sign("GET", url=url)
+    signed = auth.sign("GET", url)
     key, _, timestamp, window = _fields(signed.headers)
     assert (key, timestamp, window) == (KEY, "1700000000000", "5000")
     assert HitBTCVerifier({KEY: SECRET}, clock=lambda: 1_700_000_004_000 * 1_000_000).verify(
@@ -96,7 +96,7 @@ def test_verifier_rejects_malformed_authorization() -> None:
     assert verifier.verify("GET", url, {}, b"").reason == "missing Authorization"
     assert verifier.verify("GET", url, {"Authorization": "Basic abc"}, b"").reason == "Authorization is not HS256"
     assert verifier.verify("GET", url, {"Authorization": "HS256 !!!"}, b"").reason == "bad Authorization"
-    other = HitBTC("other-key", SECRET, clock=lambda: 1_700_000_000_000_000_000).sign("GET", url=url)
+    other = HitBTC("other-key", SECRET, clock=lambda: 1_700_000_000_000_000_000).sign("GET", url)
     assert verifier.verify("GET", url, other.headers, b"").reason == "unknown key"
 
 
@@ -111,47 +111,37 @@ def server() -> Iterator[SchemeServer]:
 ORDER = {"symbol": "ETHBTC", "side": "buy", "quantity": "0.063", "price": "0.046016"}
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
-    """requests, niquests: GET with query, JSON POST and form POST are accepted, with the bytes that were signed."""
-    auth = HitBTC(KEY, SECRET, window=10_000)
-    with session(client) as s:
-        got = s.get(server.origin + "/api/3/spot/order", params={"symbol": "ETH BTC"}, auth=auth, timeout=5)
-        posted = s.post(server.origin + "/api/3/spot/order", json=ORDER, auth=auth, timeout=5)
-        form = s.post(server.origin + "/api/3/spot/order", data=ORDER, auth=auth, timeout=5)
-    assert [r.status_code for r in (got, posted, form)] == [200, 200, 200]
-    assert server.received[0].path == "/api/3/spot/order?symbol=ETH+BTC"
-    assert json.loads(server.received[1].body) == ORDER
-    assert server.received[2].body == b"symbol=ETHBTC&side=buy&quantity=0.063&price=0.046016"
-    assert server.stats.accepted == 3
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(server: SchemeServer, client: str) -> None:
+    """GET with query, JSON POST, form POST, a str body (typed by the auth) and DELETE: accepted as signed."""
+    url = server.origin + "/api/3/spot/order"
+    calls: list[Request] = [
+        ("GET", url, {"params": {"symbol": "ETH BTC"}}),
+        ("POST", url, {"json": ORDER}),
+        ("POST", url, {"data": ORDER}),
+        ("POST", url, {"data": json.dumps(ORDER)}),
+        ("DELETE", url + "/abc", {}),
+    ]
+    replies = send(client, HitBTC(KEY, SECRET, window=10_000), calls)
+    assert [r.status for r in replies] == [200] * 5, replies
+    got, posted, form, text, deleted = server.received
+    # The space is sent as + (requests) or %20 (httpx, aiohttp): signed either way as sent.
+    assert unquote_plus(got.path) == "/api/3/spot/order?symbol=ETH BTC"
+    assert json.loads(posted.body) == ORDER
+    assert form.body == b"symbol=ETHBTC&side=buy&quantity=0.063&price=0.046016"
+    assert header(text.headers, "Content-Type") == "application/json"
+    assert (deleted.method, deleted.path) == ("DELETE", "/api/3/spot/order/abc")
+    assert server.stats.accepted == 5
 
 
-def test_httpx_end_to_end(server: SchemeServer) -> None:
-    """httpx.Client: GET with query, JSON POST, a str body (typed by the auth) and DELETE are accepted."""
-    auth = HitBTC(KEY, SECRET)
-    with httpx.Client(auth=auth) as client:
-        responses = [
-            client.get(server.origin + "/api/3/spot/order", params={"symbol": "ETHBTC"}),
-            client.post(server.origin + "/api/3/spot/order", json=ORDER),
-            client.post(server.origin + "/api/3/spot/order", content=json.dumps(ORDER)),
-            client.delete(server.origin + "/api/3/spot/order/abc"),
-        ]
-    assert [r.status_code for r in responses] == [200] * 4
-    assert header(server.received[2].headers, "Content-Type") == "application/json"
-    assert server.stats.accepted == 4
-
-
-def test_httpx_async_end_to_end(server: SchemeServer) -> None:
-    """httpx.AsyncClient: concurrent signed requests are all accepted (no ordering needed)."""
-    auth = HitBTC(KEY, SECRET, window=10_000)
-
-    async def run() -> list[int]:
-        async with httpx.AsyncClient(auth=auth) as client:
-            calls = [client.get(server.origin + "/api/3/spot/balance", params={"n": str(i)}) for i in range(10)]
-            calls.append(client.post(server.origin + "/api/3/spot/order", json=ORDER))
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    assert asyncio.run(run()) == [200] * 11
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_end_to_end(server: SchemeServer, client: str) -> None:
+    """The asyncio clients: concurrent signed requests are all accepted (no ordering needed)."""
+    calls: list[Request] = [
+        ("GET", server.origin + "/api/3/spot/balance", {"params": {"n": str(i)}}) for i in range(10)
+    ]
+    calls.append(("POST", server.origin + "/api/3/spot/order", {"json": ORDER}))
+    assert [r.status for r in send(client, HitBTC(KEY, SECRET, window=10_000), calls, concurrent=True)] == [200] * 11
     assert server.stats.accepted == 11
 
 

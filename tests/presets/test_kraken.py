@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import pickle
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.kraken import Kraken, KrakenScheme, KrakenVerifier, 
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import CLIENTS, call
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads(Path(__file__).parents[1].joinpath("vectors", "kraken.json").read_text())["vectors"]
 KEY = "HBA-KRAKEN-TEST-KEY"
@@ -36,7 +35,7 @@ def _auth(vector: dict[str, Any]) -> Kraken:
 
 def _sign(vector: dict[str, Any]) -> Any:
     return _auth(vector).sign(
-        vector["method"], vector["body"].encode(), url=vector["url"], content_type=vector["content_type"]
+        vector["method"], vector["url"], body=vector["body"].encode(), content_type=vector["content_type"]
     )
 
 
@@ -89,16 +88,21 @@ def _expected(auth: Kraken, url: str, body: bytes, nonce: int) -> Any:
 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_end_to_end(client: str) -> None:
-    """Every client sends form POSTs (an order, and one without a body) the strict server accepts, as signed."""
+    """Every client sends form POSTs (and one without a body) the strict server accepts, exactly as signed."""
     nonces = itertools.count(1_700_000_000_000)
     auth = Kraken(KEY, SECRET, nonce=lambda: next(nonces))
     with SchemeServer(KrakenVerifier({KEY: SECRET})) as server:
-        for path, kwargs in [(PATH, {"data": ORDER}), ("/0/private/Balance", {})]:
-            status, answer = call(client, "POST", server.origin + path, auth, **kwargs)
-            assert status == 200, answer
-        assert server.stats.accepted == 2
+        url = server.origin + PATH
+        calls: list[Request] = [
+            ("POST", url, {"data": ORDER}),
+            ("POST", server.origin + "/0/private/Balance", {}),
+            ("POST", url, {"data": ORDER}),
+        ]
+        replies = send(client, auth, calls)
+        assert [r.status for r in replies] == [200] * 3, replies
+        assert server.stats.accepted == 3
         form = b"pair=XBTUSD&type=buy&ordertype=limit&price=37500&volume=1.25"
-        for got, nonce in zip(server.received, range(1_700_000_000_000, 1_700_000_000_002), strict=True):
+        for got, nonce in zip(server.received, range(1_700_000_000_000, 1_700_000_000_003), strict=True):
             body = b"" if got.path.endswith("/Balance") else form
             want = _expected(auth, server.origin + got.path, body, nonce)
             assert got.body == want.body
@@ -107,7 +111,8 @@ def test_end_to_end(client: str) -> None:
             assert header(got.headers, "Content-Type") == "application/x-www-form-urlencoded"
 
 
-def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_threads_and_tasks_have_no_nonce_rejections(client: str) -> None:
     """4 threads x 10 requests and 10 concurrent asyncio tasks with the default nonce: zero rejections."""
     key = "HBA-KRAKEN-CONCURRENT"
     with SchemeServer(KrakenVerifier({key: SECRET})) as server:
@@ -129,12 +134,8 @@ def test_concurrent_threads_and_tasks_have_no_nonce_rejections() -> None:
             thread.join()
         assert not errors
 
-        async def run() -> list[int]:
-            async with httpx.AsyncClient(auth=Kraken(key, SECRET), timeout=5) as client:
-                answers = await asyncio.gather(*(client.post(url, data=ORDER) for _ in range(10)))
-                return [a.status_code for a in answers]
-
-        assert asyncio.run(run()) == [200] * 10
+        replies = send(client, Kraken(key, SECRET), [("POST", url, {"data": ORDER})] * 10, concurrent=True)
+        assert [r.status for r in replies] == [200] * 10
         assert (server.stats.accepted, server.stats.bad_nonce, server.stats.rejected) == (50, 0, 0)
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import pickle
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 import httpx
 import pytest
@@ -18,7 +18,7 @@ from hmac_body_auth.presets.kucoin import KuCoin, KuCoinScheme, KuCoinVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS: list[dict[str, Any]] = json.loads((Path(__file__).parents[1] / "vectors" / "kucoin.json").read_text())[
     "vectors"
@@ -42,7 +42,7 @@ def _auth(vector: dict[str, Any], **changes: Any) -> KuCoin:
 def _sign(vector: dict[str, Any], **changes: Any) -> tuple[dict[str, str], str, bytes]:
     values = {**vector, **changes}
     signed = _auth(values).sign(
-        values["method"], values["body"].encode(), url=values["wire_url"], content_type=values["content_type"]
+        values["method"], values["wire_url"], body=values["body"].encode(), content_type=values["content_type"]
     )
     return signed.headers, signed.url, signed.body
 
@@ -84,15 +84,15 @@ def test_query_signed_percent_decoded() -> None:
     assert _sign(vector)[0]["KC-API-SIGN"] == vector["headers"]["KC-API-SIGN"]
     # A form-encoded space ("+") is signed as the space it stands for.
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1_700_000_000_000_000_000)
-    plus = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b+c")
-    space = auth.sign("GET", url="https://api.kucoin.com/api/v1/x?a=b%20c")
+    plus = auth.sign("GET", "https://api.kucoin.com/api/v1/x?a=b+c")
+    space = auth.sign("GET", "https://api.kucoin.com/api/v1/x?a=b%20c")
     assert plus.headers["KC-API-SIGN"] == space.headers["KC-API-SIGN"]
 
 
 def test_key_version_1_sends_plain_passphrase() -> None:
     """A version 1 key sends the passphrase itself; the verifier checks it per KC-API-KEY-VERSION."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, key_version=1, clock=lambda: 1700000000000 * 1_000_000)
-    signed = auth.sign("GET", url="https://api.kucoin.com/api/v1/accounts")
+    signed = auth.sign("GET", "https://api.kucoin.com/api/v1/accounts")
     assert signed.headers["KC-API-PASSPHRASE"] == PASSPHRASE
     assert signed.headers["KC-API-KEY-VERSION"] == "1"
     url = "https://api.kucoin.com/api/v1/accounts"
@@ -105,7 +105,7 @@ def test_verifier_rejects_bad_passphrase_and_unknown_key() -> None:
     """The verifier names what is wrong: unknown key, bad passphrase, missing headers."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE, clock=lambda: 1700000000000 * 1_000_000)
     url = "https://api.kucoin.com/api/v1/accounts"
-    signed = auth.sign("GET", url=url)
+    signed = auth.sign("GET", url)
     ok = KuCoinVerifier({KEY: SECRET}, passphrases={KEY: PASSPHRASE}).verify("GET", url, signed.headers, b"")
     assert (ok.ok, ok.key, ok.timestamp_ms) == (True, KEY, 1700000000000)
     assert KuCoinVerifier({KEY: SECRET}, passphrases={KEY: "nope-nope"}).verify(
@@ -128,42 +128,32 @@ ORDER = {"clientOid": "abc-1", "side": "buy", "symbol": "BTC-USDT", "type": "lim
 QUERY = {"currency": "BTC", "note": "a b!@#"}
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_requests_end_to_end(server: SchemeServer, client: str) -> None:
-    """requests, niquests: a GET with query parameters and a JSON POST are accepted, with the signed bytes."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-    with session(client) as s:
-        got = s.get(server.origin + "/api/v1/deposit-addresses", params=QUERY, auth=auth, timeout=5)
-        posted = s.post(server.origin + "/api/v1/orders", json=ORDER, auth=auth, timeout=5)
-    assert (got.status_code, posted.status_code) == (200, 200), (got.text, posted.text)
-    assert server.received[0].path.startswith("/api/v1/deposit-addresses?currency=BTC&note=a+b%21%40%23")
-    assert json.loads(server.received[1].body) == ORDER
-    assert server.stats.accepted == 2
-
-
-def test_httpx_end_to_end(server: SchemeServer) -> None:
-    """httpx.Client: a GET with query parameters and a JSON POST are accepted."""
-    auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-    with httpx.Client(auth=auth) as client:
-        got = client.get(server.origin + "/api/v1/deposit-addresses", params=QUERY)
-        posted = client.post(server.origin + "/api/v1/orders", json=ORDER)
-        deleted = client.delete(server.origin + "/api/v1/orders/5bd6e9286d99522a52e458de")
-    assert [r.status_code for r in (got, posted, deleted)] == [200, 200, 200]
-    assert header(server.received[1].headers, "Content-Type") == "application/json"
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(server: SchemeServer, client: str) -> None:
+    """A GET with query parameters, a JSON POST and a DELETE are accepted, with the bytes that were signed."""
+    calls: list[Request] = [
+        ("GET", server.origin + "/api/v1/deposit-addresses", {"params": QUERY}),
+        ("POST", server.origin + "/api/v1/orders", {"json": ORDER}),
+        ("DELETE", server.origin + "/api/v1/orders/5bd6e9286d99522a52e458de", {}),
+    ]
+    replies = send(client, KuCoin(KEY, SECRET, passphrase=PASSPHRASE), calls)
+    assert [r.status for r in replies] == [200] * 3, replies
+    got, posted, _ = server.received
+    # Each client quotes the query its own way (a+b%21%40%23, a%20b!@%23, ...): signed as sent.
+    assert unquote_plus(got.path) == "/api/v1/deposit-addresses?currency=BTC&note=a b!@#"
+    assert json.loads(posted.body) == ORDER
+    # (niquests labels a json= body "application/json;charset=utf-8")
+    assert (header(posted.headers, "Content-Type") or "").partition(";")[0] == "application/json"
     assert server.stats.accepted == 3
 
 
-def test_httpx_async_end_to_end(server: SchemeServer) -> None:
-    """httpx.AsyncClient: concurrent signed requests (no nonce, no ordering) are all accepted."""
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_end_to_end(server: SchemeServer, client: str) -> None:
+    """The asyncio clients: concurrent signed requests (no nonce, no ordering) are all accepted."""
     auth = KuCoin(KEY, SECRET, passphrase=PASSPHRASE)
-
-    async def run() -> list[int]:
-        async with httpx.AsyncClient(auth=auth) as client:
-            calls = [client.get(server.origin + "/api/v1/accounts", params={"n": str(i)}) for i in range(10)]
-            calls.append(client.post(server.origin + "/api/v1/orders", json=ORDER))
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
-    assert asyncio.run(run()) == [200] * 11
+    calls: list[Request] = [("GET", server.origin + "/api/v1/accounts", {"params": {"n": str(i)}}) for i in range(10)]
+    calls.append(("POST", server.origin + "/api/v1/orders", {"json": ORDER}))
+    assert [r.status for r in send(client, auth, calls, concurrent=True)] == [200] * 11
     assert not auth.ordered
     assert server.stats.accepted == 11
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import json
 import pickle
@@ -20,7 +19,7 @@ from hmac_body_auth.presets.poloniex_v3 import PoloniexV3, PoloniexV3Scheme, Pol
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
-from ..conftest import SESSIONS, session
+from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
 VECTORS = json.loads((Path(__file__).parent.parent / "vectors" / "poloniex_v3.json").read_text())["vectors"]
 KEY = "POLO-KEY-0123-4567-89AB"
@@ -88,13 +87,13 @@ def test_verifier_accepts_vectors_and_rejects_tampering(vector: dict[str, Any]) 
 def test_recv_window_header_and_auth_round_trip() -> None:
     """recv_window adds a recvWindow header; PoloniexV3.sign output verifies; a wrong secret fails."""
     auth = PoloniexV3(KEY, SECRET, recv_window=1500, clock=lambda: 1_700_000_000_000 * 1_000_000)
-    signed = auth.sign("POST", json.dumps(ORDER), url="https://api.poloniex.com/orders")
+    signed = auth.sign("POST", "https://api.poloniex.com/orders", body=json.dumps(ORDER))
     assert signed.headers["recvWindow"] == "1500"
     assert signed.headers["signTimestamp"] == "1700000000000"
     assert signed.content_type == "application/json"
     assert PoloniexV3Verifier({KEY: SECRET}).verify("POST", signed.url, signed.headers, signed.body)
     assert not PoloniexV3Verifier({KEY: SECRET + "x"}).verify("POST", signed.url, signed.headers, signed.body)
-    assert "recvWindow" not in PoloniexV3(KEY, SECRET).sign("GET", url="https://api.poloniex.com/orders").headers
+    assert "recvWindow" not in PoloniexV3(KEY, SECRET).sign("GET", "https://api.poloniex.com/orders").headers
 
 
 # (method, path, params, json body, the target and body the server must receive)
@@ -117,42 +116,28 @@ def _check_server(server: SchemeServer, sent_bodies: list[bytes]) -> None:
             assert json.loads(r.body) == call[3]
 
 
-@pytest.mark.parametrize("client", SESSIONS)
-def test_end_to_end_requests(client: str) -> None:
-    """requests, niquests: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
-    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server, session(client) as s:
-        sent = []
-        for method, path, params, body, _, _ in CALLS:
-            r = s.request(
-                method, server.origin + path, params=params, json=body, auth=PoloniexV3(KEY, SECRET), timeout=5
-            )
-            assert r.status_code == 200, r.text
-            sent.append(r.request.body or b"")
-        _check_server(server, sent)
-
-
-def test_end_to_end_httpx_client() -> None:
-    """httpx.Client: GET with query, POST and DELETE with JSON, DELETE without body are accepted as signed."""
+@pytest.mark.parametrize("client", CLIENTS)
+def test_end_to_end(client: str) -> None:
+    """GET with query, POST and DELETE with JSON, DELETE without body: accepted as signed, through every client."""
     with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
-        with httpx.Client(auth=PoloniexV3(KEY, SECRET), base_url=server.origin, timeout=5) as c:
-            sent = []
-            for method, path, params, body, _, _ in CALLS:
-                r = c.request(method, path, params=params, json=body)
-                assert r.status_code == 200, r.text
-                sent.append(r.request.content)
-        _check_server(server, sent)
+        calls: list[Request] = [
+            (method, server.origin + path, {"params": params, "json": body})
+            for method, path, params, body, _, _ in CALLS
+        ]
+        replies = send(client, PoloniexV3(KEY, SECRET), calls)
+        assert [r.status for r in replies] == [200] * len(CALLS), replies
+        _check_server(server, [r.body for r in server.received])
+        assert [r.body for r, call in zip(server.received, CALLS, strict=True) if call[5] is not None] == [b"", b""]
 
 
-def test_end_to_end_httpx_async_client() -> None:
-    """httpx.AsyncClient: the same calls, concurrently, are all accepted (no nonce, no ordering needed)."""
-
-    async def run(origin: str) -> list[int]:
-        async with httpx.AsyncClient(auth=PoloniexV3(KEY, SECRET), base_url=origin, timeout=5) as c:
-            calls = [c.request(m, p, params=q, json=b) for m, p, q, b, _, _ in CALLS for _ in range(3)]
-            return [r.status_code for r in await asyncio.gather(*calls)]
-
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_concurrent_end_to_end(client: str) -> None:
+    """The asyncio clients: the same calls, concurrently, are all accepted (no nonce, no ordering needed)."""
     with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
-        assert asyncio.run(run(server.origin)) == [200] * (3 * len(CALLS))
+        calls: list[Request] = [
+            (m, server.origin + p, {"params": q, "json": b}) for m, p, q, b, _, _ in CALLS for _ in range(3)
+        ]
+        assert [r.status for r in send(client, PoloniexV3(KEY, SECRET), calls, concurrent=True)] == [200] * len(calls)
         assert (server.stats.accepted, server.stats.rejected) == (3 * len(CALLS), 0)
 
 
@@ -203,5 +188,5 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     assert SECRET not in repr(PoloniexV3Verifier({KEY: SECRET}))
     with pytest.raises(TypeError):
         pickle.dumps(auth)
-    signed = copy.deepcopy(auth).sign("GET", url="https://api.poloniex.com/orders?symbol=BTC_USDT")
+    signed = copy.deepcopy(auth).sign("GET", "https://api.poloniex.com/orders?symbol=BTC_USDT")
     assert PoloniexV3Verifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)

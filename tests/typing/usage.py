@@ -6,6 +6,7 @@ import asyncio
 import time
 from typing import assert_type
 
+import aiohttp
 import httpx
 import requests
 
@@ -31,7 +32,7 @@ def usage() -> None:
         nonce=ClockNonce(unit="ms"),
         nonce_field="nonce",
     )
-    signed = generic.sign("POST", "a=1", url="https://api.example.com/x")
+    signed = generic.sign("POST", "https://api.example.com/x", body="a=1")
     assert_type(signed, hba.SignedRequest)
     assert_type(signed.body, bytes)
     assert_type(signed.headers, dict[str, str])
@@ -47,6 +48,18 @@ def usage() -> None:
                 return await client.post(server.url, data={"a": "1"})
 
         asyncio.run(main())
+
+        middleware = hba.aiohttp_middleware(auth)
+        assert_type(middleware, aiohttp.ClientMiddlewareType)
+
+        async def with_aiohttp() -> int:
+            async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+                async with session.post(server.url, data={"command": "returnBalances"}) as response:
+                    assert_type(response, aiohttp.ClientResponse)
+                async with session.post(server.url, data=b"a=1", middlewares=(hba.aiohttp_middleware(generic),)) as r:
+                    return r.status
+
+        asyncio.run(with_aiohttp())
 
     source: OrderedNonceSource = FileNonce("nonce.counter")
     kraken = Kraken("KEY", "c2VjcmV0", nonce=source)

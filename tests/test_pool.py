@@ -1,0 +1,280 @@
+"""KeyPool: one auth= object over several keys; each key ordered, the keys used side by side."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import pickle
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+import pytest
+import requests
+
+import hmac_body_auth as hba
+from hmac_body_auth.testing import VerifyingServer
+from tests.conftest import CLIENTS, call
+
+ACCOUNTS = {f"POOL-KEY-{i}": f"pool-secret-{i}" for i in range(4)}
+KEYS = list(ACCOUNTS)
+
+
+class InFlight:
+    """A handler that holds each accepted request ``delay`` seconds and records how many were in flight, per key."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.now: Counter[str] = Counter()
+        self.most_per_key = 0
+        self.most_at_once = 0
+        self.keys: list[str] = []
+        self.sent_at: list[float] = []
+
+    def __call__(self, request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Count, wait, answer."""
+        key = request["headers"].get("Key", "")
+        with self.lock:
+            self.keys.append(key)
+            self.sent_at.append(time.monotonic())
+            self.now[key] += 1
+            self.most_per_key = max(self.most_per_key, self.now[key])
+            self.most_at_once = max(self.most_at_once, sum(self.now.values()))
+        time.sleep(self.delay)
+        with self.lock:
+            self.now[key] -= 1
+        return 200, {"ok": True}
+
+
+@pytest.fixture
+def flight() -> InFlight:
+    """20 ms per request, as a far API would take."""
+    return InFlight(0.02)
+
+
+@pytest.fixture
+def server(flight: InFlight) -> Iterator[VerifyingServer]:
+    """A strict server (signatures, increasing nonces per key) that knows the pool's keys."""
+    with VerifyingServer(ACCOUNTS, handler=flight) as srv:
+        yield srv
+
+
+def _pool(n: int = 4, **options: Any) -> hba.KeyPool:
+    return hba.KeyPool([hba.Poloniex(k, ACCOUNTS[k], **options) for k in KEYS[:n]])
+
+
+def test_a_pool_refuses_what_it_cannot_order() -> None:
+    """No auths, a non-auth, a key twice, auths of different APIs or options, a bad rate: ConfigurationError."""
+    with pytest.raises(hba.ConfigurationError):
+        hba.KeyPool([])
+    with pytest.raises(hba.ConfigurationError):
+        hba.KeyPool(["not an auth"])  # type: ignore[list-item]
+    with pytest.raises(hba.ConfigurationError, match="same key twice"):
+        hba.KeyPool([hba.Poloniex("K-1", "a"), hba.Poloniex("K-1", "b")])
+    with pytest.raises(hba.ConfigurationError, match="one API"):
+        hba.KeyPool([hba.Poloniex("K-1", "a"), hba.BodyDigestAuth("K-2", secret="b")])
+    with pytest.raises(hba.ConfigurationError, match="one API"):
+        hba.KeyPool([hba.BodyDigestAuth("K-1", secret="a"), hba.BodyDigestAuth("K-2", secret="b", algorithm="sha256")])
+    for rate in [(0, 1.0), (1, 0), (True, 1.0), ("2", 1.0)]:
+        with pytest.raises(hba.ConfigurationError):
+            hba.KeyPool([hba.Poloniex("K-1", "a")], rate=rate)  # type: ignore[arg-type]
+
+
+def test_a_pool_keeps_its_secrets() -> None:
+    """Neither repr nor pickle reveals a secret; the pool is every client's kind of auth."""
+    pool = _pool()
+    assert "pool-secret" not in repr(pool)
+    with pytest.raises(TypeError):
+        pickle.dumps(pool)
+    assert isinstance(pool, requests.auth.AuthBase)
+    assert isinstance(pool, httpx.Auth)
+    assert len(pool) == 4
+
+
+def test_sequential_requests_go_round_robin(server: VerifyingServer, flight: InFlight) -> None:
+    """One request after another: the keys take turns, each accepted."""
+    pool = _pool()
+    with requests.Session() as session:
+        statuses = [session.post(server.url, data={"command": "x"}, auth=pool).status_code for _ in range(8)]
+    assert statuses == [200] * 8
+    assert flight.keys == KEYS + KEYS
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_every_client_takes_the_keys_in_turn(server: VerifyingServer, flight: InFlight, client: str) -> None:
+    """The same pool through each client's auth=: calls one after another take the keys in turn, all accepted."""
+    pool = _pool()
+    results = [call(client, "POST", server.url, pool, data={"command": "x", "i": str(i)}) for i in range(8)]
+    assert [status for status, _ in results] == [200] * 8
+    assert flight.keys == KEYS + KEYS
+    assert server.stats.rejected == 0
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx.Client"])
+def test_threads_use_every_key_at_once_and_each_key_in_order(
+    server: VerifyingServer, flight: InFlight, client: str
+) -> None:
+    """8 threads x 20 requests on 4 keys: 0 rejections, at most one request per key in flight, 4 at once."""
+    pool = _pool()
+    shared = httpx.Client(auth=pool) if client == "httpx.Client" else None
+
+    def send(i: int) -> int:
+        if shared is not None:
+            return shared.post(server.url, data={"command": "x", "i": str(i)}).status_code
+        return requests.post(server.url, data={"command": "x", "i": str(i)}, auth=pool, timeout=10).status_code
+
+    try:
+        with ThreadPoolExecutor(8) as executor:
+            statuses = list(executor.map(send, range(160)))
+    finally:
+        if shared is not None:
+            shared.close()
+    assert statuses == [200] * 160
+    assert server.stats.accepted == 160
+    assert server.stats.rejected == 0
+    assert flight.most_per_key == 1
+    assert flight.most_at_once == 4
+    assert set(flight.keys) == set(KEYS)
+
+
+def test_async_tasks_use_every_key_at_once(server: VerifyingServer, flight: InFlight) -> None:
+    """64 AsyncClient tasks on 4 keys: 0 rejections, one request per key in flight, 4 at once."""
+    pool = _pool()
+
+    async def main() -> list[int]:
+        async with httpx.AsyncClient(auth=pool) as client:
+            responses = await asyncio.gather(
+                *(client.post(server.url, data={"command": "x", "i": str(i)}) for i in range(64))
+            )
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(main()) == [200] * 64
+    assert server.stats.rejected == 0
+    assert flight.most_per_key == 1
+    assert flight.most_at_once == 4
+
+
+def test_signed_blocks_take_free_keys_sync_and_async() -> None:
+    """pool.signed(): two open blocks hold two different keys; tasks share the keys in turn."""
+    pool = _pool(2)
+    url = "https://poloniex.com/tradingApi"
+    with pool.signed("POST", url, body={"a": "1"}) as first, pool.signed("POST", url, body={"a": "2"}) as second:
+        assert {first.headers["Key"], second.headers["Key"]} == set(KEYS[:2])
+
+    async def main() -> set[str]:
+        async def one() -> str:
+            async with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "1"}) as req:
+                await asyncio.sleep(0.01)
+                return req.headers["Key"]
+
+        return set(await asyncio.gather(*(one() for _ in range(6))))
+
+    assert asyncio.run(main()) == set(KEYS[:2])
+
+
+def test_waiting_for_a_key_is_bounded_by_lease_timeout() -> None:
+    """All keys busy: the next request raises LeaseTimeout after the members' lease_timeout; later ones proceed."""
+    pool = _pool(1, lease_timeout=0.2)
+    block = pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "1"})
+    with block:
+        started = time.monotonic()
+        with pytest.raises(hba.LeaseTimeout), pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "2"}):
+            pass
+        assert 0.15 < time.monotonic() - started < 2
+    with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "3"}) as req:
+        assert req.headers["Key"] == KEYS[0]
+
+
+def test_waiters_are_served_first_come_first_served() -> None:
+    """With the only key busy, waiting threads get it in the order they asked."""
+    pool = _pool(1)
+    order: list[int] = []
+
+    def wait_turn(i: int, ready: threading.Event) -> None:
+        ready.set()
+        with pool.signed("POST", "https://poloniex.com/tradingApi", body={"i": str(i)}):
+            order.append(i)
+
+    with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "0"}):
+        threads = []
+        for i in range(5):
+            ready = threading.Event()
+            thread = threading.Thread(target=wait_turn, args=(i, ready))
+            thread.start()
+            ready.wait(5)
+            time.sleep(0.02)  # it is queued now
+            threads.append(thread)
+    for thread in threads:
+        thread.join(5)
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_a_cancelled_waiter_does_not_keep_a_key() -> None:
+    """An asyncio task cancelled while waiting for a key leaves the pool usable."""
+    pool = _pool(1)
+
+    async def main() -> str:
+        holder = pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "0"})
+        await holder.__aenter__()
+
+        async def wait() -> None:
+            async with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "1"}):
+                pass
+
+        task = asyncio.create_task(wait())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await holder.__aexit__(None, None, None)
+        async with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "2"}) as req:
+            return req.headers["Key"]
+
+    assert asyncio.run(asyncio.wait_for(main(), 5)) == KEYS[0]
+
+
+def test_a_resign_after_a_nonce_error_stays_on_the_same_key(server: VerifyingServer, flight: InFlight) -> None:
+    """The server's nonce for key 0 is ahead: its request is rejected, re-signed and resent with key 0 again."""
+    server.last_nonce[KEYS[0]] = 10**19
+    pool = _pool(2)
+    response = requests.post(server.url, data={"command": "x"}, auth=pool, timeout=10)
+    assert response.status_code == 200
+    assert [r.headers.get("Key") for r in server.received] == [KEYS[0], KEYS[0]]
+    assert [r.status for r in server.received] == [422, 200]
+
+
+def test_a_same_origin_307_is_resigned_with_the_same_key(server: VerifyingServer) -> None:
+    """A redirect hop is re-signed by the key that signed the call."""
+    server.redirect("/old", 307, server.url)
+    pool = _pool(3)
+    with httpx.Client(auth=pool, follow_redirects=True) as client:
+        response = client.post(server.origin + "/old", data={"command": "x"})
+    assert response.status_code == 200
+    keys = [r.headers.get("Key") for r in server.received]
+    assert keys == [KEYS[0], KEYS[0]]
+
+
+def test_a_budget_per_key_is_honoured(server: VerifyingServer, flight: InFlight) -> None:
+    """rate=(2, 0.5) on one key: the third request waits until the first is 0.5 s old."""
+    pool = hba.KeyPool([hba.Poloniex(KEYS[0], ACCOUNTS[KEYS[0]])], rate=(2, 0.5))
+    with requests.Session() as session:
+        for _ in range(3):
+            assert session.post(server.url, data={"command": "x"}, auth=pool).status_code == 200
+    assert flight.sent_at[2] - flight.sent_at[0] >= 0.45
+
+
+def test_a_key_the_api_refuses_is_reported_and_kept(caplog: pytest.LogCaptureFixture) -> None:
+    """A 403 for a key is logged with the masked key (never the secret) and the key stays in the pool."""
+    with VerifyingServer({KEYS[1]: ACCOUNTS[KEYS[1]]}, nonce_field="nonce") as server:
+        pool = _pool(2)
+        with caplog.at_level(logging.WARNING, logger="hmac_body_auth"), requests.Session() as session:
+            statuses = [session.post(server.url, data={"command": "x"}, auth=pool).status_code for _ in range(4)]
+    assert statuses == [403, 200, 403, 200]
+    assert "answered 403 to key" in caplog.text
+    assert KEYS[0] not in caplog.text
+    assert "pool-secret" not in caplog.text
