@@ -2,10 +2,10 @@
 
 It is what each client expects: a ``requests.auth.AuthBase`` (requests calls it
 with a ``PreparedRequest``) and an ``httpx.Auth`` (and ``httpx2.Auth`` when that is
-installed: httpx drives only its own Auth instances through the auth flows). It
-holds the configuration and builds the client-free
+installed: httpx drives only its own Auth instances through the auth flows); niquests
+calls it as requests does. It holds the configuration and builds the client-free
 :class:`~hmac_body_auth._lifecycle.Policy` (``auth.lifecycle``); the adapters in
-``_requests`` and ``_httpx`` drive a request through it and use nothing else.
+``_requests``, ``_httpx`` and ``_niquests`` drive a request through it and use nothing else.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 import httpx
 import requests.auth
 
-from . import _httpx, _requests
+from . import _httpx, _niquests, _requests
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
@@ -70,7 +70,49 @@ else:
     _AuthBase = _auth_base()
 
 
-class HmacAuth(_AuthBase):
+class _ClientAuth(_AuthBase):
+    """What the clients call on an ``auth=`` object, shared by :class:`HmacAuth` and :class:`KeyPool`.
+
+    Each entry point hands the request to its client's adapter with the object's
+    lifecycle (``self._policy``): an auth's one key, or a pool that picks a free key
+    when the lease is taken. requests and niquests call ``__call__``; httpx (and
+    httpx2) drive the auth flows.
+    """
+
+    _policy: Policy
+
+    # -- requests, niquests ------------------------------------------------------
+
+    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Sign a ``requests.PreparedRequest`` (requests calls this at prepare time).
+
+        niquests calls it too, for ``Session`` and ``AsyncSession`` alike: a niquests
+        request is checked now and signed by its hooks when it is sent.
+        """
+        if _niquests.handles(r):
+            # niquests' own PreparedRequest (typed loosely there: niquests is optional).
+            prepared: requests.PreparedRequest = _niquests.apply(self._policy, r)
+            return prepared
+        return _requests.apply(self._policy, r)
+
+    # -- httpx ---------------------------------------------------------------
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """The ordered flow, for callers that drive ``auth_flow`` directly."""
+        return _httpx.sync_flow(self._policy, request)
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Sign under the key's lease (a pool's: a free key's), held until the response arrives."""
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.sync_flow(self._policy, request)
+
+    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Sign under the key's lease (a pool's: a free key's) without blocking the event loop."""
+        _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.async_flow(self._policy, request)
+
+
+class HmacAuth(_ClientAuth):
     """Sign requests with a :class:`~hmac_body_auth.Scheme`; ``auth=`` for requests and httpx.
 
     The generic base of :class:`BodyDigestAuth` and every preset. It owns the
@@ -289,27 +331,7 @@ class HmacAuth(_AuthBase):
         """
         return Signed(self._policy, method, url, body, content_type)
 
-    # -- requests ------------------------------------------------------------
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Sign a ``requests.PreparedRequest`` (requests calls this at prepare time)."""
-        return _requests.apply(self._policy, r)
-
-    # -- httpx ---------------------------------------------------------------
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """The ordered flow, for callers that drive ``auth_flow`` directly."""
-        return _httpx.sync_flow(self._policy, request)
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign under the per-key lease, held until the response arrives."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.sync_flow(self._policy, request)
-
-    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Sign under the per-key lease without blocking the event loop."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.async_flow(self._policy, request)
+    # The client entry points (requests, niquests, httpx) are :class:`_ClientAuth`'s.
 
     # -- hygiene ---------------------------------------------------------------
 
@@ -346,14 +368,15 @@ class HmacAuth(_AuthBase):
         return other
 
 
-class KeyPool(_AuthBase):
+class KeyPool(_ClientAuth):
     """One ``auth=`` object over several keys of the same API: N keys, about N times the ordered throughput.
 
     Each request takes a free key (round-robin among the free ones; when all are
     busy, the first to free up, in arrival order), and keeps it for its whole life:
     a re-sign after a nonce error or a redirect hop stays on that key. Every key
     stays strictly ordered, as with one auth. Works wherever an auth does: ``auth=``
-    for requests, httpx and httpx2, ``hba.aiohttp_middleware(pool)``, and
+    for requests, niquests (``Session`` and ``AsyncSession``), httpx and httpx2,
+    ``hba.aiohttp_middleware(pool)``, and
     :meth:`signed` / :meth:`sign`.
 
     Args:
@@ -394,23 +417,7 @@ class KeyPool(_AuthBase):
         """As :meth:`HmacAuth.signed`: a free key, its lease held until the block ends."""
         return Signed(self._policy, method, url, body, content_type)
 
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        """Sign a ``requests.PreparedRequest`` with a free key."""
-        return _requests.apply(self._policy, r)
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """The ordered flow, for callers that drive ``auth_flow`` directly."""
-        return _httpx.sync_flow(self._policy, request)
-
-    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Sign with a free key, held until the response arrives."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.sync_flow(self._policy, request)
-
-    def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        """Sign with a free key without blocking the event loop."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.async_flow(self._policy, request)
+    # requests, niquests and httpx call the entry points of :class:`_ClientAuth`, as for an auth.
 
     def __repr__(self) -> str:
         return f"KeyPool(keys={self.__dict__.get('_size', '?')}, secret=***)"

@@ -46,7 +46,9 @@ from .errors import BodyError, RedirectError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["apply"]
+# The names without an underscore are shared with the niquests adapter (its objects are
+# requests-compatible where these functions touch them).
+__all__ = ["HOP_GRACE", "apply", "checked_call", "is_redirect", "probe", "probe_settings", "put", "resend"]
 
 log = logging.getLogger("hmac_body_auth")
 
@@ -125,7 +127,8 @@ def _content_type(r: requests.PreparedRequest) -> str | None:
     return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
-def _put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, was_stream: bool) -> None:
+def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, was_stream: bool) -> None:
+    """Put the signed URL, body and headers into ``r`` (with a Content-Length of the bytes sent)."""
     body = signed.body
     headers = r.headers
     if signed.url != r.url:
@@ -187,8 +190,13 @@ def _stream_call(policy: Policy, r: requests.PreparedRequest, body: Any) -> Call
     return Spool.of(body, policy.body_encoding).read_all()
 
 
-def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedRequest:
-    """Sign ``r`` in place and register the hook that drives the rest of its lifecycle."""
+def checked_call(policy: Policy, r: requests.PreparedRequest) -> tuple[Call, bool, bool]:
+    """Check ``r``'s body and return ``(call, had_body, was_stream)``, before any nonce or lease.
+
+    The body becomes the exact bytes to sign (``call.out.body``). A file or
+    generator body that the auth signs while streaming it is hashed now and its
+    signature put into ``r``: the call is then ``streamed`` and needs no signing.
+    """
     body = r.body
     had_body = body is not None
     was_stream = False
@@ -203,15 +211,22 @@ def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedReque
         was_stream = True
         streamed = _stream_call(policy, r, body)
         if isinstance(streamed, Call):
-            _install(r.headers, streamed)
-            _register(r, streamed)
-            return r
+            return streamed, had_body, was_stream
         body = streamed
     # Encode and check before taking the lease or a nonce: bad input costs neither.
-    call = policy.call(r.method or "GET", r.url or "", _content_type(r), body)
+    return policy.call(r.method or "GET", r.url or "", _content_type(r), body), had_body, was_stream
+
+
+def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Sign ``r`` in place and register the hook that drives the rest of its lifecycle."""
+    call, had_body, was_stream = checked_call(policy, r)
+    if call.streamed:
+        _install(r.headers, call)
+        _register(r, call)
+        return r
     call.hold(active=False)
     try:
-        _put(r, call.sign(), had_body=had_body, was_stream=was_stream)
+        put(r, call.sign(), had_body=had_body, was_stream=was_stream)
         _install(r.headers, call)
         _register(r, call)
     except BaseException:
@@ -259,7 +274,8 @@ def _register(r: requests.PreparedRequest, call: Call) -> None:
     r.hooks["response"].append(on_response)
 
 
-def _is_redirect(status: int, location: str | None) -> bool:
+def is_redirect(status: int, location: str | None) -> bool:
+    """Whether a response with ``status`` and ``location`` is a redirect the client would follow."""
     return status in REDIRECT_STATUSES and bool(location)
 
 
@@ -274,17 +290,17 @@ def _on_response(call: Call, hops: _Hops, response: requests.Response, kwargs: d
     decides = live and (call.holding or not call.ordered)
     status = response.status_code
     location = response.headers.get("location")
-    if decides and not _is_redirect(status, location):
+    if decides and not is_redirect(status, location):
         buffered = not kwargs.get("stream")
         body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
         decision = call.after(status, body, date=response.headers.get("date"))
         if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
-            decision = _probe(call, response, decision.probe, kwargs)
+            decision = probe(call, response, decision.probe, kwargs)
         if decision.action is Action.RESEND and decision.signed is not None:
-            response = _resend(response, decision.signed, kwargs)
+            response = resend(response, decision.signed, kwargs)
             status = response.status_code
             location = response.headers.get("location")
-    if location is not None and _is_redirect(status, location):
+    if location is not None and is_redirect(status, location):
         _prepare_hop(call, hops, response, status, location, decides=decides)
     else:
         call.release()
@@ -358,7 +374,7 @@ def _sign_hop(call: Call, request: requests.PreparedRequest, target: str) -> Non
         # The scheme signs the URL itself (a query signature): requests sets the hop's
         # URL from Location, so the signature could not go with it.
         raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
-    _put(request, signed._replace(url=request.url or ""), had_body=True, was_stream=False)
+    put(request, signed._replace(url=request.url or ""), had_body=True, was_stream=False)
 
 
 def _after_user_hooks(request: requests.PreparedRequest, call: Call, action: Callable[[], None]) -> None:
@@ -379,19 +395,30 @@ def _after_user_hooks(request: requests.PreparedRequest, call: Call, action: Cal
     hooks.append(last)
 
 
-def _probe(call: Call, response: requests.Response, url: str, kwargs: dict[str, Any]) -> Decision:
+#: The send settings a server-time request keeps (no hooks' callbacks, never the body's).
+_PROBE_SETTINGS = ("timeout", "verify", "cert", "proxies")
+
+
+def probe_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The adapter ``send`` arguments of a server-time request: the call's timeout, proxies and TLS, streamed."""
+    return {**{name: kwargs[name] for name in _PROBE_SETTINGS if name in kwargs}, "stream": True}
+
+
+def probe(call: Call, response: requests.Response, url: str, kwargs: dict[str, Any], *, client: Any = None) -> Decision:
     """Ask the API's server-time endpoint: a bare ``GET`` (no key, signature, cookie or user header).
 
     Sent through the same connection adapter with the call's timeout, proxies and
     TLS settings; at most :data:`BODY_LIMIT` of its answer is read. A failed fetch
-    leaves the refusal's ``Date`` header as the server's time.
+    leaves the refusal's ``Date`` header as the server's time. ``client``: the
+    package whose ``Request`` and ``RequestException`` to use (requests by default;
+    the niquests adapter passes niquests).
     """
-    import requests
-
-    probe = requests.Request("GET", url).prepare()
+    if client is None:
+        import requests as client
+    request = client.Request("GET", url).prepare()
     try:
-        answer = response.connection.send(probe, **{**kwargs, "stream": True})
-    except requests.RequestException as exc:
+        answer = response.connection.send(request, **probe_settings(kwargs))
+    except client.RequestException as exc:
         log.warning("the server-time endpoint could not be reached (%s)", type(exc).__name__)
         return call.probed(None, None)
     try:
@@ -400,14 +427,14 @@ def _probe(call: Call, response: requests.Response, url: str, kwargs: dict[str, 
             body += chunk
             if len(body) > BODY_LIMIT:  # not a time answer; probed() ignores it
                 break
-    except requests.RequestException:
+    except client.RequestException:
         body = b""
     finally:
         answer.close()
     return call.probed(answer.status_code, body)
 
 
-def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str, Any]) -> requests.Response:
+def resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str, Any]) -> requests.Response:
     """Re-sign the same request with a fresh nonce and send it once more.
 
     The request object itself is updated (not a copy), so that a redirect answering
@@ -416,7 +443,7 @@ def _resend(response: requests.Response, signed: SignedRequest, kwargs: dict[str
     prep = response.request
     # A request sent without a body (a signed GET) is resent without one: an empty
     # body of b"" would go out as chunked framing (requests chunks a body without a length).
-    _put(prep, signed, had_body=prep.body is not None, was_stream=False)
+    put(prep, signed, had_body=prep.body is not None, was_stream=False)
     response.content  # noqa: B018  (drain so the connection can be reused)
     response.close()
     new: requests.Response = response.connection.send(prep, **kwargs)

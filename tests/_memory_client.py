@@ -54,6 +54,8 @@ def _aiohttp(auth: object, path: str, url: str, mode: str) -> tuple[int, float]:
 def main() -> None:
     """argv: client path url mode; prints {"status": ..., "growth_mib": ...}."""
     client, path, url, mode = sys.argv[1:5]
+    import asyncio
+
     import httpx
     import requests
 
@@ -65,22 +67,33 @@ def main() -> None:
         after = peak_kib()
         print(json.dumps({"status": status, "growth_mib": (after - before) / 1024, "peak_mib": after / 1024}))
         return
+
+    def post(body: object) -> int:
+        if client == "requests":
+            return requests.post(url, data=body, auth=auth, timeout=120).status_code
+        if client == "niquests.Session":
+            import niquests
+
+            return int(niquests.post(url, data=body, auth=auth, timeout=120).status_code)
+        if client == "niquests.AsyncSession":
+            import niquests
+
+            async def go() -> int:
+                async with niquests.AsyncSession() as s:
+                    return int((await s.post(url, data=body, auth=auth, timeout=120)).status_code)
+
+            return asyncio.run(go())
+        return httpx.post(url, content=body, auth=auth, timeout=120).status_code  # type: ignore[arg-type]
+
     # Warm up the client code paths with a small body first, so imports and
     # connection set-up are not counted as growth.
-    small = b"x" * 1024
-    if client == "requests":
-        requests.post(url, data=small, auth=auth, timeout=60)
-    else:
-        httpx.post(url, content=small, auth=auth, timeout=60)
+    post(b"x" * 1024)
     before = peak_kib()
     with open(path, "rb") as f:
         body: object = f
         if mode == "generator":
             body = iter(lambda: f.read(1 << 20), b"")
-        if client == "requests":
-            status = requests.post(url, data=body, auth=auth, timeout=120).status_code
-        else:
-            status = httpx.post(url, content=body, auth=auth, timeout=120).status_code  # type: ignore[arg-type]
+        status = post(body)
     after = peak_kib()
     print(json.dumps({"status": status, "growth_mib": (after - before) / 1024, "peak_mib": after / 1024}))
 

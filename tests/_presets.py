@@ -15,6 +15,8 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.presets import PRESETS, preset
 
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, niquests
+
 KEY = "HBA-TEST-KEY-0001"
 #: Valid for every preset: text for most, and the base64 that Kraken and Coinbase Exchange decode.
 SECRET = base64.b64encode(b"hba-test-secret-bytes-0123456789").decode("ascii")
@@ -67,10 +69,13 @@ def verify(name: str, auth: Any, *, key: str = KEY, secret: str = SECRET, passph
 
 # -- the clients every preset's end-to-end tests run through -----------------------------------------
 
-#: One requests Session, one httpx.Client, one httpx.AsyncClient, one aiohttp session (the auth's middleware).
-CLIENTS = ["requests", "httpx", "httpx-async", "aiohttp"]
+#: One requests Session, one httpx.Client, one httpx.AsyncClient, one aiohttp session (the auth's middleware),
+#: requests' and httpx's module-level functions (a new connection per call), and where niquests is
+#: installed one niquests Session and one AsyncSession (parameters marked ``niquests``, see conftest).
+CLIENTS = ["requests", "requests.post", "httpx", "httpx.post", "httpx-async", "aiohttp", *NIQUESTS]
 #: The asyncio clients, which can send a list of calls concurrently.
-ASYNC_CLIENTS = ["httpx-async", "aiohttp"]
+ASYNC_CLIENTS = ["httpx-async", "aiohttp", *NIQUESTS_ASYNC]
+_ASYNC_NAMES = {"httpx-async", "aiohttp", "niquests.AsyncSession"}
 
 #: ``(method, url, keyword arguments as requests takes them: params, data, json, headers)``.
 Request = tuple[str, str, dict[str, Any]]
@@ -92,15 +97,25 @@ def _httpx_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 def send(client: str, auth: Any, calls: Sequence[Request], *, concurrent: bool = False) -> list[Reply]:
     """Send ``calls`` through one client of kind ``client`` signing with ``auth``, in order (or all at once)."""
-    assert not concurrent or client in ASYNC_CLIENTS, "only the asyncio clients send concurrently"
+    assert not concurrent or client in _ASYNC_NAMES, "only the asyncio clients send concurrently"
     if client == "requests":
         with requests.Session() as session:
             answers = [session.request(m, url, auth=auth, timeout=5, **kw) for m, url, kw in calls]
             return [Reply(r.status_code, r.text) for r in answers]
+    if client == "requests.post":
+        answers = [requests.request(m, url, auth=auth, timeout=5, **kw) for m, url, kw in calls]
+        return [Reply(r.status_code, r.text) for r in answers]
+    if client == "niquests.Session":
+        with niquests.Session() as nsession:
+            nanswers = [nsession.request(m, url, auth=auth, timeout=5, **kw) for m, url, kw in calls]
+            return [Reply(r.status_code or 0, r.text or "") for r in nanswers]
     if client == "httpx":
         with httpx.Client(auth=auth, timeout=5) as sync_client:
             answers_ = [sync_client.request(m, url, **_httpx_kwargs(kw)) for m, url, kw in calls]
             return [Reply(r.status_code, r.text) for r in answers_]
+    if client == "httpx.post":
+        answers_ = [httpx.request(m, url, auth=auth, timeout=5, **_httpx_kwargs(kw)) for m, url, kw in calls]
+        return [Reply(r.status_code, r.text) for r in answers_]
     return asyncio.run(_send_async(client, auth, calls, concurrent))
 
 
@@ -114,6 +129,14 @@ async def _send_async(client: str, auth: Any, calls: Sequence[Request], concurre
                     return Reply(r.status, await r.text())
 
             return await _each(one, calls, concurrent)
+    if client == "niquests.AsyncSession":
+        async with niquests.AsyncSession() as nsession:
+
+            async def one_niquests(method: str, url: str, kwargs: dict[str, Any]) -> Reply:
+                r = await nsession.request(method, url, auth=auth, timeout=5, **kwargs)
+                return Reply(r.status_code or 0, r.text or "")
+
+            return await _each(one_niquests, calls, concurrent)
     assert client == "httpx-async", client
     async with httpx.AsyncClient(auth=auth, timeout=5) as async_client:
 

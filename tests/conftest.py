@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -31,7 +32,100 @@ os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 KEY = "TEST-KEY-0123456789"
 SECRET = "0123456789abcdef-secret"
 
-CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post", "aiohttp"]
+# niquests replaces urllib3 with urllib3-future where it is installed, so it is tested in
+# an environment of its own (.ci/run's niquests job, tox's niquests env), which sets
+# HBA_NIQUESTS=required: there a missing niquests is an error, and so is a run in
+# which no niquests test passed. Elsewhere the niquests parameters do not exist.
+NIQUESTS_REQUIRED = os.environ.get("HBA_NIQUESTS") == "required"
+try:
+    import niquests
+except ImportError:
+    if NIQUESTS_REQUIRED:
+        raise
+    niquests = None
+
+
+def _niquests_client(name: str) -> list[Any]:
+    """``[name]`` as a parameter marked ``niquests``, or ``[]`` where niquests is absent."""
+    return [pytest.param(name, marks=pytest.mark.niquests)] if niquests is not None else []
+
+
+#: The niquests clients, as parameters marked ``niquests`` (none where niquests is absent).
+NIQUESTS_SYNC = _niquests_client("niquests.Session")
+NIQUESTS_ASYNC = _niquests_client("niquests.AsyncSession")
+NIQUESTS = [*NIQUESTS_SYNC, *NIQUESTS_ASYNC]
+CLIENTS = [
+    "requests.post",
+    "requests.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.post",
+    "aiohttp",
+    *NIQUESTS,
+]
+#: The clients that prepare requests as requests does (the auth sees the same bodies).
+REQUESTS_LIKE = ["requests.post", "requests.Session", *NIQUESTS]
+#: One session per kind: requests' and niquests' (see :func:`session`).
+SESSIONS = ["requests.Session", *NIQUESTS]
+
+
+class _AsyncSessionFromSync:
+    """A ``niquests.AsyncSession`` driven from synchronous test code: each call runs on one event loop.
+
+    Lets a test written against a requests-like session run unchanged through the
+    async adapter (its pre_request and response hooks are awaited as in an app).
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self._runner = asyncio.Runner()
+
+        async def open_session() -> Any:
+            return niquests.AsyncSession(**options)
+
+        self._session = self._runner.run(open_session())
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        return self._runner.run(self._session.request(method, url, **kwargs))
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def send(self, prepared: Any, **kwargs: Any) -> Any:
+        return self._runner.run(self._session.send(prepared, **kwargs))
+
+    def close(self) -> None:
+        try:
+            self._runner.run(self._session.close())
+        finally:
+            self._runner.close()
+
+
+@contextlib.contextmanager
+def session(client: str, **options: Any) -> Iterator[Any]:
+    """A requests-like session of ``client`` (one of :data:`SESSIONS`; ``requests.post`` means requests too)."""
+    if client.startswith("requests"):
+        with requests.Session() as s:
+            yield s
+    elif client == "niquests.Session":
+        with niquests.Session(**options) as s:
+            yield s
+    elif client == "niquests.AsyncSession":
+        facade = _AsyncSessionFromSync(**options)
+        try:
+            yield facade
+        finally:
+            facade.close()
+    else:
+        raise AssertionError(client)
 
 
 def _cached_default_context(create: Callable[..., ssl.SSLContext]) -> Callable[..., ssl.SSLContext]:
@@ -121,8 +215,8 @@ def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[
     if client == "requests.post":
         r = requests.request(method, url, auth=auth, timeout=10, **kwargs)
         return r.status_code, r.json()
-    if client == "requests.Session":
-        with requests.Session() as s:
+    if client in ("requests.Session", "niquests.Session", "niquests.AsyncSession"):
+        with session(client) as s:
             r = s.request(method, url, auth=auth, timeout=10, **kwargs)
             return r.status_code, r.json()
     if client == "aiohttp":
@@ -145,3 +239,30 @@ def call(client: str, method: str, url: str, auth: Any, **kwargs: Any) -> tuple[
         resp = asyncio.run(go())
         return resp.status_code, resp.json()
     raise AssertionError(client)
+
+
+# -- niquests' own environment: its tests must run there ------------------------------------
+
+_niquests_passed = 0
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Count the niquests tests that passed (on the controller, from every worker's reports)."""
+    global _niquests_passed
+    if report.when == "call" and report.passed and "niquests" in report.keywords:
+        _niquests_passed += 1
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Where niquests is required, a run in which no niquests test passed fails (on the controller)."""
+    if NIQUESTS_REQUIRED and not hasattr(session.config, "workerinput") and exitstatus == 0 and not _niquests_passed:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say how many niquests tests passed where they are required (and why the run failed if none did)."""
+    if NIQUESTS_REQUIRED and not hasattr(config, "workerinput"):
+        if _niquests_passed:
+            terminalreporter.write_line(f"niquests tests passed: {_niquests_passed}")
+        else:
+            terminalreporter.write_line("FAILED: HBA_NIQUESTS=required, but no niquests test passed", red=True)

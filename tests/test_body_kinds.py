@@ -15,7 +15,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, SECRET, aiohttp_call
+from .conftest import KEY, NIQUESTS, SECRET, aiohttp_call, session
 
 TEXT = "a=1&b=caf\u00e9\r\nline2\nend"
 
@@ -37,12 +37,17 @@ def text_file(tmp_path: Path) -> Path:
     return path
 
 
-CLIENTS = ["requests", "httpx", "aiohttp"]
+CLIENTS = ["requests", "httpx", "aiohttp", *NIQUESTS]
+#: The clients that take a body as requests does (data=).
+REQUESTS_LIKE = ["requests", *NIQUESTS]
 
 
 def _send(client: str, url: str, auth: Any, body: Any, **kwargs: Any) -> int:
     if client == "requests":
         return requests.post(url, data=body, auth=auth, timeout=5, **kwargs).status_code
+    if client.startswith("niquests"):
+        with session(client) as s:
+            return int(s.post(url, data=body, auth=auth, timeout=5, **kwargs).status_code)
     if client == "aiohttp":
         return asyncio.run(aiohttp_call("POST", url, auth, data=body, **kwargs))[0]
     return httpx.post(url, content=body, auth=auth, timeout=5, **kwargs).status_code
@@ -101,22 +106,21 @@ def test_sync_file_with_an_async_client_is_refused_clearly(open_server: Verifyin
     assert open_server.received == []
 
 
-def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer) -> None:
-    """Requests sends memoryview and bytearray bodies: they are signed as the bytes they hold."""
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_memoryview_and_bytearray_bodies_are_signed(open_server: VerifyingServer, client: str) -> None:
+    """Requests (and niquests) send memoryview and bytearray bodies: they are signed as the bytes they hold."""
     auth = hba.BodyDigestAuth(KEY, secret=SECRET)
-    assert requests.post(open_server.url, data=memoryview(b"a=1&b=2"), auth=auth, timeout=5).status_code == 200
-    assert requests.post(open_server.url, data=bytearray(b"c=3"), auth=auth, timeout=5).status_code == 200
+    assert _send(client, open_server.url, auth, memoryview(b"a=1&b=2")) == 200
+    assert _send(client, open_server.url, auth, bytearray(b"c=3")) == 200
     assert [r.body for r in open_server.received] == [b"a=1&b=2", b"c=3"]
     assert open_server.stats.bad_signature == 0
 
 
-def test_memoryview_form_gets_its_nonce(server: PoloniexServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_memoryview_form_gets_its_nonce(server: PoloniexServer, client: str) -> None:
     """A memoryview form body with the Poloniex preset: nonce appended, accepted by the strict server."""
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    r = requests.post(
-        server.url, data=memoryview(b"command=x"), headers=headers, auth=hba.Poloniex(KEY, SECRET), timeout=5
-    )
-    assert r.status_code == 200
+    assert _send(client, server.url, hba.Poloniex(KEY, SECRET), memoryview(b"command=x"), headers=headers) == 200
     assert server.received[0].body.startswith(b"command=x&nonce=")
 
 

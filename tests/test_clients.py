@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import io
 import re
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -16,7 +17,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import CLIENTS, KEY, SECRET, call
+from .conftest import CLIENTS, KEY, REQUESTS_LIKE, SECRET, SESSIONS, call, session
 
 
 def _expected(body: bytes) -> str:
@@ -60,8 +61,8 @@ def test_form_bodies_arrive_exactly_as_signed(
     assert nonce > 1_600_000_000_000_000  # microseconds since the epoch
 
 
-# httpx encodes a str body as UTF-8 before the auth sees it; requests and aiohttp give the auth the text.
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session", "aiohttp"])
+# httpx encodes a str body as UTF-8 before the auth sees it; requests, niquests and aiohttp give the auth the text.
+@pytest.mark.parametrize("client", [*REQUESTS_LIKE, "aiohttp"])
 def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: str) -> None:
     """A str body with latin-1 characters goes out as the latin-1 bytes that were signed."""
     status, _ = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data="caf\xe9=cr\xe8me")
@@ -70,7 +71,7 @@ def test_latin1_str_body_is_encoded_by_the_auth(server: PoloniexServer, client: 
     assert head == "caf\xe9=cr\xe8me".encode("latin-1")
 
 
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session", "aiohttp"])
+@pytest.mark.parametrize("client", [*REQUESTS_LIKE, "aiohttp"])
 def test_str_body_latin1_cannot_carry_is_refused_before_sending(server: PoloniexServer, client: str) -> None:
     """A str body outside latin-1 raises BodyEncodingError naming the fix, and nothing is sent."""
     with pytest.raises(hba.BodyEncodingError, match="utf-8") as info:
@@ -108,6 +109,9 @@ def test_without_nonce_any_body_is_signed_as_is(
     if client.startswith("httpx") and "json" in kwargs:
         # httpx's own JSON serialisation (compact since 0.28, with spaces before).
         wire = httpx.Request("POST", "http://x", json=kwargs["json"]).content
+    if client.startswith("niquests") and "json" in kwargs:
+        # niquests' own (compact when orjson is installed).
+        wire = sys.modules["niquests"].Request("POST", "http://x", json=kwargs["json"]).prepare().body
     auth = hba.BodyDigestAuth(KEY, secret=SECRET)
     status, _ = call(client, method, open_server.origin + "/any", auth, **kwargs)
     assert status == 200
@@ -152,29 +156,32 @@ def test_get_with_a_nonce_is_refused(server: PoloniexServer, client: str) -> Non
     assert server.received == []
 
 
-def test_requests_generator_body_is_signed_not_sent_empty(server: PoloniexServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_generator_body_is_signed_not_sent_empty(server: PoloniexServer, client: str) -> None:
     """A generator body is read once, signed and sent with Content-Length instead of chunked framing."""
 
     def gen() -> Any:
         yield b"command=returnBalances"
         yield "&a=\xe9"
 
-    r = requests.post(server.url, data=gen(), auth=hba.Poloniex(KEY, SECRET), timeout=10)
-    assert r.status_code == 200
+    status, _ = call(client, "POST", server.url, hba.Poloniex(KEY, SECRET), data=gen())
+    assert status == 200
     (received,) = server.received
     assert _split_nonce(received.body)[0] == b"command=returnBalances&a=\xe9"
     assert "Transfer-Encoding" not in received.headers
 
 
-def test_requests_file_body_is_signed_and_rewound(open_server: VerifyingServer) -> None:
-    """A file body is hashed in chunks and rewound, then requests streams the file itself."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_file_body_is_signed_and_rewound(open_server: VerifyingServer, client: str) -> None:
+    """A file body is hashed in chunks and rewound, then the client streams the file itself."""
     f = io.BytesIO(b"payload-" * 1000)
     f.seek(8)  # the body starts where the file is, as requests sends it
     auth = hba.BodyDigestAuth(KEY, secret=SECRET)
-    prepared = requests.Request("POST", open_server.origin, data=f, auth=auth).prepare()
+    package: Any = requests if client.startswith("requests") else sys.modules["niquests"]
+    prepared = package.Request("POST", open_server.origin, data=f, auth=auth).prepare()
     assert prepared.body is f
     assert f.tell() == 8
-    with requests.Session() as s:
+    with session(client) as s:
         assert s.send(prepared, timeout=10).status_code == 200
     (received,) = open_server.received
     assert received.body == b"payload-" * 999
@@ -216,12 +223,13 @@ def test_nonce_source_returning_garbage_is_a_clear_error(server: PoloniexServer)
     assert server.received == []
 
 
-def test_requests_bytes_header_values(server: PoloniexServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_bytes_header_values(server: PoloniexServer, client: str) -> None:
     """A Content-Type given as bytes (as HTTPie sends it) is understood; the body is signed as usual."""
     headers = {"Content-Type": b"application/x-www-form-urlencoded"}
     auth = hba.Poloniex(KEY, SECRET)
-    r = requests.post(server.url, data=b"command=returnBalances", headers=headers, auth=auth, timeout=10)
-    assert r.status_code == 200
+    status, _ = call(client, "POST", server.url, auth, data=b"command=returnBalances", headers=headers)
+    assert status == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
 
 

@@ -1,4 +1,4 @@
-"""Every timestamp preset, through requests, httpx, httpx async and aiohttp, against a server with a skewed clock.
+"""Every timestamp preset, through requests, httpx (sync, async), aiohttp and niquests, against a skewed server clock.
 
 The server (tests/_clock_server.py) emulates the API's window, its refusal answer,
 its time endpoint and a ``Date`` header from its own clock. A skew beyond the
@@ -14,16 +14,15 @@ from typing import Any
 
 import httpx
 import pytest
-import requests
 
 import hmac_body_auth as hba
 from hmac_body_auth.presets import preset
 from tests._clock_apis import CLOCK_APIS
 from tests._clock_server import ClockServer
 from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
-from tests.conftest import aiohttp_session
+from tests.conftest import NIQUESTS, aiohttp_session, session
 
-CLIENTS = ["requests", "httpx", "httpx-async", "aiohttp"]
+CLIENTS = ["requests", "httpx", "httpx-async", "aiohttp", *NIQUESTS]
 CALLS = 3
 SECOND = 10**9
 
@@ -41,10 +40,10 @@ def _send(client: str, name: str, auth: Any, origin: str, calls: int = CALLS) ->
     path = sample.url.split("/", 3)[3]
     url = f"{origin}/{path}"
     headers = {"Content-Type": sample.content_type} if sample.content_type else {}
-    if client == "requests":
-        with requests.Session() as session:
+    if client == "requests" or client.startswith("niquests"):
+        with session(client) as s:
             return [
-                session.request(sample.method, url, data=sample.body, headers=headers, auth=auth).status_code
+                s.request(sample.method, url, data=sample.body, headers=headers, auth=auth).status_code
                 for _ in range(calls)
             ]
     if client == "httpx":
@@ -56,9 +55,9 @@ def _send(client: str, name: str, auth: Any, origin: str, calls: int = CALLS) ->
 
     async def run_aiohttp() -> list[int]:
         statuses = []
-        async with aiohttp_session(auth) as session:
+        async with aiohttp_session(auth) as aio:
             for _ in range(calls):
-                async with session.request(sample.method, url, data=sample.body, headers=headers) as response:
+                async with aio.request(sample.method, url, data=sample.body, headers=headers) as response:
                     statuses.append(response.status)
         return statuses
 

@@ -12,11 +12,15 @@
 - ```console blocks run in bash, in a temporary directory: each ``$ command`` (a trailing
   backslash continues it) must print what the block shows; ``...`` stands for any text.
 - A block preceded by ``<!-- not-run: reason -->`` is skipped; there must be few of them.
+- A block preceded by ``<!-- needs: package -->`` (an optional extra, such as niquests) runs
+  where that package is installed and is skipped elsewhere; the niquests examples are marked
+  ``niquests`` and run in niquests' own environment (see tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import inspect
 import os
 import re
@@ -65,6 +69,7 @@ MAX_NOT_RUN = 4
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)```(?P<lang>[\w-]*)[ \t]*$")
 _NOT_RUN = re.compile(r"^\s*<!--\s*not-run:\s*(?P<reason>.+?)\s*-->\s*$")
+_NEEDS = re.compile(r"^\s*<!--\s*needs:\s*(?P<package>[\w.-]+)\s*-->\s*$")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class Block:
     lang: str
     source: str
     not_run: str | None
+    needs: str | None = None
+    """The optional package the block needs (``<!-- needs: niquests -->``)."""
 
     @property
     def id(self) -> str:
@@ -102,11 +109,31 @@ def blocks(path: Path) -> Iterator[Block]:
         i += 1
         previous = next((lines[j] for j in range(start - 1, -1, -1) if lines[j].strip()), "")
         marker = _NOT_RUN.match(previous)
-        yield Block(path, start + 1, opening["lang"], "\n".join(body) + "\n", marker["reason"] if marker else None)
+        needs = _NEEDS.match(previous)
+        yield Block(
+            path,
+            start + 1,
+            opening["lang"],
+            "\n".join(body) + "\n",
+            marker["reason"] if marker else None,
+            needs["package"] if needs else None,
+        )
 
 
 ALL = [b for path in SOURCES for b in blocks(path)]
 PYTHON = [b for b in ALL if b.lang == "python"]
+
+
+def _runnable(block: Block) -> Any:
+    """``block`` as a parameter: skipped where the package it needs is missing, marked for niquests."""
+    if block.needs is None:
+        return block
+    marks = [pytest.mark.skipif(importlib.util.find_spec(block.needs) is None, reason=f"needs {block.needs}")]
+    if block.needs == "niquests":
+        marks.append(pytest.mark.niquests)
+    return pytest.param(block, marks=marks, id=block.id)
+
+
 CONSOLE = [b for b in ALL if b.lang == "console"]
 
 
@@ -177,7 +204,7 @@ def _set_from_env_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(f"{prefix}_API_PASSPHRASE", PASSPHRASE)
 
 
-@pytest.mark.parametrize("block", [b for b in PYTHON if b.not_run is None], ids=lambda b: b.id)
+@pytest.mark.parametrize("block", [_runnable(b) for b in PYTHON if b.not_run is None], ids=lambda b: b.id)
 def test_python_example_runs(
     block: Block, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, loopback_only: None
 ) -> None:

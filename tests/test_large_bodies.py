@@ -19,7 +19,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import VerifyingServer
 
-from .conftest import aiohttp_call
+from .conftest import NIQUESTS, REQUESTS_LIKE, aiohttp_call, call, session
 
 MIB = 1 << 20
 
@@ -47,7 +47,7 @@ def memory_server() -> Iterator[VerifyingServer]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("client", ["requests", "httpx", "aiohttp"])
+@pytest.mark.parametrize("client", ["requests", "httpx", "aiohttp", *NIQUESTS])
 @pytest.mark.parametrize("mode", ["file", "generator"])
 def test_256_mib_body_signed_in_bounded_memory(
     big_file: tuple[Path, str], memory_server: VerifyingServer, client: str, mode: str
@@ -78,13 +78,12 @@ def test_256_mib_body_signed_in_bounded_memory(
     assert "Transfer-Encoding" not in upload.headers
 
 
-def test_generator_body_with_requests_is_spooled_with_framing_right(open_server: VerifyingServer) -> None:
+@pytest.mark.parametrize("client", REQUESTS_LIKE)
+def test_generator_body_is_spooled_with_framing_right(open_server: VerifyingServer, client: str) -> None:
     """A generator body (no nonce) is spooled, signed, and sent with Content-Length instead of chunked."""
     chunks = [b"a" * 1000, b"", b"b" * 10]
-    r = requests.post(
-        open_server.origin, data=iter(chunks), auth=hba.BodyDigestAuth(secret="0123456789abcdef-secret"), timeout=10
-    )
-    assert r.status_code == 200
+    auth = hba.BodyDigestAuth(secret="0123456789abcdef-secret")
+    assert call(client, "POST", open_server.origin, auth, data=iter(chunks))[0] == 200
     (received,) = open_server.received
     assert received.body == b"".join(chunks)
     assert received.headers["Content-Length"] == "1010"
@@ -119,7 +118,7 @@ def test_streamed_bodies_are_spooled_and_signed(open_server: VerifyingServer, cl
 
 
 @pytest.mark.parametrize("body", ["file", "stream"])
-@pytest.mark.parametrize("client", ["requests", "aiohttp"])
+@pytest.mark.parametrize("client", ["requests", "aiohttp", *NIQUESTS])
 def test_file_body_with_a_nonce_is_signed_with_the_nonce(
     server: VerifyingServer, tmp_path: Path, client: str, body: str
 ) -> None:
@@ -133,6 +132,10 @@ def test_file_body_with_a_nonce_is_signed_with_the_nonce(
         if client == "requests":
             data: object = f if body == "file" else iter([b"command=", b"returnBalances"])
             status = requests.post(server.url, data=data, auth=auth, timeout=10).status_code
+        elif client.startswith("niquests"):
+            data = f if body == "file" else iter([b"command=", b"returnBalances"])
+            with session(client) as s:
+                status = int(s.post(server.url, data=data, auth=auth, timeout=10).status_code)
         else:
             data = f if body == "file" else _agen([b"command=", b"returnBalances"])
             status = asyncio.run(aiohttp_call("POST", server.url, auth, data=data))[0]

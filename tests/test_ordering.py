@@ -24,11 +24,12 @@ from hmac_body_auth.testing import PoloniexServer
 
 from ._clocks import after_check
 from ._workers import post_with_file_nonce
-from .conftest import SECRET, aiohttp_session
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, NIQUESTS_SYNC, SECRET, SESSIONS, aiohttp_session, niquests, session
 
 THREADS, PER_THREAD = 8, 25
-#: The asyncio clients: httpx.AsyncClient (an auth flow) and aiohttp (a client middleware).
-ASYNC_CLIENTS = ["httpx.AsyncClient", "aiohttp"]
+#: The asyncio clients: httpx.AsyncClient (an auth flow), aiohttp (a client middleware) and, where
+#: installed, niquests.AsyncSession (its hooks; a parameter marked ``niquests``).
+ASYNC_CLIENTS = ["httpx.AsyncClient", "aiohttp", *NIQUESTS_ASYNC]
 
 
 async def _async_client(
@@ -43,6 +44,13 @@ async def _async_client(
                 return r.status
 
         return post_aiohttp, session.close
+    if client == "niquests.AsyncSession":
+        nsession = niquests.AsyncSession(auth=auth, timeout=timeout, **options)
+
+        async def post_niquests(url: str, **kwargs: Any) -> int:
+            return int((await nsession.post(url, **kwargs)).status_code or 0)
+
+        return post_niquests, nsession.close
     httpx_client = httpx.AsyncClient(auth=auth, timeout=timeout, **options)
 
     async def post_httpx(url: str, **kwargs: Any) -> int:
@@ -77,10 +85,11 @@ def _assert_all_accepted(server: PoloniexServer, statuses: list[int], total: int
     assert nonces == sorted(nonces)
 
 
-def test_threads_sharing_a_requests_session(strict: PoloniexServer, key: str) -> None:
-    """8 threads x 25 through one requests Session: zero nonce rejections."""
+@pytest.mark.parametrize("client", ["requests.Session", *NIQUESTS_SYNC])
+def test_threads_sharing_a_session(strict: PoloniexServer, key: str, client: str) -> None:
+    """8 threads x 25 through one requests (or niquests) Session: zero nonce rejections."""
     auth = hba.Poloniex(key, SECRET, nonce_error=None)
-    with requests.Session() as s:
+    with session(client) as s:
         statuses = _in_threads(lambda i: s.post(strict.url, data={"i": str(i)}, auth=auth, timeout=10).status_code)
     _assert_all_accepted(strict, statuses, THREADS * PER_THREAD)
 
@@ -106,11 +115,24 @@ def test_threads_sharing_an_httpx_client(strict: PoloniexServer, key: str) -> No
 
 @pytest.mark.parametrize("client", ASYNC_CLIENTS)
 def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str, client: str) -> None:
-    """200 concurrent tasks on one httpx.AsyncClient or aiohttp session: zero rejections, nonces in order."""
+    """200 concurrent tasks on one asyncio client: zero rejections, nonces in order, the loop never blocked for long."""
+    stalls: list[float] = []
+
+    async def watch() -> None:
+        # The loop's longest gap between two ticks: a lease taken by blocking the thread would show here.
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            stalls.append(now - last - 0.01)
+            last = now
 
     async def main() -> list[int]:
+        watcher = asyncio.create_task(watch())
         if client == "aiohttp":
             options: dict[str, Any] = {"connector": aiohttp.TCPConnector(limit=50)}
+        elif client == "niquests.AsyncSession":
+            options = {"pool_maxsize": 50}
         else:
             options = {"limits": httpx.Limits(max_connections=50)}
         post, close = await _async_client(client, hba.Poloniex(key, SECRET, nonce_error=None), **options)
@@ -118,12 +140,14 @@ def test_hundreds_of_asyncio_tasks(strict: PoloniexServer, key: str, client: str
             return list(await asyncio.gather(*(post(strict.url, data={"i": str(i)}) for i in range(200))))
         finally:
             await close()
+            watcher.cancel()
 
     _assert_all_accepted(strict, asyncio.run(main()), 200)
+    assert max(stalls) < 1.0, max(stalls)
 
 
 def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> None:
-    """Requests and httpx threads, httpx and aiohttp tasks on one key at the same time: zero rejections."""
+    """Requests, httpx (, niquests) threads and httpx, aiohttp (, niquests) tasks on one key at once: 0 rejected."""
     statuses: list[int] = []
     lock = threading.Lock()
 
@@ -149,13 +173,22 @@ def test_every_client_at_once_on_one_key(strict: PoloniexServer, key: str) -> No
 
         add(asyncio.run(main()))
 
-    workers = [threading.Thread(target=f) for f in (via_requests, via_requests, via_httpx, via_httpx)]
-    workers += [threading.Thread(target=via_async, args=(client,)) for client in ASYNC_CLIENTS]
+    def via_niquests() -> None:
+        with niquests.Session(auth=hba.Poloniex(key, SECRET, nonce_error=None), timeout=10) as s:
+            add([s.post(strict.url, data={"c": "n"}).status_code for _ in range(30)])
+
+    senders = [via_requests, via_requests, via_httpx, via_httpx]
+    if niquests is not None:
+        senders += [via_niquests]
+    workers = [threading.Thread(target=f) for f in senders]
+    # One thread of 60 tasks per asyncio client (niquests.AsyncSession where installed).
+    async_clients = ["httpx.AsyncClient", "aiohttp"] + (["niquests.AsyncSession"] if niquests is not None else [])
+    workers += [threading.Thread(target=via_async, args=(client,)) for client in async_clients]
     for w in workers:
         w.start()
     for w in workers:
         w.join()
-    _assert_all_accepted(strict, statuses, 240)
+    _assert_all_accepted(strict, statuses, 240 + (90 if niquests is not None else 0))
 
 
 def test_ordering_can_be_switched_off(key: str) -> None:
@@ -167,7 +200,7 @@ def test_ordering_can_be_switched_off(key: str) -> None:
 # -- recovery ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", "aiohttp"])
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", "aiohttp", *NIQUESTS])
 def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, client: str) -> None:
     """After "Nonce must be greater than X" the auth re-signs once above X, and later requests stay above X."""
     far = time.time_ns() // 1000 + 10**12  # another program used nanosecond-ish nonces
@@ -180,6 +213,10 @@ def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, 
         elif client == "httpx":
             resp = httpx.post(strict.url, data={"command": "returnBalances"}, auth=auth)
             status, history = resp.status_code, 0
+        elif client.startswith("niquests"):
+            with session(client) as s:
+                r = s.post(strict.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
+            status, history = r.status_code, len(r.history)
         elif client == "aiohttp":
 
             async def post() -> int:
@@ -201,22 +238,24 @@ def test_recovers_from_a_key_driven_far_ahead(strict: PoloniexServer, key: str, 
     assert strict.stats.bad_nonce == 1  # only the first request met the stale floor
     assert strict.stats.accepted == 3
     assert int(strict.received[1].body.rsplit(b"nonce=", 1)[1]) > far
-    if client == "requests":
+    if client == "requests" or client.startswith("niquests"):
         assert history == 0  # the later requests needed no re-sign
 
 
-def test_nonce_error_with_status_200_is_recognised(key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_nonce_error_with_status_200_is_recognised(key: str, client: str) -> None:
     """A nonce error answered with HTTP 200 is recovered from like a 4xx."""
-    with PoloniexServer({key: SECRET}, nonce_error_status=200) as srv:
+    with PoloniexServer({key: SECRET}, nonce_error_status=200) as srv, session(client) as s:
         srv.last_nonce[key] = 10**18
         auth = hba.Poloniex(key, SECRET)
-        r = requests.post(srv.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
+        r = s.post(srv.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
         assert r.status_code == 200
         assert "error" not in r.json()
         assert (srv.stats.bad_nonce, srv.stats.accepted) == (1, 1)
 
 
-def test_no_resign_without_the_opt_in(strict: PoloniexServer, key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_no_resign_without_the_opt_in(strict: PoloniexServer, key: str, client: str) -> None:
     """A 5xx is not re-signed by default (the order may have run); resign_statuses opts in."""
     calls: list[int] = []
 
@@ -225,12 +264,14 @@ def test_no_resign_without_the_opt_in(strict: PoloniexServer, key: str) -> None:
         return (503, {"error": "busy"}) if len(calls) == 1 else (200, {"ok": True})
 
     strict.handler = handler
-    r = requests.post(strict.url, data={"a": "1"}, auth=hba.Poloniex(key, SECRET), timeout=10)
+    with session(client) as s:
+        r = s.post(strict.url, data={"a": "1"}, auth=hba.Poloniex(key, SECRET), timeout=10)
     assert r.status_code == 503
     assert len(calls) == 1
     calls.clear()
     auth = hba.Poloniex(key, SECRET, resign_statuses={503})
-    r = requests.post(strict.url, data={"a": "1"}, auth=auth, timeout=10)
+    with session(client) as s:
+        r = s.post(strict.url, data={"a": "1"}, auth=auth, timeout=10)
     assert r.status_code == 200
     assert len(calls) == 2
     assert strict.stats.bad_nonce == 0
@@ -265,15 +306,17 @@ def _timed_post(url: str, auth: hba.BodyDigestAuth) -> float:
     return time.monotonic() - t
 
 
+@pytest.mark.parametrize("client", SESSIONS)
 @pytest.mark.parametrize("failure", ["timeout", "refused"])
-def test_requests_failures_release_the_lease(
-    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str
+def test_requests_like_failures_release_the_lease(
+    strict: PoloniexServer, key: str, failure: str, black_hole: str, refused: str, client: str
 ) -> None:
-    """A timed-out or refused requests call does not block the next sender of the key, in another thread."""
+    """A timed-out or refused requests (or niquests) call does not block the key's next sender in another thread."""
     auth = hba.Poloniex(key, SECRET)
     url = black_hole if failure == "timeout" else refused
-    with pytest.raises(requests.RequestException):
-        requests.post(url, data={"a": "1"}, auth=auth, timeout=0.2)
+    failed: Any = requests.RequestException if client.startswith("requests") else niquests.RequestException
+    with pytest.raises(failed), session(client) as s:
+        s.post(url, data={"a": "1"}, auth=auth, timeout=0.2)
     with ThreadPoolExecutor(1) as pool:
         elapsed = pool.submit(_timed_post, strict.url, auth).result(timeout=10)
     assert elapsed < 2
@@ -298,7 +341,10 @@ def test_httpx_and_async_failures_release_the_lease(
         finally:
             await close()
 
-    with pytest.raises((httpx.TransportError, aiohttp.ClientError, TimeoutError)):
+    failed: tuple[type[BaseException], ...] = (httpx.TransportError, aiohttp.ClientError, TimeoutError)
+    if niquests is not None:
+        failed += (niquests.RequestException,)
+    with pytest.raises(failed):
         asyncio.run(failing())
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 2
@@ -317,15 +363,16 @@ def test_prepared_but_never_sent_is_released(strict: PoloniexServer, key: str) -
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 0.5
 
 
-def test_exception_in_a_user_hook_releases_the_lease(strict: PoloniexServer, key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_exception_in_a_user_hook_releases_the_lease(strict: PoloniexServer, key: str, client: str) -> None:
     """A user's response hook that raises does not keep the lease."""
     auth = hba.Poloniex(key, SECRET)
 
     def boom(response: requests.Response, **kwargs: object) -> None:
         raise RuntimeError("hook failed")
 
-    with pytest.raises(RuntimeError):
-        requests.post(strict.url, data={"a": "1"}, auth=auth, hooks={"response": boom}, timeout=10)
+    with pytest.raises(RuntimeError), session(client) as s:
+        s.post(strict.url, data={"a": "1"}, auth=auth, hooks={"response": boom}, timeout=10)
     with ThreadPoolExecutor(1) as pool:
         assert pool.submit(_timed_post, strict.url, auth).result(timeout=10) < 1
 
@@ -387,10 +434,12 @@ def test_file_nonce_survives_a_clock_step_back(tmp_path: Path) -> None:
     assert second() == 10**9 + 1
 
 
-def test_requests_unordered_still_recovers(strict: PoloniexServer, key: str) -> None:
-    """With ordered=False, requests still raises the floor and re-signs once on a nonce error, like httpx."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_like_unordered_still_recovers(strict: PoloniexServer, key: str, client: str) -> None:
+    """With ordered=False, requests and niquests still raise the floor and re-sign once on a nonce error, like httpx."""
     strict.last_nonce[key] = 10**18
     auth = hba.Poloniex(key, SECRET, ordered=False)
-    r = requests.post(strict.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
+    with session(client) as s:
+        r = s.post(strict.url, data={"command": "returnBalances"}, auth=auth, timeout=10)
     assert r.status_code == 200
     assert strict.stats.bad_nonce == 1

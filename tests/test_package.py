@@ -36,6 +36,17 @@ def test_lifecycle_and_lease_import_no_http_client() -> None:
     assert out.split() == ["False", "False"]
 
 
+def test_importing_and_using_the_package_never_imports_niquests() -> None:
+    """The package, an auth and a signed requests call load no niquests (an optional extra)."""
+    code = (
+        "import sys, requests, hmac_body_auth as hba; auth = hba.Poloniex('K', 'S'); "
+        "requests.Request('POST', 'http://x/', data={'a': '1'}, auth=auth).prepare(); "
+        "import hmac_body_auth.presets, hmac_body_auth.testing; print('niquests' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False"]
+
+
 def test_importing_the_package_does_not_import_aiohttp() -> None:
     """The package, its auth classes and presets load without aiohttp; the middleware imports it on first use."""
     code = (
@@ -75,7 +86,7 @@ def test_adapters_use_only_the_lifecycle_interface() -> None:
     from pathlib import Path
 
     package = Path(hba.__file__).parent
-    for name in ("_requests.py", "_httpx.py", "_aiohttp.py"):
+    for name in ("_requests.py", "_httpx.py", "_niquests.py", "_aiohttp.py"):
         source = (package / name).read_text()
         tree = ast.parse(source)
         imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}

@@ -27,7 +27,7 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer
 
-from .conftest import SECRET, aiohttp_session
+from .conftest import NIQUESTS_SYNC, SECRET, SESSIONS, aiohttp_session, session
 
 
 @pytest.fixture
@@ -149,8 +149,9 @@ def test_sync_call_inside_async_code_does_not_wait_for_its_own_lease(strict: Pol
     assert elapsed < 5
 
 
-def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, key: str) -> None:
-    """A same-key request from a requests response hook proceeds at once."""
+@pytest.mark.parametrize("client", SESSIONS)
+def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, key: str, client: str) -> None:
+    """A same-key request from a requests (or niquests) response hook proceeds at once."""
     auth = hba.Poloniex(key, SECRET)
     inner: list[int] = []
 
@@ -158,7 +159,8 @@ def test_requests_response_hook_request_does_not_wait(strict: PoloniexServer, ke
         inner.append(_post(strict.url, auth))
 
     started = time.monotonic()
-    requests.post(strict.url, data={"command": "x"}, auth=auth, hooks={"response": hook}, timeout=10)
+    with session(client) as s:
+        s.post(strict.url, data={"command": "x"}, auth=auth, hooks={"response": hook}, timeout=10)
     assert time.monotonic() - started < 5
     assert inner == [200]
 
@@ -389,22 +391,24 @@ def _lease_wait(auth: hba.Poloniex) -> float:
         return pool.submit(_timed, lambda: lease.release(lease.acquire(hold_timeout=1.0, wait=2.0))).result(10)
 
 
+@pytest.mark.parametrize("client", ["requests.Session", *NIQUESTS_SYNC])
 @pytest.mark.parametrize("path", ["/big", "/trickle"])
-def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str) -> None:
+def test_requests_stream_returns_at_the_headers_and_frees_the_lease(big: str, key: str, path: str, client: str) -> None:
     """stream=True returns as the headers arrive (no body read inside the lease), and other senders proceed."""
     import tracemalloc
 
     auth = hba.Poloniex(key, SECRET)
-    tracemalloc.start()
-    started = time.monotonic()
-    r = requests.post(big + path, data={"a": "1"}, auth=auth, stream=True, timeout=10)
-    elapsed = time.monotonic() - started
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    assert elapsed < 1
-    assert peak < 8 << 20
-    assert _lease_wait(auth) < 0.5
-    r.close()
+    with session(client) as s:
+        tracemalloc.start()
+        started = time.monotonic()
+        r = s.post(big + path, data={"a": "1"}, auth=auth, stream=True, timeout=10)
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert elapsed < 1
+        assert peak < 8 << 20
+        assert _lease_wait(auth) < 0.5
+        r.close()
 
 
 @pytest.mark.parametrize("client", ["httpx", "aiohttp"])
@@ -472,18 +476,19 @@ class _RejectThenRedirect(BaseHTTPRequestHandler):
 
 
 def _post_following(client: str, url: str, auth: Any, data: dict[str, str]) -> int:
-    """POST through requests or an aiohttp session, following redirects; the final status."""
-    if client == "requests":
-        return requests.post(url, data=data, auth=auth, timeout=10).status_code
+    """POST through a requests or niquests session or an aiohttp session, following redirects; the final status."""
+    if client != "aiohttp":
+        with session(client) as s:
+            return int(s.post(url, data=data, auth=auth, timeout=10).status_code)
 
     async def go() -> int:
-        async with aiohttp_session(auth) as session, session.post(url, data=data) as r:
+        async with aiohttp_session(auth) as aio, aio.post(url, data=data) as r:
             return r.status
 
     return asyncio.run(go())
 
 
-@pytest.mark.parametrize("client", ["requests", "aiohttp"])
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 @pytest.mark.parametrize("why", ["nonce error", "resign_statuses"])
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str, client: str) -> None:
@@ -507,7 +512,7 @@ def test_redirect_after_a_resend_is_guarded(key: str, status: int, why: str, cli
         assert elsewhere.received == []
 
 
-@pytest.mark.parametrize("client", ["requests", "aiohttp"])
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 @pytest.mark.parametrize("status", [307, 308])
 def test_same_origin_redirect_after_a_resend_is_resigned(key: str, status: int, client: str) -> None:
     """A same-origin 307/308 answering a re-signed request is followed with yet another fresh nonce."""
@@ -547,7 +552,8 @@ def test_httpx_mounted_transport_that_cannot_report_hops_is_refused(strict: Polo
     assert strict.received == []
 
 
-def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
+@pytest.mark.parametrize("client", SESSIONS)
+def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str) -> None:
     """urllib3 Retry resends the same bytes after a 502; the API's 'greater than <our own nonce>' is not re-signed."""
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
@@ -580,10 +586,12 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
+    retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
+    options = {} if client.startswith("requests") else {"retries": retry}  # niquests: its own retries=
     try:
-        with requests.Session() as s:
-            retry = Retry(total=2, status_forcelist=[502], allowed_methods=None, raise_on_status=False)
-            s.mount("http://", HTTPAdapter(max_retries=retry))
+        with session(client, **options) as s:
+            if client.startswith("requests"):
+                s.mount("http://", HTTPAdapter(max_retries=retry))
             url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
             r = s.post(url, data={"command": "buy"}, auth=hba.Poloniex(key, SECRET), timeout=10)
     finally:
@@ -593,9 +601,9 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str) -> None:
     assert len(handler.executed) == 1
 
 
-@pytest.mark.parametrize("client", ["requests", "aiohttp"])
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer, key: str, client: str) -> None:
-    """allow_redirects=False returns a same-origin 307: others wait at most the hop grace (aiohttp: not at all)."""
+    """allow_redirects=False gives back a same-origin 307: others wait at most requests' hop grace (else 0)."""
     from hmac_body_auth._requests import HOP_GRACE
 
     strict.redirect("/old", 307, "/tradingApi")
@@ -608,23 +616,25 @@ def test_returned_same_origin_307_does_not_hold_the_lease(strict: PoloniexServer
     if client == "aiohttp":
 
         async def go() -> float:
-            async with aiohttp_session(auth) as session:
-                async with session.post(strict.origin + "/old", data={"a": "1"}, allow_redirects=False) as r:
+            async with aiohttp_session(auth) as aio:
+                async with aio.post(strict.origin + "/old", data={"a": "1"}, allow_redirects=False) as r:
                     assert r.status == 307
                 return await asyncio.to_thread(waited_after_307)
 
         waited = asyncio.run(go())
         assert waited < 1
     else:
-        with requests.Session() as s:
+        with session(client) as s:
             r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, allow_redirects=False, timeout=10)
             assert r.status_code == 307
             waited = waited_after_307()
+        if not client.startswith("requests"):
+            assert waited < 0.5
     assert waited < HOP_GRACE + 1
     assert strict.stats.bad_nonce == 0
 
 
-@pytest.mark.parametrize("client", ["requests", "aiohttp"])
+@pytest.mark.parametrize("client", [*SESSIONS, "aiohttp"])
 def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServer, key: str, client: str) -> None:
     """A same-key request from a user's hook (aiohttp: middleware) on a 307 goes first; the hop is signed after it."""
     strict.redirect("/old", 307, "/tradingApi")
@@ -641,8 +651,8 @@ def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServ
         async def go() -> int:
             middlewares = (middleware, hba.aiohttp_middleware(auth))
             async with (
-                aiohttp.ClientSession(middlewares=middlewares) as session,
-                session.post(strict.origin + "/old", data={"a": "1"}) as r,
+                aiohttp.ClientSession(middlewares=middlewares) as aio,
+                aio.post(strict.origin + "/old", data={"a": "1"}) as r,
             ):
                 return r.status
 
@@ -653,7 +663,8 @@ def test_user_hook_request_does_not_overtake_a_resigned_hop(strict: PoloniexServ
             if response.status_code == 307:
                 _post(strict.url, auth)
 
-        r = requests.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
+        with session(client) as s:
+            r = s.post(strict.origin + "/old", data={"a": "1"}, auth=auth, hooks={"response": hook}, timeout=10)
         assert r.status_code == 200
     assert strict.stats.bad_nonce == 0
     assert strict.stats.accepted == 2

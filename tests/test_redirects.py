@@ -16,10 +16,18 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, SECRET, aiohttp_session
+from .conftest import KEY, NIQUESTS, SECRET, SESSIONS, aiohttp_session, session
 
 STATUSES = [301, 302, 303, 307, 308]
-CLIENTS = ["requests.post", "requests.Session", "httpx.Client", "httpx.AsyncClient", "httpx.post", "aiohttp"]
+CLIENTS = [
+    "requests.post",
+    "requests.Session",
+    "httpx.Client",
+    "httpx.AsyncClient",
+    "httpx.post",
+    "aiohttp",
+    *NIQUESTS,
+]
 
 
 @pytest.fixture
@@ -33,8 +41,8 @@ def _send(client: str, url: str, auth: Any, data: dict[str, str] | None, **kwarg
     """POST ``data`` (and ``kwargs``: params=) through ``client``, following redirects."""
     if client == "requests.post":
         return requests.post(url, data=data, auth=auth, timeout=10, **kwargs)
-    if client == "requests.Session":
-        with requests.Session() as s:
+    if client in ("requests.Session", "niquests.Session", "niquests.AsyncSession"):
+        with session(client) as s:
             return s.post(url, data=data, auth=auth, timeout=10, **kwargs)
     if client == "httpx.post":
         return httpx.post(url, data=data, auth=auth, follow_redirects=True, timeout=10, **kwargs)
@@ -85,19 +93,32 @@ def test_cross_origin_redirect_is_refused(
     assert _leaked(elsewhere.received, b"SIGNED-BODY") == []
 
 
-@pytest.mark.parametrize("client", ["requests.post", "requests.Session"])
-def test_requests_not_following_returns_the_redirect_and_refuses_its_next(
+@pytest.mark.parametrize("client", SESSIONS)
+def test_not_following_returns_the_redirect_and_refuses_its_next(
     server: PoloniexServer, elsewhere: VerifyingServer, client: str
 ) -> None:
-    """Requests with allow_redirects=False returns the 3xx; sending its prepared next hop raises, sending nothing."""
+    """With allow_redirects=False the 3xx is returned; sending its prepared next hop raises, sending nothing."""
     server.redirect("/tradingApi", 307, elsewhere.origin + "/steal")
-    with requests.Session() as s:
+    with session(client) as s:
         r = s.post(server.url, data={"command": "buy"}, auth=hba.Poloniex(KEY, SECRET), allow_redirects=False)
         assert r.status_code == 307
         assert r.next is not None
         with pytest.raises(hba.RedirectError):
             s.send(r.next, timeout=10)
     assert elsewhere.received == []
+
+
+@pytest.mark.parametrize("client", SESSIONS)
+def test_not_following_then_sending_the_same_origin_next_resigns_it(server: PoloniexServer, client: str) -> None:
+    """With allow_redirects=False a same-origin 307's next hop, sent later, goes out re-signed with a fresh nonce."""
+    server.redirect("/old", 307, "/tradingApi")
+    with session(client) as s:
+        r = s.post(server.origin + "/old", data={"command": "x"}, auth=hba.Poloniex(KEY, SECRET), allow_redirects=False)
+        assert r.status_code == 307
+        assert s.send(r.next, timeout=10).status_code == 200
+    assert (server.stats.accepted, server.stats.bad_nonce) == (1, 0)
+    first, second = server.received
+    assert first.body != second.body
 
 
 def test_other_scheme_or_port_is_another_origin(server: PoloniexServer) -> None:

@@ -31,7 +31,7 @@ from hmac_body_auth._redis import RedisNonce
 from hmac_body_auth.errors import NonceError
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import aiohttp_session
+from .conftest import NIQUESTS, NIQUESTS_ASYNC, aiohttp_session, niquests, session
 from .redis_server import RedisServer, find_redis_server
 
 pytestmark = [
@@ -184,6 +184,9 @@ def _post(client: str, url: str, auth: Any, command: str) -> int:
     data = {"command": command}
     if client == "requests":
         return requests.post(url, data=data, auth=auth, timeout=10).status_code
+    if client.startswith("niquests"):
+        with session(client) as s:
+            return int(s.post(url, data=data, auth=auth, timeout=10).status_code)
     if client == "httpx.Client":
         with httpx.Client(auth=auth, timeout=10) as c:
             return c.post(url, data=data).status_code
@@ -210,7 +213,7 @@ def _release_warnings(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecor
     ]
 
 
-CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient", "aiohttp"]
+CLIENTS = ["requests", "httpx.Client", "httpx.AsyncClient", "aiohttp", *NIQUESTS]
 
 
 # -- 1. Redis fails while a request is in flight ------------------------------------------
@@ -359,14 +362,21 @@ def far_redis(faulty_redis: _FaultyRedis) -> Iterator[_DelayingRelay]:
         relay.close()
 
 
-@pytest.mark.parametrize("client", ["httpx.AsyncClient", "aiohttp"])
+@pytest.mark.parametrize("client", ["httpx.AsyncClient", "aiohttp", *NIQUESTS_ASYNC])
 def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _DelayingRelay, client: str) -> None:
-    """2 sequential posts (AsyncClient, aiohttp; Poloniex + RedisNonce 100 ms away): accepted, loop gaps < 150 ms."""
+    """2 sequential async posts (Poloniex + RedisNonce 100 ms away): accepted, loop gaps < 150 ms."""
     key = f"E2E-{uuid.uuid4().hex[:12]}"
     nonce = RedisNonce(far_redis.url, name=key, lock_timeout=10)
     auth = hba.Poloniex(key, SECRET, nonce=nonce)
     try:
         with PoloniexServer({key: SECRET}) as server:
+
+            def async_client() -> Any:
+                if client == "aiohttp":
+                    return aiohttp_session(auth)
+                if client == "httpx.AsyncClient":
+                    return httpx.AsyncClient(auth=auth, timeout=30)
+                return niquests.AsyncSession(auth=auth, timeout=30)
 
             async def post(session: Any, data: dict[str, str]) -> int:
                 if client == "aiohttp":
@@ -375,9 +385,7 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
                 return int((await session.post(server.url, data=data)).status_code)
 
             async def main() -> tuple[float, list[int], float]:
-                # Built before the ticker runs.
-                session = aiohttp_session(auth) if client == "aiohttp" else httpx.AsyncClient(auth=auth, timeout=30)
-                async with session:
+                async with async_client() as session:  # built before the ticker runs
 
                     async def posts() -> list[int]:
                         return [await post(session, {"command": "buy", "n": str(i)}) for i in range(2)]

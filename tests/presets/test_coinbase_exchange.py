@@ -22,6 +22,7 @@ from hmac_body_auth.presets.coinbase_exchange import (
     CoinbaseExchangeVerifier,
 )
 from hmac_body_auth.testing import SchemeServer
+from hmac_body_auth.verify import header
 
 from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
@@ -94,7 +95,7 @@ def _check_server(server: SchemeServer, expected: list[tuple[str, str]]) -> None
     assert server.stats.rejected == 0
     assert [(r.method, r.path) for r in server.received] == expected
     for r in server.received:
-        assert r.headers["CB-ACCESS-PASSPHRASE"] == PASSPHRASE
+        assert header(r.headers, "CB-ACCESS-PASSPHRASE") == PASSPHRASE
 
 
 @pytest.mark.parametrize("client", CLIENTS)

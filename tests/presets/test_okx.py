@@ -18,6 +18,7 @@ from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.okx import OKX, OKXScheme, OKXVerifier, okx_timestamp
 from hmac_body_auth.testing import SchemeServer
+from hmac_body_auth.verify import header
 
 from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
 
@@ -107,8 +108,8 @@ def _check_server(server: SchemeServer, expected: list[tuple[str, str]]) -> None
     assert server.stats.rejected == 0
     assert [(r.method, r.path) for r in server.received] == expected
     for r in server.received:
-        assert r.headers["OK-ACCESS-PASSPHRASE"] == PASSPHRASE
-        assert r.headers["x-simulated-trading"] == "1"
+        assert header(r.headers, "OK-ACCESS-PASSPHRASE") == PASSPHRASE
+        assert header(r.headers, "x-simulated-trading") == "1"
 
 
 @pytest.mark.parametrize("client", CLIENTS)
