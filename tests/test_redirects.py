@@ -16,18 +16,9 @@ import requests
 import hmac_body_auth as hba
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from .conftest import KEY, NIQUESTS, SECRET, SESSIONS, aiohttp_session, session
+from .conftest import CLIENTS, KEY, SECRET, SESSIONS, aiohttp_session, session
 
 STATUSES = [301, 302, 303, 307, 308]
-CLIENTS = [
-    "requests.post",
-    "requests.Session",
-    "httpx.Client",
-    "httpx.AsyncClient",
-    "httpx.post",
-    "aiohttp",
-    *NIQUESTS,
-]
 
 
 @pytest.fixture
