@@ -100,7 +100,16 @@ def media_type(content_type: str | None) -> str | None:
     """Return the lowercase media type of a Content-Type value, without parameters."""
     if content_type is None:
         return None
-    return content_type.split(";", 1)[0].strip().lower()
+    # Every request of a client carries one of a few values: parse each once.
+    kind = _MEDIA_TYPES.get(content_type)
+    if kind is None:
+        kind = content_type.split(";", 1)[0].strip().lower()
+        if len(_MEDIA_TYPES) < 256:
+            _MEDIA_TYPES[content_type] = kind
+    return kind
+
+
+_MEDIA_TYPES: dict[str, str] = {}
 
 
 def check_form(body: bytes, content_type: str | None, field: str) -> None:

@@ -206,6 +206,11 @@ class Lease:
         deadline = None if wait is None else time.monotonic() + wait
         hold = Hold(hold_timeout, active=active, collectable=collectable)
         with self._mutex:
+            if self._holder is None:
+                # Free (the common case): what _claim() does then, inline.
+                hold.expires = time.monotonic() + hold_timeout
+                self._holder = hold
+                return hold
             if self._reentrant(blocking=True):
                 hold.nested = True
                 return hold

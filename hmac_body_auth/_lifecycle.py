@@ -168,6 +168,9 @@ def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
     return value if isinstance(value, str) or value is None else str(value)
 
 
+_DONE = Decision(Action.DONE)
+
+
 class Policy:
     """One auth's client-free configuration; makes a :class:`Call` per request.
 
@@ -209,6 +212,7 @@ class Policy:
         self.clock_sync = clock_sync
         #: The auth's own clock in nanoseconds (``clock`` is its millisecond view).
         self.local_clock = local_clock if local_clock is not None else time.time_ns
+        self.with_nonce = nonce is not None
         self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
@@ -226,7 +230,7 @@ class Policy:
         out = Outgoing(method if method.isupper() else method.upper(), url, content_type, body)
         if self.origin is not None and origin_of(url) != self.origin:
             raise OriginError("this auth is pinned to another origin; it signs nothing else")
-        self.scheme.check(out, with_nonce=self.nonce is not None)
+        self.scheme.check(out, with_nonce=self.with_nonce)
         return out
 
     def call(self, method: str, url: str, content_type: str | None, body: str | bytes | None) -> Call:
@@ -245,11 +249,17 @@ class Policy:
 
     def next_nonce(self) -> int | str | None:
         """Allocate a nonce (``None`` when the auth has no nonce source)."""
-        if self.nonce is None:
+        nonce = self.nonce
+        if nonce is None:
             return None
-        with _failures_as_nonce_error("the nonce source"):
-            value = self.nonce()
-        return _checked_nonce(value)
+        # Inline, not _failures_as_nonce_error(): this runs for every request.
+        try:
+            value = nonce()
+        except NonceError:
+            raise
+        except Exception as exc:
+            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+        return value if type(value) is int else _checked_nonce(value)
 
     async def next_nonce_async(self) -> int | str | None:
         """As :meth:`next_nonce`, through the source's asyncio API when it has one."""
@@ -453,8 +463,13 @@ class Call:
     def sign(self, url: str | None = None) -> SignedRequest:
         """Allocate a nonce and sign (for ``url`` when a redirect moved the call)."""
         out = self.out if url is None else self.out._replace(url=url)
-        self.signed = self._sign(out, self.policy.next_nonce())
-        return self.signed
+        policy = self.policy
+        if policy.clock_sync is None:  # the common case, without the _sign() layer
+            signed = policy.scheme.sign(out, policy.signer, policy.key, policy.next_nonce(), policy.clock)
+        else:
+            signed = self._sign(out, policy.next_nonce())
+        self.signed = signed
+        return signed
 
     async def sign_async(self, url: str | None = None) -> SignedRequest:
         """As :meth:`sign`, allocating the nonce without blocking the event loop."""
@@ -465,7 +480,7 @@ class Call:
     def _sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
         policy = self.policy
         if policy.clock_sync is None:
-            return policy.sign(out, nonce)
+            return policy.scheme.sign(out, policy.signer, policy.key, nonce, policy.clock)
         # Clock sync: sign with the server's learned clock for this origin, and
         # remember what was signed and when, to learn from a refusal.
         try:
@@ -480,6 +495,11 @@ class Call:
         return signed
 
     # -- after a response ---------------------------------------------------------
+
+    @property
+    def wants_date(self) -> bool:
+        """Whether :meth:`after` uses the response's ``Date`` header (clock sync is on)."""
+        return self.policy.clock_sync is not None
 
     def wants_body(self, status: int, headers: Mapping[str, str] | Any, *, buffered: bool = False) -> bool:
         """Whether the body must be read to decide (only a small one, to find a nonce error).
@@ -522,10 +542,14 @@ class Call:
             if rejection is not None:
                 rejected = True
                 known = state.learn_from_answer(rejection.server_ns, date, endpoint=sync.time_path is not None)
+        resign = status in policy.resign_statuses and policy.nonce is not None
+        if floor is None and not rejected and not resign:
+            # Nothing says the call was not executed: the table's last row, without building the situation.
+            return Action.DONE, None
         situation = Situation(
             status,
             nonce_rejected=floor is not None,
-            resign_status=status in policy.resign_statuses and policy.nonce is not None,
+            resign_status=resign,
             resent=self.resent,
             has_body=not self.streamed,
             timestamp_rejected=rejected,
@@ -553,6 +577,8 @@ class Call:
         server's clock after a timestamp refusal.
         """
         action, floor = self._decide(status, body, date)
+        if action is Action.DONE:
+            return _DONE
         if action is Action.SYNC_CLOCK:
             return self._probe()
         if action is not Action.RESEND:

@@ -200,6 +200,10 @@ def checked_call(policy: Policy, r: requests.PreparedRequest) -> tuple[Call, boo
     body = r.body
     had_body = body is not None
     was_stream = False
+    kind = type(body)
+    if kind is str or kind is bytes or body is None:
+        # What requests prepares for data=dict, str and bytes: no stream checks (an ABC isinstance costs).
+        return policy.call(r.method or "GET", r.url or "", _content_type(r), body), had_body, was_stream
     if isinstance(body, (bytearray, memoryview)):
         body = bytes(body)
     elif isinstance(body, io.TextIOBase):
@@ -228,83 +232,104 @@ def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedReque
     try:
         put(r, call.sign(), had_body=had_body, was_stream=was_stream)
         _install(r.headers, call)
-        _register(r, call)
+        # Not register_hook(): it does an isinstance(Callable) check per call, and
+        # prepared requests always have a "response" list.
+        r.hooks["response"].append(_Tracker(r, call))
     except BaseException:
         call.release()
         raise
     return r
 
 
-class _Hops:
-    """What the hook remembers between the responses of one call's hops."""
+class _Sent(weakref.ref):  # type: ignore[type-arg]
+    """A weak reference to a signed request that ends its call's hold when the request is dropped."""
 
-    __slots__ = ("live", "original")
+    __slots__ = ("call",)
+    call: Call
 
-    def __init__(self, original: requests.PreparedRequest) -> None:
-        self.original = weakref.ref(original)
-        # The next hop carries the call's signature (re-signed for it).
-        self.live = False
+
+def _dropped(ref: _Sent) -> None:
+    # Dropped unanswered (never sent, or sending failed): end the hold now.
+    _PENDING.discard(ref)
+    ref.call.abandon()
 
 
 # Weak references must outlive their request for their callbacks to run: a weakref
 # that dies in the same garbage cycle as its referent is cleared without a call.
-_PENDING: set[weakref.ref[Any]] = set()
+_PENDING: set[_Sent] = set()
+
+
+class _Tracker:
+    """One call's response hook, and what it remembers between the responses of its hops.
+
+    One object per request (not closures): it is the hook requests runs for every
+    response, and its weak reference to the signed request both recognises that
+    request's own response and, while the call holds the lease, ends the hold of
+    a request dropped unanswered (a plain weakref callback, not weakref.finalize,
+    which costs three times as much).
+    """
+
+    __slots__ = ("call", "live", "ordered", "original")
+
+    def __init__(self, r: requests.PreparedRequest, call: Call) -> None:
+        self.call = call
+        # The next hop carries the call's signature (re-signed for it).
+        self.live = False
+        self.ordered = call.ordered
+        if call.holding:
+            sent = _Sent(r, _dropped)
+            sent.call = call
+            _PENDING.add(sent)
+            self.original: weakref.ref[Any] = sent
+        else:
+            self.original = weakref.ref(r)
+
+    def __call__(self, response: requests.Response, **kwargs: Any) -> requests.Response:
+        """The response hook (requests also runs it for every redirect hop: copies share the hooks)."""
+        try:
+            return self._on_response(response, kwargs)
+        except BaseException:
+            self.call.release()
+            raise
+
+    def _on_response(self, response: requests.Response, kwargs: dict[str, Any]) -> requests.Response:
+        # Only the signed request, and a hop the lifecycle re-signed, are "live":
+        # their answers can lead to a re-sign.
+        call = self.call
+        if response.request is self.original():
+            live = True
+        else:
+            live, self.live = self.live, False
+        decides = live and (not self.ordered or call.holding)
+        status = response.status_code
+        redirect = status in REDIRECT_STATUSES
+        location = response.headers.get("location") if redirect else None
+        if decides and not (redirect and location):
+            buffered = not kwargs.get("stream")
+            body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
+            decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
+            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+                decision = probe(call, response, decision.probe, kwargs)
+            if decision.action is Action.RESEND and decision.signed is not None:
+                response = resend(response, decision.signed, kwargs)
+                status = response.status_code
+                location = response.headers.get("location")
+        if location is not None and is_redirect(status, location):
+            _prepare_hop(call, self, response, status, location, decides=decides)
+        else:
+            call.release()
+        return response
 
 
 def _register(r: requests.PreparedRequest, call: Call) -> None:
-    if call.holding:
-        # Dropped unanswered (never sent, or sending failed): end the hold then. A
-        # plain weakref with a callback (not weakref.finalize) costs a third as much.
-        def dropped(ref: weakref.ref[Any]) -> None:
-            _PENDING.discard(ref)
-            call.abandon()
-
-        _PENDING.add(weakref.ref(r, dropped))
-    hops = _Hops(r)
-
-    def on_response(response: requests.Response, **kwargs: Any) -> requests.Response:
-        try:
-            return _on_response(call, hops, response, kwargs)
-        except BaseException:
-            call.release()
-            raise
-
     # requests' register_hook() does an isinstance(Callable) check per call; the
     # hooks dict is public and prepared requests always have a "response" list.
-    r.hooks["response"].append(on_response)
+    r.hooks["response"].append(_Tracker(r, call))
 
 
 def is_redirect(status: int, location: str | None) -> bool:
     """Whether a response with ``status`` and ``location`` is a redirect the client would follow."""
     return status in REDIRECT_STATUSES and bool(location)
-
-
-def _on_response(call: Call, hops: _Hops, response: requests.Response, kwargs: dict[str, Any]) -> requests.Response:
-    # Runs for the signed request and for every hop requests sends after it (the
-    # hooks dict is shared with copies). Only the signed request, and a hop the
-    # lifecycle re-signed, are "live": their answers can lead to a re-sign.
-    if response.request is hops.original():
-        live = True
-    else:
-        live, hops.live = hops.live, False
-    decides = live and (call.holding or not call.ordered)
-    status = response.status_code
-    location = response.headers.get("location")
-    if decides and not is_redirect(status, location):
-        buffered = not kwargs.get("stream")
-        body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
-        decision = call.after(status, body, date=response.headers.get("date"))
-        if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
-            decision = probe(call, response, decision.probe, kwargs)
-        if decision.action is Action.RESEND and decision.signed is not None:
-            response = resend(response, decision.signed, kwargs)
-            status = response.status_code
-            location = response.headers.get("location")
-    if location is not None and is_redirect(status, location):
-        _prepare_hop(call, hops, response, status, location, decides=decides)
-    else:
-        call.release()
-    return response
 
 
 def _hop_url(response: requests.Response, location: str) -> str:
@@ -321,7 +346,7 @@ def _hop_url(response: requests.Response, location: str) -> str:
 
 
 def _prepare_hop(
-    call: Call, hops: _Hops, response: requests.Response, status: int, location: str, *, decides: bool
+    call: Call, hops: _Tracker, response: requests.Response, status: int, location: str, *, decides: bool
 ) -> None:
     """Shape the request requests copies for the next hop (``response.request``) as decided."""
     request = response.request

@@ -232,3 +232,24 @@ def test_genuine_answer_inside_other_json_is_not_recognised(name: str, prefix: o
     status, body, _ = GENUINE[name]
     wrapped = json.dumps({"result": [prefix, json.loads(body), suffix], "echo": body.decode()}).encode()
     assert PARSERS[name](status, wrapped) is None
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_genuine_answer_with_escaped_characters_is_recognised(name: str) -> None:
+    """An error answer whose strings use JSON escapes (a backslash-u code for ``e``) is still recognised."""
+    status, body, floor = GENUINE[name]
+    escaped = body.replace(b"e", b"\\u0065")  # every "e" is inside a string in these answers
+    assert json.loads(escaped) == json.loads(body)
+    assert PARSERS[name](status, escaped) == floor
+
+
+def test_a_success_without_the_phrase_is_not_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 200 answer that cannot hold the error's text costs a substring search, not a JSON parse."""
+    from hmac_body_auth.presets import _answers
+
+    def no_parse(*args: object, **kwargs: object) -> object:
+        raise AssertionError("parsed")
+
+    monkeypatch.setattr(_answers.json, "loads", no_parse)
+    for name in ("poloniex", "kraken"):
+        assert PARSERS[name](200, b'{"BTC": "0.00000000", "ETH": "1.50000000"}') is None

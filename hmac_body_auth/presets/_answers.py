@@ -39,13 +39,22 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_answer(body: object) -> Any:
+def json_answer(body: object, *, needle: bytes | None = None) -> Any:
     """The JSON value of ``body``, or ``None`` unless it is strict UTF-8 JSON of at most 64 KiB.
 
     Strict: UTF-8 only (no UTF-16/32 guessing), no ``NaN``/``Infinity``, no
     duplicate member names; deep nesting and huge numbers are refused, not raised.
+
+    ``needle``: bytes that every answer the caller looks for contains (the text of
+    one of its strings or numbers). A body without them is not parsed: ``None``.
+    Parsers of answers to every call (a 200 that may be the nonce error) pass it,
+    so that a success costs a substring search, not a JSON parse.
     """
     if not isinstance(body, (bytes, bytearray)) or len(body) > MAX_ANSWER_BYTES:
+        return None
+    # Without a backslash no JSON string has an escape, so its text is in the bytes
+    # as it is: a body without the needle cannot hold it (with one, parse to be sure).
+    if needle is not None and needle not in body and b"\\" not in body:
         return None
     try:
         return json.loads(bytes(body).decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constant)

@@ -72,7 +72,8 @@ def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> Tim
     """
     if status != 200:
         return None
-    answer = json_answer(body)
+    # Every v5 answer is a 200: only one with the code's digits is parsed.
+    answer = json_answer(body, needle=b"%d" % _TIME_WINDOW)
     if not isinstance(answer, dict):
         return None
     code, message = answer.get("retCode"), answer.get("retMsg")

@@ -48,7 +48,7 @@ def kraken_nonce_error(status: int, body: bytes) -> int | None:
     that merely mentions the code (an order description, say) was executed.
     Kraken does not say which nonce it last saw, so there is no floor to raise.
     """
-    answer = json_answer(body)
+    answer = json_answer(body, needle=_NONCE_ERROR.encode())
     if not isinstance(answer, dict) or not answer.keys() <= {"error", "result"}:
         return None
     errors, result = answer.get("error"), answer.get("result")

@@ -35,7 +35,7 @@ def poloniex_nonce_error(status: int, body: bytes) -> int | None:
     contains the sentence (an echoed note, say) is not a nonce error: re-sending
     it would execute the call twice.
     """
-    answer = json_answer(body)
+    answer = json_answer(body, needle=b"Nonce must be greater than ")
     if not isinstance(answer, dict) or answer.keys() != {"error"} or not isinstance(answer["error"], str):
         return None
     match = _NONCE_ERROR.fullmatch(answer["error"])
