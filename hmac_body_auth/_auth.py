@@ -103,13 +103,13 @@ class _ClientAuth(_AuthBase):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign under the key's lease (a pool's: a free key's), held until the response arrives."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.sync_flow(self._policy, request)
+        hops = _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.sync_flow(self._policy, request, hops=hops)
 
     def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Sign under the key's lease (a pool's: a free key's) without blocking the event loop."""
-        _httpx.check_transport(request, sys._getframe(1))
-        return _httpx.async_flow(self._policy, request)
+        hops = _httpx.check_transport(request, sys._getframe(1))
+        return _httpx.async_flow(self._policy, request, hops=hops)
 
 
 class HmacAuth(_ClientAuth):

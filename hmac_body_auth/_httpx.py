@@ -47,31 +47,43 @@ _HEADERS_EVENT = "send_request_headers.started"
 
 def _client(request: httpx.Request) -> ModuleType:
     """The client package of ``request``: httpx, or httpx2 (same API, its own classes)."""
-    return sys.modules[type(request).__module__.partition(".")[0]]
+    kind = type(request)
+    package = _PACKAGES.get(kind)
+    if package is None:
+        package = _PACKAGES[kind] = sys.modules[kind.__module__.partition(".")[0]]
+    return package
+
+
+_PACKAGES: dict[type, ModuleType] = {}
 
 
 # -- the client that drives the flow ------------------------------------------------
 
 
-def check_transport(request: httpx.Request, caller: FrameType | None) -> None:
+def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     """Refuse, before anything is sent, a redirect-following client whose transport cannot be guarded.
 
     ``caller`` is the frame that asked for the auth flow: httpx's
     ``_send_handling_auth(self, request, auth, follow_redirects, history)``.
+    Returns whether the flow must guard redirect hops: ``False`` only when that
+    frame shows a client that does not follow them (httpx's default), so that
+    no hop can be sent below the flow.
     """
     if caller is None:
-        return
+        return True
     try:
         names = caller.f_locals
     except Exception:
-        return
+        return True
     follow = names.get("follow_redirects")
     client = names.get("self")
+    if follow is False and client is not None:
+        return False
     if follow is not True or client is None:
-        return
+        return True
     pick = getattr(client, "_transport_for_url", None)
     if pick is None:
-        return
+        return True
     package = _client(request)
     # Every transport a hop may go through: the one for this URL and any mounted for
     # other URLs (a redirect can lead there). httpcore's own transports report each
@@ -81,7 +93,7 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> None:
     transports = [t for t in transports if t is not None]
     unguarded = [t for t in transports if not _reports_hops(t, package)]
     if not unguarded:
-        return
+        return True
     kind = type(unguarded[0])
     raise RedirectError(
         f"this client follows redirects through its transport ({kind.__name__}), which does not report "
@@ -137,11 +149,12 @@ def _hop_url(request: Any) -> str | None:
 class _Guard:
     """State of the trace callback of one signed request: which hop is being sent."""
 
-    def __init__(self, call: Call, url: str, method: str, inner: Any) -> None:
+    def __init__(self, call: Call, url: str, method: str, inner: Any, *, is_async: bool = False) -> None:
         self.call = call
         self.url = url
         self.method = method
         self.inner = inner
+        self.is_async = is_async
         self.sent = 0
 
     def hop(self, info: dict[str, Any]) -> tuple[Action, str, Any] | None:
@@ -256,6 +269,43 @@ def _rebuild(
     return rebuilt
 
 
+def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guard: _Guard | None) -> httpx.Request:
+    """Return the request to send: a copy of ``request`` with the signed URL, body and headers.
+
+    A copy, so that the caller's request stays as it was (it can be sent again,
+    and is signed afresh then); made without building a request again (which
+    re-parses the URL and the headers: most of the auth's cost otherwise). The
+    URL is parsed only when the scheme changed it, the body replaced only when
+    the scheme changed it (a nonce field), and ``guard`` installs the redirect
+    guard's ``trace`` next to the user's.
+    """
+    package = _client(request)
+    sent: httpx.Request = object.__new__(type(request))
+    sent.__dict__.update(request.__dict__)
+    headers = sent.headers = request.headers.copy()
+    if signed.url != call.out.url:
+        sent.url = package.URL(signed.url)
+    body = signed.body
+    if body is not call.out.body:
+        # httpx has no public setter for a request's body: its stream is public, and
+        # the bytes ``request.content`` returns are the ones read() cached.
+        sent.stream = package.ByteStream(body)
+        sent._content = body
+        if "Transfer-Encoding" in headers:
+            del headers["Transfer-Encoding"]
+        if body or request.method not in ("GET", "HEAD"):
+            headers["Content-Length"] = str(len(body))
+        elif "Content-Length" in headers:
+            del headers["Content-Length"]
+    if signed.content_type is not None:
+        headers["Content-Type"] = signed.content_type
+    for name, value in signed.headers.items():
+        headers[name] = value
+    if guard is not None:
+        sent.extensions = {**request.extensions, "trace": _async_trace(guard) if guard.is_async else _sync_trace(guard)}
+    return sent
+
+
 def _probe(request: httpx.Request, url: str) -> httpx.Request:
     """The server-time request: a bare ``GET`` (no key, signature, cookie or user header), same timeouts."""
     extensions = {"timeout": request.extensions["timeout"]} if "timeout" in request.extensions else {}
@@ -263,8 +313,16 @@ def _probe(request: httpx.Request, url: str) -> httpx.Request:
     return probe
 
 
-def _guard(call: Call, request: httpx.Request, signed: SignedRequest) -> _Guard:
-    return _Guard(call, signed.url, request.method, request.extensions.get("trace"))
+def _guard(call: Call, request: httpx.Request, signed: SignedRequest, *, is_async: bool = False) -> _Guard:
+    return _Guard(call, signed.url, request.method, request.extensions.get("trace"), is_async=is_async)
+
+
+def _send(
+    call: Call, request: httpx.Request, signed: SignedRequest, *, hops: bool, is_async: bool
+) -> tuple[httpx.Request, _Guard | None]:
+    """The signed request to yield, and its redirect guard when the client may follow hops below the flow."""
+    guard = _guard(call, request, signed, is_async=is_async) if hops else None
+    return _signed_copy(request, call, signed, guard), guard
 
 
 def _streams(policy: Policy, request: httpx.Request) -> bool:
@@ -335,8 +393,13 @@ async def _aspool(request: httpx.Request) -> Spool:
         raise _unreadable(exc) from exc
 
 
-def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-    """The sync auth flow: check, hold, sign, send; decide after the response; release."""
+def sync_flow(
+    policy: Policy, request: httpx.Request, *, hops: bool = True
+) -> Generator[httpx.Request, httpx.Response, None]:
+    """The sync auth flow: check, hold, sign, send; decide after the response; release.
+
+    ``hops``: the client may follow redirects below the flow (guard each hop).
+    """
     if _streams(policy, request):
         spool = _spool(policy, request)
         try:
@@ -349,27 +412,29 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
     call = _call(policy, request, _body(policy, request))
     call.hold()
     try:
-        signed = call.sign()
-        guard = _guard(call, request, signed)
-        response = yield _rebuild(request, signed, guard, is_async=False)
-        _check_history(response, guard)
+        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False)
+        response = yield sent
         while True:
-            body = response.read() if call.wants_body(response.status_code, response.headers) else None
-            decision = call.after(response.status_code, body, date=response.headers.get("date"))
+            if hops_guard is not None:
+                _check_history(response, hops_guard)
+            status = response.status_code
+            body = response.read() if call.wants_body(status, response.headers) else None
+            decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
                 # httpx reads every answer a flow moves past in full, so reading it here costs nothing.
                 decision = call.probed(answer.status_code, answer.read())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            guard = _guard(call, request, decision.signed)
-            response = yield _rebuild(request, decision.signed, guard, is_async=False)
-            _check_history(response, guard)
+            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=False)
+            response = yield sent
     finally:
         call.release()
 
 
-async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+async def async_flow(
+    policy: Policy, request: httpx.Request, *, hops: bool = True
+) -> AsyncGenerator[httpx.Request, httpx.Response]:
     """The async auth flow: as :func:`sync_flow`, waiting without blocking the event loop."""
     if _streams(policy, request):
         spool = await _aspool(request)
@@ -383,21 +448,21 @@ async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[h
     call = _call(policy, request, await _abody(policy, request))
     await call.hold_async()
     try:
-        signed = await call.sign_async()
-        guard = _guard(call, request, signed)
-        response = yield _rebuild(request, signed, guard, is_async=True)
-        _check_history(response, guard)
+        sent, hops_guard = _send(call, request, await call.sign_async(), hops=hops, is_async=True)
+        response = yield sent
         while True:
-            wants = call.wants_body(response.status_code, response.headers)
-            body = await response.aread() if wants else None
-            decision = await call.after_async(response.status_code, body, date=response.headers.get("date"))
+            if hops_guard is not None:
+                _check_history(response, hops_guard)
+            status = response.status_code
+            body = await response.aread() if call.wants_body(status, response.headers) else None
+            date = response.headers.get("date") if call.wants_date else None
+            decision = await call.after_async(status, body, date=date)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
                 decision = await call.probed_async(answer.status_code, await answer.aread())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            guard = _guard(call, request, decision.signed)
-            response = yield _rebuild(request, decision.signed, guard, is_async=True)
-            _check_history(response, guard)
+            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=True)
+            response = yield sent
     finally:
         await call.release_async()

@@ -315,3 +315,41 @@ def test_aiohttp_retry_after_a_dropped_connection_is_signed_again() -> None:
     assert _split_nonce(dropped)[0] == _split_nonce(resent)[0] == b"command=buy&i=1"
     assert _split_nonce(first)[1] < _split_nonce(dropped)[1] < _split_nonce(resent)[1]
     assert (dropped_sign, resent_sign) == (_expected(dropped), _expected(resent))
+
+
+@pytest.mark.parametrize("follow_redirects", [False, True])
+def test_httpx_the_callers_request_is_left_as_it_was(server: PoloniexServer, follow_redirects: bool) -> None:
+    """httpx: the auth signs a copy, so the caller's request can be sent again (signed afresh, a new nonce)."""
+    auth = hba.Poloniex(KEY, SECRET)
+    with httpx.Client(follow_redirects=follow_redirects) as client:
+        request = client.build_request("POST", server.url, data={"command": "returnBalances"})
+        before = (request.content, list(request.headers.multi_items()))
+        first = client.send(request, auth=auth)
+        assert (request.content, list(request.headers.multi_items())) == before
+        second = client.send(request, auth=auth)
+    assert first.status_code == second.status_code == 200
+    bodies = [received.body for received in server.received]
+    assert len(bodies) == 2 and bodies[0] != bodies[1]
+    # What the response says was sent is what was sent (and signed).
+    assert first.request.content == bodies[0]
+    assert second.request.content == bodies[1]
+    assert first.request.headers["Content-Length"] == str(len(bodies[0]))
+
+
+def test_httpx_async_the_callers_request_is_left_as_it_was(server: PoloniexServer) -> None:
+    """httpx.AsyncClient: the caller's request is left as it was and can be sent again."""
+    import asyncio
+
+    async def main() -> tuple[httpx.Response, httpx.Response, bytes]:
+        auth = hba.Poloniex(KEY, SECRET)
+        async with httpx.AsyncClient() as client:
+            request = client.build_request("POST", server.url, data={"command": "returnBalances"})
+            before = request.content
+            first = await client.send(request, auth=auth)
+            second = await client.send(request, auth=auth)
+            return first, second, before
+
+    first, second, before = asyncio.run(main())
+    assert before == b"command=returnBalances"
+    assert first.status_code == second.status_code == 200
+    assert [r.body for r in server.received] == [first.request.content, second.request.content]
