@@ -329,7 +329,8 @@ def test_httpx_the_callers_request_is_left_as_it_was(server: PoloniexServer, fol
         second = client.send(request, auth=auth)
     assert first.status_code == second.status_code == 200
     bodies = [received.body for received in server.received]
-    assert len(bodies) == 2 and bodies[0] != bodies[1]
+    assert len(bodies) == 2
+    assert bodies[0] != bodies[1]
     # What the response says was sent is what was sent (and signed).
     assert first.request.content == bodies[0]
     assert second.request.content == bodies[1]
