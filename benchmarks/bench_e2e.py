@@ -52,7 +52,7 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in two writes: without this, Nagle holds the second for a delayed ACK (40 ms).
     disable_nagle_algorithm = True
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
