@@ -235,7 +235,14 @@ class Policy:
 
     def call(self, method: str, url: str, content_type: str | None, body: str | bytes | None) -> Call:
         """Check a request whose whole body is known and return its :class:`Call`."""
-        return Call(self, self.check(method, url, content_type, encode_body(body, self.body_encoding)))
+        if type(body) is str:
+            try:
+                data = body.encode(self.body_encoding)
+            except UnicodeEncodeError:
+                data = encode_body(body, self.body_encoding)  # raises the error that says what to do
+        else:
+            data = body if type(body) is bytes else encode_body(body, self.body_encoding)
+        return Call(self, self.check(method, url, content_type, data))
 
     def stream_call(self, method: str, url: str, content_type: str | None) -> Call:
         """A call whose body is streamed and signed in chunks by the adapter (see :attr:`streams`)."""
@@ -464,10 +471,23 @@ class Call:
         """Allocate a nonce and sign (for ``url`` when a redirect moved the call)."""
         out = self.out if url is None else self.out._replace(url=url)
         policy = self.policy
-        if policy.clock_sync is None:  # the common case, without the _sign() layer
-            signed = policy.scheme.sign(out, policy.signer, policy.key, policy.next_nonce(), policy.clock)
+        source = policy.nonce
+        if source is None:
+            nonce: int | str | None = None
         else:
-            signed = self._sign(out, policy.next_nonce())
+            # What next_nonce() does, inline: this runs for every request.
+            try:
+                nonce = source()
+            except NonceError:
+                raise
+            except Exception as exc:
+                raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+            if type(nonce) is not int:
+                nonce = _checked_nonce(nonce)
+        if policy.clock_sync is None:  # the common case, without the _sign() layer
+            signed = policy.scheme.sign(out, policy.signer, policy.key, nonce, policy.clock)
+        else:
+            signed = self._sign(out, nonce)
         self.signed = signed
         return signed
 
