@@ -25,6 +25,7 @@ need the whole body and read it into memory.
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import FrameType, ModuleType
@@ -282,28 +283,40 @@ def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guar
     package = _client(request)
     sent: httpx.Request = object.__new__(type(request))
     sent.__dict__.update(request.__dict__)
-    headers = sent.headers = request.headers.copy()
     if signed.url != call.out.url:
         sent.url = package.URL(signed.url)
     body = signed.body
+    added: list[tuple[bytes | str, bytes | str]] = []
     if body is not call.out.body:
         # httpx has no public setter for a request's body: its stream is public, and
         # the bytes ``request.content`` returns are the ones read() cached.
         sent.stream = package.ByteStream(body)
         sent._content = body
-        if "Transfer-Encoding" in headers:
-            del headers["Transfer-Encoding"]
+        drop = _dropped(call.policy.header_names, framing=True, content_type=signed.content_type is not None)
         if body or request.method not in ("GET", "HEAD"):
-            headers["Content-Length"] = str(len(body))
-        elif "Content-Length" in headers:
-            del headers["Content-Length"]
+            added.append(("Content-Length", str(len(body))))
+    else:
+        drop = _dropped(call.policy.header_names, framing=False, content_type=signed.content_type is not None)
     if signed.content_type is not None:
-        headers["Content-Type"] = signed.content_type
-    for name, value in signed.headers.items():
-        headers[name] = value
+        added.append(("Content-Type", signed.content_type))
+    added.extend(signed.headers.items())
+    # One new header list (not a copy and a __setitem__ per header: each rescans the list).
+    kept: list[tuple[bytes | str, bytes | str]] = [(k, v) for k, v in request.headers.raw if k.lower() not in drop]
+    sent.headers = package.Headers(kept + added)
     if guard is not None:
         sent.extensions = {**request.extensions, "trace": _async_trace(guard) if guard.is_async else _sync_trace(guard)}
     return sent
+
+
+@functools.lru_cache(maxsize=64)
+def _dropped(names: frozenset[str], *, framing: bool, content_type: bool) -> frozenset[bytes]:
+    """The lowercase raw names of the headers a signed copy replaces: the scheme's, the framing, the type."""
+    dropped = {name.encode("latin-1") for name in names}
+    if framing:
+        dropped |= {b"content-length", b"transfer-encoding"}
+    if content_type:
+        dropped.add(b"content-type")
+    return frozenset(dropped)
 
 
 def _probe(request: httpx.Request, url: str) -> httpx.Request:
