@@ -212,6 +212,10 @@ class _Into(AbstractStreamWriter):
         return None
 
 
+#: aiohttp >= 3.12.? gives a payload's bytes directly (3.12.0 only writes them).
+_AS_BYTES = "as_bytes" in vars(aiohttp_payload.BytesPayload)
+
+
 def _unreadable(exc: BaseException) -> BodyError:
     return BodyError(
         f"the request body could not be read ({type(exc).__name__}); "
@@ -257,6 +261,11 @@ def _copied(req: aiohttp.ClientRequest, body: aiohttp_payload.Payload) -> tuple[
 async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
     """What the request asks to send: text, bytes, or (where the scheme can stream) a spool."""
     body = req.body
+    if type(body) is aiohttp_payload.BytesPayload and not req.compress:
+        # What data=dict, pairs, bytes and json= become (the common case): no chain of
+        # isinstance checks against the ABCs below. As bytes exactly as aiohttp would send them.
+        data = await body.as_bytes() if _AS_BYTES else await _bytes(body)
+        return _Source(data, _caller_type(req, body, labelled=False), body.content_type, _copied(req, body))
     if isinstance(body, _Signed):
         return body.source  # aiohttp resending our own attempt: sign its original body again
     if isinstance(body, _Spooled) and body.source is not None:
@@ -315,9 +324,14 @@ async def _multipart(body: aiohttp.MultipartWriter) -> bytes:
 # -- putting what was signed into the request ---------------------------------------------
 
 
-async def _put(req: aiohttp.ClientRequest, signed: SignedRequest, source: _Source, body: Any, *, hop: bool) -> None:
-    """Put the signed URL, body and headers into ``req``; ``body`` is the payload to send (or ``None``)."""
-    if signed.url != str(req.url):
+async def _put(
+    req: aiohttp.ClientRequest, signed: SignedRequest, source: _Source, body: Any, *, hop: bool, url: str
+) -> None:
+    """Put the signed URL, body and headers into ``req``; ``body`` is the payload to send (or ``None``).
+
+    ``url``: ``str(req.url)``, the URL the call was checked with.
+    """
+    if signed.url != url:
         if hop:
             # The redirect policy (docs/security.md) is one for every client: requests and
             # httpx cannot move a hop to a new URL, so no client re-signs a hop's URL.
@@ -498,10 +512,10 @@ class _Middleware:
         try:
             if spooled is not None:
                 signed = SignedRequest(call.out.url, b"", spooled.signature_headers, None, None)
-                await _put(req, signed, source, spooled, hop=hop)
+                await _put(req, signed, source, spooled, hop=hop, url=url)
             else:
                 signed = await call.sign_async()
-                await _put(req, signed, source, _payload(signed, source), hop=hop)
+                await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
             resp = await handler(req)
             while True:
                 if _location(resp) is not None:
@@ -514,7 +528,7 @@ class _Middleware:
                 if decision.action is not Action.RESEND or decision.signed is None:
                     return resp
                 resp.release()
-                await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop)
+                await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop, url=url)
                 resp = await handler(req)
         finally:
             await call.release_async()
