@@ -213,6 +213,11 @@ class Policy:
         #: The auth's own clock in nanoseconds (``clock`` is its millisecond view).
         self.local_clock = local_clock if local_clock is not None else time.time_ns
         self.with_nonce = nonce is not None
+        #: The statuses whose answer may be a nonce error (with a parser) or a timestamp refusal (clock sync).
+        self.answer_statuses = frozenset(
+            (self.nonce_error_statuses if nonce is not None and nonce_error is not None else frozenset())
+            | (clock_sync.statuses if clock_sync is not None else frozenset())
+        )
         self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
@@ -529,13 +534,7 @@ class Call:
         only if its length is known and at most :data:`BODY_LIMIT`, or, without a
         length, for an error status: a streamed success is never held up.
         """
-        policy = self.policy
-        if self.resent or self.streamed:
-            return False
-        nonce_answer = policy.nonce is not None and policy.nonce_error is not None
-        if not (nonce_answer and status in policy.nonce_error_statuses) and not (
-            policy.clock_sync is not None and status in policy.clock_sync.statuses
-        ):
+        if self.resent or self.streamed or status not in self.policy.answer_statuses:
             return False
         if buffered:
             return True
