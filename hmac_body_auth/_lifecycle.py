@@ -6,8 +6,10 @@ client's objects into the calls below and does the I/O:
 1. ``policy.call(method, url, content_type, body)`` checks the request (origin,
    body, scheme) before any nonce or lease is spent, and returns a :class:`Call`.
 2. ``call.hold()`` / ``await call.hold_async()`` takes the per-key ordering
-   lease (and, for nonce sources shared between processes or hosts, their lock).
-3. ``call.sign()`` allocates the nonce and returns the exact bytes and headers.
+   lease (and, for nonce sources shared between processes or hosts, their lock;
+   a source with ``acquire_next`` returns the first nonce with it).
+3. ``call.sign()`` allocates the nonce (or uses the one taken with the lock) and
+   returns the exact bytes and headers.
 4. When a response's status and headers arrive: ``call.wants_body(...)`` says
    whether a (small) body must be read to decide; ``call.after(...)`` decides
    :data:`Action.DONE` or :data:`Action.RESEND` (re-signed); a redirect is decided
@@ -314,6 +316,7 @@ class Call:
     __slots__ = (
         "_clock",
         "_hold",
+        "_nonce",
         "_released",
         "_shortened",
         "out",
@@ -334,6 +337,8 @@ class Call:
         self.stamp_ms: int | None = None
         self._clock: _ClockState | None = None
         self._hold: Hold | None = None
+        #: The nonce the source allocated with its lock (``acquire_next``), for the first signature.
+        self._nonce: object = None
         self._released = False
         self._shortened = False
 
@@ -364,7 +369,13 @@ class Call:
         source = self.policy.source
         if self.policy.interprocess and not hold.nested and source is not None:
             try:
-                source.acquire(self.policy.lease_timeout)
+                # One step where the source offers it: the lock and the first nonce (one Redis round trip).
+                acquire_next = getattr(source, "acquire_next", None)
+                if acquire_next is None:
+                    source.acquire(self.policy.lease_timeout)
+                else:
+                    with _failures_as_nonce_error("the nonce source"):
+                        self._nonce = acquire_next(self.policy.lease_timeout)
             except BaseException:
                 self._hold = None
                 lease.release(hold)
@@ -381,8 +392,12 @@ class Call:
         if not (self.policy.interprocess and not hold.nested and source is not None):
             return
         acquire_async = getattr(source, "acquire_async", None)
+        acquire_next_async = getattr(source, "acquire_next_async", None)
         try:
-            if acquire_async is not None:
+            if acquire_next_async is not None:
+                with _failures_as_nonce_error("the nonce source"):
+                    self._nonce = await acquire_next_async(self.policy.lease_timeout)
+            elif acquire_async is not None:
                 await acquire_async(self.policy.lease_timeout)
             else:
                 # A blocking cross-process lock: wait for it in a worker thread.
@@ -428,6 +443,7 @@ class Call:
             return
         self._released = True
         hold, self._hold = self._hold, None
+        self._nonce = None
         if hold is None or self.policy.lease is None:
             return
         self.policy.lease.abandon(hold)
@@ -441,11 +457,13 @@ class Call:
             return
         self._released = True
         hold, self._hold = self._hold, None
+        self._nonce = None
         if hold is None:
             return
         try:
-            if self.policy.interprocess and not hold.nested and self.policy.source is not None:
-                self.policy.source.release()
+            source = self.policy.source
+            if self.policy.interprocess and not hold.nested and source is not None and not _deferred(source):
+                source.release()
         except Exception as exc:  # the response of an executed call must not be lost
             _release_failed(exc)
         finally:
@@ -462,8 +480,10 @@ class Call:
             return
         self._released = True
         self._hold = None
+        self._nonce = None
         try:
-            await release_async()
+            if not _deferred(source):
+                await release_async()
         except Exception as exc:  # the response of an executed call must not be lost
             _release_failed(exc)
         finally:
@@ -477,9 +497,10 @@ class Call:
         out = self.out if url is None else self.out._replace(url=url)
         policy = self.policy
         source = policy.nonce
-        if source is None:
-            nonce: int | str | None = None
-        else:
+        nonce: int | str | None = None
+        if self._nonce is not None:
+            nonce = self._taken_nonce()  # allocated with the cross-process lock (acquire_next)
+        if nonce is None and source is not None:
             # What next_nonce() does, inline: this runs for every request.
             try:
                 nonce = source()
@@ -499,8 +520,16 @@ class Call:
     async def sign_async(self, url: str | None = None) -> SignedRequest:
         """As :meth:`sign`, allocating the nonce without blocking the event loop."""
         out = self.out if url is None else self.out._replace(url=url)
-        self.signed = self._sign(out, await self.policy.next_nonce_async())
+        nonce = self._taken_nonce()
+        self.signed = self._sign(out, await self.policy.next_nonce_async() if nonce is None else nonce)
         return self.signed
+
+    def _taken_nonce(self) -> int | str | None:
+        """The nonce allocated with the lock, once (re-signing allocates new ones)."""
+        nonce, self._nonce = self._nonce, None
+        if nonce is None or not self.holding:
+            return None
+        return _checked_nonce(nonce)
 
     def _sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
         policy = self.policy
@@ -779,6 +808,12 @@ def _refusal(status: int, same_origin: bool) -> str:
             "nothing was sent to it (follow it yourself with a new auth if you trust it)"
         )
     return f"a {status} redirect would resend a streamed body that cannot be signed again; nothing was sent"
+
+
+def _deferred(source: OrderedNonceSource | None) -> bool:
+    """Whether the source took the lock back for its next request (``defer_release``): nothing to send now."""
+    defer = getattr(source, "defer_release", None)
+    return defer is not None and bool(defer())
 
 
 def _release_quietly(source: OrderedNonceSource) -> None:

@@ -16,13 +16,16 @@ a crashed holder blocks the others at most that long.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import inspect
 import logging
 import math
+import os
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -47,7 +50,7 @@ _DIVISOR: dict[str, int] = {"s": 1_000_000_000, "ms": 1_000_000, "us": 1_000, "n
 
 # Nonces are handled as decimal strings: Lua numbers are doubles, exact only up
 # to 2**53, and a nanosecond nonce (~1.7e18) is far above that.
-_PRELUDE = """
+_HELPERS = """
 -- Redis < 5 refuses writes after TIME unless effects are replicated.
 if redis.replicate_commands then redis.replicate_commands() end
 local function canonical(s, what)
@@ -62,6 +65,40 @@ local function greater(a, b)
   if #a ~= #b then return #a > #b end
   return a > b
 end
+local function plus_one(s)
+  local i = #s
+  while i > 0 and string.sub(s, i, i) == '9' do i = i - 1 end
+  if i == 0 then return '1' .. string.rep('0', #s) end
+  return string.sub(s, 1, i - 1) .. string.char(string.byte(s, i) + 1) .. string.rep('0', #s - i)
+end
+-- The next nonce after the one stored at `key`: max(now, last + 1), `now` from ARGV or the server's TIME.
+local function next_nonce(key, unit, now)
+  local last, err = '0', nil
+  local stored = redis.call('GET', key)
+  if stored then
+    last, err = canonical(stored, 'the stored nonce')
+    if err then return nil, err end
+  end
+  if now == '' then
+    -- The server's clock: one clock for every host.
+    local t = redis.call('TIME')
+    local micros = string.rep('0', 6 - #t[2]) .. t[2]
+    if unit == 's' then now = t[1]
+    elseif unit == 'ms' then now = t[1] .. string.sub(micros, 1, 3)
+    elseif unit == 'us' then now = t[1] .. micros
+    else now = t[1] .. micros .. '000' end
+  end
+  now, err = canonical(now, 'the clock')
+  if err then return nil, err end
+  local value = plus_one(last)
+  if greater(now, value) then value = now end
+  return value
+end
+"""
+
+_PRELUDE = (
+    _HELPERS
+    + """
 local last, err = '0', nil
 local stored = redis.call('GET', KEYS[1])
 if stored then
@@ -69,32 +106,14 @@ if stored then
   if err then return err end
 end
 """
+)
 
 # ARGV: unit, then the time in that unit from an injected clock or ''.
 _NEXT = (
-    _PRELUDE
+    _HELPERS
     + """
-local function plus_one(s)
-  local i = #s
-  while i > 0 and string.sub(s, i, i) == '9' do i = i - 1 end
-  if i == 0 then return '1' .. string.rep('0', #s) end
-  return string.sub(s, 1, i - 1) .. string.char(string.byte(s, i) + 1) .. string.rep('0', #s - i)
-end
-local now = ARGV[2]
-if now == '' then
-  -- The server's clock: one clock for every host.
-  local t = redis.call('TIME')
-  local micros = string.rep('0', 6 - #t[2]) .. t[2]
-  local unit = ARGV[1]
-  if unit == 's' then now = t[1]
-  elseif unit == 'ms' then now = t[1] .. string.sub(micros, 1, 3)
-  elseif unit == 'us' then now = t[1] .. micros
-  else now = t[1] .. micros .. '000' end
-end
-now, err = canonical(now, 'the clock')
+local value, err = next_nonce(KEYS[1], ARGV[1], ARGV[2])
 if err then return err end
-local value = plus_one(last)
-if greater(now, value) then value = now end
 redis.call('SET', KEYS[1], value)
 return value
 """
@@ -123,6 +142,50 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+
+# One round trip per ordered request: give back this object's previous lock (if
+# it is still ours), take the lock, and allocate the nonce, atomically.
+# KEYS: the nonce, the lock, the waiting mark.
+# ARGV: [1] unit, [2] the clock or '', [3] the new token, [4] the lock's expiry in ms,
+#       [5] the token of a lock to give back first or '', [6] '1' to allocate a nonce,
+#       [7] this object's id, [8] the waiting mark's expiry in ms.
+# Returns {taken, released (1 given back, -1 not ours any more, 0 none), nonce or '', others waiting}.
+# The waiting mark names one waiter: a holder that sees someone else's mark gives a
+# lock back instead of passing it to its own next request, so no host starves.
+_ACQUIRE = (
+    _HELPERS
+    + """
+local released = 0
+if ARGV[5] ~= '' then
+  if redis.call('GET', KEYS[2]) == ARGV[5] then
+    redis.call('DEL', KEYS[2])
+    released = 1
+  else
+    released = -1
+  end
+end
+local waiting = redis.call('GET', KEYS[3])
+local others = 0
+if waiting and waiting ~= ARGV[7] then others = 1 end
+if (released == 1 and others == 1) or redis.call('EXISTS', KEYS[2]) == 1 then
+  if others == 0 then redis.call('SET', KEYS[3], ARGV[7], 'PX', ARGV[8]) end
+  return {0, released, '', others}
+end
+local value, err = '', nil
+if ARGV[6] == '1' then
+  -- Before the lock is written: a failure leaves no lock behind.
+  value, err = next_nonce(KEYS[1], ARGV[1], ARGV[2])
+  if err then return err end
+end
+redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[4])
+if waiting == ARGV[7] then redis.call('DEL', KEYS[3]) end
+if value ~= '' then redis.call('SET', KEYS[1], value) end
+return {1, released, value, others}
+"""
+)
+
+# How long a waiter's mark outlives its last poll (polls come every millisecond or so).
+_WAITING_MS = 25
 
 _SENSITIVE = ("pass", "secret", "token", "cred", "auth")
 
@@ -184,8 +247,84 @@ class _AsyncClient:
     next: AsyncScript
     raise_floor: AsyncScript
     release: AsyncScript
+    acquire: AsyncScript
     closer: Any = None
     tasks: set[asyncio.Task[bool]] = field(default_factory=set)
+
+
+class _Flusher:
+    """One background thread that sends the deferred releases nobody picked up in time.
+
+    :meth:`RedisNonce.defer_release` leaves a released lock with its object for
+    ``release_delay`` seconds, so that the object's next request gives it back in
+    its own script; when no request comes, this thread gives it back. It sleeps
+    until the earliest deadline, so back-to-back requests wake it about once per
+    ``release_delay``, not once per request.
+    """
+
+    def __init__(self) -> None:
+        self.cv = threading.Condition(threading.Lock())
+        self.due: dict[RedisNonce, None] = {}  # insertion-ordered set
+        self.thread: threading.Thread | None = None
+        self.idle = False
+
+    def schedule(self, source: RedisNonce) -> None:
+        with self.cv:
+            self.due[source] = None
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._run, name="hmac-body-auth-redis-release", daemon=True)
+                self.thread.start()
+            elif self.idle:
+                self.cv.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self.cv:
+                while not self.due:
+                    self.idle = True
+                    self.cv.wait()
+                self.idle = False
+                now = time.monotonic()
+                ready: list[RedisNonce] = []
+                soonest: float | None = None
+                for source in list(self.due):
+                    due = source._pending_due()
+                    if due is None:
+                        del self.due[source]
+                    elif due <= now:
+                        del self.due[source]
+                        ready.append(source)
+                    elif soonest is None or due < soonest:
+                        soonest = due
+                if not ready:
+                    if soonest is not None:
+                        self.cv.wait(soonest - now)
+                    continue
+            for source in ready:
+                source._flush_pending(due_only=True)
+
+
+_FLUSHER = _Flusher()
+# Every live RedisNonce, for the exit hook: a release still deferred when the
+# program ends must reach Redis, or the lock would outlive the program by lock_timeout.
+_LIVE: weakref.WeakSet[RedisNonce] = weakref.WeakSet()
+
+
+def _flush_at_exit() -> None:
+    for source in list(_LIVE):
+        with contextlib.suppress(Exception):
+            source._flush_pending(due_only=False)
+
+
+def _new_flusher_in_child() -> None:
+    # The parent's thread does not exist in the child, and the releases it owes are the parent's.
+    global _FLUSHER
+    _FLUSHER = _Flusher()
+
+
+atexit.register(_flush_at_exit)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_flusher_in_child)
 
 
 # asyncio clients of loops a forked child inherited: kept, never used, so that
@@ -229,6 +368,15 @@ class RedisNonce:
     requests of all hosts reach the server in nonce order. The lock expires
     after ``lock_timeout`` seconds: a crashed holder blocks the others at most
     that long. Give it more than your slowest request takes.
+
+    One Redis round trip per ordered request: the auth takes the lock and the
+    nonce in one script (:meth:`acquire_next`). While this object sends back to
+    back (its next request follows within ``release_delay`` of the last
+    release), the auth hands the released lock to that next request
+    (:meth:`defer_release`), whose script gives it back before taking it anew;
+    a background thread gives it back if no request comes within
+    ``release_delay``, and at exit. A holder that sees another host waiting
+    gives the lock back at once instead, so no host starves.
 
     Failures, and how long they can block:
 
@@ -277,6 +425,11 @@ class RedisNonce:
             plausibly nanoseconds).
         socket_timeout: the longest, in seconds, one Redis call waits for an
             answer or a connection (see above).
+        release_delay: how long, in seconds, a lock released between
+            back-to-back requests stays with this object for its next request
+            (the most it adds to the wait of a host that starts waiting while
+            this object holds the lock); ``0`` gives every lock back at once,
+            with its own round trip.
 
     Raises:
         ConfigurationError: a bad argument, or ``redis`` is not installed
@@ -295,6 +448,7 @@ class RedisNonce:
         lock_timeout: float = 30.0,
         clock: Callable[[], int] | None = None,
         socket_timeout: float = 5.0,
+        release_delay: float = 0.002,
     ) -> None:
         try:
             import redis
@@ -312,6 +466,13 @@ class RedisNonce:
         if clock is not None:
             clock = validate_clock(clock)
         self.socket_timeout = _positive_seconds(socket_timeout, "socket_timeout")
+        if (
+            isinstance(release_delay, bool)
+            or not isinstance(release_delay, (int, float))
+            or not 0 <= release_delay < lock_timeout
+        ):
+            raise ConfigurationError("release_delay must be a number of seconds, at least 0 and below lock_timeout")
+        self.release_delay = float(release_delay)
 
         self._url: str | None
         if isinstance(url_or_client, str):
@@ -351,13 +512,34 @@ class RedisNonce:
         self._next: Script = client.register_script(_NEXT)
         self._raise_floor: Script = client.register_script(_RAISE_FLOOR)
         self._release: Script = client.register_script(_RELEASE)
+        self._acquire: Script = client.register_script(_ACQUIRE)
+        self._unmark: Script = client.register_script(_RELEASE)  # the mark is ours: delete it
+        self._wait_name = f"hmac-body-auth:waiting:{name}"
+        # One script over three keys needs them in one slot: a cluster client (no
+        # standard pool) keeps one command per step, and releases at once.
+        self._fused = isinstance(getattr(getattr(client, "connection_pool", None), "connection_kwargs", None), dict)
         self._identity = self._connection_identity(client)
         self.scope: Hashable = ("redis", self._identity, name)
         # The token of the lock held now; acquire and release may run in different threads.
         self._held: str | None = None
         self._held_mutex = threading.Lock()
+        self._reset_handoff()
         self._async: dict[asyncio.AbstractEventLoop, _AsyncClient] = {}
         _track_for_fork(self)
+        _LIVE.add(self)
+
+    def _reset_handoff(self) -> None:
+        """No lock deferred, not sending back to back (at construction, and in a forked child)."""
+        self._flushing = threading.Lock()
+        # Names this object in the waiting mark (a forked child is another waiter).
+        self._waiter = uuid.uuid4().hex
+        # A released lock waiting for this object's next request, and since when.
+        self._pending: str | None = None
+        self._pending_at = 0.0
+        # When the last lock was given back (or deferred), and whether the hold
+        # now may be deferred (back to back, and nobody else waiting).
+        self._last_release = -math.inf
+        self._hot = False
 
     def _bounded(self, client: Any) -> tuple[Any, bool]:
         """``client``, or one of ours on its connection settings when it lacks a socket timeout."""
@@ -475,6 +657,9 @@ class RedisNonce:
             NonceError: Redis failed or did not answer within ``socket_timeout``.
 
         """
+        if self._fused:
+            self._take(timeout, allocate=False)
+            return
         from redis.exceptions import RedisError
 
         # A new token per hold: a holder whose lock expired can never release its successor's lock.
@@ -489,13 +674,142 @@ class RedisNonce:
                 with self._held_mutex:
                     self._held = token
                 return
-            pause = 0.001
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise LeaseTimeout(f"timed out waiting for the Redis lock of nonce sequence {self.name!r}")
-                pause = min(pause, left)
+            time.sleep(self._pause(deadline))
+
+    def acquire_next(self, timeout: float | None) -> int:
+        """Take the lock like :meth:`acquire` and return the next nonce, in one round trip.
+
+        A lock this object deferred (:meth:`defer_release`) is given back in the
+        same script first.
+
+        Raises:
+            LeaseTimeout: the lock was not free within ``timeout``.
+            NonceError: Redis failed or did not answer within ``socket_timeout``.
+
+        """
+        if not self._fused:
+            self.acquire(timeout)
+            return self()
+        value = self._take(timeout, allocate=True)
+        assert value is not None
+        return value
+
+    def _pause(self, deadline: float | None) -> float:
+        """Seconds to wait before the next poll; LeaseTimeout once ``deadline`` passed."""
+        if deadline is None:
+            return 0.001
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise LeaseTimeout(f"timed out waiting for the Redis lock of nonce sequence {self.name!r}")
+        return min(0.001, left)
+
+    def _acquire_args(self, token: str, allocate: bool) -> list[str]:
+        return [
+            self.unit,
+            self._now_arg() if allocate else "",
+            token,
+            str(self._lock_ms),
+            "",  # the deferred lock: filled in by the caller, once
+            "1" if allocate else "",
+            self._waiter,
+            str(_WAITING_MS),
+        ]
+
+    def _take_pending(self) -> tuple[str | None, bool]:
+        """The deferred lock to give back (``None``: none), and whether this acquire follows back to back."""
+        with self._held_mutex:
+            pending, self._pending = self._pending, None
+            hot = pending is not None or time.monotonic() - self._last_release <= self.release_delay
+        return pending, hot
+
+    def _taken(self, reply: Any, token: str, hot: bool, allocate: bool) -> tuple[bool, int | None]:
+        """Read the script's reply: whether the lock is ours now, and the nonce."""
+        taken, released, value, others = reply
+        if int(released) < 0:
+            self._warn_release("it had expired, or Redis lost it")
+        if not int(taken):
+            return False, None
+        with self._held_mutex:
+            self._held = token
+            self._hot = hot and not int(others) and self.release_delay > 0
+        return True, int(value) if allocate else None
+
+    def _take(self, timeout: float | None, *, allocate: bool) -> int | None:
+        from redis.exceptions import RedisError
+
+        # A new token per hold: a holder whose lock expired can never release its successor's lock.
+        token = uuid.uuid4().hex
+        deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        args = self._acquire_args(token, allocate)
+        pending, hot = self._take_pending()
+        if pending is not None:
+            args[4] = pending
+        while True:
+            try:
+                reply = self._acquire(keys=[self._key, self._lock_name, self._wait_name], args=args)
+            except RedisError as exc:
+                if args[4]:
+                    self._warn_release(type(exc).__name__)
+                raise self._error("taking the lock", exc) from exc
+            taken, value = self._taken(reply, token, hot, allocate)
+            if taken:
+                return value
+            try:
+                pause = self._pause(deadline)
+            except LeaseTimeout:
+                # A waiter that leaves drops its mark, or holders would give their
+                # locks back for nobody until it expires.
+                with contextlib.suppress(RedisError):
+                    self._unmark(keys=[self._wait_name], args=[self._waiter])
+                raise
             time.sleep(pause)
+            args = self._acquire_args(token, allocate)
+
+    # -- giving the lock back ------------------------------------------------------
+
+    def defer_release(self) -> bool:
+        """Hand the held lock to this object's next request instead of giving it back now.
+
+        Does nothing and returns ``False`` unless this object sends back to back
+        (this hold followed the previous release within ``release_delay``) and
+        nobody else was waiting when the lock was taken: the caller then gives
+        the lock back with :meth:`release` or :meth:`release_async`. Otherwise
+        returns ``True`` at once, without I/O: the next :meth:`acquire_next`
+        of this object gives the lock back in its own script, or a background
+        thread does after ``release_delay`` (and at exit), logging a failure like
+        :meth:`release`.
+        """
+        if not self._fused:
+            return False
+        with self._held_mutex:
+            if self._held is None or not self._hot or self._pending is not None:
+                return False
+            self._pending, self._held = self._held, None
+            self._pending_at = self._last_release = time.monotonic()
+            self._hot = False
+        _FLUSHER.schedule(self)
+        return True
+
+    def _pending_due(self) -> float | None:
+        """When the deferred lock must be given back (``None``: none is deferred)."""
+        return None if self._pending is None else self._pending_at + self.release_delay
+
+    def _flush_pending(self, *, due_only: bool) -> None:
+        """Give back the deferred lock (only once it is due, if ``due_only``); log, never raise."""
+        # Held across the send: close() waits for a release in flight before it closes the connections.
+        with self._flushing:
+            with self._held_mutex:
+                token = self._pending
+                if token is None or (due_only and time.monotonic() < self._pending_at + self.release_delay):
+                    return
+                self._pending = None
+            try:
+                released = self._release(keys=[self._lock_name], args=[token])
+            except Exception as exc:  # a background thread: nobody to raise to; the lock expires by itself
+                self._warn_release(type(exc).__name__)
+                return
+        if not released:
+            self._warn_release("it had expired, or Redis lost it")
 
     def _take_held(self) -> str | None:
         with self._held_mutex:
@@ -522,8 +836,14 @@ class RedisNonce:
         except (ConnectionError, TimeoutError) as exc:
             self._warn_release(type(exc).__name__)
             return
+        finally:
+            self._released_now()
         if not released:
             self._warn_release("it had expired, or Redis lost it")
+
+    def _released_now(self) -> None:
+        with self._held_mutex:
+            self._last_release = time.monotonic()
 
     # -- asyncio ---------------------------------------------------------------
 
@@ -582,6 +902,7 @@ class RedisNonce:
             next=client.register_script(_NEXT),
             raise_floor=client.register_script(_RAISE_FLOOR),
             release=client.register_script(_RELEASE),
+            acquire=client.register_script(_ACQUIRE),
         )
         self._async[loop] = entry
         # An async generator parked at its first yield: the loop's shutdown_asyncgens()
@@ -635,32 +956,57 @@ class RedisNonce:
             NonceError: Redis failed or did not answer within ``socket_timeout``.
 
         """
+        await self._take_async(timeout, allocate=False)
+
+    async def acquire_next_async(self, timeout: float | None) -> int:
+        """Take the lock and return the next nonce like :meth:`acquire_next`, without blocking the loop.
+
+        Raises:
+            LeaseTimeout: the lock was not free within ``timeout``.
+            NonceError: Redis failed or did not answer within ``socket_timeout``.
+
+        """
+        value = await self._take_async(timeout, allocate=True)
+        assert value is not None
+        return value
+
+    async def _take_async(self, timeout: float | None, *, allocate: bool) -> int | None:
         from redis.exceptions import RedisError
 
         entry = await self._aclient()
         token = uuid.uuid4().hex
         deadline = None if timeout is None else time.monotonic() + max(timeout, 0.0)
+        args = self._acquire_args(token, allocate)
+        pending, hot = self._take_pending()
+        if pending is not None:
+            args[4] = pending
         while True:
             try:
-                taken = await entry.client.set(self._lock_name, token, nx=True, px=self._lock_ms)
+                reply = await entry.acquire(keys=[self._key, self._lock_name, self._wait_name], args=args)
             except RedisError as exc:
+                if args[4]:
+                    self._warn_release(type(exc).__name__)
                 raise self._error("taking the lock", exc) from exc
             except asyncio.CancelledError:
-                task = asyncio.ensure_future(self._release_token_async(entry, token))
-                entry.tasks.add(task)
-                task.add_done_callback(entry.tasks.discard)
+                # The script may have run: give back the lock it may have taken (and
+                # the deferred one it may not have), in the background.
+                for given in (token, args[4]):
+                    if given:
+                        task = asyncio.ensure_future(self._release_token_async(entry, given))
+                        entry.tasks.add(task)
+                        task.add_done_callback(entry.tasks.discard)
                 raise
+            taken, value = self._taken(reply, token, hot, allocate)
             if taken:
-                with self._held_mutex:
-                    self._held = token
-                return
-            pause = 0.001
-            if deadline is not None:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise LeaseTimeout(f"timed out waiting for the Redis lock of nonce sequence {self.name!r}")
-                pause = min(pause, left)
+                return value
+            try:
+                pause = self._pause(deadline)
+            except LeaseTimeout:
+                with contextlib.suppress(RedisError):
+                    await entry.release(keys=[self._wait_name], args=[self._waiter])
+                raise
             await asyncio.sleep(pause)
+            args = self._acquire_args(token, allocate)
 
     async def _release_token_async(self, entry: _AsyncClient, token: str) -> bool:
         from redis.exceptions import ConnectionError, TimeoutError
@@ -677,7 +1023,11 @@ class RedisNonce:
         if token is None:
             return
         entry = await self._aclient()
-        if not await self._release_token_async(entry, token):
+        try:
+            released = await self._release_token_async(entry, token)
+        finally:
+            self._released_now()
+        if not released:
             self._warn_release("it had expired, or Redis lost it")
 
     async def aclose(self) -> None:
@@ -691,12 +1041,14 @@ class RedisNonce:
     def _after_fork_in_child(self) -> None:
         self._held_mutex = threading.Lock()
         self._held = None  # the parent's lock is the parent's
+        self._reset_handoff()  # and so is a lock it deferred
         # Their sockets are the parent's: never used, never finalized here.
         _FORK_LEFTOVERS.append(self._async)
         self._async = {}
 
     def close(self) -> None:
-        """Close the connections of a client this object created (from a URL, or with a timeout)."""
+        """Give back a deferred lock, and close the connections of a client this object created."""
+        self._flush_pending(due_only=False)
         if self._owns_client:
             self._client.close()
             self._client.connection_pool.disconnect()
@@ -705,7 +1057,10 @@ class RedisNonce:
 
     def __repr__(self) -> str:
         where = _mask_url(self._url) if self._url is not None else f"<client {self._identity}>"
-        return f"RedisNonce({where!s}, name={self.name!r}, unit={self.unit!r}, lock_timeout={self.lock_timeout!r})"
+        return (
+            f"RedisNonce({where!s}, name={self.name!r}, unit={self.unit!r}, lock_timeout={self.lock_timeout!r}, "
+            f"release_delay={self.release_delay!r})"
+        )
 
     def __reduce__(self) -> Any:
         raise TypeError("RedisNonce holds a Redis connection and cannot be pickled; build one in each process")
