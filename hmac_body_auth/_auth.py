@@ -11,6 +11,7 @@ calls it as requests does. It holds the configuration and builds the client-free
 from __future__ import annotations
 
 import copy as _copy
+import importlib
 import inspect
 import os
 import re
@@ -19,10 +20,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
-import requests.auth
-
-from . import _httpx, _niquests, _requests
+from . import _clients, _httpx
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
@@ -37,7 +35,11 @@ from .errors import ConfigurationError
 from .nonces import OrderedNonceSource
 
 if TYPE_CHECKING:
+    import httpx
     import requests
+    import requests.auth
+
+    from . import _niquests, _requests
 
 __all__ = ["BodyDigestAuth", "HmacAuth", "KeyPool", "NonceErrorParser", "origin_of"]
 
@@ -48,26 +50,36 @@ _ENV_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _FROM_ENV = ("key", "secret", "passphrase")
 
 
-def _auth_base() -> type:
-    # One object for every client: requests' AuthBase, httpx's Auth, and httpx2's
-    # Auth (the maintained continuation, same interface) when it is installed.
-    bases: list[type] = [requests.auth.AuthBase, httpx.Auth]
-    try:
-        import httpx2
-    except ImportError:
-        pass
-    else:
-        bases.append(httpx2.Auth)
-    return type("_AuthBase", tuple(bases), {"__module__": __name__})
+class _Adapter:
+    """Stands for a client adapter module in this module's globals until first used, then puts the module there.
+
+    The requests adapter imports requests (and the niquests adapter the requests
+    one): loaded when requests or niquests first calls an auth, not when the auth
+    module is imported. After the first call the global is the module itself, so
+    the entry points below pay nothing per call.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(f".{self._name}", __package__)
+        globals()[self._name] = module
+        return getattr(module, attr)
 
 
 if TYPE_CHECKING:
-
+    # One object for every client: requests' AuthBase, httpx's Auth, and httpx2's
+    # Auth (the maintained continuation, same interface) when it is installed.
     class _AuthBase(requests.auth.AuthBase, httpx.Auth):
         pass
 
 else:
-    _AuthBase = _auth_base()
+    # The same bases, added by _clients as each client is (or gets) imported: importing
+    # this module or building an auth imports no HTTP client.
+    _AuthBase = _clients.Root
+    _niquests = _Adapter("_niquests")
+    _requests = _Adapter("_requests")
 
 
 class _ClientAuth(_AuthBase):
@@ -110,6 +122,10 @@ class _ClientAuth(_AuthBase):
         """Sign under the key's lease (a pool's: a free key's) without blocking the event loop."""
         _httpx.check_transport(request, sys._getframe(1))
         return _httpx.async_flow(self._policy, request)
+
+
+# requests.auth.AuthBase, httpx.Auth and httpx2.Auth become bases of every auth class as those load.
+_clients.attach(_ClientAuth)
 
 
 class HmacAuth(_ClientAuth):
