@@ -32,7 +32,7 @@ from ._pool import build as build_pool
 from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
-from .nonces import OrderedNonceSource
+from .nonces import _is_ordered
 
 if TYPE_CHECKING:
     import httpx
@@ -48,6 +48,11 @@ _Auth = TypeVar("_Auth", bound="HmacAuth")
 # An environment variable name (POSIX portable characters), and so a prefix of one.
 _ENV_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _FROM_ENV = ("key", "secret", "passphrase")
+# The default clock's millisecond view, made once rather than per auth.
+_TIME_NS_MS = milliseconds(time.time_ns)
+# BodyDigestAuth's schemes by (key_header, signature_header, nonce_field), each built once
+# (the names validated then): an auth built per call finds its scheme with one lookup.
+_BODY_DIGEST_SCHEMES: dict[tuple[str, str, str], BodyDigestScheme] = {}
 
 
 class _Adapter:
@@ -202,7 +207,7 @@ class HmacAuth(_ClientAuth):
             resign = frozenset(resign_statuses)
         except TypeError:
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes") from None
-        if not all(type(code) is int and 100 <= code <= 599 for code in resign):
+        if resign and not all(type(code) is int and 100 <= code <= 599 for code in resign):
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes")
         if clock_sync is not None and not isinstance(clock_sync, ClockSync):
             raise ConfigurationError("clock_sync must be None or a ClockSync recipe")
@@ -227,7 +232,7 @@ class HmacAuth(_ClientAuth):
             key=key,
             body_encoding=validate_body_encoding(body_encoding),
             nonce=nonce,
-            clock=milliseconds(clock),
+            clock=_TIME_NS_MS if clock is time.time_ns else milliseconds(clock),
             lease=lease,
             lease_timeout=float(lease_timeout),
             nonce_error=nonce_error,
@@ -288,7 +293,7 @@ class HmacAuth(_ClientAuth):
             raise ConfigurationError(f"{exc} (credentials read from {', '.join(wanted.values())})") from exc
 
     def _lease_scope(self, key: str | None, nonce: Callable[[], int | str]) -> Hashable:
-        if isinstance(nonce, OrderedNonceSource):
+        if _is_ordered(nonce):
             return nonce.scope
         if key is not None:
             return ("key", type(self._scheme).__name__, key)
@@ -498,15 +503,24 @@ class BodyDigestAuth(HmacAuth):
         secret_encoding: SecretEncoding = "raw",
         origin: str | None = None,
     ) -> None:
-        key_header = validate_header_name(key_header, argument="key_header")
-        signature_header = validate_header_name(signature_header, argument="signature_header")
+        names = (key_header, signature_header, nonce_field)
+        try:
+            scheme = _BODY_DIGEST_SCHEMES.get(names)
+        except TypeError:  # an unhashable argument: validated (and refused) below
+            scheme = None
+        if scheme is None:
+            key_header = validate_header_name(key_header, argument="key_header")
+            signature_header = validate_header_name(signature_header, argument="signature_header")
         if key is not None and key_header.lower() == signature_header.lower():
             raise ConfigurationError("key_header and signature_header must differ")
-        scheme = BodyDigestScheme(
-            key_header=key_header,
-            signature_header=signature_header,
-            nonce_field=validate_field_name(nonce_field, argument="nonce_field"),
-        )
+        if scheme is None:
+            scheme = BodyDigestScheme(
+                key_header=key_header,
+                signature_header=signature_header,
+                nonce_field=validate_field_name(nonce_field, argument="nonce_field"),
+            )
+            if len(_BODY_DIGEST_SCHEMES) < 64:
+                _BODY_DIGEST_SCHEMES[names] = scheme
         super().__init__(
             scheme,
             key=key,

@@ -39,7 +39,7 @@ from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
 from .errors import NonceError, OriginError, RedirectError
-from .nonces import OrderedNonceSource
+from .nonces import OrderedNonceSource, _is_ordered
 
 __all__ = [
     "BODY_LIMIT",
@@ -209,7 +209,7 @@ class Policy:
         self.clock_sync = clock_sync
         #: The auth's own clock in nanoseconds (``clock`` is its millisecond view).
         self.local_clock = local_clock if local_clock is not None else time.time_ns
-        self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
+        self.source: OrderedNonceSource | None = nonce if _is_ordered(nonce) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
         self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None
