@@ -137,11 +137,20 @@ class AsyncOrderedNonceSource(OrderedNonceSource, Protocol):
         ...
 
 
-# The members an OrderedNonceSource has (the protocol's public names and __call__).
+# The members an OrderedNonceSource has (the protocol's public names and __call__), and which of
+# them are methods: isinstance counts a method set to None as missing.
 _ORDERED_MEMBERS = tuple(sorted({name for name in vars(OrderedNonceSource) if not name.startswith("_")} | {"__call__"}))
-# Per class: the members its class does not define, so each instance must have them itself.
+_ORDERED_METHODS = frozenset(name for name in _ORDERED_MEMBERS if callable(getattr(OrderedNonceSource, name)))
+# Per class: the members its class does not define, so each object must have them itself.
 # Cleared when large, as classes made at run time would otherwise stay referenced.
 _INSTANCE_MEMBERS: dict[type, tuple[str, ...]] = {}
+
+
+def _class_defines(cls: type, name: str) -> bool:
+    for base in cls.__mro__:
+        if name in vars(base):
+            return name not in _ORDERED_METHODS or vars(base)[name] is not None
+    return False
 
 
 def _is_ordered(value: object) -> TypeGuard[OrderedNonceSource]:
@@ -160,9 +169,15 @@ def _is_ordered(value: object) -> TypeGuard[OrderedNonceSource]:
     if members is None:
         if len(_INSTANCE_MEMBERS) >= 256:
             _INSTANCE_MEMBERS.clear()
-        members = tuple(name for name in _ORDERED_MEMBERS if not any(name in vars(base) for base in cls.__mro__))
+        members = tuple(name for name in _ORDERED_MEMBERS if not _class_defines(cls, name))
         _INSTANCE_MEMBERS[cls] = members
-    return all(hasattr(value, name) for name in members)
+    for name in members:
+        if name in _ORDERED_METHODS:
+            if getattr(value, name, None) is None:
+                return False
+        elif not hasattr(value, name):
+            return False
+    return True
 
 
 def _validate_unit(unit: object) -> int:
