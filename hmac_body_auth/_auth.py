@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from . import _clients, _httpx
+from . import _clients
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import requests
     import requests.auth
 
-    from . import _niquests, _requests
+    from . import _httpx, _niquests, _requests
 
 __all__ = ["BodyDigestAuth", "HmacAuth", "KeyPool", "NonceErrorParser", "origin_of"]
 
@@ -59,9 +59,10 @@ class _Adapter:
     """Stands for a client adapter module in this module's globals until first used, then puts the module there.
 
     The requests adapter imports requests (and the niquests adapter the requests
-    one): loaded when requests or niquests first calls an auth, not when the auth
-    module is imported. After the first call the global is the module itself, so
-    the entry points below pay nothing per call.
+    one), the httpx adapter the streaming helpers (tempfile, shutil, bz2, lzma):
+    each is loaded when its client first calls an auth, not when the auth module
+    is imported. After the first call the global is the module itself, so the
+    entry points below pay nothing per call.
     """
 
     def __init__(self, name: str) -> None:
@@ -83,6 +84,7 @@ else:
     # The same bases, added by _clients as each client is (or gets) imported: importing
     # this module or building an auth imports no HTTP client.
     _AuthBase = _clients.Root
+    _httpx = _Adapter("_httpx")
     _niquests = _Adapter("_niquests")
     _requests = _Adapter("_requests")
 
