@@ -11,6 +11,7 @@ calls it as requests does. It holds the configuration and builds the client-free
 from __future__ import annotations
 
 import copy as _copy
+import importlib
 import inspect
 import os
 import re
@@ -19,10 +20,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Collection, Generator, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-import httpx
-import requests.auth
-
-from . import _httpx, _niquests, _requests
+from . import _clients
 from ._body import validate_body_encoding, validate_field_name
 from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
@@ -34,10 +32,14 @@ from ._pool import build as build_pool
 from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
-from .nonces import OrderedNonceSource
+from .nonces import _is_ordered
 
 if TYPE_CHECKING:
+    import httpx
     import requests
+    import requests.auth
+
+    from . import _httpx, _niquests, _requests
 
 __all__ = ["BodyDigestAuth", "HmacAuth", "KeyPool", "NonceErrorParser", "origin_of"]
 
@@ -46,28 +48,45 @@ _Auth = TypeVar("_Auth", bound="HmacAuth")
 # An environment variable name (POSIX portable characters), and so a prefix of one.
 _ENV_PREFIX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*", re.ASCII)
 _FROM_ENV = ("key", "secret", "passphrase")
+# The default clock's millisecond view, made once rather than per auth.
+_TIME_NS_MS = milliseconds(time.time_ns)
+# BodyDigestAuth's schemes by (key_header, signature_header, nonce_field), each built once
+# (the names validated then): an auth built per call finds its scheme with one lookup.
+_BODY_DIGEST_SCHEMES: dict[tuple[str, str, str], BodyDigestScheme] = {}
 
 
-def _auth_base() -> type:
-    # One object for every client: requests' AuthBase, httpx's Auth, and httpx2's
-    # Auth (the maintained continuation, same interface) when it is installed.
-    bases: list[type] = [requests.auth.AuthBase, httpx.Auth]
-    try:
-        import httpx2
-    except ImportError:
-        pass
-    else:
-        bases.append(httpx2.Auth)
-    return type("_AuthBase", tuple(bases), {"__module__": __name__})
+class _Adapter:
+    """Stands for a client adapter module in this module's globals until first used, then puts the module there.
+
+    The requests adapter imports requests (and the niquests adapter the requests
+    one), the httpx adapter the streaming helpers (tempfile, shutil, bz2, lzma):
+    each is loaded when its client first calls an auth, not when the auth module
+    is imported. After the first call the global is the module itself, so the
+    entry points below pay nothing per call.
+    """
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        module = importlib.import_module(f".{self._name}", __package__)
+        globals()[self._name] = module
+        return getattr(module, attr)
 
 
 if TYPE_CHECKING:
-
+    # One object for every client: requests' AuthBase, httpx's Auth, and httpx2's
+    # Auth (the maintained continuation, same interface) when it is installed.
     class _AuthBase(requests.auth.AuthBase, httpx.Auth):
         pass
 
 else:
-    _AuthBase = _auth_base()
+    # The same bases, added by _clients as each client is (or gets) imported: importing
+    # this module or building an auth imports no HTTP client.
+    _AuthBase = _clients.Root
+    _httpx = _Adapter("_httpx")
+    _niquests = _Adapter("_niquests")
+    _requests = _Adapter("_requests")
 
 
 class _ClientAuth(_AuthBase):
@@ -110,6 +129,10 @@ class _ClientAuth(_AuthBase):
         """Sign under the key's lease (a pool's: a free key's) without blocking the event loop."""
         hops = _httpx.check_transport(request, sys._getframe(1))
         return _httpx.async_flow(self._policy, request, hops=hops)
+
+
+# requests.auth.AuthBase, httpx.Auth and httpx2.Auth become bases of every auth class as those load.
+_clients.attach(_ClientAuth)
 
 
 class HmacAuth(_ClientAuth):
@@ -186,7 +209,7 @@ class HmacAuth(_ClientAuth):
             resign = frozenset(resign_statuses)
         except TypeError:
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes") from None
-        if not all(type(code) is int and 100 <= code <= 599 for code in resign):
+        if resign and not all(type(code) is int and 100 <= code <= 599 for code in resign):
             raise ConfigurationError("resign_statuses must be a collection of HTTP status codes")
         if clock_sync is not None and not isinstance(clock_sync, ClockSync):
             raise ConfigurationError("clock_sync must be None or a ClockSync recipe")
@@ -211,7 +234,7 @@ class HmacAuth(_ClientAuth):
             key=key,
             body_encoding=validate_body_encoding(body_encoding),
             nonce=nonce,
-            clock=milliseconds(clock),
+            clock=_TIME_NS_MS if clock is time.time_ns else milliseconds(clock),
             lease=lease,
             lease_timeout=float(lease_timeout),
             nonce_error=nonce_error,
@@ -272,7 +295,7 @@ class HmacAuth(_ClientAuth):
             raise ConfigurationError(f"{exc} (credentials read from {', '.join(wanted.values())})") from exc
 
     def _lease_scope(self, key: str | None, nonce: Callable[[], int | str]) -> Hashable:
-        if isinstance(nonce, OrderedNonceSource):
+        if _is_ordered(nonce):
             return nonce.scope
         if key is not None:
             return ("key", type(self._scheme).__name__, key)
@@ -482,15 +505,24 @@ class BodyDigestAuth(HmacAuth):
         secret_encoding: SecretEncoding = "raw",
         origin: str | None = None,
     ) -> None:
-        key_header = validate_header_name(key_header, argument="key_header")
-        signature_header = validate_header_name(signature_header, argument="signature_header")
+        names = (key_header, signature_header, nonce_field)
+        try:
+            scheme = _BODY_DIGEST_SCHEMES.get(names)
+        except TypeError:  # an unhashable argument: validated (and refused) below
+            scheme = None
+        if scheme is None:
+            key_header = validate_header_name(key_header, argument="key_header")
+            signature_header = validate_header_name(signature_header, argument="signature_header")
         if key is not None and key_header.lower() == signature_header.lower():
             raise ConfigurationError("key_header and signature_header must differ")
-        scheme = BodyDigestScheme(
-            key_header=key_header,
-            signature_header=signature_header,
-            nonce_field=validate_field_name(nonce_field, argument="nonce_field"),
-        )
+        if scheme is None:
+            scheme = BodyDigestScheme(
+                key_header=key_header,
+                signature_header=signature_header,
+                nonce_field=validate_field_name(nonce_field, argument="nonce_field"),
+            )
+            if len(_BODY_DIGEST_SCHEMES) < 64:
+                _BODY_DIGEST_SCHEMES[names] = scheme
         super().__init__(
             scheme,
             key=key,

@@ -41,7 +41,7 @@ from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
 from .errors import NonceError, OriginError, RedirectError
-from .nonces import OrderedNonceSource
+from .nonces import OrderedNonceSource, _is_ordered
 
 __all__ = [
     "BODY_LIMIT",
@@ -220,7 +220,7 @@ class Policy:
             (self.nonce_error_statuses if nonce is not None and nonce_error is not None else frozenset())
             | (clock_sync.statuses if clock_sync is not None else frozenset())
         )
-        self.source: OrderedNonceSource | None = nonce if isinstance(nonce, OrderedNonceSource) else None
+        self.source: OrderedNonceSource | None = nonce if _is_ordered(nonce) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
         self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None

@@ -29,6 +29,7 @@ code is read ("Codes are universal, but messages can vary"). The server's time i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 from urllib.parse import unquote_to_bytes
@@ -119,6 +120,10 @@ def binance_clock_sync(recv_window: int | None = None) -> ClockSync:
         window_ms=_DEFAULT_RECV_WINDOW if recv_window is None else recv_window,
         doc=BINANCE_TIMESTAMP_DOC,
     )
+
+
+# The recipe is immutable: one per receive window, not one per auth built.
+_cached_clock_sync = functools.lru_cache(maxsize=64)(binance_clock_sync)
 
 
 class BinanceScheme:
@@ -225,7 +230,7 @@ class Binance(HmacAuth):
             digest_encoding="hex",
             nonce=None,
             clock=clock,
-            clock_sync=binance_clock_sync(scheme.recv_window) if clock_sync else None,
+            clock_sync=_cached_clock_sync(scheme.recv_window) if clock_sync else None,
             **options,
         )
 

@@ -31,6 +31,7 @@ refusal, the message only supplies the time. The time endpoint is
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -153,6 +154,10 @@ def _payload(method: str, url: str, body: bytes) -> bytes:
     return body
 
 
+# The recipe is immutable: one per receive window, not one per auth built.
+_cached_clock_sync = functools.lru_cache(maxsize=64)(bybit_clock_sync)
+
+
 class BybitScheme:
     """The Bybit v5 signature: ``hex(HMAC-SHA256(ts + key + recv_window + query|body))`` in headers."""
 
@@ -254,7 +259,7 @@ class Bybit(HmacAuth):
             algorithm="sha256",
             digest_encoding="hex",
             clock=clock,
-            clock_sync=bybit_clock_sync(scheme.recv_window) if clock_sync else None,
+            clock_sync=_cached_clock_sync(scheme.recv_window) if clock_sync else None,
             **options,
         )
 

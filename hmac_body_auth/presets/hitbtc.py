@@ -39,6 +39,7 @@ import base64
 import binascii
 import calendar
 import datetime
+import functools
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -134,6 +135,10 @@ def _message(method: str, url: str, body: bytes, timestamp: str, window: str) ->
     if parts.query:
         target += "?" + parts.query
     return method.encode("ascii") + target.encode("utf-8") + body + (timestamp + window).encode("ascii")
+
+
+# The recipe is immutable: one per receive window, not one per auth built.
+_cached_clock_sync = functools.lru_cache(maxsize=64)(hitbtc_clock_sync)
 
 
 class HitBTCScheme:
@@ -236,7 +241,7 @@ class HitBTC(HmacAuth):
             digest_encoding="hex",
             secret_encoding="raw",
             clock=clock,
-            clock_sync=hitbtc_clock_sync(scheme.window) if clock_sync else None,
+            clock_sync=_cached_clock_sync(scheme.window) if clock_sync else None,
             **options,
         )
 

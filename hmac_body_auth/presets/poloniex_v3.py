@@ -39,6 +39,7 @@ polo-sdk-python's ``gettimestamp``): ``{"serverTime": 1649371360000}``.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
@@ -117,6 +118,10 @@ def _prehash(method: str, url: str, body: bytes, timestamp: str) -> bytes:
     # Sorted by parameter name (ASCII); a stable sort keeps repeated names in their order.
     pieces.sort(key=_field)
     return head + "&".join(pieces).encode("utf-8")
+
+
+# The recipe is immutable: one per receive window, not one per auth built.
+_cached_clock_sync = functools.lru_cache(maxsize=64)(poloniex_v3_clock_sync)
 
 
 class PoloniexV3Scheme:
@@ -222,7 +227,7 @@ class PoloniexV3(HmacAuth):
             algorithm="sha256",
             digest_encoding="base64",
             clock=clock,
-            clock_sync=poloniex_v3_clock_sync(scheme.recv_window) if clock_sync else None,
+            clock_sync=_cached_clock_sync(scheme.recv_window) if clock_sync else None,
             **options,
         )
 
