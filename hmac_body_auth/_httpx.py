@@ -18,9 +18,10 @@ reference to its client; the flow looks at the one frame that called it).
 
 Streamed bodies: httpx exposes a streamed body only as a one-shot byte stream
 (``request.stream``); the file object behind it is private. For a body-digest
-without a nonce the auth reads that stream once, hashing it and spooling it
-(memory up to 8 MiB, then a temporary file), and sends the spool. Other schemes
-need the whole body and read it into memory.
+the auth reads that stream once, hashing it and spooling it (memory up to 8 MiB,
+then a temporary file), and sends the spool: as it is without a nonce, followed
+by the nonce field with one (a re-sign sends the spool again with a new field).
+Other schemes need the whole body and read it into memory.
 """
 
 from __future__ import annotations
@@ -143,6 +144,8 @@ class _Guard:
         self.method = method
         self.inner = inner
         self.sent = 0
+        #: The spooled body a nonce field follows (a re-signed hop sends it again).
+        self.spool: Spool | None = None
 
     def hop(self, info: dict[str, Any]) -> tuple[Action, str, Any] | None:
         """The action for the request whose headers are about to be written, or ``None`` for the first."""
@@ -165,15 +168,39 @@ def _strip(request: Any, names: frozenset[str]) -> None:
     request.headers[:] = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in names]
 
 
-def _resign(request: Any, call: Call, signed: SignedRequest, url: str) -> None:
+class _SpoolBody:
+    """A spooled body and the nonce field after it, for httpcore, which iterates it sync or async."""
+
+    def __init__(self, spool: Spool, suffix: bytes) -> None:
+        self.spool = spool
+        self.suffix = suffix
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.spool.chunks()
+        if self.suffix:
+            yield self.suffix
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+def _resign(request: Any, call: Call, signed: SignedRequest, url: str, spool: Spool | None) -> None:
     if signed.url != url:
         raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
     drop = call.policy.header_names | {"content-length", "transfer-encoding"}
     headers = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in drop]
-    headers.append((b"Content-Length", str(len(signed.body)).encode("ascii")))
+    length = len(signed.body) if signed.stream_size is None else signed.stream_size + len(signed.body)
+    headers.append((b"Content-Length", str(length).encode("ascii")))
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in signed.headers.items())
     request.headers[:] = headers
-    request.stream = _Body(signed.body)
+    request.stream = _Body(signed.body) if signed.stream_size is None else _SpoolBody(_spooled_body(spool), signed.body)
+
+
+def _spooled_body(spool: Spool | None) -> Spool:
+    if spool is None:  # pragma: no cover - a streamed signature is only made from a spool
+        raise BodyError("a streamed body was signed without its spool")
+    return spool
 
 
 def _sync_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], None]:
@@ -183,7 +210,7 @@ def _sync_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], None]:
             if step is not None:
                 action, url, request = step
                 if action is Action.FOLLOW_SIGNED:
-                    _resign(request, guard.call, guard.call.sign(url), url)
+                    _resign(request, guard.call, guard.call.sign(url), url, guard.spool)
                 else:
                     _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
@@ -199,7 +226,7 @@ def _async_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], Any]:
             if step is not None:
                 action, url, request = step
                 if action is Action.FOLLOW_SIGNED:
-                    _resign(request, guard.call, await guard.call.sign_async(url), url)
+                    _resign(request, guard.call, await guard.call.sign_async(url), url, guard.spool)
                 else:
                     _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
@@ -229,13 +256,20 @@ def _rebuild(
     is_async: bool,
     stream: Iterator[bytes] | AsyncIterator[bytes] | None = None,
     stream_size: int | None = None,
+    spool: Spool | None = None,
 ) -> httpx.Request:
     """Return the request to send: rebuilt with the signed URL, body and headers.
 
     Rebuilt rather than patched through private attributes; the old framing
     headers are dropped (a stale Content-Length makes h11 refuse the request)
-    and the extensions (timeouts, the user's trace) are kept.
+    and the extensions (timeouts, the user's trace) are kept. ``spool``: the
+    body a streamed signature (``signed.stream_size``) covers, sent before the nonce field.
     """
+    if signed.stream_size is not None:
+        guard.spool = spool = _spooled_body(spool)
+        body = _SpoolBody(spool, signed.body)
+        stream = body.__aiter__() if is_async else iter(body)
+        stream_size = signed.stream_size + len(signed.body)
     headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _FRAMING]
     if signed.content_type is not None:
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
@@ -289,6 +323,41 @@ def _call(policy: Policy, request: httpx.Request, body: bytes) -> Call:
     return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), body)
 
 
+def _form_streams(policy: Policy, request: httpx.Request) -> bool:
+    """Whether the body is a stream that a nonce field follows (spooled and hashed as it is read)."""
+    return policy.digests and not isinstance(request.stream, _client(request).ByteStream)
+
+
+def _checked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
+    """The call of ``request`` and, for a stream that a nonce field follows, its spool."""
+    if not _form_streams(policy, request):
+        return None, _call(policy, request, _body(policy, request))
+    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+    spool = _spool(policy, request, digester.update)
+    try:
+        return spool, policy.digested_call(digester)
+    except BaseException:
+        spool.close()
+        raise
+
+
+async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
+    if not _form_streams(policy, request):
+        return None, _call(policy, request, await _abody(policy, request))
+    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+    spool = await _aspool(request, digester.update)
+    try:
+        return spool, policy.digested_call(digester)
+    except BaseException:
+        spool.close()
+        raise
+
+
+def _close(spool: Spool | None) -> None:
+    if spool is not None:
+        spool.close()
+
+
 def _unreadable(exc: Exception) -> BodyError:
     return BodyError(
         f"the request body could not be read ({type(exc).__name__}); "
@@ -319,18 +388,18 @@ async def _abody(policy: Policy, request: httpx.Request) -> bytes:
         raise _unreadable(exc) from exc
 
 
-def _spool(policy: Policy, request: httpx.Request) -> Spool:
+def _spool(policy: Policy, request: httpx.Request, tap: Callable[[bytes], object] | None = None) -> Spool:
     try:
-        return Spool.of(request.stream, policy.body_encoding)  # type: ignore[arg-type]
+        return Spool.of(request.stream, policy.body_encoding, tap)  # type: ignore[arg-type]
     except (UnicodeError, OSError, TypeError) as exc:
         raise _unreadable(exc) from exc
 
 
-async def _aspool(request: httpx.Request) -> Spool:
+async def _aspool(request: httpx.Request, tap: Callable[[bytes], object] | None = None) -> Spool:
     if not hasattr(request.stream, "__aiter__"):
         raise BodyError("an AsyncClient needs an async body (bytes, str, or an async iterator of bytes)")
     try:
-        return await Spool.of_async(request.stream)
+        return await Spool.of_async(request.stream, tap)
     except (UnicodeError, OSError, TypeError) as exc:
         raise _unreadable(exc) from exc
 
@@ -346,12 +415,12 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
         finally:
             spool.close()
         return
-    call = _call(policy, request, _body(policy, request))
+    form_spool, call = _checked(policy, request)
     call.hold()
     try:
         signed = call.sign()
         guard = _guard(call, request, signed)
-        response = yield _rebuild(request, signed, guard, is_async=False)
+        response = yield _rebuild(request, signed, guard, is_async=False, spool=form_spool)
         _check_history(response, guard)
         while True:
             body = response.read() if call.wants_body(response.status_code, response.headers) else None
@@ -363,10 +432,11 @@ def sync_flow(policy: Policy, request: httpx.Request) -> Generator[httpx.Request
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             guard = _guard(call, request, decision.signed)
-            response = yield _rebuild(request, decision.signed, guard, is_async=False)
+            response = yield _rebuild(request, decision.signed, guard, is_async=False, spool=form_spool)
             _check_history(response, guard)
     finally:
         call.release()
+        _close(form_spool)
 
 
 async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
@@ -380,12 +450,12 @@ async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[h
         finally:
             spool.close()
         return
-    call = _call(policy, request, await _abody(policy, request))
+    form_spool, call = await _achecked(policy, request)
     await call.hold_async()
     try:
         signed = await call.sign_async()
         guard = _guard(call, request, signed)
-        response = yield _rebuild(request, signed, guard, is_async=True)
+        response = yield _rebuild(request, signed, guard, is_async=True, spool=form_spool)
         _check_history(response, guard)
         while True:
             wants = call.wants_body(response.status_code, response.headers)
@@ -397,7 +467,8 @@ async def async_flow(policy: Policy, request: httpx.Request) -> AsyncGenerator[h
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             guard = _guard(call, request, decision.signed)
-            response = yield _rebuild(request, decision.signed, guard, is_async=True)
+            response = yield _rebuild(request, decision.signed, guard, is_async=True, spool=form_spool)
             _check_history(response, guard)
     finally:
         await call.release_async()
+        _close(form_spool)
