@@ -51,7 +51,7 @@ from aiohttp.abc import AbstractStreamWriter
 from aiohttp.multipart import parse_content_disposition
 from yarl import URL
 
-from ._core import SignedRequest
+from ._core import Digested, Digester, SignedRequest
 from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, Action, Call, Policy
 from ._origin import origin_of
 from ._streams import CHUNK, Spool
@@ -80,7 +80,7 @@ class _HasLifecycle(Protocol):
 class _Source:
     """One request's body before signing, kept for resends, retries and re-signed hops."""
 
-    __slots__ = ("body", "content_type", "label", "payload_headers", "spooled")
+    __slots__ = ("__weakref__", "body", "content_type", "form", "label", "payload_headers", "spooled")
 
     def __init__(
         self,
@@ -89,6 +89,7 @@ class _Source:
         label: str | None = None,
         payload_headers: tuple[tuple[str, str], ...] = (),
         spooled: _Spooled | None = None,
+        form: tuple[Spool, Digested] | None = None,
     ) -> None:
         self.body = body
         #: The caller's content type, as requests and httpx would report it to the lifecycle.
@@ -99,6 +100,8 @@ class _Source:
         self.payload_headers = payload_headers
         #: A body streamed through a spool (bounded memory): signed once, sent as it is.
         self.spooled = spooled
+        #: A body spooled and hashed that a nonce field follows: each signature sends the spool, then its field.
+        self.form = form
 
 
 class _Signed(aiohttp_payload.Payload):
@@ -184,6 +187,31 @@ class _Spooled(aiohttp_payload.Payload):
     async def close(self) -> None:
         """Delete the spool."""
         self._close()
+
+
+class _SpooledForm(_Spooled):
+    """A spooled body and the nonce field of one signature after it; the spool is its source's (closed with it)."""
+
+    def __init__(self, spool: Spool, suffix: bytes, source: _Source, content_type: str | None) -> None:
+        super().__init__(spool, content_type)
+        self.suffix = suffix
+        self.source = source
+
+    @property
+    def size(self) -> int:
+        """The spooled length and the nonce field's."""
+        return self.spool.size + len(self.suffix)
+
+    async def write_with_length(self, writer: AbstractStreamWriter, content_length: int | None) -> None:
+        """Write the spooled bytes, then the nonce field (at most ``content_length`` in all)."""
+        await super().write_with_length(writer, content_length)
+        left = len(self.suffix) if content_length is None else min(content_length - self.spool.size, len(self.suffix))
+        if left > 0:
+            await writer.write(self.suffix[:left])
+
+    def _close(self) -> None:
+        # A re-sign replaces this payload with the next signature's over the same spool.
+        self._closed = True
 
 
 class _Into(AbstractStreamWriter):
@@ -295,6 +323,19 @@ async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
     # A file or a stream (or a payload of the caller's own): read it once.
     content_type = _caller_type(req, body, labelled=True)
     spool = await _spool(body)
+    if policy.digests:
+        # A nonce field follows the body: hash and check the spool (in a worker thread), sign per call.
+        try:
+            digester = policy.form_stream(req.method, str(req.url), content_type)
+            await asyncio.to_thread(_digest, digester, spool)
+            digest = digester.done(streamed=True).digest
+        except BaseException:
+            spool.close()
+            raise
+        assert digest is not None
+        form = _Source(None, content_type, body.content_type, copied, form=(spool, digest))
+        weakref.finalize(form, spool.close)
+        return form
     if not policy.streams:
         # A nonce or another scheme needs the whole body: it is read into memory.
         return _Source(await asyncio.to_thread(spool.read_all), content_type, body.content_type, copied)
@@ -302,6 +343,11 @@ async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
     source = _Source(None, content_type, body.content_type, copied, spooled)
     spooled.source = source
     return source
+
+
+def _digest(digester: Digester, spool: Spool) -> None:
+    for chunk in spool.chunks():
+        digester.update(chunk)
 
 
 def _is_file(part: aiohttp_payload.Payload) -> bool:
@@ -369,6 +415,8 @@ async def _put(
 
 
 def _payload(signed: SignedRequest, source: _Source) -> aiohttp_payload.Payload | None:
+    if signed.stream_size is not None and source.form is not None:
+        return _SpooledForm(source.form[0], signed.body, source, signed.content_type or source.content_type)
     if not signed.body and source.body is None:
         return None  # no body, as the caller sent it
     return _Signed(signed.body, source, signed.content_type or source.content_type or source.label)
@@ -506,6 +554,10 @@ class _Middleware:
             if not spooled.signature_headers:
                 signature = await asyncio.to_thread(policy.signer.sign, spooled.spool.chunks())
                 spooled.signature_headers = policy.stream_headers(signature)
+        elif source.form is not None:
+            # Origin and method checked again for this URL; the body was checked when it was hashed.
+            out = policy.check(method, url, source.content_type, b"")
+            call = Call(policy, out._replace(digest=source.form[1]))
         else:
             call = policy.call(method, url, source.content_type, source.body)
         await call.hold_async()

@@ -12,14 +12,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple, Protocol, runtime_checkable
 
-from ._body import FORM_CONTENT_TYPE, add_form_field, check_form
-from ._signing import Signer
+from ._body import FORM_CONTENT_TYPE, FormScan, add_form_field, check_form, form_suffix
+from ._signing import Partial, Signer
 from .errors import BodyError
 
-__all__ = ["BodyDigestScheme", "Outgoing", "Scheme", "SignedRequest"]
+__all__ = ["DIGEST_CHUNK", "BodyDigestScheme", "Digested", "Digester", "Outgoing", "Scheme", "SignedRequest"]
 
 # Methods whose requests carry no body by convention: a nonce field cannot be placed.
 _BODILESS = frozenset({"GET", "HEAD"})
+
+#: Large bodies are checked and hashed in pieces of this size, each scanned while still in the CPU cache.
+DIGEST_CHUNK = 256 << 10
+
+
+class Digested(NamedTuple):
+    """A body already checked and hashed, to which the nonce field is appended without hashing it again."""
+
+    partial: Partial
+    """The keyed HMAC state after the body's bytes (``partial.size`` of them)."""
+    ends_with_amp: bool
+    """The body ends with ``&`` (the nonce field then follows without one)."""
+    streamed: bool
+    """The body is not in :attr:`Outgoing.body`: the adapter streams it, then sends the signed suffix."""
 
 
 class Outgoing(NamedTuple):
@@ -29,6 +43,8 @@ class Outgoing(NamedTuple):
     url: str
     content_type: str | None
     body: bytes
+    digest: Digested | None = None
+    """The body, checked and hashed already (a large body, or a streamed one)."""
 
 
 class SignedRequest(NamedTuple):
@@ -40,6 +56,8 @@ class SignedRequest(NamedTuple):
     content_type: str | None
     """A Content-Type to set (``None``: leave the request's as it is)."""
     nonce: int | str | None
+    stream_size: int | None = None
+    """A streamed body: the wire carries the stream's ``stream_size`` bytes, then :attr:`body` (``None``: no stream)."""
 
 
 @runtime_checkable
@@ -104,6 +122,11 @@ class BodyDigestScheme:
         clock: Callable[[], int],
     ) -> SignedRequest:
         """Append the nonce (if any) and sign the resulting bytes."""
+        digest = out.digest
+        if digest is not None and digest.partial.signer is signer:
+            return self._sign_digested(out, digest, key, nonce)
+        if digest is not None and digest.streamed:
+            raise BodyError("the streamed body was hashed under another key; it cannot be signed with this one")
         data = out.body
         content_type = None
         if nonce is not None:
@@ -122,8 +145,62 @@ class BodyDigestScheme:
         )
         return SignedRequest(out.url, data, headers, content_type, nonce)
 
+    def _sign_digested(
+        self, out: Outgoing, digest: Digested, key: str | None, nonce: int | str | None
+    ) -> SignedRequest:
+        # The body was hashed when it was checked: only the nonce field is hashed now,
+        # and a body in memory is joined to it in one copy, the bytes sent.
+        partial = digest.partial
+        suffix = b""
+        content_type = None
+        if nonce is not None:
+            suffix = form_suffix(self.nonce_field, nonce, empty=partial.size == 0, ends_with_amp=digest.ends_with_amp)
+            if out.content_type is None:
+                content_type = FORM_CONTENT_TYPE
+        headers = self.headers(key, partial.sign(suffix))
+        if digest.streamed:
+            return SignedRequest(out.url, suffix, headers, content_type, nonce, partial.size)
+        return SignedRequest(out.url, b"%b%b" % (out.body, suffix), headers, content_type, nonce)
+
+    def digester(self, out: Outgoing, signer: Signer) -> Digester:
+        """Check ``out`` as :meth:`check` does (with a nonce), but for a body given in pieces to the digester."""
+        if out.method in _BODILESS:
+            raise BodyError(f"the nonce goes into the form body, and a {out.method} request has none; use POST")
+        return Digester(out, FormScan(out.content_type, self.nonce_field), signer.partial())
+
+    def digested(self, out: Outgoing, signer: Signer) -> Outgoing:
+        """Check a large body as :meth:`check` does (with a nonce) and hash it in the same pass."""
+        digester = self.digester(out, signer)
+        body = out.body
+        for start in range(0, len(body), DIGEST_CHUNK):
+            digester.update(body, start, min(start + DIGEST_CHUNK, len(body)))
+        return digester.done(streamed=False)
+
     def headers(self, key: str | None, signature: str) -> dict[str, str]:
         """The key and signature headers (also used by the adapters for streamed bodies)."""
         if key is None:
             return {self.signature_header: signature}
         return {self.key_header: key, self.signature_header: signature}
+
+
+class Digester:
+    """A body given in pieces: each is hashed, then checked as a form while it is still in the CPU cache."""
+
+    __slots__ = ("_out", "_partial", "_scan")
+
+    def __init__(self, out: Outgoing, scan: FormScan, partial: Partial) -> None:
+        self._out = out
+        self._scan = scan
+        self._partial = partial
+
+    def update(self, buf: bytes, start: int = 0, end: int | None = None) -> None:
+        """The next bytes of the body: ``buf[start:end]`` (not copied)."""
+        if end is None:
+            end = len(buf)
+        self._partial.update(memoryview(buf)[start:end] if start or end != len(buf) else buf)
+        self._scan.feed(buf, start, end)
+
+    def done(self, *, streamed: bool) -> Outgoing:
+        """The body ended: check its last field; the request to sign (``streamed``: the body is not in it)."""
+        self._scan.finish()
+        return self._out._replace(digest=Digested(self._partial, self._scan.ends_with_amp, streamed))

@@ -18,9 +18,10 @@ reference to its client; the flow looks at the one frame that called it).
 
 Streamed bodies: httpx exposes a streamed body only as a one-shot byte stream
 (``request.stream``); the file object behind it is private. For a body-digest
-without a nonce the auth reads that stream once, hashing it and spooling it
-(memory up to 8 MiB, then a temporary file), and sends the spool. Other schemes
-need the whole body and read it into memory.
+the auth reads that stream once, hashing it and spooling it (memory up to 8 MiB,
+then a temporary file), and sends the spool: as it is without a nonce, followed
+by the nonce field with one (a re-sign sends the spool again with a new field).
+Other schemes need the whole body and read it into memory.
 """
 
 from __future__ import annotations
@@ -157,6 +158,8 @@ class _Guard:
         self.inner = inner
         self.is_async = is_async
         self.sent = 0
+        #: The spooled body a nonce field follows (a re-signed hop sends it again).
+        self.spool: Spool | None = None
 
     def hop(self, info: dict[str, Any]) -> tuple[Action, str, Any] | None:
         """The action for the request whose headers are about to be written, or ``None`` for the first."""
@@ -179,15 +182,39 @@ def _strip(request: Any, names: frozenset[str]) -> None:
     request.headers[:] = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in names]
 
 
-def _resign(request: Any, call: Call, signed: SignedRequest, url: str) -> None:
+class _SpoolBody:
+    """A spooled body and the nonce field after it, for httpcore, which iterates it sync or async."""
+
+    def __init__(self, spool: Spool, suffix: bytes) -> None:
+        self.spool = spool
+        self.suffix = suffix
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self.spool.chunks()
+        if self.suffix:
+            yield self.suffix
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self:
+            yield chunk
+
+
+def _resign(request: Any, call: Call, signed: SignedRequest, url: str, spool: Spool | None) -> None:
     if signed.url != url:
         raise RedirectError("a same-origin redirect would need a new URL signature; nothing was sent")
     drop = call.policy.header_names | {"content-length", "transfer-encoding"}
     headers = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in drop]
-    headers.append((b"Content-Length", str(len(signed.body)).encode("ascii")))
+    length = len(signed.body) if signed.stream_size is None else signed.stream_size + len(signed.body)
+    headers.append((b"Content-Length", str(length).encode("ascii")))
     headers.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in signed.headers.items())
     request.headers[:] = headers
-    request.stream = _Body(signed.body)
+    request.stream = _Body(signed.body) if signed.stream_size is None else _SpoolBody(_spooled_body(spool), signed.body)
+
+
+def _spooled_body(spool: Spool | None) -> Spool:
+    if spool is None:  # pragma: no cover - a streamed signature is only made from a spool
+        raise BodyError("a streamed body was signed without its spool")
+    return spool
 
 
 def _sync_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], None]:
@@ -197,7 +224,7 @@ def _sync_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], None]:
             if step is not None:
                 action, url, request = step
                 if action is Action.FOLLOW_SIGNED:
-                    _resign(request, guard.call, guard.call.sign(url), url)
+                    _resign(request, guard.call, guard.call.sign(url), url, guard.spool)
                 else:
                     _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
@@ -213,7 +240,7 @@ def _async_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], Any]:
             if step is not None:
                 action, url, request = step
                 if action is Action.FOLLOW_SIGNED:
-                    _resign(request, guard.call, await guard.call.sign_async(url), url)
+                    _resign(request, guard.call, await guard.call.sign_async(url), url, guard.spool)
                 else:
                     _strip(request, guard.call.policy.header_names)
         if guard.inner is not None:
@@ -243,13 +270,20 @@ def _rebuild(
     is_async: bool,
     stream: Iterator[bytes] | AsyncIterator[bytes] | None = None,
     stream_size: int | None = None,
+    spool: Spool | None = None,
 ) -> httpx.Request:
     """Return the request to send: rebuilt with the signed URL, body and headers.
 
     Rebuilt rather than patched through private attributes; the old framing
     headers are dropped (a stale Content-Length makes h11 refuse the request)
-    and the extensions (timeouts, the user's trace) are kept.
+    and the extensions (timeouts, the user's trace) are kept. ``spool``: the
+    body a streamed signature (``signed.stream_size``) covers, sent before the nonce field.
     """
+    if signed.stream_size is not None:
+        guard.spool = spool = _spooled_body(spool)
+        body = _SpoolBody(spool, signed.body)
+        stream = body.__aiter__() if is_async else iter(body)
+        stream_size = signed.stream_size + len(signed.body)
     headers = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in _FRAMING]
     if signed.content_type is not None:
         headers = [(k, v) for k, v in headers if k.lower() != "content-type"]
@@ -331,9 +365,16 @@ def _guard(call: Call, request: httpx.Request, signed: SignedRequest, *, is_asyn
 
 
 def _send(
-    call: Call, request: httpx.Request, signed: SignedRequest, *, hops: bool, is_async: bool
+    call: Call, request: httpx.Request, signed: SignedRequest, *, hops: bool, is_async: bool, spool: Spool | None
 ) -> tuple[httpx.Request, _Guard | None]:
-    """The signed request to yield, and its redirect guard when the client may follow hops below the flow."""
+    """The signed request to yield, and its redirect guard when the client may follow hops below the flow.
+
+    A body too large to hold (a file or stream with a nonce field: ``signed.stream_size``)
+    is sent from ``spool`` followed by the signed field, in a request built for it.
+    """
+    if signed.stream_size is not None:
+        streamed = _guard(call, request, signed, is_async=is_async)
+        return _rebuild(request, signed, streamed, is_async=is_async, spool=spool), streamed
     guard = _guard(call, request, signed, is_async=is_async) if hops else None
     return _signed_copy(request, call, signed, guard), guard
 
@@ -358,6 +399,41 @@ async def _aiter(spool: Spool) -> AsyncIterator[bytes]:
 
 def _call(policy: Policy, request: httpx.Request, body: bytes) -> Call:
     return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), body)
+
+
+def _form_streams(policy: Policy, request: httpx.Request) -> bool:
+    """Whether the body is a stream that a nonce field follows (spooled and hashed as it is read)."""
+    return policy.digests and not isinstance(request.stream, _client(request).ByteStream)
+
+
+def _checked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
+    """The call of ``request`` and, for a stream that a nonce field follows, its spool."""
+    if not _form_streams(policy, request):
+        return None, _call(policy, request, _body(policy, request))
+    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+    spool = _spool(policy, request, digester.update)
+    try:
+        return spool, policy.digested_call(digester)
+    except BaseException:
+        spool.close()
+        raise
+
+
+async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
+    if not _form_streams(policy, request):
+        return None, _call(policy, request, await _abody(policy, request))
+    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+    spool = await _aspool(request, digester.update)
+    try:
+        return spool, policy.digested_call(digester)
+    except BaseException:
+        spool.close()
+        raise
+
+
+def _close(spool: Spool | None) -> None:
+    if spool is not None:
+        spool.close()
 
 
 def _unreadable(exc: Exception) -> BodyError:
@@ -390,18 +466,18 @@ async def _abody(policy: Policy, request: httpx.Request) -> bytes:
         raise _unreadable(exc) from exc
 
 
-def _spool(policy: Policy, request: httpx.Request) -> Spool:
+def _spool(policy: Policy, request: httpx.Request, tap: Callable[[bytes], object] | None = None) -> Spool:
     try:
-        return Spool.of(request.stream, policy.body_encoding)  # type: ignore[arg-type]
+        return Spool.of(request.stream, policy.body_encoding, tap)  # type: ignore[arg-type]
     except (UnicodeError, OSError, TypeError) as exc:
         raise _unreadable(exc) from exc
 
 
-async def _aspool(request: httpx.Request) -> Spool:
+async def _aspool(request: httpx.Request, tap: Callable[[bytes], object] | None = None) -> Spool:
     if not hasattr(request.stream, "__aiter__"):
         raise BodyError("an AsyncClient needs an async body (bytes, str, or an async iterator of bytes)")
     try:
-        return await Spool.of_async(request.stream)
+        return await Spool.of_async(request.stream, tap)
     except (UnicodeError, OSError, TypeError) as exc:
         raise _unreadable(exc) from exc
 
@@ -422,10 +498,10 @@ def sync_flow(
         finally:
             spool.close()
         return
-    call = _call(policy, request, _body(policy, request))
+    form_spool, call = _checked(policy, request)
     call.hold()
     try:
-        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False)
+        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False, spool=form_spool)
         response = yield sent
         while True:
             if hops_guard is not None:
@@ -439,10 +515,11 @@ def sync_flow(
                 decision = call.probed(answer.status_code, answer.read())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=False)
+            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=False, spool=form_spool)
             response = yield sent
     finally:
         call.release()
+        _close(form_spool)
 
 
 async def async_flow(
@@ -458,10 +535,10 @@ async def async_flow(
         finally:
             spool.close()
         return
-    call = _call(policy, request, await _abody(policy, request))
+    form_spool, call = await _achecked(policy, request)
     await call.hold_async()
     try:
-        sent, hops_guard = _send(call, request, await call.sign_async(), hops=hops, is_async=True)
+        sent, hops_guard = _send(call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool)
         response = yield sent
         while True:
             if hops_guard is not None:
@@ -475,7 +552,8 @@ async def async_flow(
                 decision = await call.probed_async(answer.status_code, await answer.aread())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=True)
+            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=True, spool=form_spool)
             response = yield sent
     finally:
         await call.release_async()
+        _close(form_spool)

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 
 from ._body import encode_body
 from ._clocksync import ClockSync, date_header_ns, midpoint_offset, server_clocks
-from ._core import BodyDigestScheme, Outgoing, Scheme, SignedRequest
+from ._core import BodyDigestScheme, Digester, Outgoing, Scheme, SignedRequest
 from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
@@ -68,6 +68,8 @@ BODY_KEPT = frozenset({307, 308})
 DEFAULT_NONCE_ERROR_STATUSES = frozenset({200, *range(400, 500)})
 #: The most of a response body read to recognise an error answer (error answers are small).
 BODY_LIMIT = 64 * 1024
+#: From this size a body the nonce joins is checked and hashed in one pass (and re-signed without rehashing).
+DIGEST_FROM = 1 << 20
 
 
 class Action(enum.Enum):
@@ -224,6 +226,9 @@ class Policy:
         self.interprocess = self.source is not None and bool(self.source.interprocess)
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
         self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None
+        #: Bodies the nonce field joins that are checked and hashed as they are read (large
+        #: bodies in memory, files and streams: see :meth:`form_stream`), never hashed twice.
+        self.digests = isinstance(scheme, BodyDigestScheme) and nonce is not None
         self.header_names = scheme.header_names
 
     def with_signer(self, signer: Signer) -> Policy:
@@ -237,6 +242,10 @@ class Policy:
         out = Outgoing(method if method.isupper() else method.upper(), url, content_type, body)
         if self.origin is not None and origin_of(url) != self.origin:
             raise OriginError("this auth is pinned to another origin; it signs nothing else")
+        if self.digests and len(body) >= DIGEST_FROM:
+            scheme = self.scheme
+            assert isinstance(scheme, BodyDigestScheme)
+            return scheme.digested(out, self.signer)
         self.scheme.check(out, with_nonce=self.with_nonce)
         return out
 
@@ -254,6 +263,22 @@ class Policy:
     def stream_call(self, method: str, url: str, content_type: str | None) -> Call:
         """A call whose body is streamed and signed in chunks by the adapter (see :attr:`streams`)."""
         return Call(self, self.check(method, url, content_type, b""), streamed=True)
+
+    def form_stream(self, method: str, url: str, content_type: str | None) -> Digester:
+        """Start a streamed body that the nonce field will follow (see :attr:`digests`).
+
+        Method, origin and content type are checked now, before the body is read;
+        the adapter gives the digester the body as it reads it (the form checks
+        run on it there), then makes the call with :meth:`digested_call`.
+        """
+        out = self.check(method, url, content_type, b"")
+        scheme = self.scheme
+        assert isinstance(scheme, BodyDigestScheme)
+        return scheme.digester(out, self.signer)
+
+    def digested_call(self, digester: Digester) -> Call:
+        """The call of a streamed body read into ``digester``: signed with the stream's size, then the nonce field."""
+        return Call(self, digester.done(streamed=True))
 
     def stream_headers(self, signature: str) -> dict[str, str]:
         """The headers that carry ``signature`` of a streamed body."""

@@ -75,7 +75,9 @@ def apply(policy: Policy, r: _Request) -> _Request:
         # An AsyncSession's async iterable body: read (spooled) when it is sent, in the event loop.
         flow.unread = r.body
     else:
-        flow.checked(*checked_call(policy, r))
+        # A file that a nonce field follows is read into memory here (form_streams=False):
+        # sending it as a file and a suffix (requests' way) is not verified with niquests' transports.
+        flow.checked(*checked_call(policy, r, form_streams=False))
     # Registered now, ahead of the user's hooks (niquests adds those after the auth ran).
     r.hooks["pre_request"].append(flow.pre_request)
     r.hooks["response"].append(flow.on_response)
@@ -191,7 +193,7 @@ class _Flow:
             raise BodyError(f"the async request body could not be read ({type(exc).__name__})") from exc
         weakref.finalize(request, spool.close)
         request.body = spool.file
-        self.checked(*checked_call(self.policy, request))
+        self.checked(*checked_call(self.policy, request, form_streams=False))
 
     # -- pre_request: hold and sign ---------------------------------------------------
 

@@ -337,6 +337,7 @@ def build(members: Sequence[HmacAuth], rate: tuple[int, float] | None) -> PoolPo
     policy.__dict__.update(template.__dict__)
     # A pool signs every body whole: which key signs is known only once one is free.
     policy.streams = False
+    policy.digests = False
     policy.slots = _Slots(
         [_Member(i, m.lifecycle, mask_key(m.lifecycle.key or "")) for i, m in enumerate(members)], rate
     )

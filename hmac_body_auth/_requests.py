@@ -40,7 +40,7 @@ from requests.utils import requote_uri
 from ._body import encode_body
 from ._core import SignedRequest
 from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, Action, Call, Decision, Policy
-from ._streams import Spool, file_digest, is_seekable_file
+from ._streams import Spool, Suffixed, digest_file, file_digest, is_seekable_file
 from .errors import BodyError, RedirectError
 
 if TYPE_CHECKING:
@@ -129,6 +129,9 @@ def _content_type(r: requests.PreparedRequest) -> str | None:
 
 def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, was_stream: bool) -> None:
     """Put the signed URL, body and headers into ``r`` (with a Content-Length of the bytes sent)."""
+    if signed.stream_size is not None:
+        _put_stream(r, signed)
+        return
     body = signed.body
     headers = r.headers
     if signed.url != r.url:
@@ -142,6 +145,24 @@ def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, w
         headers["Content-Length"] = str(len(body))
     elif "Content-Length" in headers:
         del headers["Content-Length"]
+    if signed.content_type is not None:
+        headers["Content-Type"] = signed.content_type
+    for name, value in signed.headers.items():
+        headers[name] = value
+
+
+def _put_stream(r: requests.PreparedRequest, signed: SignedRequest) -> None:
+    """Put a signed streamed body into ``r``: its file (from the start) then the nonce field, never in memory."""
+    assert signed.stream_size is not None
+    body = Suffixed.around(r.body, signed.stream_size, signed.body)
+    r.body = body  # type: ignore[assignment]  # requests streams file objects
+    headers = r.headers
+    if signed.url != r.url:
+        r.url = signed.url
+    if "Transfer-Encoding" in headers:
+        # Sized now: chunked framing would conflict with Content-Length.
+        del headers["Transfer-Encoding"]
+    headers["Content-Length"] = str(body.length)
     if signed.content_type is not None:
         headers["Content-Type"] = signed.content_type
     for name, value in signed.headers.items():
@@ -164,7 +185,7 @@ def _text_body(body: io.TextIOBase, encoding: str) -> bytes:
     return encode_body(text, encoding)
 
 
-def _stream_call(policy: Policy, r: requests.PreparedRequest, body: Any) -> Call | bytes:
+def _stream_call(policy: Policy, r: requests.PreparedRequest, body: Any, *, form_streams: bool) -> Call | bytes:
     """A file or generator body: a streamed call, or the bytes to sign as a whole."""
     if policy.streams:
         # No nonce joins a streamed body: check origin and scheme once, before reading it.
@@ -186,16 +207,29 @@ def _stream_call(policy: Policy, r: requests.PreparedRequest, body: Any) -> Call
         headers["Content-Length"] = str(size)
         headers.update(policy.stream_headers(signature))
         return call
-    # A nonce field or another scheme needs the whole body: it is read into memory.
+    if policy.digests and form_streams:
+        # A nonce field follows the body: checked and hashed as it is read, then sent
+        # as the file (or a spool of the stream) followed by the field (see put).
+        digester = policy.form_stream(r.method or "GET", r.url or "", _content_type(r))
+        if is_seekable_file(body):
+            digest_file(digester, body, policy.body_encoding)
+        else:
+            spool = Spool.of(body, policy.body_encoding, digester.update)
+            weakref.finalize(r, spool.close)
+            r.body = spool.file  # type: ignore[assignment]
+        return policy.digested_call(digester)
+    # Another scheme needs the whole body: it is read into memory.
     return Spool.of(body, policy.body_encoding).read_all()
 
 
-def checked_call(policy: Policy, r: requests.PreparedRequest) -> tuple[Call, bool, bool]:
+def checked_call(policy: Policy, r: requests.PreparedRequest, *, form_streams: bool = True) -> tuple[Call, bool, bool]:
     """Check ``r``'s body and return ``(call, had_body, was_stream)``, before any nonce or lease.
 
     The body becomes the exact bytes to sign (``call.out.body``). A file or
     generator body that the auth signs while streaming it is hashed now and its
     signature put into ``r``: the call is then ``streamed`` and needs no signing.
+    One that a nonce field follows is checked and hashed now (``form_streams``;
+    otherwise it is read into memory), and signed as the call is.
     """
     body = r.body
     had_body = body is not None
@@ -213,7 +247,7 @@ def checked_call(policy: Policy, r: requests.PreparedRequest) -> tuple[Call, boo
         if not hasattr(body, "read") and not hasattr(body, "__iter__"):
             raise BodyError(f"cannot sign a body of type {type(body).__name__}")
         was_stream = True
-        streamed = _stream_call(policy, r, body)
+        streamed = _stream_call(policy, r, body, form_streams=form_streams)
         if isinstance(streamed, Call):
             return streamed, had_body, was_stream
         body = streamed

@@ -21,6 +21,7 @@ _openssl_hmac: Callable[..., Any] | None = getattr(getattr(hmac, "_hashopenssl",
 
 __all__ = [
     "DigestEncoding",
+    "Partial",
     "Signer",
     "mask_key",
     "validate_header_name",
@@ -38,7 +39,7 @@ _VISIBLE_ASCII = re.compile(r"^[\x21-\x7e]+$")
 
 class _Mac(Protocol):
     def copy(self) -> _Mac: ...
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | memoryview, /) -> None: ...
     def digest(self) -> bytes: ...
     def hexdigest(self) -> str: ...
 
@@ -229,6 +230,10 @@ class Signer:
             return mac.hexdigest()
         return encode_digest(self.digest(data), self.digest_encoding)
 
+    def partial(self) -> Partial:
+        """Start a signature over bytes that arrive in pieces (see :class:`Partial`)."""
+        return Partial(self)
+
     def verify(self, data: bytes | Iterable[bytes], signature: str | bytes) -> bool:
         """Compare ``signature`` with the HMAC of ``data`` in constant time."""
         expected = self.sign(data)
@@ -249,6 +254,43 @@ class Signer:
 
     def __reduce__(self) -> Any:
         raise TypeError("a Signer holds a secret and cannot be pickled; build a new one from the secret instead")
+
+
+class Partial:
+    """A signature in progress: the keyed HMAC state after the bytes given so far.
+
+    A large body is hashed once, as it is checked or read, and each signature of
+    that body followed by a short suffix (``&nonce=N``, a new one per re-sign)
+    is finished from a copy of the state: the body is never hashed twice, nor
+    joined to its suffix to be signed.
+    """
+
+    __slots__ = ("_mac", "signer", "size")
+
+    def __init__(self, signer: Signer) -> None:
+        #: The signer whose key this state continues (a signature is only valid for it).
+        self.signer = signer
+        self._mac = signer._mac.copy()
+        self.size = 0
+
+    def update(self, data: bytes | memoryview) -> None:
+        """Hash the next bytes."""
+        self._mac.update(data)
+        self.size += len(data)
+
+    def sign(self, suffix: bytes = b"") -> str:
+        """The encoded signature of every byte given so far followed by ``suffix`` (the state is kept)."""
+        mac = self._mac.copy()
+        mac.update(suffix)
+        if self.signer.digest_encoding == "hex":
+            return mac.hexdigest()
+        return encode_digest(mac.digest(), self.signer.digest_encoding)
+
+    def __repr__(self) -> str:
+        return f"Partial({self.signer!r}, size={self.size})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a Partial holds keyed state and cannot be pickled")
 
 
 def encode_digest(digest: bytes, encoding: DigestEncoding) -> str:
