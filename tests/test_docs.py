@@ -349,3 +349,81 @@ def test_nonces_page_states_the_rejections_its_plot_shows() -> None:
     assert f"rejected {span(threaded)} of the threaded requests" in text
     assert f"and {span(tasks)} of the asyncio requests" in text
     assert f"({span(failed_threaded)} still fail for the caller)" in text
+
+
+# -- the benchmarks page -------------------------------------------------------------------
+
+BENCHMARKS_PAGE = ROOT / "docs" / "benchmarks.md"
+_TABLE = re.compile(r"<!-- overview-table:start -->\n(?P<table>.*?)<!-- overview-table:end -->", re.DOTALL)
+_URL = re.compile(r"https?://[^\s)>\]]+")
+_REPO_BLOB = "https://github.com/hmac-body-auth/hmac-body-auth/blob/main/"
+_FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|json|png|md|toml|txt|ya?ml|ini|cfg|sh))(?![\w/])")
+
+
+def _files_named(path: Path) -> list[str]:
+    """The repository files ``path`` names (in text, code or links) that do not exist, with its own links."""
+    text = path.read_text(encoding="utf-8")
+    missing = []
+    for url in _URL.findall(text):
+        if url.startswith(_REPO_BLOB) and not (ROOT / url.removeprefix(_REPO_BLOB).split("#")[0]).exists():
+            missing.append(url)
+    for name in _FILE.findall(_URL.sub(" ", text)):
+        if not any((base / name).exists() for base in (ROOT, path.parent)):
+            missing.append(name)
+    return missing
+
+
+def test_benchmarks_page_table_is_the_overview_results() -> None:
+    """The table of docs/benchmarks.md is benchmarks/results/overview.json, row by row, as --write-docs writes it."""
+    import json
+
+    results = json.loads((ROOT / "benchmarks" / "results" / "overview.json").read_text())
+    found = _TABLE.search(BENCHMARKS_PAGE.read_text(encoding="utf-8"))
+    assert found is not None, "no overview-table markers in docs/benchmarks.md"
+    lines = found["table"].strip().splitlines()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:] if line.startswith("|")]
+    assert [r[0].strip("*") for r in rows] == [row["subject"] for row in results["results"]]
+    for cells, row in zip(rows, results["results"], strict=True):
+        assert cells[1] == ("-" if row["client"] == "none" else row["client"]), cells
+        assert cells[3] == f"{row['median_us']:.2f}", cells
+        assert cells[4] == f"{row['ratio']:.2f}", cells
+    assert rows[0][0] == "seed auth", "the first row is the baseline"
+    assert rows[0][4] == "1.00"
+    assert f"at commit `{results['commit']}`" in found["table"]
+    assert f"Median over {results['rounds']} rounds" in found["table"]
+    assert not results["quick"], "the page shows a smoke run"
+
+
+def test_benchmarks_page_shows_its_plot() -> None:
+    """The plot that benchmarks/plot_overview.py writes exists and docs/benchmarks.md shows it."""
+    assert (ROOT / "docs" / "img" / "overview.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "](img/overview.png)" in BENCHMARKS_PAGE.read_text(encoding="utf-8")
+
+
+def test_benchmarks_pages_name_only_files_in_the_repository() -> None:
+    """The benchmarks page and the methodology name no file, and link to no repository file, that is missing."""
+    assert _FILE.findall("run `benchmarks/bench_overview.py`, see results/overview.json.") == [
+        "benchmarks/bench_overview.py",
+        "results/overview.json",
+    ]
+    for path in (BENCHMARKS_PAGE, ROOT / "benchmarks" / "README.md"):
+        assert _files_named(path) == [], path
+
+
+def test_benchmarks_page_installs_extras_that_exist() -> None:
+    """Every `pip install -e '.[extra]'` of the page names an optional extra of pyproject.toml."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    named = re.findall(r"pip install -e '\.\[([\w,-]+)\]'", BENCHMARKS_PAGE.read_text(encoding="utf-8"))
+    assert named, "the page says how to install what the benchmark needs"
+    for group in named:
+        assert set(group.split(",")) <= set(extras), group
+
+
+def test_benchmarks_page_states_no_internal_goal() -> None:
+    """The page reports measurements only: no goal line, no target ratio."""
+    text = BENCHMARKS_PAGE.read_text(encoding="utf-8")
+    assert "goal" not in text.lower()
+    assert "<=" not in text
+    assert "≤" not in text
