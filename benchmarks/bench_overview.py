@@ -92,6 +92,10 @@ ANSWER_HEADERS = {"Content-Type": "application/json", "Content-Length": str(len(
 # What Session.send passes to the response hooks (dispatch_hook(..., **kwargs)).
 SEND_KWARGS: dict[str, Any] = {"stream": False, "timeout": None, "verify": True, "cert": None, "proxies": {}}
 
+#: What a subject does per request, in the docs table's words.
+SIGN_ONLY = "`Sign` only"
+OURS = "a nonce, `Key` + `Sign`, per-key ordering, the response checked"
+
 #: The packages of the other subjects: the bench extra of pyproject.toml.
 OPTIONAL = {"requests_aws4auth": "requests-aws4auth", "httpx_auth": "httpx-auth", "ccxt": "ccxt"}
 
@@ -450,42 +454,42 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
         Subject(
             "seed auth",
             "requests",
-            "hand-written `AuthBase`: `Sign` = HMAC-SHA512 of the body, nothing else",
+            SIGN_ONLY,
             lambda n: time_requests(seed, n),
             check_requests("seed auth", seed, verify=False),
         ),
         Subject(
             "hand-written nonce auth",
             "requests",
-            "hand-written `AuthBase`: a locked nonce appended, `Key` + `Sign`",
+            "a nonce, `Key` + `Sign`",
             lambda n: time_requests(nonce_auth, n),
             check_requests("hand-written nonce auth", nonce_auth, verify=True),
         ),
         Subject(
             "hmac_body_auth.Poloniex",
             "requests",
-            "nonce, `Key` + `Sign`, per-key ordering, its response hook on a 200",
+            OURS,
             lambda n: time_requests(ours, n),
             check_requests("hmac_body_auth.Poloniex (requests)", ours, verify=True),
         ),
         Subject(
             "requests-aws4auth AWS4Auth",
             "requests",
-            "AWS Signature V4 (SHA-256 of the body, HMAC-SHA256)",
+            "AWS Signature V4",
             lambda n: time_requests(aws_requests, n),
             check_aws_requests,
         ),
         Subject(
             "seed-style httpx auth",
             "httpx",
-            "`httpx.Auth` setting `Sign` in place",
+            SIGN_ONLY,
             lambda n: time_httpx(seed_httpx, client, n),
             check_httpx("seed-style httpx auth", seed_httpx, verify=False),
         ),
         Subject(
             "hmac_body_auth.Poloniex",
             "httpx",
-            "as above, in the sync auth flow, a 200 sent back in",
+            OURS,
             lambda n: time_httpx(ours, client, n),
             check_httpx("hmac_body_auth.Poloniex (httpx)", ours, verify=True),
         ),
@@ -499,21 +503,21 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
         Subject(
             "seed-style httpx auth",
             "httpx async",
-            "the same, in the async auth flow",
+            SIGN_ONLY,
             lambda n: time_httpx_async(seed_httpx, aclient, loop, n),
             check_httpx("seed-style httpx auth (async)", seed_httpx, verify=False, is_async=True),
         ),
         Subject(
             "hmac_body_auth.Poloniex",
             "httpx async",
-            "as above, in the async auth flow",
+            OURS,
             lambda n: time_httpx_async(ours, aclient, loop, n),
             check_httpx("hmac_body_auth.Poloniex (httpx async)", ours, verify=True, is_async=True),
         ),
         Subject(
             "ccxt kraken.sign()",
             "none",
-            "`sign()` of the same fields with a nonce (HMAC-SHA512): URL, body, headers; no HTTP request object",
+            "a nonce, key + signature; URL, body, headers, no HTTP request",
             lambda n: time_calls(sign_kraken, n),
             check_kraken,
         ),
@@ -621,7 +625,7 @@ def table(data: dict[str, Any]) -> str:
     v = data["versions"]
     m = data["machine"]
     lines = [
-        "| subject | client | what it does per request | us per request | ratio to the seed auth |",
+        "| subject | client | does per request | us per request | ratio to the seed auth |",
         "|---|---|---|---:|---:|",
     ]
     for row in data["results"]:
