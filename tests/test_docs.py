@@ -349,3 +349,110 @@ def test_nonces_page_states_the_rejections_its_plot_shows() -> None:
     assert f"rejected {span(threaded)} of the threaded requests" in text
     assert f"and {span(tasks)} of the asyncio requests" in text
     assert f"({span(failed_threaded)} still fail for the caller)" in text
+
+
+# -- the benchmarks page -------------------------------------------------------------------
+
+BENCHMARKS_PAGE = ROOT / "docs" / "benchmarks.md"
+_TABLE = re.compile(r"<!-- overview-table:start -->\n(?P<table>.*?)<!-- overview-table:end -->", re.DOTALL)
+_URL = re.compile(r"https?://[^\s)>\]]+")
+_REPO_BLOB = "https://github.com/hmac-body-auth/hmac-body-auth/blob/main/"
+#: Names that look like files and are not: ccxt's JSON encoder, ``Exchange.json``.
+_NOT_FILES = {"Exchange.json"}
+_FILE = re.compile(r"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:py|json|png|md|toml|txt|ya?ml|ini|cfg|sh))(?![\w/])")
+
+
+def _files_named(path: Path) -> list[str]:
+    """The repository files ``path`` names (in text, code or links) that do not exist, with its own links."""
+    text = path.read_text(encoding="utf-8")
+    missing = []
+    for url in _URL.findall(text):
+        if url.startswith(_REPO_BLOB) and not (ROOT / url.removeprefix(_REPO_BLOB).split("#")[0]).exists():
+            missing.append(url)
+    for name in _FILE.findall(_URL.sub(" ", text)):
+        if name not in _NOT_FILES and not any((base / name).exists() for base in (ROOT, path.parent)):
+            missing.append(name)
+    return missing
+
+
+def _table_mismatches(page: str, results: dict[str, Any]) -> list[str]:
+    """How the overview table of ``page`` differs from ``results`` (the JSON), row by row."""
+    found = _TABLE.search(page)
+    if found is None:
+        return ["no overview-table markers"]
+    lines = found["table"].strip().splitlines()
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:] if line.startswith("|")]
+    wrong = []
+    if [r[0].strip("*") for r in rows] != [row["subject"] for row in results["results"]]:
+        wrong.append(f"subjects {[r[0] for r in rows]}")
+    for cells, row in zip(rows, results["results"], strict=False):
+        client = "-" if row["client"] == "none" else row["client"]
+        if cells[1:2] + cells[3:5] != [client, f"{row['median_us']:.2f}", f"{row['ratio']:.2f}"]:
+            wrong.append(f"row {cells}")
+    for said in (f"at commit `{results['commit']}`", f"Median over {results['rounds']} rounds"):
+        if said not in found["table"]:
+            wrong.append(f"no {said!r}")
+    return wrong
+
+
+def test_benchmarks_page_table_is_the_overview_results() -> None:
+    """The table of docs/benchmarks.md is benchmarks/results/overview.json, row by row, as --write-docs writes it."""
+    import json
+
+    results = json.loads((ROOT / "benchmarks" / "results" / "overview.json").read_text())
+    page = BENCHMARKS_PAGE.read_text(encoding="utf-8")
+    assert _table_mismatches(page, results) == []
+    assert results["results"][0]["subject"] == "seed auth", "the first row is the baseline"
+    assert results["results"][0]["ratio"] == 1.0
+    assert not results["quick"], "the page shows a smoke run"
+    # Tamper twin: one changed ratio is caught.
+    first = results["results"][1]
+    tampered = page.replace(f"| {first['ratio']:.2f} |", f"| {first['ratio'] + 0.5:.2f} |", 1)
+    assert tampered != page
+    assert _table_mismatches(tampered, results) != []
+
+
+def test_benchmarks_page_shows_its_plot() -> None:
+    """The plot that benchmarks/plot_overview.py writes exists and docs/benchmarks.md shows it."""
+    assert (ROOT / "docs" / "img" / "overview.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    assert "](img/overview.png)" in BENCHMARKS_PAGE.read_text(encoding="utf-8")
+
+
+def test_benchmarks_pages_name_only_files_in_the_repository() -> None:
+    """The benchmarks page and the methodology name no file, and link to no repository file, that is missing."""
+    assert _FILE.findall("run `benchmarks/bench_overview.py`, see results/overview.json.") == [
+        "benchmarks/bench_overview.py",
+        "results/overview.json",
+    ]
+    for path in (BENCHMARKS_PAGE, ROOT / "benchmarks" / "README.md"):
+        assert _files_named(path) == [], path
+
+
+def test_missing_files_named_by_a_page_are_found(tmp_path: Path) -> None:
+    """The file check of the benchmarks pages reports a named file and a repository link that do not exist."""
+    page = tmp_path / "page.md"
+    page.write_text(
+        "Run `benchmarks/bench_overview.py` and `benchmarks/bench_gone.py`; see "
+        f"[the notes]({_REPO_BLOB}NOTES.md) and [the README]({_REPO_BLOB}README.md).\n",
+        encoding="utf-8",
+    )
+    assert _files_named(page) == [f"{_REPO_BLOB}NOTES.md", "benchmarks/bench_gone.py"]
+
+
+def test_benchmarks_page_installs_extras_that_exist() -> None:
+    """Every `pip install -e '.[extra]'` of the page names an optional extra of pyproject.toml."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    named = re.findall(r"pip install -e '\.\[([\w,-]+)\]'", BENCHMARKS_PAGE.read_text(encoding="utf-8"))
+    assert named, "the page says how to install what the benchmark needs"
+    for group in named:
+        assert set(group.split(",")) <= set(extras), group
+
+
+def test_benchmarks_page_states_no_internal_goal() -> None:
+    """The page reports measurements only: no goal line, no target ratio."""
+    text = BENCHMARKS_PAGE.read_text(encoding="utf-8")
+    assert "goal" not in text.lower()
+    assert "<=" not in text
+    assert "≤" not in text
