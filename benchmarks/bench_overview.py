@@ -4,8 +4,11 @@ One run times, interleaved, the cost of signing the same small form POST
 (``command=returnBalances&currencyPair=BTC_ETH`` to ``https://poloniex.com/tradingApi``)
 with each subject, as its client drives it:
 
-* ``seed auth`` (the baseline, 1.00): a minimal hand-written ``requests.auth.AuthBase``
-  setting ``Sign = hex(HMAC-SHA512(secret, body))``, nothing else;
+* ``seed auth`` (the baseline, 1.00): the seed's ``BodyDigestAuth(secret=...)``, the
+  package's first commit loaded from git history (``benchmarks/_seed.py``): ``Sign =
+  hex(HMAC-SHA512(secret, body))``, no key, nonce or lease;
+* ``seed Poloniex`` (requests, httpx): the seed's ``Poloniex``, the same wire work as ours;
+* ``hand-written bare auth``: a minimal ``requests.auth.AuthBase`` setting only ``Sign``;
 * ``hand-written nonce auth``: a requests ``AuthBase`` doing Poloniex's wire work
   inline (locked ``max(clock, last + 1)`` nonce, ``&nonce=`` appended,
   Content-Length, Key and Sign), no ordering;
@@ -66,6 +69,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import _seed  # benchmarks/_seed.py: the seed's package, from git history
 import httpx
 import requests
 from requests.auth import AuthBase
@@ -443,7 +447,10 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
         if before != FIELDS:
             _fail("ccxt kraken.sign()", "it changed the params; the timed calls would differ")
 
-    seed = SeedAuth(SECRET)
+    seed_package = _seed.load()
+    seed = seed_package.BodyDigestAuth(secret=SECRET)
+    seed_poloniex = seed_package.Poloniex("SEED-" + KEY, SECRET)
+    bare = SeedAuth(SECRET)
     nonce_auth = NonceAuth(KEY, SECRET)
     seed_httpx = SeedHttpxAuth(SECRET)
     ours = hmac_body_auth.Poloniex(KEY, SECRET)
@@ -457,6 +464,20 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
             SIGN_ONLY,
             lambda n: time_requests(seed, n),
             check_requests("seed auth", seed, verify=False),
+        ),
+        Subject(
+            "seed Poloniex",
+            "requests",
+            "a nonce, `Key` + `Sign`, per-key ordering, the response checked",
+            lambda n: time_requests(seed_poloniex, n),
+            check_requests("seed Poloniex", seed_poloniex, verify=False),
+        ),
+        Subject(
+            "hand-written bare auth",
+            "requests",
+            SIGN_ONLY,
+            lambda n: time_requests(bare, n),
+            check_requests("hand-written bare auth", bare, verify=False),
         ),
         Subject(
             "hand-written nonce auth",
@@ -485,6 +506,13 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
             SIGN_ONLY,
             lambda n: time_httpx(seed_httpx, client, n),
             check_httpx("seed-style httpx auth", seed_httpx, verify=False),
+        ),
+        Subject(
+            "seed Poloniex",
+            "httpx",
+            "a nonce, `Key` + `Sign`, per-key ordering, the response checked",
+            lambda n: time_httpx(seed_poloniex, client, n),
+            check_httpx("seed Poloniex (httpx)", seed_poloniex, verify=False),
         ),
         Subject(
             "hmac_body_auth.Poloniex",
