@@ -35,14 +35,13 @@ import hashlib
 import hmac
 import platform
 import statistics
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
 import _seed  # benchmarks/_seed.py: the seed's package, from git history
 import requests
-from requests.auth import AuthBase
+from _handwritten import MinimalAuth, NonceAuth
 from requests.hooks import default_hooks, dispatch_hook
 from requests.structures import CaseInsensitiveDict
 
@@ -59,42 +58,6 @@ BARE = frozenset({"minimal", BASELINE})
 ANSWER = b'{"BTC": "0.00000000", "ETH": "1.50000000"}'
 # What requests passes a response hook (Session.send): the send settings.
 SEND_KWARGS: dict[str, Any] = {"stream": False, "timeout": None, "verify": True, "cert": None, "proxies": {}}
-
-
-class MinimalAuth(AuthBase):
-    """The baseline: HMAC-SHA512 of the body into ``Sign``, nothing else."""
-
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        r.headers["Sign"] = hmac.new(
-            self.secret, r.body.encode() if isinstance(r.body, str) else r.body, hashlib.sha512
-        ).hexdigest()
-        return r
-
-
-class HandWrittenNonceAuth(AuthBase):
-    """Reference: the same wire work as Poloniex, written inline, without ordering."""
-
-    def __init__(self, key: str, secret: bytes) -> None:
-        self.key = key
-        self.secret = secret
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        now = time.time_ns() // 1000
-        with self._lock:
-            nonce = max(now, self._last + 1)
-            self._last = nonce
-        body = r.body.encode("latin-1") if isinstance(r.body, str) else bytes(r.body or b"")
-        body = b"%b&nonce=%d" % (body, nonce)
-        r.body = body
-        r.headers["Content-Length"] = str(len(body))
-        r.headers["Key"] = self.key
-        r.headers["Sign"] = hmac.new(self.secret, body, hashlib.sha512).hexdigest()
-        return r
 
 
 def template() -> requests.PreparedRequest:
@@ -197,7 +160,7 @@ def main() -> None:
         "minimal": MinimalAuth(SECRET),
         "Poloniex": hmac_body_auth.Poloniex(KEY, SECRET),
         "Poloniex ordered=False": hmac_body_auth.Poloniex(KEY, SECRET, ordered=False),
-        "hand-written + nonce": HandWrittenNonceAuth(KEY, SECRET),
+        "hand-written + nonce": NonceAuth(KEY, SECRET),
     }
     check(subjects, base)
 

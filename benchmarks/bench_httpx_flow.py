@@ -39,11 +39,11 @@ import hmac
 import platform
 import statistics
 import time
-from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 import _seed  # benchmarks/_seed.py: the seed's package, from git history
 import httpx
+from _handwritten import SeedStyleHttpxAuth, async_send_handling_auth, send_handling_auth
 
 import hmac_body_auth
 
@@ -54,65 +54,6 @@ SECRET = b"bench-secret-0123456789abcdef0123456789abcdef"
 ANSWER = b'{"BTC": "0.00000000", "ETH": "1.50000000"}'
 GOAL = 2.0
 BASELINE = "seed-style"
-
-
-class SeedStyleAuth(httpx.Auth):
-    """The baseline: ``Sign`` = hex HMAC-SHA512 of the body, set on the request in place."""
-
-    requires_request_body = True
-
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Sign"] = hmac.new(self.secret, request.content, hashlib.sha512).hexdigest()
-        yield request
-
-
-# The drivers have the parameter names of httpx's Client._send_handling_auth: the
-# auth may look at its caller (whether the client follows redirects, its transport).
-
-
-def _send_handling_auth(
-    self: httpx.Client,
-    request: httpx.Request,
-    auth: httpx.Auth,
-    follow_redirects: bool,
-    history: list[Any],
-    response: httpx.Response,
-) -> httpx.Request:
-    """Run one flow; ``response`` stands for what the transport answers. Returns the request sent."""
-    auth_flow = auth.sync_auth_flow(request)
-    try:
-        request = next(auth_flow)
-        try:
-            auth_flow.send(response)
-        except StopIteration:
-            return request
-        raise SystemExit("the flow asked to send again")
-    finally:
-        auth_flow.close()
-
-
-async def _send_handling_auth_async(
-    self: httpx.AsyncClient,
-    request: httpx.Request,
-    auth: httpx.Auth,
-    follow_redirects: bool,
-    history: list[Any],
-    response: httpx.Response,
-) -> httpx.Request:
-    """As :func:`_send_handling_auth`, for ``AsyncClient``."""
-    auth_flow: AsyncGenerator[httpx.Request, httpx.Response] = auth.async_auth_flow(request)
-    try:
-        request = await auth_flow.__anext__()
-        try:
-            await auth_flow.asend(response)
-        except StopAsyncIteration:
-            return request
-        raise SystemExit("the flow asked to send again")
-    finally:
-        await auth_flow.aclose()
 
 
 def _pool(n: int) -> list[tuple[httpx.Request, httpx.Response]]:
@@ -154,7 +95,7 @@ class Subject:
         try:
             start = time.perf_counter()
             for request, response in pool:
-                sent = _send_handling_auth(self.client, request, self.auth, self.follow, [], response)
+                sent = send_handling_auth(self.client, request, self.auth, self.follow, response)
             return time.perf_counter() - start, sent
         finally:
             gc.enable()
@@ -164,7 +105,7 @@ class Subject:
         try:
             start = time.perf_counter()
             for request, response in pool:
-                sent = await _send_handling_auth_async(self.client, request, self.auth, self.follow, [], response)
+                sent = await async_send_handling_auth(self.client, request, self.auth, self.follow, response)
             return time.perf_counter() - start, sent
         finally:
             gc.enable()
@@ -188,7 +129,9 @@ def main() -> None:
     seed = _seed.load()
     subjects: dict[str, Subject] = {}
     for kind, is_async in (("sync", False), ("async", True)):
-        subjects[f"{BASELINE} {kind}"] = Subject(SeedStyleAuth(SECRET), is_async=is_async, follow=False, nonce=False)
+        subjects[f"{BASELINE} {kind}"] = Subject(
+            SeedStyleHttpxAuth(SECRET), is_async=is_async, follow=False, nonce=False
+        )
         subjects[f"Poloniex {kind}"] = Subject(
             hmac_body_auth.Poloniex(KEY, SECRET), is_async=is_async, follow=False, nonce=True
         )

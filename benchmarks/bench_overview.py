@@ -61,9 +61,8 @@ import re
 import shutil
 import statistics
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,7 +71,7 @@ from urllib.parse import urlsplit
 import _seed  # benchmarks/_seed.py: the seed's package, from git history
 import httpx
 import requests
-from requests.auth import AuthBase
+from _handwritten import MinimalAuth, NonceAuth, SeedStyleHttpxAuth, async_send_handling_auth, send_handling_auth
 from requests.hooks import default_hooks
 from requests.hooks import dispatch_hook as _dispatch_hook
 from requests.structures import CaseInsensitiveDict
@@ -109,52 +108,6 @@ dispatch_hook: Callable[..., Any] = _dispatch_hook
 
 
 # -- the hand-written auths ---------------------------------------------------------
-
-
-class SeedAuth(AuthBase):
-    """The baseline: HMAC-SHA512 of the body into ``Sign``, nothing else."""
-
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        body = r.body.encode() if isinstance(r.body, str) else r.body
-        r.headers["Sign"] = hmac.new(self.secret, body, hashlib.sha512).hexdigest()
-        return r
-
-
-class NonceAuth(AuthBase):
-    """Poloniex's wire work written inline: locked nonce, append, Content-Length, Key, Sign."""
-
-    def __init__(self, key: str, secret: bytes) -> None:
-        self.key = key
-        self.secret = secret
-        self._lock = threading.Lock()
-        self._last = 0
-
-    def __call__(self, r: requests.PreparedRequest) -> requests.PreparedRequest:
-        now = time.time_ns() // 1000
-        with self._lock:
-            nonce = max(now, self._last + 1)
-            self._last = nonce
-        body = r.body.encode("latin-1") if isinstance(r.body, str) else bytes(r.body or b"")
-        body = b"%b&nonce=%d" % (body, nonce)
-        r.body = body
-        r.headers["Content-Length"] = str(len(body))
-        r.headers["Key"] = self.key
-        r.headers["Sign"] = hmac.new(self.secret, body, hashlib.sha512).hexdigest()
-        return r
-
-
-class SeedHttpxAuth(httpx.Auth):
-    """The seed auth for httpx: ``Sign`` set in place on the request, which is yielded."""
-
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Sign"] = hmac.new(self.secret, request.content, hashlib.sha512).hexdigest()
-        yield request
 
 
 # -- how the clients drive an auth ----------------------------------------------------
@@ -203,40 +156,6 @@ def httpx_pool(client: httpx.Client | httpx.AsyncClient, n: int) -> list[tuple[h
     ]
 
 
-def _send_handling_auth(
-    self: httpx.Client, request: httpx.Request, auth: httpx.Auth, follow_redirects: bool, response: httpx.Response
-) -> httpx.Response:
-    """httpx.Client._send_handling_auth, the transport replaced by a ready response (same names, same frame)."""
-    auth_flow = auth.sync_auth_flow(request)
-    try:
-        request = next(auth_flow)
-        response.request = request
-        try:
-            auth_flow.send(response)
-        except StopIteration:
-            return response
-        raise RuntimeError("the flow asked for a second request after a 200")
-    finally:
-        auth_flow.close()
-
-
-async def _async_send_handling_auth(
-    self: httpx.AsyncClient, request: httpx.Request, auth: httpx.Auth, follow_redirects: bool, response: httpx.Response
-) -> httpx.Response:
-    """httpx.AsyncClient._send_handling_auth, the transport replaced by a ready response."""
-    auth_flow = auth.async_auth_flow(request)
-    try:
-        request = await auth_flow.__anext__()
-        response.request = request
-        try:
-            await auth_flow.asend(response)
-        except StopAsyncIteration:
-            return response
-        raise RuntimeError("the flow asked for a second request after a 200")
-    finally:
-        await auth_flow.aclose()
-
-
 def time_httpx(auth: httpx.Auth, client: httpx.Client, n: int) -> float:
     """Seconds per sync auth flow, driven as httpx.Client drives it."""
     pool = httpx_pool(client, n)
@@ -246,7 +165,7 @@ def time_httpx(auth: httpx.Auth, client: httpx.Client, n: int) -> float:
     try:
         start = time.perf_counter()
         for request, response in pool:
-            _send_handling_auth(client, request, auth, follow, response)
+            send_handling_auth(client, request, auth, follow, response)
         elapsed = time.perf_counter() - start
     finally:
         gc.enable()
@@ -262,7 +181,7 @@ def time_httpx_async(auth: httpx.Auth, client: httpx.AsyncClient, loop: asyncio.
     async def run() -> float:
         start = time.perf_counter()
         for request, response in pool:
-            await _async_send_handling_auth(client, request, auth, follow, response)
+            await async_send_handling_auth(client, request, auth, follow, response)
         return time.perf_counter() - start
 
     gc.collect()
@@ -450,9 +369,9 @@ def build(mods: dict[str, Any]) -> tuple[list[Subject], Callable[[], None]]:
     seed_package = _seed.load()
     seed = seed_package.BodyDigestAuth(secret=SECRET)
     seed_poloniex = seed_package.Poloniex("SEED-" + KEY, SECRET)
-    bare = SeedAuth(SECRET)
+    bare = MinimalAuth(SECRET)
     nonce_auth = NonceAuth(KEY, SECRET)
-    seed_httpx = SeedHttpxAuth(SECRET)
+    seed_httpx = SeedStyleHttpxAuth(SECRET)
     ours = hmac_body_auth.Poloniex(KEY, SECRET)
     aws_requests = mods["requests_aws4auth"].AWS4Auth(AWS_ID, AWS_SECRET, AWS_REGION, AWS_SERVICE)
     aws_httpx = mods["httpx_auth"].AWS4Auth(AWS_ID, AWS_SECRET, AWS_REGION, AWS_SERVICE)
