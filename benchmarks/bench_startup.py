@@ -119,6 +119,9 @@ def time_round(make: Callable[[], Any], n: int) -> float:
 def bench_construction(rounds: int, calls: int) -> dict[str, Any]:
     subjects = builders()
     times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in subjects}
+    # The same, while one auth of the key is alive (an application that keeps one and builds more):
+    # the key's shared nonce source and lease are found, not made (and dropped) again.
+    alive: dict[str, list[float]] = {name: [] for name in subjects}
     names = list(subjects)
     for name in names:  # warm-up
         for make in subjects[name]:
@@ -134,18 +137,31 @@ def bench_construction(rounds: int, calls: int) -> dict[str, Any]:
             else:
                 ours.append(time_round(build, calls))
                 base.append(time_round(keying, calls))
+            kept = build()
+            alive[name].append(time_round(build, calls))
+            del kept
     print(f"construction: Preset(key, secret) vs hmac.new(secret, digestmod=...), {rounds} rounds x {calls} calls")
-    print(f"{'preset':<20} {'median us':>10} {'keying us':>10} {'ratio (median)':>15}")
+    print("  alone: each auth the only one of its key (built and dropped); in use: another auth of the key lives")
+    header = f"{'preset':<20} {'alone us':>9} {'keying us':>10} {'ratio':>7} {'in use us':>10} {'ratio':>7}"
+    print(header)
     result = {}
     for name in names:
         ours, base = times[name]
         med = statistics.median(ours) * 1e6
         ratio = statistics.median(a / b for a, b in zip(ours, base, strict=True))
-        result[name] = (med, ratio)
-        print(f"{name:<20} {med:>10.2f} {statistics.median(base) * 1e6:>10.2f} {ratio:>15.2f}")
-    worst = max(result, key=lambda n: result[n][0])
-    verdict = "met" if result[worst][0] <= CONSTRUCTION_GOAL_US else "NOT met"
-    print(f"goal: every preset <= {CONSTRUCTION_GOAL_US:.0f} us: slowest {worst} {result[worst][0]:.2f} us ({verdict})")
+        med_alive = statistics.median(alive[name]) * 1e6
+        ratio_alive = statistics.median(a / b for a, b in zip(alive[name], base, strict=True))
+        result[name] = (med, ratio, med_alive, ratio_alive)
+        print(
+            f"{name:<20} {med:>9.2f} {statistics.median(base) * 1e6:>10.2f} {ratio:>7.2f} "
+            f"{med_alive:>10.2f} {ratio_alive:>7.2f}"
+        )
+    for label, index in (("alone", 0), ("in use", 2)):
+        worst = max(result, key=lambda n: result[n][index])
+        value = result[worst][index]
+        verdict = "met" if value <= CONSTRUCTION_GOAL_US else "NOT met"
+        goal = f"every preset <= {CONSTRUCTION_GOAL_US:.0f} us ({label})"
+        print(f"goal: {goal}: slowest {worst} {value:.2f} us ({verdict})")
     return result
 
 

@@ -6,8 +6,10 @@
 >>> # aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),))
 
 Importing the package is cheap: the pure core (signing, nonces, errors) loads
-at once, the client-facing auth classes (which import httpx) and the aiohttp
-middleware (which imports aiohttp) on first use.
+at once, the auth classes and presets on first use, and none of them imports an
+HTTP client: they become ``requests.auth.AuthBase``, ``httpx.Auth`` and
+``httpx2.Auth`` subclasses when the program imports those packages. The aiohttp
+middleware imports aiohttp on first use.
 """
 
 from __future__ import annotations

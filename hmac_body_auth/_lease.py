@@ -323,6 +323,11 @@ def lease_for(scope: Hashable) -> Lease:
 
     Held weakly: a scope's lease lives as long as an auth object uses it.
     """
+    # A live lease found without the lock is the scope's (an entry is replaced only once its lease is gone).
+    ref = _registry.get(scope)
+    lease = ref() if ref is not None else None
+    if lease is not None:
+        return lease
     with _registry_lock:
         ref = _registry.get(scope)
         lease = ref() if ref is not None else None

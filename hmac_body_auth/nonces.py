@@ -276,6 +276,11 @@ class ClockNonce:
         still ahead of the clock, so a source made again later continues above it.
         """
         ident = (key, unit)
+        # A live source found without the lock is the key's (an entry is replaced only once its source is gone).
+        entry = cls._shared.get(ident)
+        source = entry[0]() if entry is not None else None
+        if source is not None:
+            return source
         with cls._shared_lock:
             entry = cls._shared.get(ident)
             if entry is not None:
