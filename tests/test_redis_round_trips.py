@@ -36,6 +36,10 @@ REQUESTS = 40
 #: Commands outside the per-request ones: the last release, sent by itself, and a new
 #: connection's handshake and script load (the asyncio client connects on first use).
 SLACK = 4
+#: On a loaded machine a request may come later than the few milliseconds a release
+#: waits to ride with it; that release then goes alone. Without the shared round trip
+#: each request costs three commands (lock, nonce, release).
+MOST = REQUESTS + REQUESTS // 4 + SLACK
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +103,7 @@ def test_requests_one_round_trip_per_ordered_request(redis_url: str) -> None:
         monitor.close()
         assert server.stats.rejected == 0
     nonce.close()
-    assert REQUESTS <= commands <= REQUESTS + SLACK, f"{commands} Redis commands for {REQUESTS} ordered requests"
+    assert REQUESTS <= commands <= MOST, f"{commands} Redis commands for {REQUESTS} ordered requests"
 
 
 def test_httpx_async_one_round_trip_per_ordered_request(redis_url: str) -> None:
@@ -123,7 +127,7 @@ def test_httpx_async_one_round_trip_per_ordered_request(redis_url: str) -> None:
         monitor.close()
         assert server.stats.rejected == 0
     nonce.close()
-    assert REQUESTS <= commands <= REQUESTS + SLACK, f"{commands} Redis commands for {REQUESTS} ordered requests"
+    assert REQUESTS <= commands <= MOST, f"{commands} Redis commands for {REQUESTS} ordered requests"
 
 
 def test_a_deferred_release_lets_another_process_in_soon(redis_url: str) -> None:
