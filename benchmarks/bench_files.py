@@ -4,7 +4,10 @@
 256 MiB file through ``requests.post(data=f)`` or ``httpx.post(content=f)`` to a
 local ``VerifyingServer({key: secret}, nonce_field=None)`` in this process, with
 ``BodyDigestAuth(key, secret=...)`` (signed) or ``auth=None`` (unsigned, the
-baseline). It reports the growth of its peak resident set
+baseline); and, in the nonce arm, a form file of the same size through
+``hmac_body_auth.Poloniex(key, secret)`` (``&nonce=N`` appended, HMAC-SHA512 in
+``Sign``) to a strict ``VerifyingServer({key: secret})`` that checks the
+signature and the nonce (goal: growth <= 32 MiB at 256 MiB). It reports the growth of its peak resident set
 (``resource.getrusage(RUSAGE_SELF).ru_maxrss``) across the upload, after a small
 warm-up upload through the same path. The server checks each signed upload's
 ``Sign`` against an HMAC of the file.
@@ -17,7 +20,14 @@ warm-up upload through the same path. The server checks each signed upload's
   the file object (it hashes the file in chunks and rewinds it);
 * ``httpx flow (spool)`` (reference, no goal): the first step of the auth's httpx
   flow for ``content=f``. httpx hands the auth a one-shot stream, so the auth
-  reads it once into a spool (a temporary file beyond 8 MiB) while hashing.
+  reads it once into a spool (a temporary file beyond 8 MiB) while hashing;
+* ``Poloniex(prepared), nonce`` (reference, no goal): ``Poloniex`` applied to a
+  prepared requests POST of the form file (no Content-Type, as ``data=f`` sends
+  it): the file is hashed and checked as a form (no ``nonce`` field, every field
+  a ``name=value``) as it is read, and rewound.
+
+``--child-pythonpath DIR`` runs the uploading children with another checkout of
+the package (``PYTHONPATH=DIR``), to measure memory before a change.
 
 One call per measurement, prepared requests built before timing, subjects
 interleaved (the order rotates each round), the garbage collector off while
@@ -69,10 +79,14 @@ LAUNCH = ["/bin/sh", "-c", '"$@"; exit $?', "sh"]
 
 def child(client: str, path: str, url: str, mode: str) -> None:
     """Upload ``path`` once; print the peak-RSS growth across the upload as JSON."""
-    auth = hmac_body_auth.BodyDigestAuth(KEY, secret=SECRET) if mode == "signed" else None
-    # Warm up the same code path with a small body, so imports and connection
-    # set-up are not counted as growth.
-    small = b"x" * 1024
+    auth: Any = None
+    if mode == "signed":
+        auth = hmac_body_auth.BodyDigestAuth(KEY, secret=SECRET)
+    elif mode == "nonce":
+        auth = hmac_body_auth.Poloniex(KEY, SECRET)
+    # Warm up the same code path with a small body (a form: a nonce may follow it),
+    # so imports and connection set-up are not counted as growth.
+    small = b"warm=" + b"x" * 1019
     if client == "requests":
         requests.post(url, data=small, auth=auth, timeout=60)
     else:
@@ -87,7 +101,12 @@ def child(client: str, path: str, url: str, mode: str) -> None:
             status = httpx.post(url, content=f, auth=auth, timeout=300).status_code
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    report = {"status": status, "growth_mib": (after - before) / 1024, "rss_mib": before / 1024, "upload_s": elapsed}
+    report: dict[str, Any] = {
+        "status": status,
+        "growth_mib": (after - before) / 1024,
+        "rss_mib": before / 1024,
+        "upload_s": elapsed,
+    }
     report["inherited_mib"] = (before - hwm_before) / 1024 if hwm_before is not None else None
     print(json.dumps(report))
 
@@ -112,24 +131,31 @@ def file_hmac(path: Path) -> str:
     return mac.hexdigest()
 
 
-def memory(files: dict[int, Path], reps: int) -> list[dict[str, Any]]:
+def memory(files: dict[int, Path], forms: dict[int, Path], reps: int, child_path: str | None) -> list[dict[str, Any]]:
     rows = []
-    with VerifyingServer({KEY: SECRET}, nonce_field=None) as server:
-        url = server.origin + "/upload"
+    env = dict(os.environ)
+    if child_path is not None:
+        env["PYTHONPATH"] = child_path
+    with VerifyingServer({KEY: SECRET}, nonce_field=None) as plain, VerifyingServer({KEY: SECRET}) as strict:
         for mib, path in files.items():
             expected = file_hmac(path)
+            form_sha = hashlib.sha256(forms[mib].read_bytes()).hexdigest()
             for client in ("requests", "httpx"):
-                for mode in ("unsigned", "signed"):
+                for mode in ("unsigned", "signed", "nonce"):
+                    nonce = mode == "nonce"
+                    server = strict if nonce else plain
+                    body = forms[mib] if nonce else path
                     runs = []
                     for _ in range(reps):
                         argv = [*LAUNCH, sys.executable, str(Path(__file__).resolve()), "--child", client]
                         # Fixed arguments, this script by absolute path; sh only forks (see LAUNCH).
                         done = subprocess.run(  # noqa: S603
-                            [*argv, str(path), url, mode],
+                            [*argv, str(body), server.origin + "/upload", mode],
                             capture_output=True,
                             text=True,
                             timeout=600,
                             check=False,
+                            env=env,
                         )
                         if done.returncode != 0:
                             raise SystemExit(f"child {client} {mode} {mib} MiB failed:\n{done.stderr}")
@@ -139,7 +165,15 @@ def memory(files: dict[int, Path], reps: int) -> list[dict[str, Any]]:
                                 f"the child's ru_maxrss includes {report['inherited_mib']:.0f} MiB it inherited"
                             )
                         upload = server.received[-1]
-                        if len(upload.body) != mib * MIB:
+                        if nonce:
+                            # The strict server checked the signature and the nonce (200); the
+                            # bytes before the nonce field are the file's.
+                            head, _, field = upload.body.rpartition(b"&")
+                            if report["status"] != 200 or hashlib.sha256(head).hexdigest() != form_sha:
+                                raise SystemExit(f"{client} nonce {mib} MiB: not verified ({report['status']})")
+                            if not field.startswith(b"nonce="):
+                                raise SystemExit(f"{client} nonce {mib} MiB: no nonce field last")
+                        elif len(upload.body) != mib * MIB:
                             raise SystemExit(f"{client} {mode}: the server got {len(upload.body)} bytes")
                         if mode == "signed" and (report["status"] != 200 or upload.headers.get("Sign") != expected):
                             raise SystemExit(f"{client} signed {mib} MiB: not verified ({report['status']})")
@@ -170,9 +204,10 @@ def timed(setup: Subject) -> tuple[float, str]:
     return elapsed, signature
 
 
-def throughput_subjects(f: IO[bytes], url: str) -> dict[str, Subject]:
+def throughput_subjects(f: IO[bytes], form: IO[bytes], url: str) -> dict[str, Subject]:
     secret = SECRET.encode()
     auth = hmac_body_auth.BodyDigestAuth(KEY, secret=SECRET)
+    polo = hmac_body_auth.Poloniex(KEY, SECRET)
 
     def baseline() -> Callable[[], str]:
         f.seek(0)
@@ -211,21 +246,45 @@ def throughput_subjects(f: IO[bytes], url: str) -> dict[str, Subject]:
 
         return call
 
+    def nonce_applied() -> Callable[[], str]:
+        form.seek(0)
+        r = requests.Request("POST", url, data=form).prepare()
+        r.hooks = default_hooks()
+
+        def call() -> str:
+            return str(polo(r).headers["Sign"])
+
+        return call
+
     return {
         "hmac 1 MiB reads (baseline)": baseline,
         "file_digest": digest,
         "auth(prepared)": applied,
         "httpx flow (spool, reference)": httpx_flow,
+        NONCE_ROW: nonce_applied,
     }
 
 
-def throughput(path: Path, rounds: int) -> dict[str, list[float]]:
+NONCE_ROW = "Poloniex(prepared), nonce (ref)"
+
+
+def throughput(path: Path, form_path: Path, rounds: int) -> dict[str, list[float]]:
     expected = file_hmac(path)
-    with path.open("rb") as f:
-        subjects = throughput_subjects(f, "http://127.0.0.1:9/upload")
+    with path.open("rb") as f, form_path.open("rb") as form:
+        subjects = throughput_subjects(f, form, "http://127.0.0.1:9/upload")
         for name, setup in subjects.items():  # check, and warm the page cache
-            if timed(setup)[1] != expected:
+            if name != NONCE_ROW and timed(setup)[1] != expected:
                 raise SystemExit(f"{name}: the signature is not the HMAC of the file")
+        # Poloniex: the signature of the form file followed by the nonce field it appended.
+        form.seek(0)
+        r = requests.Request("POST", "http://127.0.0.1:9/upload", data=form).prepare()
+        r.hooks = default_hooks()
+        signed = hmac_body_auth.Poloniex(KEY, SECRET, ordered=False)(r)
+        mac = hmac.new(SECRET.encode(), digestmod=hashlib.sha512)
+        while chunk := signed.body.read(MIB):  # type: ignore[union-attr]
+            mac.update(chunk)
+        if signed.headers["Sign"] != mac.hexdigest():
+            raise SystemExit(f"{NONCE_ROW}: the signature is not the HMAC of the file and its nonce field")
         names = list(subjects)
         times: dict[str, list[float]] = {name: [] for name in names}
         for i in range(rounds):
@@ -233,6 +292,15 @@ def throughput(path: Path, rounds: int) -> dict[str, list[float]]:
             for name in names[shift:] + names[:shift]:
                 times[name].append(timed(subjects[name])[0])
     return times
+
+
+def make_form(path: Path, mib: int) -> None:
+    """A form file of ``mib`` MiB: 1 MiB fields ``fNNNN=<hex>`` joined by ``&``."""
+    value = os.urandom(MIB // 2).hex().encode("ascii")
+    with path.open("wb") as f:
+        for i in range(mib):
+            last = i == mib - 1
+            f.write(b"f%04d=%s%s" % (i, (value[i:] + value[:i])[: MIB - (6 if last else 7)], b"" if last else b"&"))
 
 
 def make_file(path: Path, mib: int) -> None:
@@ -249,6 +317,9 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1, help="memory runs per row (default 1)")
     parser.add_argument("--mib", type=int, default=None, help="throughput file size in MiB (default 64, quick 16)")
     parser.add_argument("--child", nargs=4, metavar=("CLIENT", "PATH", "URL", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child-pythonpath", default=None, help="PYTHONPATH of the uploading children (another checkout)"
+    )
     args = parser.parse_args()
     if args.child:
         child(*args.child)
@@ -259,12 +330,14 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-files-") as tmp:
         files = {mib: Path(tmp) / f"body-{mib}.bin" for mib in sorted({*sizes, size_b})}
+        forms = {mib: Path(tmp) / f"form-{mib}.txt" for mib in files}
         for mib, path in files.items():
             make_file(path, mib)
+            make_form(forms[mib], mib)
         t0 = time.perf_counter()
-        mem = memory({mib: files[mib] for mib in sizes}, args.reps)
+        mem = memory({mib: files[mib] for mib in sizes}, forms, args.reps, args.child_pythonpath)
         t_mem = time.perf_counter() - t0
-        times = throughput(files[size_b], rounds)
+        times = throughput(files[size_b], forms[size_b], rounds)
 
     print(f"bench_files: file bodies, HMAC-SHA512, BodyDigestAuth without nonce ({t_mem:.0f} s of uploads)")
     print(
@@ -276,7 +349,7 @@ def main() -> None:
     print(
         f"{'client':<10} {'mode':<10} {'MiB':>5} {'status':>7} {'growth MiB':>11} {'peak before':>12} {'upload s':>9}"
     )
-    worst_growth = {"signed": 0.0, "unsigned": 0.0}
+    worst_growth = {"signed": 0.0, "unsigned": 0.0, "nonce": 0.0}
     for row in mem:
         growth = max(r["growth_mib"] for r in row["runs"])
         worst_growth[row["mode"]] = max(worst_growth[row["mode"]], growth)
@@ -311,6 +384,9 @@ def main() -> None:
         f"memory: worst growth signed {worst_growth['signed']:.1f} MiB, unsigned {worst_growth['unsigned']:.1f} MiB "
         "(no goal; the test suite bounds signed growth at 32 MiB for 256 MiB)"
     )
+    verdict = "met" if worst_growth["nonce"] <= 32 else "NOT met"
+    print(f"goal: growth with a nonce (Poloniex) <= 32 MiB: worst {worst_growth['nonce']:.1f} MiB ({verdict})")
+    print(f"{NONCE_ROW}: {ratio(NONCE_ROW):.3f} of the baseline (reference, no goal)")
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import resource
 import sys
+from collections.abc import AsyncIterator
+from typing import Any
 
 
 def peak_kib() -> int:
@@ -26,7 +28,6 @@ def peak_kib() -> int:
 def _aiohttp(auth: object, path: str, url: str, mode: str) -> tuple[int, float]:
     """Warm up, then send the file (or an async generator over it) through aiohttp: (status, peak before)."""
     import asyncio
-    from collections.abc import AsyncIterator
 
     import aiohttp
 
@@ -39,7 +40,7 @@ def _aiohttp(auth: object, path: str, url: str, mode: str) -> tuple[int, float]:
     async def main() -> tuple[int, float]:
         timeout = aiohttp.ClientTimeout(total=120)
         async with aiohttp.ClientSession(middlewares=(hba.aiohttp_middleware(auth),), timeout=timeout) as session:  # type: ignore[arg-type]
-            async with session.post(url, data=b"x" * 1024) as r:
+            async with session.post(url, data=WARM_UP) as r:
                 await r.read()
             before = peak_kib()
             with open(path, "rb") as f:
@@ -51,8 +52,24 @@ def _aiohttp(auth: object, path: str, url: str, mode: str) -> tuple[int, float]:
     return asyncio.run(main())
 
 
+# A form (a nonce field may follow it) of 1 KiB.
+WARM_UP = b"warm=" + b"x" * 1019
+
+
+async def _file_chunks(f: Any) -> AsyncIterator[bytes]:
+    """An httpx.AsyncClient's file body: an async iterator over the file's chunks."""
+    import asyncio
+
+    while chunk := await asyncio.to_thread(f.read, 1 << 20):
+        yield chunk
+
+
 def main() -> None:
-    """argv: client path url mode; prints {"status": ..., "growth_mib": ...}."""
+    """argv: client path url mode; prints {"status": ..., "growth_mib": ...}.
+
+    mode: ``file`` or ``generator`` (signed without a nonce), or ``nonce`` (the file,
+    a form, signed by the Poloniex preset with its nonce field appended).
+    """
     client, path, url, mode = sys.argv[1:5]
     import asyncio
 
@@ -61,7 +78,10 @@ def main() -> None:
 
     import hmac_body_auth as hba
 
-    auth = hba.BodyDigestAuth("MEMKEY-0001", secret="memory-secret")
+    if mode == "nonce":
+        auth: object = hba.Poloniex("MEMKEY-0001", "memory-secret")
+    else:
+        auth = hba.BodyDigestAuth("MEMKEY-0001", secret="memory-secret")
     if client == "aiohttp":
         status, before = _aiohttp(auth, path, url, mode)
         after = peak_kib()
@@ -83,11 +103,19 @@ def main() -> None:
                     return int((await s.post(url, data=body, auth=auth, timeout=120)).status_code)
 
             return asyncio.run(go())
+        if client == "httpx-async":
+
+            async def send() -> int:
+                content = _file_chunks(body) if hasattr(body, "read") else body
+                async with httpx.AsyncClient() as c:
+                    return (await c.post(url, content=content, auth=auth, timeout=120)).status_code  # type: ignore[arg-type]
+
+            return asyncio.run(send())
         return httpx.post(url, content=body, auth=auth, timeout=120).status_code  # type: ignore[arg-type]
 
     # Warm up the client code paths with a small body first, so imports and
     # connection set-up are not counted as growth.
-    post(b"x" * 1024)
+    post(WARM_UP)
     before = peak_kib()
     with open(path, "rb") as f:
         body: object = f

@@ -142,3 +142,62 @@ def test_file_body_with_a_nonce_is_signed_with_the_nonce(
     assert status == 200
     assert server.received[0].body.startswith(b"command=returnBalances&nonce=")
     assert server.received[0].headers["Content-Type"] == "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module")
+def big_form(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A 256 MiB form file (256 fields of random hex) and the SHA-256 of its bytes."""
+    path = tmp_path_factory.mktemp("form") / "form.txt"
+    value = os.urandom(MIB // 2).hex().encode("ascii")
+    digest = hashlib.sha256()
+    with path.open("wb") as f:
+        for i in range(256):
+            # 1 MiB per field: "fNNN=" and hex, then "&" but after the last one.
+            last = i == 255
+            field = b"f%03d=%s%s" % (i, (value[i:] + value[:i])[: MIB - (5 if last else 6)], b"" if last else b"&")
+            f.write(field)
+            digest.update(field)
+    return path, digest.hexdigest()
+
+
+@pytest.fixture
+def nonce_server() -> Iterator[VerifyingServer]:
+    """A strict verifying server for the memory client's key: signature and increasing nonce checked."""
+    with VerifyingServer({"MEMKEY-0001": "memory-secret"}) as srv:
+        yield srv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("client", ["requests", "httpx", "httpx-async", "aiohttp"])
+def test_256_mib_file_with_a_nonce_is_streamed_in_bounded_memory(
+    big_form: tuple[Path, str], nonce_server: VerifyingServer, client: str
+) -> None:
+    """A 256 MiB form file with the Poloniex nonce: sent as the file then &nonce=N, verified, peak growth < 32 MiB."""
+    path, sha = big_form
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("_memory_client.py")),
+            client,
+            str(path),
+            nonce_server.url,
+            "nonce",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["status"] == 200, report
+    assert report["growth_mib"] < 32, report
+    assert report["peak_mib"] < 200, report
+    upload = nonce_server.received[-1]
+    size = path.stat().st_size
+    assert hashlib.sha256(upload.body[:size]).hexdigest() == sha
+    assert upload.body[size:].startswith(b"&nonce=")
+    assert upload.body[size + 7 :].isdigit()
+    assert upload.headers["Content-Length"] == str(len(upload.body))
+    assert "Transfer-Encoding" not in upload.headers
+    assert (nonce_server.stats.accepted, nonce_server.stats.bad_signature, nonce_server.stats.bad_nonce) == (2, 0, 0)
