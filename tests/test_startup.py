@@ -19,6 +19,8 @@ import hmac_body_auth as hba
 from hmac_body_auth.nonces import OrderedNonceSource, _is_ordered
 from hmac_body_auth.presets import PRESETS, preset
 
+from .conftest import niquests
+
 CLIENTS = ("requests", "httpx", "httpx2", "aiohttp", "niquests", "urllib3")
 
 
@@ -117,10 +119,24 @@ _SEND = {
     loader = httpx2.__spec__.loader
     results["loader"] = [type(loader).__name__, "exec_module" in vars(loader)]
 """,
+    # niquests checks no base class (it calls the auth as requests does): what matters is the dispatch.
+    "niquests": """
+    import niquests
+    results["isinstance"] = callable(auth) and callable(pool)
+    with niquests.Session() as session:
+        results["answer"] = session.post(server.url, data={"command": "returnBalances"}, auth=auth).json()
+    loader = niquests.__spec__.loader
+    results["loader"] = [type(loader).__name__, "exec_module" in vars(loader)]
+""",
 }
+#: niquests only where it is installed (its own environment, see tests/conftest.py).
+_CLIENTS = [
+    *(name for name in sorted(_SEND) if name != "niquests"),
+    *([pytest.param("niquests", marks=pytest.mark.niquests)] if niquests is not None else []),
+]
 
 
-@pytest.mark.parametrize("client", sorted(_SEND))
+@pytest.mark.parametrize("client", _CLIENTS)
 @pytest.mark.parametrize("when", ["before the auth class loads", "before the auth is built", "after the auth is built"])
 def test_a_client_imported_later_gets_a_working_signed_auth(client: str, when: str) -> None:
     """A client imported at any point: isinstance holds, the call is signed, a nonce error is re-signed."""
