@@ -57,7 +57,7 @@ class SignedRequest(NamedTuple):
     """A Content-Type to set (``None``: leave the request's as it is)."""
     nonce: int | str | None
     stream_size: int | None = None
-    """A streamed body: the wire carries the stream's ``stream_size`` bytes, then :attr:`body` (``None``: no stream)."""
+    """A streamed body: the wire carries the stream's ``stream_size`` bytes, then ``body`` (``None``: no stream)."""
 
 
 @runtime_checkable

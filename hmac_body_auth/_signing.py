@@ -231,7 +231,7 @@ class Signer:
         return encode_digest(self.digest(data), self.digest_encoding)
 
     def partial(self) -> Partial:
-        """Start a signature over bytes that arrive in pieces (see :class:`Partial`)."""
+        """Start a signature over bytes that arrive in pieces: ``update()`` them, then ``sign(suffix)``."""
         return Partial(self)
 
     def verify(self, data: bytes | Iterable[bytes], signature: str | bytes) -> bool:
