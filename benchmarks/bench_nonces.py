@@ -11,7 +11,18 @@ Compares, inside one run, single-threaded, the cost of one nonce from
   an inter-process source (lock, allocate, and after the response unlock);
 * ``RedisNonce``: one Lua script round trip to a private ``redis-server`` on a
   free loopback port (skipped, with a message, if ``redis-server`` is missing),
-  and the same with ``acquire``/``release`` of its Redis lock around the nonce.
+  and one ordered request's worth of Redis work, sync and asyncio:
+
+  - ``acquire/nonce/release`` (before): the three calls the auth made per
+    request up to 0.1 (lock, allocate, unlock: three round trips);
+  - ``acquire_next/defer_release`` (after): what the auth does now (the lock
+    and the nonce in one script; the release rides with the next request's
+    script while requests come back to back).
+
+  The Redis rows are also compared with ``RedisNonce`` without the lock (the
+  same kind: sync with sync, asyncio with asyncio), and the Redis commands per
+  request (``INFO commandstats``: every command a client sends here is one
+  ``EVALSHA``, one round trip) are counted over a separate run.
 
 The counter file lives in a temporary directory under ``$TMPDIR`` (a real disk
 here, so ``fsync`` is real). Rounds are interleaved (the order rotates every
@@ -25,6 +36,7 @@ Run: ``python benchmarks/bench_nonces.py [--quick]``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import gc
 import itertools
@@ -38,11 +50,24 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import hmac_body_auth
 from hmac_body_auth.nonces import ClockNonce, FileNonce
 
 Call = Callable[[], object]
+
+REDIS = "RedisNonce"
+REDIS_BEFORE = "RedisNonce acquire/nonce/release"
+REDIS_AFTER = "RedisNonce acquire_next/defer_release"
+ASYNC = {
+    "nonce": "async RedisNonce next_async",
+    "before": "async acquire/next/release_async",
+    "after": "async acquire_next_async/defer",
+}
+REDIS_ROWS = [REDIS, REDIS_BEFORE, REDIS_AFTER, ASYNC["nonce"], ASYNC["before"], ASYNC["after"]]
+COUNTED = 200  # requests per subject in the round-trip count
+round_trips: dict[str, float] = {}
 
 
 def locked_counter() -> Call:
@@ -69,6 +94,65 @@ def per_request(source: FileNonce | object) -> Call:
             release()
 
     return request
+
+
+def ordered_now(source: object) -> Call:
+    """What the auth does per ordered request now: lock and nonce in one script, release deferred."""
+    acquire_next = source.acquire_next  # type: ignore[attr-defined]
+    defer_release = source.defer_release  # type: ignore[attr-defined]
+    release = source.release  # type: ignore[attr-defined]
+
+    def request() -> int:
+        value: int = acquire_next(30.0)
+        if not defer_release():
+            release()
+        return value
+
+    return request
+
+
+def on_loop(loop: asyncio.AbstractEventLoop, make: Callable[[], Any]) -> Callable[[int], None]:
+    """``n`` awaited calls of the coroutine function ``make`` inside one ``run_until_complete``."""
+
+    async def many(n: int) -> None:
+        for _ in range(n):
+            await make()
+
+    return lambda n: loop.run_until_complete(many(n))
+
+
+def async_subjects(source: Any, loop: asyncio.AbstractEventLoop, kind: str) -> Callable[[int], None]:
+    """The asyncio twins: the nonce alone, before (three awaited calls) and after (one)."""
+    if kind == "nonce":
+        return on_loop(loop, source.next_async)
+    if kind == "before":
+
+        async def before() -> int:
+            await source.acquire_async(30.0)
+            try:
+                return int(await source.next_async())
+            finally:
+                await source.release_async()
+
+        return on_loop(loop, before)
+
+    async def after() -> int:
+        value = int(await source.acquire_next_async(30.0))
+        if not source.defer_release():
+            await source.release_async()
+        return value
+
+    return on_loop(loop, after)
+
+
+def evalsha_calls(url: str) -> int:
+    """Scripts the server ran on clients' behalf so far (our sources send nothing else)."""
+    import redis
+
+    with redis.Redis.from_url(url) as admin:
+        stats = admin.info("commandstats")
+        admin.connection_pool.disconnect()
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
 
 
 @contextlib.contextmanager
@@ -105,15 +189,24 @@ def redis_server() -> Iterator[str | None]:
             process.wait(timeout=10)
 
 
-def timed(call: Call, n: int) -> float:
+def batch(call: Call) -> Callable[[int], None]:
+    """``n`` calls of ``call``."""
+
+    def run(n: int) -> None:
+        for _ in range(n):
+            call()
+
+    return run
+
+
+def timed(run: Callable[[int], None], n: int) -> float:
     """Seconds per call over ``n`` calls, the garbage collector off."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
         start = time.perf_counter()
-        for _ in range(n):
-            call()
+        run(n)
         elapsed = time.perf_counter() - start
     finally:
         if enabled:
@@ -149,35 +242,50 @@ def main() -> None:
             "FileNonce fsync=True": file_sync,
             "FileNonce acquire/nonce/release": per_request(file_auth),
         }
-        redis_sources = []
+        redis_sources: list[Any] = []
+        runs: dict[str, Callable[[int], None]] = {}
+        loop = asyncio.new_event_loop()
         if redis_url is not None:
             from hmac_body_auth.nonces import RedisNonce
 
-            redis_sources = [
-                RedisNonce(redis_url, name="bench-nonce"),
-                RedisNonce(redis_url, name="bench-nonce-auth"),
-            ]
-            subjects["RedisNonce"] = redis_sources[0]
-            subjects["RedisNonce acquire/nonce/release"] = per_request(redis_sources[1])
+            redis_sources = [RedisNonce(redis_url, name=f"bench-nonce-{i}") for i in range(6)]
+            subjects[REDIS] = redis_sources[0]
+            subjects[REDIS_BEFORE] = per_request(redis_sources[1])
+            subjects[REDIS_AFTER] = ordered_now(redis_sources[2])
         for name, call in subjects.items():
             check(name, call)
+            runs[name] = batch(call)
+        if redis_url is not None:
+            for kind, source in zip(("nonce", "before", "after"), redis_sources[3:], strict=True):
+                runs[ASYNC[kind]] = async_subjects(source, loop, kind)
+                runs[ASYNC[kind]](50)
+            # Round trips per request, over a separate run of each Redis subject.
+            for name in REDIS_ROWS:
+                before = evalsha_calls(redis_url)
+                runs[name](COUNTED)
+                # A release still deferred is given back by the source's background thread.
+                time.sleep(0.05)
+                round_trips[name] = (evalsha_calls(redis_url) - before) / COUNTED
 
         # Calibrate: calls per round so that each subject runs about `target` seconds.
         calls: dict[str, int] = {}
-        for name, call in subjects.items():
-            per_call = timed(call, 20)
-            per_call = timed(call, max(20, int(0.02 / per_call)))
+        for name, run in runs.items():
+            per_call = timed(run, 20)
+            per_call = timed(run, max(20, int(0.02 / per_call)))
             calls[name] = max(20, int(target / per_call))
 
-        names = list(subjects)
+        names = list(runs)
         times: dict[str, list[float]] = {name: [] for name in names}
         for i in range(rounds):
             shift = i % len(names)
             for name in names[shift:] + names[:shift]:
-                times[name].append(timed(subjects[name], calls[name]))
+                times[name].append(timed(runs[name], calls[name]))
 
         for source in redis_sources:
             source.close()
+        for source in redis_sources[3:]:
+            loop.run_until_complete(source.aclose())
+        loop.close()
         for source in (file_plain, file_sync, file_auth):
             source.close()
 
@@ -191,7 +299,7 @@ def main() -> None:
         print("RedisNonce rows skipped: redis-server is not on PATH (apt-get install redis-server)")
     print()
     print(
-        f"{'subject':<34} {'calls':>7} {'median us':>10} {'min us':>9} {'nonces/s':>10} "
+        f"{'subject':<40} {'calls':>7} {'median us':>10} {'min us':>9} {'nonces/s':>10} "
         f"{'ratio (median)':>15} {'ratio (min)':>12}"
     )
     for name in names:
@@ -199,7 +307,7 @@ def main() -> None:
         low = min(times[name])
         paired = statistics.median(a / b for a, b in zip(times[name], times[baseline], strict=True))
         print(
-            f"{name:<34} {calls[name]:>7} {med * 1e6:>10.2f} {low * 1e6:>9.2f} {1 / med:>10,.0f} "
+            f"{name:<40} {calls[name]:>7} {med * 1e6:>10.2f} {low * 1e6:>9.2f} {1 / med:>10,.0f} "
             f"{paired:>15.1f} {low / min(times[baseline]):>12.1f}"
         )
     print()
@@ -213,8 +321,20 @@ def main() -> None:
     )
     print(
         f"      here: file {us('FileNonce')}, fsync {us('FileNonce fsync=True')}, Redis {us('RedisNonce')}, "
-        f"per request: file {us('FileNonce acquire/nonce/release')}, Redis {us('RedisNonce acquire/nonce/release')}"
+        f"per request: file {us('FileNonce acquire/nonce/release')}, Redis {us(REDIS_BEFORE)} before, "
+        f"{us(REDIS_AFTER)} after"
     )
+    if redis_url is None:
+        return
+    print()
+    print("Ordered requests through RedisNonce, against RedisNonce without the lock (same kind, paired per round)")
+    print(f"{'subject':<40} {'requests/s':>11} {'vs no lock':>11} {'round trips/request':>20}")
+    for name in REDIS_ROWS:
+        unlocked = ASYNC["nonce"] if name.startswith("async") else REDIS
+        ratio = statistics.median(a / b for a, b in zip(times[name], times[unlocked], strict=True))
+        print(f"{name:<40} {1 / statistics.median(times[name]):>11,.0f} {ratio:>10.2f}x {round_trips[name]:>20.2f}")
+    print()
+    print("goal: one round trip per ordered request (issue 13), sync and asyncio; 'after' near 1.0x of no lock")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,15 @@ class OrderedNonceSource(Protocol):
     :class:`AsyncOrderedNonceSource` (``acquire_async``, ``release_async``,
     ``next_async``, ``raise_floor_async``), which async flows then await instead
     of calling the blocking methods. Every source in this module does.
+
+    Optional, to save round trips to a shared store (``RedisNonce`` has them):
+    ``acquire_next(timeout) -> int`` (and the coroutine ``acquire_next_async``)
+    takes the lock and returns the first nonce of the hold in one step; the auth
+    then calls it instead of :meth:`acquire` and signs with that nonce (a
+    re-signature draws a new one). ``defer_release() -> bool`` is called before
+    :meth:`release`: ``True`` means the source took the lock back itself
+    (without blocking, say for its next acquire) and :meth:`release` is not
+    called; ``False`` means release as usual.
     """
 
     @property
