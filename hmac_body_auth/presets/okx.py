@@ -32,29 +32,22 @@ ahead a timestamp may be is not stated separately. The time endpoint is ``GET /a
 
 from __future__ import annotations
 
-import calendar
-import json
-import re
-import time
-from collections.abc import Callable
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
-
-from .._auth import HmacAuth
 from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError
-from ..verify import HeaderVerifier
+from ..recipe import (
+    ISO_MILLISECONDS,
+    Header,
+    Option,
+    PassphraseRecipeAuth,
+    Recipe,
+    RecipeVerifier,
+    boolean,
+    plain_passphrase,
+)
 from ._answers import json_answer
 
-__all__ = ["OKX", "OKX_CLOCK_SYNC", "OKXScheme", "OKXVerifier", "okx_timestamp"]
+__all__ = ["OKX", "OKX_CLOCK_SYNC", "OKXVerifier", "okx_timestamp"]
 
-_JSON = "application/json"
-_BODILESS = frozenset({"GET", "HEAD"})
-# Printable ASCII, no leading/trailing whitespace: what a header value can carry unchanged.
-_PASSPHRASE = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
-_ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
+_EXPIRED = "50102"
 
 
 #: Where OKX documents code 50102 (HTTP 401).
@@ -98,113 +91,33 @@ OKX_CLOCK_SYNC = ClockSync(
 """OKX's clock-sync recipe: code 50102 (HTTP 401) and ``GET /api/v5/public/time``; a 30 s window."""
 
 
-def _validate_passphrase(passphrase: object) -> str:
-    if not isinstance(passphrase, str):
-        raise ConfigurationError(f"passphrase must be a str, got {type(passphrase).__name__}")
-    if not _PASSPHRASE.fullmatch(passphrase):
-        raise ConfigurationError(
-            "passphrase must be non-empty printable ASCII without leading or trailing whitespace "
-            "(check for a trailing newline)"
-        )
-    return passphrase
+okx_timestamp = ISO_MILLISECONDS.format
+"""Format Unix milliseconds as OKX wants them: ``2020-12-08T09:08:57.715Z``."""
+
+RECIPE = Recipe(
+    name="okx",
+    title="OKX",
+    doc="https://www.okx.com/docs-v5/en/#overview-rest-authentication",
+    origin="https://www.okx.com",
+    env_prefix="OKX",
+    algorithm="sha256",
+    digest_encoding="base64",
+    message="{timestamp}{method}{path_query}{body}",
+    headers=(
+        Header("OK-ACCESS-KEY", "{key}"),
+        Header("OK-ACCESS-SIGN", "{signature}"),
+        Header("OK-ACCESS-TIMESTAMP", "{timestamp}"),
+        Header("OK-ACCESS-PASSPHRASE", "{passphrase}"),
+        Header("x-simulated-trading", "1", when="demo"),
+    ),
+    timestamp=ISO_MILLISECONDS,
+    passphrase=plain_passphrase,
+    options=(Option("demo", False, boolean("demo")),),
+    clock_sync=lambda options: OKX_CLOCK_SYNC,
+)
 
 
-def okx_timestamp(ms: int) -> str:
-    """Format Unix milliseconds as OKX wants them: ``2020-12-08T09:08:57.715Z``."""
-    seconds, millis = divmod(int(ms), 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-
-
-def _parse_timestamp(value: str) -> int | None:
-    match = _ISO.fullmatch(value)
-    if match is None:
-        return None
-    year, month, day, hour, minute, second, millis = (int(g) for g in match.groups())
-    try:
-        seconds = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
-    except (ValueError, OverflowError):
-        return None
-    return seconds * 1000 + millis
-
-
-def _request_path(url: str) -> str:
-    """``/path?query`` exactly as in the URL the client sends."""
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    return f"{path}?{parts.query}" if parts.query else path
-
-
-def _prehash(timestamp: str, method: str, url: str, body: bytes) -> bytes:
-    return (timestamp + method + _request_path(url)).encode("utf-8") + body
-
-
-class OKXScheme:
-    """The OKX v5 signature: ``base64(HMAC-SHA256(ts + METHOD + requestPath + body))`` in headers.
-
-    Holds the passphrase (it is sent with every request); ``repr`` masks it and
-    the scheme cannot be pickled.
-    """
-
-    __slots__ = ("_passphrase", "demo", "header_names")
-
-    header_names: frozenset[str]
-    demo: bool
-
-    def __init__(self, *, passphrase: str, demo: bool = False) -> None:
-        if not isinstance(demo, bool):
-            raise ConfigurationError("demo must be True or False")
-        self._passphrase = _validate_passphrase(passphrase)
-        self.demo = demo
-        names = {"ok-access-key", "ok-access-sign", "ok-access-timestamp", "ok-access-passphrase"}
-        if demo:
-            names.add("x-simulated-trading")
-        self.header_names = frozenset(names)
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse a GET body and bodies that are not JSON."""
-        if not out.body:
-            return
-        if out.method in _BODILESS:
-            raise BodyError(f"OKX {out.method} requests carry their parameters in the query string, not a body")
-        media = (out.content_type or _JSON).split(";", 1)[0].strip().lower()
-        if media != _JSON:
-            raise BodyError(f"OKX takes JSON request bodies; got Content-Type {media!r} (send json=...)")
-        try:
-            json.loads(out.body)
-        except ValueError:
-            raise BodyError("the request body is not valid JSON; OKX takes JSON request bodies") from None
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Sign ``timestamp + METHOD + requestPath + body`` and return the OK-ACCESS headers."""
-        if key is None:
-            raise ConfigurationError("OKX needs the API key in OK-ACCESS-KEY")
-        timestamp = okx_timestamp(clock())
-        headers = {
-            "OK-ACCESS-KEY": key,
-            "OK-ACCESS-SIGN": signer.sign(_prehash(timestamp, out.method, out.url, out.body)),
-            "OK-ACCESS-TIMESTAMP": timestamp,
-            "OK-ACCESS-PASSPHRASE": self._passphrase,
-        }
-        if self.demo:
-            headers["x-simulated-trading"] = "1"
-        content_type = _JSON if out.body and out.content_type is None else None
-        return SignedRequest(out.url, out.body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return f"OKXScheme(passphrase=***, demo={self.demo})"
-
-    def __reduce__(self) -> Any:
-        raise TypeError("OKXScheme holds a passphrase and cannot be pickled")
-
-
-class OKX(HmacAuth):
+class OKX(PassphraseRecipeAuth):
     """Auth for the OKX v5 REST API.
 
     Args:
@@ -222,43 +135,10 @@ class OKX(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``OKX_API_KEY``,
-    #: ``OKX_API_SECRET`` and ``OKX_API_PASSPHRASE``.
-    env_prefix: ClassVar[str | None] = "OKX"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        passphrase: str,
-        demo: bool = False,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        if not isinstance(clock_sync, bool):
-            raise ConfigurationError("clock_sync must be True or False")
-        options.setdefault("body_encoding", "utf-8")
-        super().__init__(
-            OKXScheme(passphrase=passphrase, demo=demo),
-            key=key,
-            secret=secret,
-            algorithm="sha256",
-            digest_encoding="base64",
-            clock=clock,
-            clock_sync=OKX_CLOCK_SYNC if clock_sync else None,
-            **options,
-        )
-
-    def _repr_fields(self) -> str:
-        scheme = self._scheme
-        assert isinstance(scheme, OKXScheme)
-        return f"{super()._repr_fields()}, passphrase=***, demo={scheme.demo}"
+    recipe = RECIPE
 
 
-class OKXVerifier(HeaderVerifier):
+class OKXVerifier(RecipeVerifier):
     """Verify OKX v5 signatures (and passphrases) on the server side.
 
     Args:
@@ -270,16 +150,4 @@ class OKXVerifier(HeaderVerifier):
 
     """
 
-    key_header = "OK-ACCESS-KEY"
-    timestamp_header = "OK-ACCESS-TIMESTAMP"
-    signature_header = "OK-ACCESS-SIGN"
-    passphrase_header = "OK-ACCESS-PASSPHRASE"
-    secret_encoding = "raw"
-
-    def prehash(self, timestamp: str, method: str, url: str, body: bytes) -> bytes:
-        """``timestamp + METHOD + /path?query + body``."""
-        return _prehash(timestamp, method, url, body)
-
-    def timestamp_ms(self, value: str) -> int | None:
-        """Parse ``OK-ACCESS-TIMESTAMP``."""
-        return _parse_timestamp(value)
+    recipe = RECIPE

@@ -18,9 +18,9 @@ from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
 from hmac_body_auth.presets.coinbase_exchange import (
     CoinbaseExchange,
-    CoinbaseExchangeScheme,
     CoinbaseExchangeVerifier,
 )
+from hmac_body_auth.recipe import RecipeScheme
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -37,7 +37,8 @@ def _sign(vector: dict[str, Any], **change: Any) -> dict[str, str]:
     v = {**vector, **change}
     out = Outgoing(v["method"], v["url"], v["content_type"], v["body"].encode())
     signer = Signer(v["secret"], algorithm="sha256", digest_encoding="base64", secret_encoding="base64")
-    signed = CoinbaseExchangeScheme(passphrase=v["passphrase"]).sign(out, signer, v["key"], None, lambda: v["clock_ms"])
+    scheme = RecipeScheme(CoinbaseExchange.recipe, {}, v["passphrase"])
+    signed = scheme.sign(out, signer, v["key"], None, lambda: v["clock_ms"])
     assert (signed.url, signed.body) == (v["url"], v["body"].encode())
     return signed.headers
 

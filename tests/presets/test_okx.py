@@ -16,7 +16,8 @@ import requests
 from hmac_body_auth._core import Outgoing
 from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.okx import OKX, OKXScheme, OKXVerifier, okx_timestamp
+from hmac_body_auth.presets.okx import OKX, OKXVerifier, okx_timestamp
+from hmac_body_auth.recipe import RecipeScheme
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -33,7 +34,9 @@ def _sign(vector: dict[str, Any], **change: Any) -> dict[str, str]:
     v = {**vector, **change}
     out = Outgoing(v["method"], v["url"], v["content_type"], v["body"].encode())
     signer = Signer(v["secret"], algorithm="sha256", digest_encoding="base64")
-    signed = OKXScheme(passphrase=v["passphrase"]).sign(out, signer, v["key"], None, lambda: v["clock_ms"])
+    signed = RecipeScheme(OKX.recipe, {"demo": False}, v["passphrase"]).sign(
+        out, signer, v["key"], None, lambda: v["clock_ms"]
+    )
     assert (signed.url, signed.body) == (v["url"], v["body"].encode())
     return signed.headers
 

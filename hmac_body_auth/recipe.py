@@ -1,0 +1,896 @@
+"""Recipes: what one API signs, stated as data, with signing and verifying both derived from it.
+
+A :class:`Recipe` says, for one API: the HMAC (algorithm, digest and secret
+encodings), the message (a template of named parts such as ``{timestamp}``,
+``{method}``, ``{path_query}`` and ``{body}``, or a small function where a
+template cannot say it), where the nonce, the timestamp and the signature go
+(:class:`Header` templates and :class:`Field` parameters of the body or query),
+the bodies it accepts, its answers that mean "not executed" and its options.
+
+:class:`RecipeScheme` signs with it (a :class:`~hmac_body_auth.Scheme`),
+:class:`RecipeVerifier` verifies with it (a :class:`~hmac_body_auth.verify.Verifier`)
+and :class:`RecipeAuth` is the base of every preset's auth class. Because both
+sides read the same templates, they cannot drift: a message part, header or field
+is declared once. Nothing here imports an HTTP client.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hmac
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, NamedTuple
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from ._auth import HmacAuth
+from ._body import FORM_CONTENT_TYPE, check_form, media_type
+from ._clocksync import ClockSync
+from ._core import Outgoing, SignedRequest
+from ._lifecycle import NonceErrorParser
+from ._signing import DigestEncoding, SecretEncoding, Signer, validate_key
+from .errors import BodyError, ConfigurationError, NonceError
+from .verify import MAX_DIGITS, Verdict, ascii_int, form_field, header
+
+__all__ = [
+    "ISO_MILLISECONDS",
+    "MILLISECONDS",
+    "SECONDS",
+    "Field",
+    "Header",
+    "Option",
+    "PassphraseRecipeAuth",
+    "Recipe",
+    "RecipeAuth",
+    "RecipeScheme",
+    "RecipeVerifier",
+    "TimeFormat",
+    "Wire",
+]
+
+JSON_CONTENT_TYPE = "application/json"
+_BODILESS = frozenset({"GET", "HEAD"})
+_PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
+# Printable ASCII without leading or trailing space: a header value that goes out unchanged.
+_HEADER_TEXT = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
+_ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
+_DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
+
+BodyKind = Literal["form", "json", "json-object"]
+
+
+# -- time formats ------------------------------------------------------------------------------
+
+
+class TimeFormat(NamedTuple):
+    """How a timestamp is written: ``format(unix_ms) -> text`` and its inverse ``parse(text) -> unix_ms | None``."""
+
+    format: Callable[[int], str]
+    parse: Callable[[str], int | None]
+
+
+def _parse_ms(text: str) -> int | None:
+    return ascii_int(text, max_digits=16)
+
+
+def _parse_seconds(text: str) -> int | None:
+    match = _DECIMAL_SECONDS.fullmatch(text)
+    if match is None:
+        return None
+    return int(match[1]) * 1000 + int((match[2] or "").ljust(3, "0")[:3])
+
+
+def _format_iso(ms: int) -> str:
+    seconds, millis = divmod(int(ms), 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+
+
+def _parse_iso(text: str) -> int | None:
+    match = _ISO.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second, millis = (int(g) for g in match.groups())
+    try:
+        return calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0)) * 1000 + millis
+    except (ValueError, OverflowError):
+        return None
+
+
+MILLISECONDS = TimeFormat(str, _parse_ms)
+"""Unix milliseconds as decimal digits (``1700000000000``)."""
+SECONDS = TimeFormat(lambda ms: str(ms // 1000), _parse_seconds)
+"""Unix seconds as decimal digits (``1700000000``); a verifier also reads ``1700000000.123``."""
+ISO_MILLISECONDS = TimeFormat(_format_iso, _parse_iso)
+"""UTC ISO 8601 with milliseconds (``2020-12-08T09:08:57.715Z``)."""
+
+
+# -- declarations ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header the scheme sets: its name and a template of its value (``"{signature}"``, ``"sha256={signature}"``).
+
+    ``when``: the name of an option; the header is sent only when that option is
+    set (truthy). A verifier reads the placeholders back from the value it received.
+    """
+
+    name: str
+    value: str
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Field:
+    """A parameter the scheme adds: ``name=value`` with ``value`` a template (``"{nonce}"``, ``"{signature}"``).
+
+    ``into``: ``"body"`` (a form field), ``"query"``, or ``"params"``: the body when
+    the request has one, else the query string. ``first``: put it before the
+    caller's parameters (else after). A field whose template holds ``{signature}``
+    is added after signing; the others are signed.
+    """
+
+    name: str
+    value: str
+    into: Literal["body", "query", "params"] = "body"
+    first: bool = False
+    when: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """An API-specific constructor option (``recv_window=``, ``demo=``): its default and its check.
+
+    ``check(value)`` returns the value to use or raises
+    :class:`~hmac_body_auth.ConfigurationError` (without echoing a secret).
+    The value is available to templates as ``{name}``.
+    """
+
+    name: str
+    default: Any
+    check: Callable[[Any], Any]
+
+
+def check_passphrase(passphrase: object) -> str:
+    """Return the passphrase if it can go in a header unchanged; never echo it."""
+    if not isinstance(passphrase, str):
+        raise ConfigurationError(f"passphrase must be a str, got {type(passphrase).__name__}")
+    if not _HEADER_TEXT.fullmatch(passphrase):
+        raise ConfigurationError(
+            "passphrase must be non-empty printable ASCII without leading or trailing whitespace "
+            "(check for a trailing newline)"
+        )
+    return passphrase
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One API's signature, declared.
+
+    The auth, its scheme and its verifier are derived from it; see the module docstring.
+    """
+
+    name: str
+    """The registry name users type (``"okx"``): lowercase, ``-`` between words."""
+    title: str
+    """The API's name in messages and docs (``"OKX"``)."""
+    doc: str
+    """The URL of the API documentation this recipe follows."""
+    origin: str
+    """The API's usual origin (``"https://www.okx.com"``): the CLI's default base URL."""
+    env_prefix: str
+    """``from_env`` reads ``{env_prefix}_API_KEY`` (and ``_API_SECRET``, ``_API_PASSPHRASE``)."""
+    message: str | Callable[[Wire], bytes]
+    """What is HMACed: a template of parts (see :class:`Wire`), or a function of the wire request."""
+    headers: tuple[Header, ...]
+    """The headers the scheme sets, in order."""
+    fields: tuple[Field, ...] = ()
+    """The parameters the scheme adds to the body or query string, in order."""
+    algorithm: str = "sha256"
+    digest_encoding: DigestEncoding = "hex"
+    secret_encoding: SecretEncoding = "raw"
+    body_encoding: str = "utf-8"
+    """How a ``str`` body becomes bytes."""
+    bodies: frozenset[BodyKind] = frozenset({"json"})
+    """The body kinds the API takes (a request may always have none)."""
+    methods: frozenset[str] | None = None
+    """The methods the API's signed endpoints take (``None``: any)."""
+    query: bool = True
+    """Whether the caller may put parameters in the query string."""
+    empty_body: bytes = b""
+    """The body sent (and signed) when the caller gives none (Bitfinex: ``{}``)."""
+    timestamp: TimeFormat | None = None
+    """How ``{timestamp}`` is written (``None``: the API signs no timestamp and the auth takes no ``clock=``)."""
+    nonce: Callable[[str], Callable[[], int | str]] | None = None
+    """The default nonce source for a key (``None``: the API has no nonce)."""
+    nonce_text: Literal["digits", "any"] = "digits"
+    """What a nonce must look like: unsigned decimal digits, or any visible ASCII text."""
+    passphrase: Callable[[str, Signer, Mapping[str, Any]], str] | None = None
+    """``None``: no passphrase; else what ``{passphrase}`` is, given the passphrase, the signer and the options."""
+    passphrase_check: Callable[[Any, Mapping[str, Any]], str] = lambda passphrase, options: check_passphrase(passphrase)
+    """Validates a passphrase at construction, given the option values (never echoes it)."""
+    parts: Mapping[str, Callable[[Wire], str | bytes]] = field(default_factory=dict)
+    """Message parts of the API's own (``{endpoint}``), computed from the wire request."""
+    options: tuple[Option, ...] = ()
+    check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
+    """An extra check for what a template cannot say (reserved parameter names, ...)."""
+    nonce_error: NonceErrorParser | None = None
+    nonce_error_statuses: frozenset[int] | None = None
+    """Statuses whose answers are read for :attr:`nonce_error` (``None``: the default 200 and 4xx)."""
+    clock_sync: Callable[[Mapping[str, Any]], ClockSync] | None = None
+    """The API's clock-sync recipe, given the option values (``None``: the API reports no stale timestamp)."""
+
+    @property
+    def needs_passphrase(self) -> bool:
+        """Whether the API's keys come with a passphrase."""
+        return self.passphrase is not None
+
+    def header_names(self) -> frozenset[str]:
+        """Every header (lowercase) the scheme may set: removed before a redirect to another origin."""
+        return frozenset(h.name.lower() for h in self.headers)
+
+
+def plain_passphrase(passphrase: str, signer: Signer, options: Mapping[str, Any]) -> str:
+    """The passphrase as it is (OKX, Coinbase Exchange)."""
+    return passphrase
+
+
+def boolean(name: str) -> Callable[[Any], bool]:
+    """An :class:`Option` check for ``True``/``False``."""
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ConfigurationError(f"{name} must be True or False")
+        return value
+
+    return check
+
+
+def milliseconds_window(name: str, *, optional: bool, most: int = 60_000) -> Callable[[Any], int | None]:
+    """An :class:`Option` check for a receive window in milliseconds (1 to ``most``; ``None`` if ``optional``)."""
+
+    def check(value: Any) -> int | None:
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= most:
+            none = "None or " if optional else ""
+            raise ConfigurationError(f"{name} must be {none}an int of milliseconds between 1 and {most}")
+        return value
+
+    return check
+
+
+# -- the wire request, what messages are made of ---------------------------------------------------
+
+
+class Wire:
+    """A request as it goes on the wire, with what the scheme adds: what a message is made of.
+
+    Template parts: ``{method}`` (upper case), ``{path}`` (``/`` when empty),
+    ``{query}`` (as written, without ``?``), ``{path_query}`` (``/p?q`` or ``/p``),
+    ``{host}``, ``{body}`` (the exact bytes), ``{params}`` (query string then
+    body, no separator), ``{payload}`` (the query string for GET/HEAD/DELETE
+    without a body, else the body), ``{content_type}``, ``{key}``, ``{nonce}``,
+    ``{timestamp}``, every option by name, and the recipe's own :attr:`Recipe.parts`.
+    """
+
+    __slots__ = ("body", "content_type", "key", "method", "nonce", "options", "timestamp", "url")
+
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        body: bytes,
+        content_type: str | None,
+        key: str | None,
+        nonce: str | None,
+        timestamp: str | None,
+        options: Mapping[str, Any],
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.body = body
+        self.content_type = content_type
+        self.key = key
+        self.nonce = nonce
+        self.timestamp = timestamp
+        self.options = options
+
+    @property
+    def path(self) -> str:
+        """The URL's path as written (``/`` when empty)."""
+        return urlsplit(self.url).path or "/"
+
+    @property
+    def query(self) -> str:
+        """The URL's query string as written, without ``?``."""
+        return urlsplit(self.url).query
+
+    @property
+    def path_query(self) -> str:
+        """``path?query`` (just the path without a query)."""
+        parts = urlsplit(self.url)
+        path = parts.path or "/"
+        return f"{path}?{parts.query}" if parts.query else path
+
+    @property
+    def host(self) -> str:
+        """The URL's host name, lower case."""
+        return urlsplit(self.url).hostname or ""
+
+    def part(self, name: str) -> str | bytes:
+        """The value of template part ``name``."""
+        if name == "body":
+            return self.body
+        if name == "method":
+            return self.method
+        if name in ("path", "query", "path_query", "host"):
+            value: str = getattr(self, name)
+            return value
+        if name == "params":
+            return self.query.encode("utf-8") + self.body
+        if name == "payload":
+            return self.body if self.body else self.query
+        if name == "content_type":
+            return self.content_type or ""
+        if name in ("key", "nonce", "timestamp"):
+            return getattr(self, name) or ""
+        value_ = self.options.get(name)
+        return "" if value_ is None else str(value_)
+
+
+class _Template:
+    """A template compiled once: literal text and named parts, rendered to bytes."""
+
+    __slots__ = ("names", "pieces", "regex")
+
+    def __init__(self, text: str) -> None:
+        pieces: list[tuple[bool, str]] = []
+        pattern = []
+        at = 0
+        for match in _PLACEHOLDER.finditer(text):
+            if match.start() > at:
+                pieces.append((False, text[at : match.start()]))
+                pattern.append(re.escape(text[at : match.start()]))
+            pieces.append((True, match[1]))
+            pattern.append(f"(?P<{match[1]}>.*?)" if match[1] not in dict.fromkeys(pattern) else ".*?")
+            at = match.end()
+        if at < len(text):
+            pieces.append((False, text[at:]))
+            pattern.append(re.escape(text[at:]))
+        self.pieces = tuple(pieces)
+        self.names = frozenset(name for is_part, name in pieces if is_part)
+        self.regex = re.compile("".join(pattern), re.DOTALL)
+
+    def render(self, lookup: Callable[[str], str | bytes]) -> bytes:
+        out = []
+        for is_part, text in self.pieces:
+            value = lookup(text) if is_part else text
+            out.append(value if isinstance(value, bytes) else value.encode("utf-8"))
+        return b"".join(out)
+
+    def text(self, lookup: Callable[[str], str | bytes]) -> str:
+        return self.render(lookup).decode("utf-8")
+
+    def read(self, value: str) -> dict[str, str] | None:
+        """The parts of ``value`` (a header received), or ``None`` if it does not have the template's shape."""
+        match = self.regex.fullmatch(value)
+        return None if match is None else match.groupdict()
+
+
+def _compiled(recipe: Recipe) -> _Compiled:
+    cached = _COMPILED.get(id(recipe))
+    if cached is None or cached.recipe is not recipe:
+        cached = _Compiled(recipe)
+        _COMPILED[id(recipe)] = cached
+    return cached
+
+
+class _Compiled:
+    """A recipe's templates, compiled once per recipe."""
+
+    def __init__(self, recipe: Recipe) -> None:
+        self.recipe = recipe
+        self.message = _Template(recipe.message) if isinstance(recipe.message, str) else None
+        self.headers = tuple((h, _Template(h.value)) for h in recipe.headers)
+        self.fields = tuple((f, _Template(f.value)) for f in recipe.fields)
+        self.nonce_field = next((f.name for f in recipe.fields if "nonce" in _Template(f.value).names), None)
+        names = {f.name.encode("ascii") for f in recipe.fields}
+        self.field_names = frozenset(names)
+        #: placeholder -> the header or field that carries it (what a verifier's reasons name).
+        self.where: dict[str, str] = {}
+        for spec_name, template in [(h.name, t) for h, t in self.headers] + [(f.name, t) for f, t in self.fields]:
+            for name in template.names:
+                self.where.setdefault(name, spec_name)
+
+    def message_of(self, wire: Wire) -> bytes:
+        recipe = self.recipe
+        if self.message is None:
+            assert callable(recipe.message)
+            return recipe.message(wire)
+        parts = recipe.parts
+
+        def lookup(name: str) -> str | bytes:
+            own = parts.get(name)
+            return own(wire) if own is not None else wire.part(name)
+
+        return self.message.render(lookup)
+
+
+_COMPILED: dict[int, _Compiled] = {}
+
+
+# -- signing ---------------------------------------------------------------------------------------
+
+
+def _join(params: bytes, extra: bytes, *, first: bool) -> bytes:
+    if not params:
+        return extra
+    if first:
+        return extra + b"&" + params
+    return params + extra if params.endswith(b"&") else params + b"&" + extra
+
+
+def _names(params: bytes) -> list[bytes]:
+    """The decoded parameter names of a query string or form body, in order."""
+    return [unquote_to_bytes(p.partition(b"=")[0].replace(b"+", b" ")) for p in params.split(b"&") if p]
+
+
+class RecipeScheme:
+    """Signs with a :class:`Recipe`: a :class:`~hmac_body_auth.Scheme`.
+
+    Holds the option values and the passphrase (a credential: masked in ``repr``,
+    never pickled).
+    """
+
+    __slots__ = ("_compiled", "_passphrase", "header_names", "options", "recipe")
+
+    header_names: frozenset[str]
+
+    def __init__(self, recipe: Recipe, options: Mapping[str, Any], passphrase: str | None = None) -> None:
+        self.recipe = recipe
+        self.options = dict(options)
+        self._passphrase = passphrase
+        self._compiled = _compiled(recipe)
+        self.header_names = recipe.header_names()
+
+    # -- check -------------------------------------------------------------------------------------
+
+    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
+        """Refuse what the API cannot take, before a nonce is allocated or a lease taken."""
+        recipe = self.recipe
+        title = recipe.title
+        if recipe.nonce is not None and not with_nonce:
+            raise BodyError(f"{title} signs every call with a nonce; configure a nonce source")
+        if recipe.methods is not None and out.method not in recipe.methods:
+            allowed = "/".join(sorted(recipe.methods))
+            raise BodyError(f"{title} signed endpoints take {allowed}, not {out.method}")
+        if not recipe.query and urlsplit(out.url).query:
+            raise BodyError(f"{title} signs the path and the body only; send the parameters as a body, not params=")
+        if recipe.check is not None:
+            recipe.check(out, self.options)
+        if not out.body:
+            return
+        if out.method in _BODILESS:
+            raise BodyError(f"{title} {out.method} requests carry their parameters in the query string, not a body")
+        kind = media_type(out.content_type)
+        bodies = recipe.bodies
+        takes_json = "json" in bodies or "json-object" in bodies
+        if kind is None:
+            # No Content-Type: the bytes say which kind the caller meant.
+            looks_json = out.body.lstrip()[:1] in (b"{", b"[")
+            kind = JSON_CONTENT_TYPE if takes_json and (looks_json or "form" not in bodies) else FORM_CONTENT_TYPE
+        if kind == FORM_CONTENT_TYPE and "form" in bodies:
+            self._check_form(out)
+        elif kind == JSON_CONTENT_TYPE and takes_json:
+            self._check_json(out.body)
+        else:
+            kinds = sorted({"JSON" if b.startswith("json") else "form" for b in bodies})
+            how = " or ".join("json=..." if k == "JSON" else "data=dict" for k in kinds)
+            raise BodyError(
+                f"{title} takes {' or '.join(kinds)} request bodies; got Content-Type {kind!r} (send {how})"
+            )
+
+    def _check_json(self, body: bytes) -> None:
+        title = self.recipe.title
+        try:
+            value = json.loads(body)
+        except ValueError:
+            raise BodyError(f"the request body is not valid JSON; {title} takes JSON request bodies") from None
+        if "json-object" in self.recipe.bodies and not isinstance(value, dict):
+            raise BodyError(f"{title} takes parameters as a JSON object (json={{...}}), not a JSON array or value")
+
+    def _check_form(self, out: Outgoing) -> None:
+        nonce_field = self._compiled.nonce_field
+        check_form(out.body, out.content_type, nonce_field or "\x00")
+        given = set(_names(out.body)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
+        for name in sorted(given & self._compiled.field_names):
+            raise BodyError(f"the parameters already have {name.decode()!r}; the auth adds it")
+
+    # -- sign --------------------------------------------------------------------------------------
+
+    def sign(
+        self,
+        out: Outgoing,
+        signer: Signer,
+        key: str | None,
+        nonce: int | str | None,
+        clock: Callable[[], int],
+    ) -> SignedRequest:
+        """Add the fields, sign the message, set the headers: what to send."""
+        recipe = self.recipe
+        compiled = self._compiled
+        if key is None:
+            raise ConfigurationError(f"{recipe.title} signs with the API key: an auth without a key cannot sign")
+        stamp = recipe.timestamp.format(int(clock())) if recipe.timestamp is not None else None
+        nonce_text = self._nonce_text(nonce) if recipe.nonce is not None else None
+        options = self.options
+        values: dict[str, str] = {"key": key, "timestamp": stamp or "", "nonce": nonce_text or ""}
+
+        def simple(name: str) -> str | bytes:
+            if name in values:
+                return values[name]
+            value = options.get(name)
+            return "" if value is None else str(value)
+
+        url, body = out.url, out.body or recipe.empty_body
+        content_type = None
+        later: list[tuple[Field, _Template]] = []
+        for spec, template in compiled.fields:
+            if spec.when is not None and not options.get(spec.when):
+                continue
+            if "signature" in template.names:
+                later.append((spec, template))
+                continue
+            url, body, added = _place(spec, template.render(simple), url, body, out.method)
+            if added and out.content_type is None:
+                content_type = FORM_CONTENT_TYPE
+        wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
+        values["signature"] = signer.sign(compiled.message_of(wire))
+        for spec, template in later:
+            url, body, added = _place(spec, template.render(simple), url, body, out.method)
+            if added and out.content_type is None:
+                content_type = FORM_CONTENT_TYPE
+        if recipe.passphrase is not None:
+            assert self._passphrase is not None
+            values["passphrase"] = recipe.passphrase(self._passphrase, signer, options)
+        parts = recipe.parts
+        headers = {}
+        for spec_, template_ in compiled.headers:
+            if spec_.when is not None and not options.get(spec_.when):
+                continue
+
+            def lookup(name: str) -> str | bytes:
+                own = parts.get(name)
+                return own(wire) if own is not None and name not in values else simple(name)
+
+            headers[spec_.name] = template_.text(lookup)
+        if content_type is None and body and out.content_type is None:
+            content_type = FORM_CONTENT_TYPE if "json" not in recipe.bodies else JSON_CONTENT_TYPE
+            if "json-object" in recipe.bodies:
+                content_type = JSON_CONTENT_TYPE
+        return SignedRequest(url, body, headers, content_type, nonce)
+
+    def _nonce_text(self, nonce: int | str | None) -> str:
+        title = self.recipe.title
+        text = str(nonce) if nonce is not None else ""
+        if self.recipe.nonce_text == "digits":
+            if isinstance(nonce, bool) or not text.isascii() or not text.isdigit() or len(text) > MAX_DIGITS:
+                raise NonceError(f"{title} needs an unsigned integer nonce; the nonce source returned something else")
+        elif not text or not text.isascii() or not text.isprintable() or " " in text:
+            raise NonceError(f"{title} nonces are visible ASCII text; the nonce source returned something else")
+        return text
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.options.items())
+        secret = ", passphrase=***" if self._passphrase is not None else ""
+        return f"RecipeScheme({self.recipe.name!r}{', ' if shown else ''}{shown}{secret})"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("a RecipeScheme may hold a passphrase and cannot be pickled; build the auth again")
+
+
+def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tuple[str, bytes, bool]:
+    """Add ``name=value`` where the field goes; whether it went into the body."""
+    pair = spec.name.encode("ascii") + b"=" + value
+    into = spec.into
+    if into == "params":
+        into = "body" if body else "query"
+    if into == "body":
+        return url, _join(body, pair, first=spec.first), True
+    rest, hash_, fragment = url.partition("#")
+    base, _mark, query = rest.partition("?")
+    joined = _join(query.encode("utf-8"), pair, first=spec.first).decode("utf-8")
+    return f"{base}?{joined}{hash_}{fragment}", body, False
+
+
+# -- verifying -------------------------------------------------------------------------------------
+
+
+class RecipeVerifier:
+    """Verifies requests signed with a :class:`Recipe`, on the server side.
+
+    Args:
+        secrets: API key -> secret.
+        passphrases: API key -> passphrase, for a recipe with a passphrase
+            (``None``: passphrases are not checked).
+        **options: the recipe's option values the verifier assumes where a request
+            does not carry them (a header or field that carries an option is read).
+
+    The verdict carries the key, the nonce (``int`` for digits) and the timestamp
+    in Unix milliseconds; wrap the verifier in a
+    :class:`~hmac_body_auth.verify.ReplayGuard` to enforce order and a window.
+    """
+
+    recipe: ClassVar[Recipe]
+    """The recipe of a subclass (a verifier of any recipe: ``RecipeVerifier(secrets, recipe=...)``)."""
+
+    def __init__(
+        self,
+        secrets: Mapping[str, str | bytes],
+        *,
+        passphrases: Mapping[str, str] | None = None,
+        recipe: Recipe | None = None,
+        **options: Any,
+    ) -> None:
+        if recipe is None:
+            recipe = type(self).recipe
+        self._recipe = recipe
+        self._signers = {
+            key: Signer(
+                secret,
+                algorithm=recipe.algorithm,
+                digest_encoding=recipe.digest_encoding,
+                secret_encoding=recipe.secret_encoding,
+            )
+            for key, secret in secrets.items()
+        }
+        self._passphrases = dict(passphrases) if passphrases is not None and recipe.needs_passphrase else None
+        known = {o.name: o for o in recipe.options}
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise ConfigurationError(f"{type(self).__name__} takes no option {unknown[0]!r}")
+        self._options = {name: o.check(options.get(name, o.default)) for name, o in known.items()}
+        self._compiled = _compiled(recipe)
+
+    @property
+    def carries_nonce(self) -> bool:
+        """Whether the scheme's requests carry a nonce."""
+        return self._recipe.nonce is not None
+
+    @property
+    def carries_timestamp(self) -> bool:
+        """Whether the scheme's requests carry a timestamp."""
+        return self._recipe.timestamp is not None
+
+    def read(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Received | Verdict:
+        """What the request carries (key, signature, nonce, timestamp, the signed wire), or the reason it does not."""
+        compiled = self._compiled
+        found: dict[str, str] = {}
+        for spec, template in compiled.headers:
+            if spec.when is not None and not self._options.get(spec.when):
+                continue
+            value = header(headers, spec.name)
+            if value is None and template.names and template.names <= self._options.keys():
+                continue  # a header that carries only an option: the verifier's own value stands
+            if value is None:
+                return Verdict(False, f"missing {spec.name}", found.get("key"))
+            parts = template.read(value)
+            if parts is None:
+                return Verdict(False, f"bad {spec.name}", found.get("key"))
+            found.update(parts)
+        wire_url, wire_body = url, body
+        for spec_, template_ in compiled.fields:
+            source = body if spec_.into == "body" or (spec_.into == "params" and body) else None
+            query = urlsplit(url).query
+            raw = form_field(source, spec_.name) if source is not None else _query_field(query, spec_.name)
+            if raw is None:
+                if spec_.when is not None and spec_.name not in found:
+                    continue
+                return Verdict(False, f"missing {spec_.name}", found.get("key"))
+            for name in template_.names:
+                found[name] = raw
+            if "signature" in template_.names:
+                if source is not None:
+                    wire_body = _without_last(body, spec_.name)
+                else:
+                    wire_url = _url_without_last(url, spec_.name)
+        key = found.get("key")
+        if key is None:
+            return Verdict(False, "missing key")
+        return Received(
+            key,
+            found,
+            Wire(
+                method.upper(),
+                wire_url,
+                wire_body,
+                header(headers, "Content-Type"),
+                key,
+                found.get("nonce"),
+                found.get("timestamp"),
+                {**self._options, **{k: v for k, v in found.items() if k in self._options}},
+            ),
+        )
+
+    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
+        """Recompute the signature from the request as received, then check the passphrase."""
+        received = self.read(method, url, headers, body)
+        if isinstance(received, Verdict):
+            return received
+        recipe = self._recipe
+        key, found, wire = received
+        signer = self._signers.get(key)
+        if signer is None:
+            return Verdict(False, "unknown key", key)
+        stamp = None
+        if recipe.timestamp is not None:
+            stamp = recipe.timestamp.parse(found.get("timestamp", ""))
+            if stamp is None:
+                return Verdict(False, f"bad {self._compiled.where['timestamp']}", key)
+        nonce: int | str | None = None
+        if recipe.nonce is not None:
+            text = found.get("nonce", "")
+            nonce = ascii_int(text) if recipe.nonce_text == "digits" else (text or None)
+            if nonce is None:
+                return Verdict(False, "bad nonce" if text else "missing nonce", key)
+        signature = found.get("signature")
+        if signature is None:
+            return Verdict(False, f"missing {self._compiled.where['signature']}", key)
+        try:
+            message = self._compiled.message_of(wire)
+        except (ValueError, UnicodeError):
+            return Verdict(False, "malformed request", key)
+        if not signer.verify(message, signature):
+            return Verdict(False, "bad signature", key)
+        if self._passphrases is not None and recipe.passphrase is not None:
+            expected = self._passphrases.get(key)
+            given = found.get("passphrase")
+            if (
+                expected is None
+                or given is None
+                or not hmac.compare_digest(
+                    recipe.passphrase(expected, signer, wire.options).encode("utf-8"), given.encode("utf-8", "replace")
+                )
+            ):
+                return Verdict(False, "bad passphrase", key)
+        return Verdict(True, "", key, nonce, stamp)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(keys={len(self._signers)}, secret=***)"
+
+
+class Received(NamedTuple):
+    """What a request carries, read back through the recipe's templates."""
+
+    key: str
+    found: dict[str, str]
+    wire: Wire
+
+
+def _query_field(query: str, name: str) -> str | None:
+    return form_field(query.encode("utf-8"), name)
+
+
+def _without_last(params: bytes, name: str) -> bytes:
+    """``params`` without its last ``name=...`` parameter (the signature, added last)."""
+    head, _sep, tail = params.rpartition(b"&")
+    if tail.partition(b"=")[0] == name.encode("ascii"):
+        return head
+    return params
+
+
+def _url_without_last(url: str, name: str) -> str:
+    rest, hash_, fragment = url.partition("#")
+    base, _mark, query = rest.partition("?")
+    kept = _without_last(query.encode("utf-8"), name).decode("utf-8")
+    if kept == query and query.partition("=")[0] == name:
+        kept = ""
+    return f"{base}{'?' if kept else ''}{kept}{hash_}{fragment}"
+
+
+# -- the auth --------------------------------------------------------------------------------------
+
+
+_FIXED = ("algorithm", "digest_encoding", "secret_encoding")
+
+
+class RecipeAuth(HmacAuth):
+    """The auth of a preset: ``Name(key, secret, *, passphrase=, nonce=, clock=, <options>, **HmacAuth options)``.
+
+    A subclass sets :attr:`recipe`; everything else (validation of every option
+    at construction, the nonce source, the clock sync, ``repr``) is derived.
+    """
+
+    recipe: ClassVar[Recipe]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        recipe = cls.__dict__.get("recipe")
+        if recipe is not None:
+            cls.env_prefix = recipe.env_prefix
+            if recipe.nonce_error_statuses is not None:
+                cls.nonce_error_statuses = recipe.nonce_error_statuses
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | bytes,
+        *,
+        passphrase: str | None = None,
+        nonce: Callable[[], int | str] | None = None,
+        clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
+        **options: Any,
+    ) -> None:
+        recipe = self.recipe
+        title = recipe.title
+        key = validate_key(key)
+        for name in _FIXED:
+            if name in options:
+                raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")
+        own = {}
+        for option in recipe.options:
+            own[option.name] = option.check(options.pop(option.name, option.default))
+        if clock is not None and recipe.timestamp is None:
+            raise ConfigurationError(
+                f"{title} signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
+                "nonce=ClockNonce(unit=..., clock=...)"
+            )
+        if not isinstance(clock_sync, bool):
+            raise ConfigurationError("clock_sync must be True or False")
+        if recipe.passphrase is not None:
+            if passphrase is None:
+                raise ConfigurationError(f"{title} needs the API key's passphrase: pass passphrase=")
+            passphrase = recipe.passphrase_check(passphrase, own)
+        elif passphrase is not None:
+            raise ConfigurationError(f"{title} keys have no passphrase; do not pass passphrase=")
+        if recipe.nonce is None:
+            if nonce is not None:
+                raise ConfigurationError(f"{title} signs no nonce, so it takes no nonce=")
+        elif nonce is None:
+            nonce = recipe.nonce(key)
+        options.setdefault("nonce_error", recipe.nonce_error)
+        options.setdefault("body_encoding", recipe.body_encoding)
+        sync = recipe.clock_sync(own) if recipe.clock_sync is not None and clock_sync else None
+        super().__init__(
+            RecipeScheme(recipe, own, passphrase),
+            key=key,
+            secret=secret,
+            algorithm=recipe.algorithm,
+            digest_encoding=recipe.digest_encoding,
+            secret_encoding=recipe.secret_encoding,
+            nonce=nonce,
+            clock=clock,
+            clock_sync=sync,
+            **options,
+        )
+
+    def _repr_fields(self) -> str:
+        scheme = self._scheme
+        assert isinstance(scheme, RecipeScheme)
+        shown = "".join(f", {name}={value!r}" for name, value in scheme.options.items())
+        secret = ", passphrase=***" if self.recipe.needs_passphrase else ""
+        return f"{super()._repr_fields()}{secret}{shown}"
+
+
+class PassphraseRecipeAuth(RecipeAuth):
+    """The auth of a preset whose keys come with a passphrase: ``passphrase=`` is required."""
+
+    def __init__(
+        self,
+        key: str,
+        secret: str | bytes,
+        *,
+        passphrase: str,
+        nonce: Callable[[], int | str] | None = None,
+        clock: Callable[[], int] | None = None,
+        clock_sync: bool = True,
+        **options: Any,
+    ) -> None:
+        if passphrase is None:
+            raise ConfigurationError(f"passphrase must be a str, got None: {self.recipe.title} keys have one")
+        super().__init__(key, secret, passphrase=passphrase, nonce=nonce, clock=clock, clock_sync=clock_sync, **options)
