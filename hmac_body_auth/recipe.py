@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import calendar
 import hmac
+import inspect
 import json
 import re
 import time
@@ -29,7 +30,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from ._auth import HmacAuth
 from ._body import FORM_CONTENT_TYPE, check_form, media_type
 from ._clocksync import ClockSync
-from ._core import Outgoing, SignedRequest
+from ._core import BodyDigestScheme, Outgoing, SignedRequest
 from ._lifecycle import NonceErrorParser
 from ._signing import DigestEncoding, SecretEncoding, Signer, validate_key
 from .errors import BodyError, ConfigurationError, NonceError
@@ -42,7 +43,6 @@ __all__ = [
     "Field",
     "Header",
     "Option",
-    "PassphraseRecipeAuth",
     "Recipe",
     "RecipeAuth",
     "RecipeScheme",
@@ -469,7 +469,7 @@ class RecipeScheme:
             allowed = "/".join(sorted(recipe.methods))
             raise BodyError(f"{title} signed endpoints take {allowed}, not {out.method}")
         if not recipe.query and urlsplit(out.url).query:
-            raise BodyError(f"{title} signs the path and the body only; send the parameters as a body, not params=")
+            raise BodyError(f"{title} signs the path and the body only; send the parameters as data=, not params=")
         if recipe.check is not None:
             recipe.check(out, self.options)
         if not out.body:
@@ -489,9 +489,10 @@ class RecipeScheme:
             self._check_json(out.body)
         else:
             kinds = sorted({"JSON" if b.startswith("json") else "form" for b in bodies})
+            types = ", ".join(JSON_CONTENT_TYPE if k == "JSON" else FORM_CONTENT_TYPE for k in kinds)
             how = " or ".join("json=..." if k == "JSON" else "data=dict" for k in kinds)
             raise BodyError(
-                f"{title} takes {' or '.join(kinds)} request bodies; got Content-Type {kind!r} (send {how})"
+                f"{title} takes a {' or '.join(kinds)} body ({types}); got Content-Type {kind!r} (send {how})"
             )
 
     def _check_json(self, body: bytes) -> None:
@@ -499,7 +500,9 @@ class RecipeScheme:
         try:
             value = json.loads(body)
         except ValueError:
-            raise BodyError(f"the request body is not valid JSON; {title} takes JSON request bodies") from None
+            raise BodyError(
+                f"the request body is not JSON (not valid JSON text); {title} takes JSON request bodies (json=...)"
+            ) from None
         if "json-object" in self.recipe.bodies and not isinstance(value, dict):
             raise BodyError(f"{title} takes parameters as a JSON object (json={{...}}), not a JSON array or value")
 
@@ -628,6 +631,13 @@ class RecipeVerifier:
     recipe: ClassVar[Recipe]
     """The recipe of a subclass (a verifier of any recipe: ``RecipeVerifier(secrets, recipe=...)``)."""
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        recipe = cls.__dict__.get("recipe")
+        if recipe is not None:
+            # help() and inspect show what this API's verifier takes: passphrases only where keys have one.
+            cls.__signature__ = _verifier_signature(recipe)  # type: ignore[attr-defined]
+
     def __init__(
         self,
         secrets: Mapping[str, str | bytes],
@@ -670,7 +680,10 @@ class RecipeVerifier:
         """What the request carries (key, signature, nonce, timestamp, the signed wire), or the reason it does not."""
         compiled = self._compiled
         found: dict[str, str] = {}
-        for spec, template in compiled.headers:
+        # The key first: an unknown key is the answer, whatever else the request lacks.
+        for spec, template in sorted(compiled.headers, key=lambda pair: "key" not in pair[1].names):
+            if "key" in found and "key" not in template.names and found["key"] not in self._signers:
+                return Verdict(False, "unknown key", found["key"])
             if spec.when is not None and not self._options.get(spec.when):
                 continue
             value = header(headers, spec.name)
@@ -688,7 +701,9 @@ class RecipeVerifier:
             query = urlsplit(url).query
             raw = form_field(source, spec_.name) if source is not None else _query_field(query, spec_.name)
             if raw is None:
-                if spec_.when is not None and spec_.name not in found:
+                if (spec_.when is not None and spec_.name not in found) or template_.names == {"nonce"}:
+                    # An option's field, or the nonce: a request signed without a nonce is still
+                    # checked (the verdict says nonce=None; a ReplayGuard then refuses it).
                     continue
                 return Verdict(False, f"missing {spec_.name}", found.get("key"))
             for name in template_.names:
@@ -735,8 +750,8 @@ class RecipeVerifier:
         if recipe.nonce is not None:
             text = found.get("nonce", "")
             nonce = ascii_int(text) if recipe.nonce_text == "digits" else (text or None)
-            if nonce is None:
-                return Verdict(False, "bad nonce" if text else "missing nonce", key)
+            if nonce is None and text:
+                return Verdict(False, "bad nonce", key)
         signature = found.get("signature")
         if signature is None:
             return Verdict(False, f"missing {self._compiled.where['signature']}", key)
@@ -798,6 +813,27 @@ def _url_without_last(url: str, name: str) -> str:
 _FIXED = ("algorithm", "digest_encoding", "secret_encoding")
 
 
+def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
+    """The body-digest scheme when that is all a recipe says (the fast path, with streamed bodies), else ``None``.
+
+    An HMAC of the exact body, the key and signature in headers and at most a
+    nonce field after the caller's: :class:`~hmac_body_auth.BodyDigestAuth`'s scheme.
+    """
+    if recipe.message != "{body}" or recipe.options or recipe.passphrase or recipe.timestamp or recipe.empty_body:
+        return None
+    if recipe.bodies != frozenset({"form"}) or recipe.check is not None or recipe.methods or not recipe.query:
+        return None
+    if len(recipe.headers) != 2 or [h.value for h in recipe.headers] != ["{key}", "{signature}"]:
+        return None
+    if any(h.when for h in recipe.headers) or len(recipe.fields) != 1:
+        return None
+    nonce = recipe.fields[0]
+    if nonce.value != "{nonce}" or nonce.into != "body" or nonce.first or nonce.when:
+        return None
+    key, signature = recipe.headers
+    return BodyDigestScheme(key_header=key.name, signature_header=signature.name, nonce_field=nonce.name)
+
+
 class RecipeAuth(HmacAuth):
     """The auth of a preset: ``Name(key, secret, *, passphrase=, nonce=, clock=, <options>, **HmacAuth options)``.
 
@@ -812,20 +848,21 @@ class RecipeAuth(HmacAuth):
         recipe = cls.__dict__.get("recipe")
         if recipe is not None:
             cls.env_prefix = recipe.env_prefix
+            cls.__signature__ = _auth_signature(recipe)  # type: ignore[attr-defined]
             if recipe.nonce_error_statuses is not None:
                 cls.nonce_error_statuses = recipe.nonce_error_statuses
 
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        passphrase: str | None = None,
-        nonce: Callable[[], int | str] | None = None,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
+    def __init__(self, key: str, secret: str | bytes, **options: Any) -> None:
+        recipe = self.recipe
+        if recipe.passphrase is not None and "passphrase" not in options:
+            raise TypeError(f"{type(self).__name__}() missing required keyword-only argument: 'passphrase'")
+        for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
+            if name in options and wanted is None:
+                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+        passphrase = options.pop("passphrase", None)
+        nonce = options.pop("nonce", None)
+        clock = options.pop("clock", None)
+        clock_sync = options.pop("clock_sync", True)
         recipe = self.recipe
         title = recipe.title
         key = validate_key(key)
@@ -843,11 +880,7 @@ class RecipeAuth(HmacAuth):
         if not isinstance(clock_sync, bool):
             raise ConfigurationError("clock_sync must be True or False")
         if recipe.passphrase is not None:
-            if passphrase is None:
-                raise ConfigurationError(f"{title} needs the API key's passphrase: pass passphrase=")
             passphrase = recipe.passphrase_check(passphrase, own)
-        elif passphrase is not None:
-            raise ConfigurationError(f"{title} keys have no passphrase; do not pass passphrase=")
         if recipe.nonce is None:
             if nonce is not None:
                 raise ConfigurationError(f"{title} signs no nonce, so it takes no nonce=")
@@ -857,7 +890,7 @@ class RecipeAuth(HmacAuth):
         options.setdefault("body_encoding", recipe.body_encoding)
         sync = recipe.clock_sync(own) if recipe.clock_sync is not None and clock_sync else None
         super().__init__(
-            RecipeScheme(recipe, own, passphrase),
+            _body_digest(recipe) or RecipeScheme(recipe, own, passphrase),
             key=key,
             secret=secret,
             algorithm=recipe.algorithm,
@@ -871,26 +904,41 @@ class RecipeAuth(HmacAuth):
 
     def _repr_fields(self) -> str:
         scheme = self._scheme
-        assert isinstance(scheme, RecipeScheme)
-        shown = "".join(f", {name}={value!r}" for name, value in scheme.options.items())
+        options = scheme.options if isinstance(scheme, RecipeScheme) else {}
+        shown = "".join(f", {name}={value!r}" for name, value in options.items())
         secret = ", passphrase=***" if self.recipe.needs_passphrase else ""
         return f"{super()._repr_fields()}{secret}{shown}"
 
 
-class PassphraseRecipeAuth(RecipeAuth):
-    """The auth of a preset whose keys come with a passphrase: ``passphrase=`` is required."""
+def _keyword(name: str, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
 
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        passphrase: str,
-        nonce: Callable[[], int | str] | None = None,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        if passphrase is None:
-            raise ConfigurationError(f"passphrase must be a str, got None: {self.recipe.title} keys have one")
-        super().__init__(key, secret, passphrase=passphrase, nonce=nonce, clock=clock, clock_sync=clock_sync, **options)
+
+def _auth_signature(recipe: Recipe) -> inspect.Signature:
+    """What a preset's constructor takes, derived from its recipe."""
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [
+        inspect.Parameter("key", positional, annotation="str"),
+        inspect.Parameter("secret", positional, annotation="str | bytes"),
+    ]
+    if recipe.passphrase is not None:
+        params.append(_keyword("passphrase"))
+    if recipe.nonce is not None:
+        params.append(_keyword("nonce", None))
+    if recipe.timestamp is not None:
+        params.append(_keyword("clock", None))
+    if recipe.clock_sync is not None:
+        params.append(_keyword("clock_sync", True))
+    params += [_keyword(option.name, option.default) for option in recipe.options]
+    params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD))
+    return inspect.Signature(params)
+
+
+def _verifier_signature(recipe: Recipe) -> inspect.Signature:
+    """What a preset's verifier takes, derived from its recipe."""
+    positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
+    params = [inspect.Parameter("secrets", positional)]
+    if recipe.passphrase is not None:
+        params.append(_keyword("passphrases", None))
+    params += [_keyword(option.name, option.default) for option in recipe.options]
+    return inspect.Signature(params)

@@ -17,23 +17,12 @@ was not executed, so the auth re-signs once with a fresh nonce.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
-
-from .._auth import HmacAuth
-from .._body import media_type
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError
 from ..nonces import ClockNonce
-from ..verify import Verdict, constant_time_equal, header
+from ..recipe import Header, Recipe, RecipeAuth, RecipeVerifier
 from ._answers import json_answer
 
-__all__ = ["Bitfinex", "BitfinexScheme", "BitfinexVerifier", "bitfinex_nonce_error"]
+__all__ = ["Bitfinex", "BitfinexVerifier", "bitfinex_nonce_error"]
 
-JSON_CONTENT_TYPE = "application/json"
-_FIXED = ("algorithm", "digest_encoding", "secret_encoding")
 _NONCE_SMALL = 10114
 
 
@@ -56,65 +45,25 @@ def bitfinex_nonce_error(status: int, body: bytes) -> int | None:
     return 0 if isinstance(message, str) and message.startswith("nonce") else None
 
 
-def _nonce_text(nonce: int | str | None) -> str:
-    text = str(nonce) if nonce is not None else ""
-    if isinstance(nonce, bool) or not text.isascii() or not text.isdigit():
-        raise BodyError("Bitfinex needs an unsigned integer nonce; the nonce source returned something else")
-    return text
+RECIPE = Recipe(
+    name="bitfinex",
+    title="Bitfinex",
+    doc="https://docs.bitfinex.com/docs/rest-auth",
+    origin="https://api.bitfinex.com",
+    env_prefix="BITFINEX",
+    algorithm="sha384",
+    message="/api{path_query}{nonce}{body}",
+    headers=(Header("bfx-nonce", "{nonce}"), Header("bfx-apikey", "{key}"), Header("bfx-signature", "{signature}")),
+    methods=frozenset({"POST"}),
+    empty_body=b"{}",
+    nonce=lambda key: ClockNonce.shared(key, unit="us"),
+    nonce_error=bitfinex_nonce_error,
+    # Bitfinex reports ["error", 10114, "nonce: small"] with 500 (that exact answer: not executed).
+    nonce_error_statuses=frozenset({200, 500, *range(400, 500)}),
+)
 
 
-def _api_path(url: str) -> str:
-    """The path (and query, if any) after the host: ``/v2/auth/r/wallets``."""
-    parts = urlsplit(url)
-    return parts.path + ("?" + parts.query if parts.query else "")
-
-
-def _signature_base(url: str, nonce: str, body: bytes) -> bytes:
-    return b"/api" + _api_path(url).encode("utf-8") + nonce.encode("ascii") + body
-
-
-class BitfinexScheme:
-    """What Bitfinex signs: ``/api`` + path + nonce + the exact JSON body."""
-
-    __slots__ = ()
-
-    header_names: frozenset[str] = frozenset({"bfx-apikey", "bfx-nonce", "bfx-signature"})
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what Bitfinex's authenticated API cannot take: non-POST, non-JSON bodies, no nonce."""
-        if not with_nonce:
-            raise BodyError("Bitfinex signs every authenticated call with a nonce; configure a nonce source")
-        if out.method != "POST":
-            raise BodyError(f"Bitfinex authenticated endpoints take POST with a JSON body, not {out.method}")
-        kind = media_type(out.content_type)
-        if kind is not None and kind != JSON_CONTENT_TYPE:
-            raise BodyError(f"Bitfinex authenticated endpoints take a JSON body (json=...), not {kind}")
-        if out.body and out.body.lstrip()[:1] not in (b"{", b"["):
-            raise BodyError("Bitfinex authenticated endpoints take a JSON body (json=...); this body is not JSON")
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Sign ``/api`` + path + nonce + body (``{}`` for an empty body)."""
-        text = _nonce_text(nonce)
-        body = out.body or b"{}"
-        signature = signer.sign(_signature_base(out.url, text, body))
-        headers = {"bfx-nonce": text, "bfx-signature": signature}
-        if key is not None:
-            headers = {"bfx-nonce": text, "bfx-apikey": key, "bfx-signature": signature}
-        content_type = JSON_CONTENT_TYPE if out.content_type is None else None
-        return SignedRequest(out.url, body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return "BitfinexScheme()"
-
-
-class Bitfinex(HmacAuth):
+class Bitfinex(RecipeAuth):
     """Auth for Bitfinex API v2 authenticated endpoints.
 
     Send the parameters as JSON (``json={...}``, or no body for ``{}``).
@@ -133,74 +82,15 @@ class Bitfinex(HmacAuth):
 
     """
 
-    #: Statuses whose answers are read for a nonce error: the generic 200 and 4xx,
-    #: plus 500, with which Bitfinex reports ``["error", 10114, "nonce: small"]``
-    #: (that exact answer means the call was not executed).
-    nonce_error_statuses: ClassVar[frozenset[int]] = frozenset({200, 500, *range(400, 500)})
-
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BITFINEX_API_KEY`` and ``BITFINEX_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "BITFINEX"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        nonce: Callable[[], int] | None = None,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        for name in _FIXED:
-            if name in options:
-                raise ConfigurationError(f"Bitfinex fixes {name}; it cannot be changed")
-        if "clock" in options:
-            # The signature carries no timestamp: a clock here would do nothing.
-            raise ConfigurationError(
-                "Bitfinex signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
-                "nonce=ClockNonce(unit=..., clock=...)"
-            )
-        if nonce is None:
-            nonce = ClockNonce.shared(key, unit="us")
-        options.setdefault("nonce_error", bitfinex_nonce_error)
-        super().__init__(
-            BitfinexScheme(),
-            key=key,
-            secret=secret,
-            algorithm="sha384",
-            digest_encoding="hex",
-            nonce=nonce,
-            **options,
-        )
+    recipe = RECIPE
 
 
-class BitfinexVerifier:
-    """Verify Bitfinex v2 authenticated requests as Bitfinex does (for tests and API providers).
+class BitfinexVerifier(RecipeVerifier):
+    """Verify Bitfinex-signed requests (for tests and API providers).
 
     Args:
-        secrets: API key -> API secret.
+        secrets: API key -> secret.
 
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha384", digest_encoding="hex") for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``bfx-signature`` from the path, the ``bfx-nonce`` header and the body as received."""
-        key = header(headers, "bfx-apikey")
-        signer = self._signers.get(key) if key is not None else None
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        given = header(headers, "bfx-signature")
-        if given is None:
-            return Verdict(False, "missing bfx-signature", key)
-        nonce = header(headers, "bfx-nonce")
-        if nonce is None or not nonce.isascii() or not nonce.isdigit():
-            return Verdict(False, "missing bfx-nonce", key)
-        if not constant_time_equal(signer.sign(_signature_base(url, nonce, body)), given):
-            return Verdict(False, "bad signature", key)
-        return Verdict(True, "", key, int(nonce))
-
-    def __repr__(self) -> str:
-        return f"BitfinexVerifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

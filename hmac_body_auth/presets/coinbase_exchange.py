@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 
 from .._clocksync import ClockSync, TimestampRejection
-from ..recipe import SECONDS, Header, PassphraseRecipeAuth, Recipe, RecipeVerifier, plain_passphrase
+from ..recipe import SECONDS, Header, Recipe, RecipeAuth, RecipeVerifier, plain_passphrase
 from ._answers import json_answer
 
 __all__ = ["COINBASE_EXCHANGE_CLOCK_SYNC", "CoinbaseExchange", "CoinbaseExchangeVerifier"]
@@ -97,7 +97,7 @@ RECIPE = Recipe(
 )
 
 
-class CoinbaseExchange(PassphraseRecipeAuth):
+class CoinbaseExchange(RecipeAuth):
     """Auth for the Coinbase Exchange REST API (formerly Coinbase Pro / GDAX).
 
     Args:

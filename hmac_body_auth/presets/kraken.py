@@ -20,22 +20,13 @@ re-signs once with a fresh nonce.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from .._auth import HmacAuth
-from .._body import FORM_CONTENT_TYPE, check_form, media_type
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError
 from ..nonces import ClockNonce
-from ..verify import Verdict, constant_time_equal, form_field, header
+from ..recipe import Field, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import json_answer
 
-__all__ = ["Kraken", "KrakenScheme", "KrakenVerifier", "kraken_nonce_error"]
+__all__ = ["Kraken", "KrakenVerifier", "kraken_nonce_error"]
 
-_FIXED = ("algorithm", "digest_encoding", "secret_encoding")
 _NONCE_ERROR = "EAPI:Invalid nonce"
 
 
@@ -57,60 +48,32 @@ def kraken_nonce_error(status: int, body: bytes) -> int | None:
     return 0 if result is None or result == {} else None
 
 
-def _nonce_text(nonce: int | str | None) -> str:
-    text = str(nonce) if nonce is not None else ""
-    if isinstance(nonce, bool) or not text.isascii() or not text.isdigit():
-        raise BodyError("Kraken needs an unsigned integer nonce; the nonce source returned something else")
-    return text
-
-
-def _signature_base(path: str, nonce: str, body: bytes) -> bytes:
+def _signature_base(wire: Wire) -> bytes:
     """``uri_path + SHA256(nonce + postdata)``: the bytes Kraken's HMAC covers."""
-    return path.encode("utf-8") + hashlib.sha256(nonce.encode("ascii") + body).digest()
+    return wire.path.encode("utf-8") + hashlib.sha256((wire.nonce or "").encode("ascii") + wire.body).digest()
 
 
-class KrakenScheme:
-    """What Kraken signs: the URI path and a SHA-256 of the nonce and the exact form body."""
-
-    __slots__ = ()
-
-    header_names: frozenset[str] = frozenset({"api-key", "api-sign"})
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what Kraken's private API cannot take: non-POST, JSON bodies, a query string, no nonce."""
-        if not with_nonce:
-            raise BodyError("Kraken signs every private call with a nonce; configure a nonce source")
-        if out.method != "POST":
-            raise BodyError(f"Kraken private endpoints take POST with a form body, not {out.method}")
-        if urlsplit(out.url).query:
-            raise BodyError("Kraken signs the path and the form body only; send the parameters as data=, not params=")
-        kind = media_type(out.content_type)
-        if kind is not None and kind != FORM_CONTENT_TYPE:
-            raise BodyError(f"Kraken private endpoints take a form body (data=dict), not {kind}")
-        check_form(out.body, out.content_type, "nonce")
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Put ``nonce=N`` first in the form body and sign path + SHA256(nonce + body)."""
-        text = _nonce_text(nonce)
-        head = b"nonce=" + text.encode("ascii")
-        body = head + b"&" + out.body if out.body else head
-        signature = signer.sign(_signature_base(urlsplit(out.url).path, text, body))
-        headers = {"API-Sign": signature} if key is None else {"API-Key": key, "API-Sign": signature}
-        content_type = FORM_CONTENT_TYPE if out.content_type is None else None
-        return SignedRequest(out.url, body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return "KrakenScheme()"
+RECIPE = Recipe(
+    name="kraken",
+    title="Kraken",
+    doc="https://docs.kraken.com/api/docs/guides/spot-rest-auth",
+    origin="https://api.kraken.com",
+    env_prefix="KRAKEN",
+    algorithm="sha512",
+    digest_encoding="base64",
+    secret_encoding="base64",
+    message=_signature_base,
+    headers=(Header("API-Key", "{key}"), Header("API-Sign", "{signature}")),
+    fields=(Field("nonce", "{nonce}", first=True),),
+    bodies=frozenset({"form"}),
+    methods=frozenset({"POST"}),
+    query=False,
+    nonce=lambda key: ClockNonce.shared(key, unit="ms"),
+    nonce_error=kraken_nonce_error,
+)
 
 
-class Kraken(HmacAuth):
+class Kraken(RecipeAuth):
     """Auth for Kraken's spot REST private endpoints.
 
     Use it as ``auth=`` with requests or httpx and send the parameters as a
@@ -129,43 +92,10 @@ class Kraken(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``KRAKEN_API_KEY`` and ``KRAKEN_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "KRAKEN"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        nonce: Callable[[], int] | None = None,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        for name in _FIXED:
-            if name in options:
-                raise ConfigurationError(f"Kraken fixes {name}; it cannot be changed")
-        if "clock" in options:
-            # The signature carries no timestamp: a clock here would do nothing.
-            raise ConfigurationError(
-                "Kraken signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
-                "nonce=ClockNonce(unit=..., clock=...)"
-            )
-        if nonce is None:
-            nonce = ClockNonce.shared(key, unit="ms")
-        options.setdefault("nonce_error", kraken_nonce_error)
-        super().__init__(
-            KrakenScheme(),
-            key=key,
-            secret=secret,
-            algorithm="sha512",
-            digest_encoding="base64",
-            secret_encoding="base64",
-            nonce=nonce,
-            **options,
-        )
+    recipe = RECIPE
 
 
-class KrakenVerifier:
+class KrakenVerifier(RecipeVerifier):
     """Verify Kraken-signed requests as Kraken does (for tests and API providers).
 
     Args:
@@ -173,28 +103,4 @@ class KrakenVerifier:
 
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha512", digest_encoding="base64", secret_encoding="base64")
-            for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``API-Sign`` from the path and the body as received."""
-        key = header(headers, "API-Key")
-        signer = self._signers.get(key) if key is not None else None
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        given = header(headers, "API-Sign")
-        if given is None:
-            return Verdict(False, "missing API-Sign", key)
-        nonce = form_field(body, "nonce")
-        if nonce is None or not nonce.isascii() or not nonce.isdigit():
-            return Verdict(False, "missing nonce", key)
-        expected = signer.sign(_signature_base(urlsplit(url).path, nonce, body))
-        if not constant_time_equal(expected, given):
-            return Verdict(False, "bad signature", key)
-        return Verdict(True, "", key, int(nonce))
-
-    def __repr__(self) -> str:
-        return f"KrakenVerifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

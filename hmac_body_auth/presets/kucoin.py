@@ -41,7 +41,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
 from .._signing import Signer
 from ..errors import ConfigurationError
-from ..recipe import MILLISECONDS, Header, Option, PassphraseRecipeAuth, Recipe, RecipeVerifier, Wire
+from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import json_answer
 
 __all__ = ["KUCOIN_CLOCK_SYNC", "KuCoin", "KuCoinVerifier"]
@@ -145,7 +145,7 @@ RECIPE = Recipe(
 )
 
 
-class KuCoin(PassphraseRecipeAuth):
+class KuCoin(RecipeAuth):
     """Auth for the KuCoin REST API (spot, margin, futures: the same signature).
 
     Args:

@@ -37,8 +37,8 @@ from ..recipe import (
     ISO_MILLISECONDS,
     Header,
     Option,
-    PassphraseRecipeAuth,
     Recipe,
+    RecipeAuth,
     RecipeVerifier,
     boolean,
     plain_passphrase,
@@ -117,7 +117,7 @@ RECIPE = Recipe(
 )
 
 
-class OKX(PassphraseRecipeAuth):
+class OKX(RecipeAuth):
     """Auth for the OKX v5 REST API.
 
     Args:

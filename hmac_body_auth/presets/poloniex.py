@@ -11,13 +11,9 @@ current one is :class:`~hmac_body_auth.presets.PoloniexV3`.)
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
 
-from .._auth import BodyDigestAuth
-from .._signing import validate_key
 from ..nonces import ClockNonce
-from ..verify import BodyDigestVerifier
+from ..recipe import Field, Header, Recipe, RecipeAuth, RecipeVerifier
 from ._answers import json_answer, nonce_floor
 
 __all__ = ["Poloniex", "PoloniexVerifier", "poloniex_nonce_error"]
@@ -47,7 +43,24 @@ def poloniex_nonce_error(status: int, body: bytes) -> int | None:
     return last
 
 
-class Poloniex(BodyDigestAuth):
+RECIPE = Recipe(
+    name="poloniex",
+    title="Poloniex",
+    doc="https://docs.poloniex.com/#http-api (legacy trading API, retired 2022)",
+    origin="https://poloniex.com",
+    env_prefix="POLONIEX",
+    algorithm="sha512",
+    message="{body}",
+    headers=(Header("Key", "{key}"), Header("Sign", "{signature}")),
+    fields=(Field("nonce", "{nonce}"),),
+    bodies=frozenset({"form"}),
+    body_encoding="latin-1",
+    nonce=ClockNonce.shared,
+    nonce_error=poloniex_nonce_error,
+)
+
+
+class Poloniex(RecipeAuth):
     """Auth for the Poloniex legacy trading API.
 
     Args:
@@ -56,43 +69,15 @@ class Poloniex(BodyDigestAuth):
         nonce: a zero-argument callable returning an int; by default the
             process-wide microsecond clock nonce of this key
             (``max(now_us, last + 1)``), shared by every auth object of the key.
-        **options: any other :class:`BodyDigestAuth` keyword, such as
+        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
             ``ordered=False`` or ``lease_timeout=``.
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``POLONIEX_API_KEY`` and ``POLONIEX_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "POLONIEX"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        nonce: Callable[[], int] | None = None,
-        **options: Any,
-    ) -> None:
-        # Validate first: the key names the shared nonce source, and a missing key is named as such.
-        key = validate_key(key)
-        if nonce is None:
-            nonce = ClockNonce.shared(key)
-        options.setdefault("nonce_error", poloniex_nonce_error)
-        super().__init__(
-            key,
-            secret=secret,
-            key_header="Key",
-            signature_header="Sign",
-            algorithm="sha512",
-            digest_encoding="hex",
-            nonce=nonce,
-            nonce_field="nonce",
-            **options,
-        )
+    recipe = RECIPE
 
 
-class PoloniexVerifier(BodyDigestVerifier):
+class PoloniexVerifier(RecipeVerifier):
     """Server side of the Poloniex legacy scheme: ``Key``/``Sign``, hex HMAC-SHA512 of the body."""
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        accounts: dict[str | None, str | bytes] = {k: v for k, v in secrets.items()}
-        super().__init__(accounts, key_header="Key", signature_header="Sign", algorithm="sha512")
+    recipe = RECIPE

@@ -15,7 +15,7 @@ import requests
 
 from hmac_body_auth._core import Outgoing
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.bitfinex import Bitfinex, BitfinexScheme, BitfinexVerifier, bitfinex_nonce_error
+from hmac_body_auth.presets.bitfinex import Bitfinex, BitfinexVerifier, bitfinex_nonce_error
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -198,7 +198,7 @@ def test_configuration_errors() -> None:
 def test_secret_never_in_repr_and_pickling_refused() -> None:
     """The repr shows neither the secret nor the whole key; pickling is refused; requests are ordered."""
     auth = Bitfinex(KEY, SECRET)
-    text = repr(auth) + repr(BitfinexVerifier({KEY: SECRET})) + repr(BitfinexScheme())
+    text = repr(auth) + repr(BitfinexVerifier({KEY: SECRET})) + repr(auth.scheme)
     assert SECRET not in text
     assert KEY not in text
     assert auth.ordered

@@ -172,7 +172,7 @@ def test_reused_nonce_rejected_by_server(server: SchemeServer) -> None:
 def test_bad_input_refused_before_sending(server: SchemeServer) -> None:
     """JSON bodies, a Content-Type without a body and a malformed nonce are errors; nothing is sent."""
     auth = Bitstamp(KEY, SECRET)
-    with pytest.raises(BodyError, match="form bodies"):
+    with pytest.raises(BodyError, match="a form body"):
         requests.post(server.origin + "/api/v2/buy/btcusd/", json=ORDER, auth=auth, timeout=5)
     with pytest.raises(BodyError, match="without a body"), httpx.Client(auth=auth) as client:
         client.post(server.origin + "/api/v2/balance/", headers={"Content-Type": "application/x-www-form-urlencoded"})

@@ -176,7 +176,7 @@ def test_wrong_secret_is_rejected_by_the_server() -> None:
     [
         ("GET", "/v5/order/realtime", {"content": b'{"a":1}'}, "query string of a GET"),
         ("POST", "/v5/order/create?category=spot", {"json": POST_BODY}, "query string would go unsigned"),
-        ("POST", "/v5/order/create", {"data": {"category": "spot"}}, "JSON request bodies"),
+        ("POST", "/v5/order/create", {"data": {"category": "spot"}}, "a JSON body"),
         (
             "POST",
             "/v5/order/create",

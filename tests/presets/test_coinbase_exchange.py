@@ -140,7 +140,7 @@ def test_wrong_passphrase_is_rejected_by_the_server() -> None:
     ("method", "kwargs", "message"),
     [
         ("GET", {"content": b'{"a":1}'}, "query string, not a body"),
-        ("POST", {"data": {"product_id": "BTC-USD"}}, "JSON request bodies"),
+        ("POST", {"data": {"product_id": "BTC-USD"}}, "a JSON body"),
         ("POST", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, "not valid JSON"),
     ],
 )

@@ -15,7 +15,7 @@ import requests
 
 from hmac_body_auth._core import Outgoing
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.kraken import Kraken, KrakenScheme, KrakenVerifier, kraken_nonce_error
+from hmac_body_auth.presets.kraken import Kraken, KrakenVerifier, kraken_nonce_error
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -203,7 +203,7 @@ def test_configuration_errors() -> None:
 def test_secret_never_in_repr_and_pickling_refused() -> None:
     """The repr shows neither the secret nor the whole key; pickling the auth or the verifier's signer is refused."""
     auth = Kraken(KEY, SECRET)
-    text = repr(auth) + repr(auth.signer) + repr(KrakenVerifier({KEY: SECRET})) + repr(KrakenScheme())
+    text = repr(auth) + repr(auth.signer) + repr(KrakenVerifier({KEY: SECRET})) + repr(auth.scheme)
     assert SECRET not in text
     assert KEY not in text
     with pytest.raises(TypeError):
