@@ -206,8 +206,11 @@ class Recipe:
     """How ``{timestamp}`` is written (``None``: the API signs no timestamp and the auth takes no ``clock=``)."""
     nonce: Callable[[str], Callable[[], int | str]] | None = None
     """The default nonce source for a key (``None``: the API has no nonce)."""
-    nonce_text: Literal["digits", "any"] = "digits"
-    """What a nonce must look like: unsigned decimal digits, or any visible ASCII text."""
+    nonce_text: Literal["digits", "any"] | Callable[[object], str] = "digits"
+    """What a nonce must look like: unsigned decimal digits, any visible ASCII text, or a check
+    that returns the nonce's text or raises :class:`~hmac_body_auth.NonceError`."""
+    ordered: bool = True
+    """Whether requests with the default nonce source are serialized per key (``False`` for random nonces)."""
     passphrase: Callable[[str, Signer, Mapping[str, Any]], str] | None = None
     """``None``: no passphrase; else what ``{passphrase}`` is, given the passphrase, the signer and the options."""
     passphrase_check: Callable[[Any, Mapping[str, Any]], str] = lambda passphrase, options: check_passphrase(passphrase)
@@ -579,8 +582,11 @@ class RecipeScheme:
 
     def _nonce_text(self, nonce: int | str | None) -> str:
         title = self.recipe.title
+        kind = self.recipe.nonce_text
+        if callable(kind):
+            return kind(nonce)
         text = str(nonce) if nonce is not None else ""
-        if self.recipe.nonce_text == "digits":
+        if kind == "digits":
             if isinstance(nonce, bool) or not text.isascii() or not text.isdigit() or len(text) > MAX_DIGITS:
                 raise NonceError(f"{title} needs an unsigned integer nonce; the nonce source returned something else")
         elif not text or not text.isascii() or not text.isprintable() or " " in text:
@@ -687,8 +693,10 @@ class RecipeVerifier:
             if spec.when is not None and not self._options.get(spec.when):
                 continue
             value = header(headers, spec.name)
-            if value is None and template.names and template.names <= self._options.keys():
-                continue  # a header that carries only an option: the verifier's own value stands
+            if value is None and template.names <= self._options.keys():
+                # A constant header (X-BAPI-SIGN-TYPE: 2) or one that carries only an option
+                # (the verifier's own value then stands): nothing signed is missing.
+                continue
             if value is None:
                 return Verdict(False, f"missing {spec.name}", found.get("key"))
             parts = template.read(value)
@@ -750,8 +758,19 @@ class RecipeVerifier:
         if recipe.nonce is not None:
             text = found.get("nonce", "")
             nonce = ascii_int(text) if recipe.nonce_text == "digits" else (text or None)
+            if callable(recipe.nonce_text) and text:
+                try:
+                    recipe.nonce_text(text)
+                except NonceError:
+                    return Verdict(False, f"bad {self._compiled.where['nonce']}", key)
             if nonce is None and text:
                 return Verdict(False, "bad nonce", key)
+        if recipe.check is not None:
+            # The recipe's own rule holds for what arrives as for what is sent.
+            try:
+                recipe.check(Outgoing(wire.method, url, wire.content_type, body), self._options)
+            except BodyError as exc:
+                return Verdict(False, str(exc), key)
         signature = found.get("signature")
         if signature is None:
             return Verdict(False, f"missing {self._compiled.where['signature']}", key)
@@ -886,6 +905,8 @@ class RecipeAuth(HmacAuth):
                 raise ConfigurationError(f"{title} signs no nonce, so it takes no nonce=")
         elif nonce is None:
             nonce = recipe.nonce(key)
+            if not recipe.ordered:
+                options.setdefault("ordered", False)
         options.setdefault("nonce_error", recipe.nonce_error)
         options.setdefault("body_encoding", recipe.body_encoding)
         sync = recipe.clock_sync(own) if recipe.clock_sync is not None and clock_sync else None

@@ -39,23 +39,18 @@ clock is read from the answer's ``Date`` header.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-from .._auth import HmacAuth
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._clocksync import ClockSync, TimestampRejection
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError, NonceError
-from ..verify import Verdict, constant_time_equal, header
+from .._core import Outgoing
+from ..errors import BodyError, NonceError
+from ..recipe import MILLISECONDS, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import json_answer
 
-__all__ = ["BITSTAMP_CLOCK_SYNC", "Bitstamp", "BitstampScheme", "BitstampVerifier", "bitstamp_nonce"]
+__all__ = ["BITSTAMP_CLOCK_SYNC", "Bitstamp", "BitstampVerifier", "bitstamp_nonce"]
 
-_VERSION = "v2"
-_PREFIX = "BITSTAMP "
 _NONCE_LENGTH = 36
 
 
@@ -91,85 +86,55 @@ def bitstamp_nonce() -> str:
     return str(uuid.uuid4())
 
 
-def _valid_nonce(nonce: object) -> bool:
-    return (
+def _nonce(nonce: object) -> str:
+    if (
         isinstance(nonce, str)
         and len(nonce) == _NONCE_LENGTH
         and nonce.isascii()
         and nonce.isprintable()
         and " " not in nonce
         and nonce == nonce.lower()
-    )
+    ):
+        return nonce
+    raise NonceError("Bitstamp nonces are lowercase 36-character strings (a UUID); the nonce source gave another")
 
 
-def _message(key: str, method: str, url: str, content_type: str, nonce: str, timestamp: str, body: bytes) -> bytes:
-    """The string Bitstamp signs, as bytes (UTF-8, as the documentation's example encodes it)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    head = _PREFIX + key + method + host + (parts.path or "/") + parts.query
-    # The content type is part of the message only when there is a body.
-    tail = (content_type if body else "") + nonce + timestamp + _VERSION
-    return (head + tail).encode("utf-8") + body
+def _content_type(wire: Wire) -> str:
+    """The content type is part of the message only when there is a body."""
+    return (wire.content_type or FORM_CONTENT_TYPE) if wire.body else ""
 
 
-class BitstampScheme:
-    """The Bitstamp v2 signature in the ``X-Auth-*`` headers."""
-
-    __slots__ = ("header_names",)
-
-    header_names: frozenset[str]
-
-    def __init__(self) -> None:
-        self.header_names = frozenset(
-            {"x-auth", "x-auth-signature", "x-auth-nonce", "x-auth-timestamp", "x-auth-version"}
-        )
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what Bitstamp rejects: non-form bodies, and a Content-Type on an empty body."""
-        kind = media_type(out.content_type)
-        if out.body:
-            if kind is not None and kind != FORM_CONTENT_TYPE:
-                raise BodyError(
-                    f"Bitstamp takes form bodies (application/x-www-form-urlencoded); got Content-Type {kind!r} "
-                    "(send data=dict)"
-                )
-        elif kind is not None:
-            raise BodyError("Bitstamp refuses a Content-Type header on a request without a body; remove it")
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Sign the request and return the ``X-Auth-*`` headers."""
-        if key is None:
-            raise ConfigurationError("Bitstamp signs the API key: an auth without a key cannot sign")
-        if not _valid_nonce(nonce):
-            raise NonceError(
-                "Bitstamp nonces are lowercase 36-character strings (a UUID); the nonce source gave another"
-            )
-        assert isinstance(nonce, str)
-        timestamp = str(int(clock()))
-        content_type = out.content_type or FORM_CONTENT_TYPE
-        signature = signer.sign(_message(key, out.method, out.url, content_type, nonce, timestamp, out.body))
-        headers = {
-            "X-Auth": _PREFIX + key,
-            "X-Auth-Signature": signature,
-            "X-Auth-Nonce": nonce,
-            "X-Auth-Timestamp": timestamp,
-            "X-Auth-Version": _VERSION,
-        }
-        set_type = FORM_CONTENT_TYPE if out.body and out.content_type is None else None
-        return SignedRequest(out.url, out.body, headers, set_type, nonce)
-
-    def __repr__(self) -> str:
-        return "BitstampScheme()"
+def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+    if not out.body and media_type(out.content_type) is not None:
+        raise BodyError("Bitstamp refuses a Content-Type header on a request without a body; remove it")
 
 
-class Bitstamp(HmacAuth):
+RECIPE = Recipe(
+    name="bitstamp",
+    title="Bitstamp",
+    doc="https://www.bitstamp.net/api/#section/Authentication",
+    origin="https://www.bitstamp.net",
+    env_prefix="BITSTAMP",
+    message="BITSTAMP {key}{method}{host}{path}{query}{bitstamp_type}{nonce}{timestamp}v2{body}",
+    parts={"bitstamp_type": _content_type},
+    headers=(
+        Header("X-Auth", "BITSTAMP {key}"),
+        Header("X-Auth-Signature", "{signature}"),
+        Header("X-Auth-Nonce", "{nonce}"),
+        Header("X-Auth-Timestamp", "{timestamp}"),
+        Header("X-Auth-Version", "v2"),
+    ),
+    bodies=frozenset({"form"}),
+    timestamp=MILLISECONDS,
+    nonce=lambda key: bitstamp_nonce,
+    nonce_text=_nonce,
+    ordered=False,
+    check=_check,
+    clock_sync=lambda options: BITSTAMP_CLOCK_SYNC,
+)
+
+
+class Bitstamp(RecipeAuth):
     """Auth for the Bitstamp HTTP API v2 (V2 authentication method).
 
     Args:
@@ -189,41 +154,10 @@ class Bitstamp(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BITSTAMP_API_KEY`` and ``BITSTAMP_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "BITSTAMP"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        nonce: Callable[[], str] | None = None,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        if not isinstance(clock_sync, bool):
-            raise ConfigurationError("clock_sync must be True or False")
-        if nonce is None:
-            nonce = bitstamp_nonce
-            options.setdefault("ordered", False)
-        options.setdefault("body_encoding", "utf-8")
-        super().__init__(
-            BitstampScheme(),
-            key=key,
-            secret=secret,
-            algorithm="sha256",
-            digest_encoding="hex",
-            secret_encoding="raw",
-            nonce=nonce,
-            clock=clock,
-            clock_sync=BITSTAMP_CLOCK_SYNC if clock_sync else None,
-            **options,
-        )
+    recipe = RECIPE
 
 
-class BitstampVerifier:
+class BitstampVerifier(RecipeVerifier):
     """Verify Bitstamp v2 signatures on the server side.
 
     Args:
@@ -234,44 +168,4 @@ class BitstampVerifier:
     ``X-Auth-Timestamp`` (as ``timestamp_ms``; Bitstamp allows 150 seconds).
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``X-Auth-Signature`` from the request as received."""
-        x_auth = header(headers, "X-Auth")
-        if x_auth is None:
-            return Verdict(False, "missing X-Auth")
-        if not x_auth.startswith(_PREFIX):
-            return Verdict(False, "X-Auth must be 'BITSTAMP <key>'")
-        key = x_auth[len(_PREFIX) :]
-        signer = self._signers.get(key)
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        if header(headers, "X-Auth-Version") != _VERSION:
-            return Verdict(False, "X-Auth-Version must be v2", key)
-        nonce = header(headers, "X-Auth-Nonce")
-        if nonce is None:
-            return Verdict(False, "missing X-Auth-Nonce", key)
-        if not _valid_nonce(nonce):
-            return Verdict(False, "X-Auth-Nonce must be a lowercase 36-character string", key)
-        timestamp = header(headers, "X-Auth-Timestamp")
-        if timestamp is None or not timestamp.isascii() or not timestamp.isdigit():
-            return Verdict(False, "missing or bad X-Auth-Timestamp", key)
-        content_type = header(headers, "Content-Type")
-        if not body and content_type:
-            return Verdict(False, "Content-Type header is not accepted without a body", key)
-        if body and not content_type:
-            return Verdict(False, "missing Content-Type", key)
-        signature = header(headers, "X-Auth-Signature")
-        if signature is None:
-            return Verdict(False, "missing X-Auth-Signature", key)
-        expected = signer.sign(_message(key, method.upper(), url, content_type or "", nonce, timestamp, body))
-        if not constant_time_equal(expected, signature.lower()):
-            return Verdict(False, "bad signature", key)
-        return Verdict(True, "", key, nonce, int(timestamp))
-
-    def __repr__(self) -> str:
-        return f"BitstampVerifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

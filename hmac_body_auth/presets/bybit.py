@@ -32,23 +32,19 @@ refusal, the message only supplies the time. The time endpoint is
 from __future__ import annotations
 
 import functools
-import json
 import re
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
-from .._auth import HmacAuth
 from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
+from .._core import Outgoing
 from ..errors import BodyError, ConfigurationError
-from ..verify import Verdict, constant_time_equal, header
+from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import json_answer
 
-__all__ = ["Bybit", "BybitScheme", "BybitVerifier", "bybit_clock_sync"]
+__all__ = ["Bybit", "BybitVerifier", "bybit_clock_sync"]
 
-_JSON = "application/json"
 # Methods whose parameters travel (and are signed) in the query string.
 _QUERY_SIGNED = frozenset({"GET", "HEAD"})
 
@@ -128,96 +124,58 @@ def bybit_clock_sync(recv_window: int = 5000) -> ClockSync:
     )
 
 
-def _validate_recv_window(recv_window: object) -> int:
+def _recv_window(recv_window: object) -> int:
     if isinstance(recv_window, bool) or not isinstance(recv_window, int) or recv_window <= 0:
         raise ConfigurationError("recv_window must be a positive number of milliseconds (Bybit's default is 5000)")
     return recv_window
 
 
-def _check_json(out: Outgoing) -> None:
-    """Refuse a body that is not JSON: Bybit's POST endpoints take JSON only."""
-    if not out.body:
-        return
-    media = (out.content_type or _JSON).split(";", 1)[0].strip().lower()
-    if media != _JSON:
-        raise BodyError(f"Bybit takes JSON request bodies; got Content-Type {media!r} (send json=...)")
-    try:
-        json.loads(out.body)
-    except ValueError:
-        raise BodyError("the request body is not valid JSON; Bybit takes JSON request bodies") from None
-
-
-def _payload(method: str, url: str, body: bytes) -> bytes:
-    """What Bybit signs after the recv window: the raw query (GET) or the raw body (POST)."""
-    if method in _QUERY_SIGNED:
-        return urlsplit(url).query.encode("utf-8")
-    return body
-
-
-# The recipe is immutable: one per receive window, not one per auth built.
-_cached_clock_sync = functools.lru_cache(maxsize=64)(bybit_clock_sync)
-
-
-class BybitScheme:
-    """The Bybit v5 signature: ``hex(HMAC-SHA256(ts + key + recv_window + query|body))`` in headers."""
-
-    __slots__ = ("header_names", "recv_window")
-
-    header_names: frozenset[str]
-    recv_window: int
-
-    def __init__(self, *, recv_window: int = 5000) -> None:
-        self.recv_window = _validate_recv_window(recv_window)
-        self.header_names = frozenset(
-            {"x-bapi-api-key", "x-bapi-timestamp", "x-bapi-recv-window", "x-bapi-sign", "x-bapi-sign-type"}
+def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+    """Refuse what would go unsigned: a GET body, a POST query string."""
+    if out.method in _QUERY_SIGNED:
+        if out.body:
+            raise BodyError(
+                f"Bybit signs the query string of a {out.method} request, so its body would go unsigned; "
+                "send the parameters as query parameters"
+            )
+    elif urlsplit(out.url).query:
+        raise BodyError(
+            f"Bybit signs the JSON body of a {out.method} request, so its query string would go unsigned; "
+            "send the parameters in the JSON body"
         )
 
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what would go unsigned (a GET body, a POST query) and non-JSON bodies."""
-        if out.method in _QUERY_SIGNED:
-            if out.body:
-                raise BodyError(
-                    f"Bybit signs the query string of a {out.method} request, so its body would go unsigned; "
-                    "send the parameters as query parameters"
-                )
-            return
-        if urlsplit(out.url).query:
-            raise BodyError(
-                f"Bybit signs the JSON body of a {out.method} request, so its query string would go unsigned; "
-                "send the parameters in the JSON body"
-            )
-        _check_json(out)
 
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Sign ``timestamp + key + recv_window + payload`` and return the X-BAPI headers."""
-        if key is None:
-            raise ConfigurationError("Bybit signs the API key: an auth without a key cannot sign")
-        timestamp = str(int(clock()))
-        recv_window = str(self.recv_window)
-        prefix = (timestamp + key + recv_window).encode("utf-8")
-        signature = signer.sign(prefix + _payload(out.method, out.url, out.body))
-        headers = {
-            "X-BAPI-API-KEY": key,
-            "X-BAPI-TIMESTAMP": timestamp,
-            "X-BAPI-RECV-WINDOW": recv_window,
-            "X-BAPI-SIGN": signature,
-            "X-BAPI-SIGN-TYPE": "2",
-        }
-        content_type = _JSON if out.body and out.content_type is None else None
-        return SignedRequest(out.url, out.body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return f"BybitScheme(recv_window={self.recv_window})"
+def _payload(wire: Wire) -> str | bytes:
+    """What Bybit signs after the recv window: the raw query (GET) or the raw body (POST)."""
+    return wire.query if wire.method in _QUERY_SIGNED else wire.body
 
 
-class Bybit(HmacAuth):
+# The clock-sync recipe is immutable: one per receive window, not one per auth built.
+_cached_clock_sync = functools.lru_cache(maxsize=64)(bybit_clock_sync)
+
+RECIPE = Recipe(
+    name="bybit",
+    title="Bybit",
+    doc="https://bybit-exchange.github.io/docs/v5/guide",
+    origin="https://api.bybit.com",
+    env_prefix="BYBIT",
+    message="{timestamp}{key}{recv_window}{bybit_payload}",
+    parts={"bybit_payload": _payload},
+    headers=(
+        Header("X-BAPI-API-KEY", "{key}"),
+        Header("X-BAPI-TIMESTAMP", "{timestamp}"),
+        Header("X-BAPI-RECV-WINDOW", "{recv_window}"),
+        Header("X-BAPI-SIGN", "{signature}"),
+        Header("X-BAPI-SIGN-TYPE", "2"),
+    ),
+    timestamp=MILLISECONDS,
+    check=_check,
+    options=(Option("recv_window", 5000, _recv_window),),
+    clock_sync=lambda options: _cached_clock_sync(options["recv_window"]),
+)
+
+
+class Bybit(RecipeAuth):
     """Auth for the Bybit v5 API (HMAC keys).
 
     Args:
@@ -234,42 +192,10 @@ class Bybit(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``BYBIT_API_KEY`` and ``BYBIT_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "BYBIT"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        recv_window: int = 5000,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        if not isinstance(clock_sync, bool):
-            raise ConfigurationError("clock_sync must be True or False")
-        options.setdefault("body_encoding", "utf-8")
-        scheme = BybitScheme(recv_window=recv_window)
-        super().__init__(
-            scheme,
-            key=key,
-            secret=secret,
-            algorithm="sha256",
-            digest_encoding="hex",
-            clock=clock,
-            clock_sync=_cached_clock_sync(scheme.recv_window) if clock_sync else None,
-            **options,
-        )
-
-    def _repr_fields(self) -> str:
-        scheme = self._scheme
-        assert isinstance(scheme, BybitScheme)
-        return f"{super()._repr_fields()}, recv_window={scheme.recv_window}"
+    recipe = RECIPE
 
 
-class BybitVerifier:
+class BybitVerifier(RecipeVerifier):
     """Verify Bybit v5 signatures on the server side.
 
     Args:
@@ -280,36 +206,4 @@ class BybitVerifier:
 
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``X-BAPI-SIGN`` from the request as received."""
-        key = header(headers, "X-BAPI-API-KEY")
-        if key is None:
-            return Verdict(False, "missing X-BAPI-API-KEY")
-        signer = self._signers.get(key)
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        timestamp = header(headers, "X-BAPI-TIMESTAMP")
-        if timestamp is None:
-            return Verdict(False, "missing X-BAPI-TIMESTAMP", key)
-        if not timestamp.isascii() or not timestamp.isdigit():
-            return Verdict(False, "bad X-BAPI-TIMESTAMP", key)
-        signature = header(headers, "X-BAPI-SIGN")
-        if signature is None:
-            return Verdict(False, "missing X-BAPI-SIGN", key)
-        # The receive window is optional; when absent it is absent from the prehash too.
-        recv_window = header(headers, "X-BAPI-RECV-WINDOW") or ""
-        if not recv_window.isascii():
-            return Verdict(False, "bad X-BAPI-RECV-WINDOW", key)
-        prefix = (timestamp + key + recv_window).encode("utf-8")
-        expected = signer.sign(prefix + _payload(method.upper(), url, body))
-        if not constant_time_equal(expected, signature.lower()):
-            return Verdict(False, "bad signature", key)
-        return Verdict(True, "", key, None, int(timestamp))
-
-    def __repr__(self) -> str:
-        return f"BybitVerifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

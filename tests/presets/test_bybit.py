@@ -15,7 +15,8 @@ import requests
 from hmac_body_auth._core import Outgoing
 from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.bybit import Bybit, BybitScheme, BybitVerifier
+from hmac_body_auth.presets.bybit import Bybit, BybitVerifier
+from hmac_body_auth.recipe import RecipeScheme
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -31,7 +32,8 @@ def _sign(vector: dict[str, Any], **change: Any) -> dict[str, str]:
     v = {**vector, **change}
     out = Outgoing(v["method"], v["url"], v["content_type"], v["body"].encode())
     signer = Signer(v["secret"], algorithm="sha256", digest_encoding="hex")
-    signed = BybitScheme(recv_window=v["recv_window"]).sign(out, signer, v["key"], None, lambda: v["clock_ms"])
+    scheme = RecipeScheme(Bybit.recipe, {"recv_window": v["recv_window"]})
+    signed = scheme.sign(out, signer, v["key"], None, lambda: v["clock_ms"])
     assert signed.url == v["url"]
     assert signed.body == v["body"].encode()
     return signed.headers
