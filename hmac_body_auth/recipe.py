@@ -36,10 +36,13 @@ from ._signing import DigestEncoding, SecretEncoding, Signer, validate_key
 from .errors import BodyError, ConfigurationError, NonceError
 from .verify import MAX_DIGITS, Verdict, ascii_int, form_field, header
 
+# Verdict is part of what a recipe module works with (a verifier that adds a check returns one).
+
 __all__ = [
     "ISO_MILLISECONDS",
     "MILLISECONDS",
     "SECONDS",
+    "Codec",
     "Field",
     "Header",
     "Option",
@@ -48,6 +51,7 @@ __all__ = [
     "RecipeScheme",
     "RecipeVerifier",
     "TimeFormat",
+    "Verdict",
     "Wire",
 ]
 
@@ -110,6 +114,19 @@ ISO_MILLISECONDS = TimeFormat(_format_iso, _parse_iso)
 # -- declarations ------------------------------------------------------------------------------
 
 
+class Codec(NamedTuple):
+    """A header value that a template cannot say (base64 of joined parts, a list of signatures).
+
+    ``format(parts) -> value`` and its inverse ``parse(value) -> parts | None`` (or a
+    ``ValueError`` whose text is the verifier's reason);
+    ``names``: the parts it carries (``key``, ``signature``, ``timestamp``, options).
+    """
+
+    names: frozenset[str]
+    format: Callable[[Mapping[str, str]], str]
+    parse: Callable[[str], Mapping[str, str] | None]
+
+
 @dataclass(frozen=True)
 class Header:
     """A header the scheme sets: its name and a template of its value (``"{signature}"``, ``"sha256={signature}"``).
@@ -119,7 +136,7 @@ class Header:
     """
 
     name: str
-    value: str
+    value: str | Codec
     when: str | None = None
 
 
@@ -218,6 +235,8 @@ class Recipe:
     parts: Mapping[str, Callable[[Wire], str | bytes]] = field(default_factory=dict)
     """Message parts of the API's own (``{endpoint}``), computed from the wire request."""
     options: tuple[Option, ...] = ()
+    key_check: Callable[[str], None] | None = None
+    """An extra rule for the API key (HitBTC: no ``:``), raising ConfigurationError without echoing it."""
     check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
     """An extra check for what a template cannot say (reserved parameter names, ...)."""
     nonce_error: NonceErrorParser | None = None
@@ -384,6 +403,32 @@ class _Template:
         return None if match is None else match.groupdict()
 
 
+class _Coded:
+    """A :class:`Codec` header, with a template's interface."""
+
+    __slots__ = ("codec", "names")
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec
+        self.names = codec.names
+
+    def text(self, lookup: Callable[[str], str | bytes]) -> str:
+        values = {}
+        for name in self.names:
+            value = lookup(name)
+            values[name] = value.decode("utf-8") if isinstance(value, bytes) else value
+        return self.codec.format(values)
+
+    def read(self, value: str) -> dict[str, str] | None:
+        """The parts of ``value``; ``None``, or a ``ValueError`` whose text is the reason, if it has none."""
+        parts = self.codec.parse(value)
+        return None if parts is None else dict(parts)
+
+
+def _header_template(value: str | Codec) -> _Template | _Coded:
+    return _Coded(value) if isinstance(value, Codec) else _Template(value)
+
+
 def _compiled(recipe: Recipe) -> _Compiled:
     cached = _COMPILED.get(id(recipe))
     if cached is None or cached.recipe is not recipe:
@@ -398,7 +443,7 @@ class _Compiled:
     def __init__(self, recipe: Recipe) -> None:
         self.recipe = recipe
         self.message = _Template(recipe.message) if isinstance(recipe.message, str) else None
-        self.headers = tuple((h, _Template(h.value)) for h in recipe.headers)
+        self.headers = tuple((h, _header_template(h.value)) for h in recipe.headers)
         self.fields = tuple((f, _Template(f.value)) for f in recipe.fields)
         self.nonce_field = next((f.name for f in recipe.fields if "nonce" in _Template(f.value).names), None)
         names = {f.name.encode("ascii") for f in recipe.fields}
@@ -575,9 +620,10 @@ class RecipeScheme:
 
             headers[spec_.name] = template_.text(lookup)
         if content_type is None and body and out.content_type is None:
-            content_type = FORM_CONTENT_TYPE if "json" not in recipe.bodies else JSON_CONTENT_TYPE
-            if "json-object" in recipe.bodies:
-                content_type = JSON_CONTENT_TYPE
+            takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
+            looks_json = body.lstrip()[:1] in (b"{", b"[")
+            as_json = takes_json and (looks_json or "form" not in recipe.bodies)
+            content_type = JSON_CONTENT_TYPE if as_json else FORM_CONTENT_TYPE
         return SignedRequest(url, body, headers, content_type, nonce)
 
     def _nonce_text(self, nonce: int | str | None) -> str:
@@ -640,7 +686,7 @@ class RecipeVerifier:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         recipe = cls.__dict__.get("recipe")
-        if recipe is not None:
+        if recipe is not None and "__init__" not in cls.__dict__:
             # help() and inspect show what this API's verifier takes: passphrases only where keys have one.
             cls.__signature__ = _verifier_signature(recipe)  # type: ignore[attr-defined]
 
@@ -699,7 +745,10 @@ class RecipeVerifier:
                 continue
             if value is None:
                 return Verdict(False, f"missing {spec.name}", found.get("key"))
-            parts = template.read(value)
+            try:
+                parts = template.read(value)
+            except ValueError as exc:  # a codec's own reason
+                return Verdict(False, str(exc) or f"bad {spec.name}", found.get("key"))
             if parts is None:
                 return Verdict(False, f"bad {spec.name}", found.get("key"))
             found.update(parts)
@@ -885,6 +934,8 @@ class RecipeAuth(HmacAuth):
         recipe = self.recipe
         title = recipe.title
         key = validate_key(key)
+        if recipe.key_check is not None:
+            recipe.key_check(key)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")

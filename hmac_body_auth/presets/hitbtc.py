@@ -40,26 +40,16 @@ import binascii
 import calendar
 import datetime
 import functools
-import json
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
 
-from .._auth import HmacAuth
-from .._body import FORM_CONTENT_TYPE, media_type
 from .._clock import milliseconds, validate_clock
 from .._clocksync import ClockSync, TimestampRejection
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError
-from ..verify import Verdict, constant_time_equal, header
+from ..errors import ConfigurationError
+from ..recipe import MILLISECONDS, Codec, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Verdict
 from ._answers import json_answer
 
-__all__ = ["HitBTC", "HitBTCScheme", "HitBTCVerifier", "hitbtc_clock_sync"]
-
-_JSON = "application/json"
-_BODY_TYPES = frozenset({_JSON, FORM_CONTENT_TYPE})
+__all__ = ["HitBTC", "HitBTCVerifier", "hitbtc_clock_sync"]
 
 
 #: Where HitBTC documents its error answers (code 1002).
@@ -120,7 +110,7 @@ def hitbtc_clock_sync(window: int | None = None) -> ClockSync:
     )
 
 
-def _validate_window(window: object) -> int | None:
+def _window(window: object) -> int | None:
     if window is None:
         return None
     if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
@@ -128,73 +118,50 @@ def _validate_window(window: object) -> int | None:
     return window
 
 
-def _message(method: str, url: str, body: bytes, timestamp: str, window: str) -> bytes:
-    """What HitBTC signs: METHOD + path [+ "?" + query] + body + timestamp [+ window]."""
-    parts = urlsplit(url)
-    target = parts.path or "/"
-    if parts.query:
-        target += "?" + parts.query
-    return method.encode("ascii") + target.encode("utf-8") + body + (timestamp + window).encode("ascii")
+def _key_check(key: str) -> None:
+    if ":" in key:
+        raise ConfigurationError("key must not contain ':' (it separates the fields of the HS256 header)")
 
 
-# The recipe is immutable: one per receive window, not one per auth built.
+def _format(parts: Mapping[str, str]) -> str:
+    """``HS256 base64(key:signature:timestamp[:window])``."""
+    fields = [parts["key"], parts["signature"], parts["timestamp"]] + ([parts["window"]] if parts["window"] else [])
+    return "HS256 " + base64.b64encode(":".join(fields).encode("ascii")).decode("ascii")
+
+
+def _parse(value: str) -> dict[str, str] | None:
+    scheme, _, encoded = value.partition(" ")
+    if scheme != "HS256":
+        raise ValueError("Authorization is not HS256")
+    try:
+        fields = base64.b64decode(encoded.strip(), validate=True).decode("ascii").split(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if len(fields) not in (3, 4) or (len(fields) == 4 and not fields[3].isdigit()):
+        return None
+    return dict(zip(("key", "signature", "timestamp", "window"), fields, strict=False))
+
+
+# The clock-sync recipe is immutable: one per window, not one per auth built.
 _cached_clock_sync = functools.lru_cache(maxsize=64)(hitbtc_clock_sync)
 
-
-class HitBTCScheme:
-    """The HitBTC HS256 signature, sent as ``Authorization: HS256 base64(key:sig:ts[:window])``."""
-
-    __slots__ = ("header_names", "window")
-
-    header_names: frozenset[str]
-    window: int | None
-
-    def __init__(self, *, window: int | None = None) -> None:
-        self.window = _validate_window(window)
-        self.header_names = frozenset({"authorization"})
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse bodies HitBTC does not read (anything but JSON and forms)."""
-        if not out.body:
-            return
-        kind = media_type(out.content_type)
-        if kind is not None and kind not in _BODY_TYPES:
-            raise BodyError(f"HitBTC takes JSON or form request bodies; got Content-Type {kind!r}")
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Sign the request and return the ``Authorization`` header."""
-        if key is None:
-            raise ConfigurationError("HitBTC needs the API key in Authorization: an auth without a key cannot sign")
-        timestamp = str(int(clock()))
-        window = "" if self.window is None else str(self.window)
-        signature = signer.sign(_message(out.method, out.url, out.body, timestamp, window))
-        fields = f"{key}:{signature}:{timestamp}" + (f":{window}" if window else "")
-        headers = {"Authorization": "HS256 " + base64.b64encode(fields.encode("ascii")).decode("ascii")}
-        content_type = None
-        if out.body and out.content_type is None:
-            content_type = _JSON if _is_json(out.body) else FORM_CONTENT_TYPE
-        return SignedRequest(out.url, out.body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return f"HitBTCScheme(window={self.window})"
+RECIPE = Recipe(
+    name="hitbtc",
+    title="HitBTC",
+    doc="https://api.hitbtc.com/#authentication",
+    origin="https://api.hitbtc.com",
+    env_prefix="HITBTC",
+    message="{method}{path_query}{body}{timestamp}{window}",
+    headers=(Header("Authorization", Codec(frozenset({"key", "signature", "timestamp", "window"}), _format, _parse)),),
+    bodies=frozenset({"json", "form"}),
+    timestamp=MILLISECONDS,
+    key_check=_key_check,
+    options=(Option("window", None, _window),),
+    clock_sync=lambda options: _cached_clock_sync(options["window"]),
+)
 
 
-def _is_json(body: bytes) -> bool:
-    try:
-        json.loads(body)
-    except ValueError:
-        return False
-    return True
-
-
-class HitBTC(HmacAuth):
+class HitBTC(RecipeAuth):
     """Auth for the HitBTC API 3 (HS256).
 
     Args:
@@ -213,45 +180,10 @@ class HitBTC(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``HITBTC_API_KEY`` and ``HITBTC_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "HITBTC"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        window: int | None = None,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        if ":" in key:
-            raise ConfigurationError("key must not contain ':' (it separates the fields of the HS256 header)")
-        if not isinstance(clock_sync, bool):
-            raise ConfigurationError("clock_sync must be True or False")
-        options.setdefault("body_encoding", "utf-8")
-        scheme = HitBTCScheme(window=window)
-        super().__init__(
-            scheme,
-            key=key,
-            secret=secret,
-            algorithm="sha256",
-            digest_encoding="hex",
-            secret_encoding="raw",
-            clock=clock,
-            clock_sync=_cached_clock_sync(scheme.window) if clock_sync else None,
-            **options,
-        )
-
-    def _repr_fields(self) -> str:
-        scheme = self._scheme
-        assert isinstance(scheme, HitBTCScheme)
-        return f"{super()._repr_fields()}, window={scheme.window}"
+    recipe = RECIPE
 
 
-class HitBTCVerifier:
+class HitBTCVerifier(RecipeVerifier):
     """Verify HitBTC HS256 signatures on the server side.
 
     Args:
@@ -264,40 +196,19 @@ class HitBTCVerifier:
     a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a time window.
     """
 
+    recipe = RECIPE
+
     def __init__(self, secrets: Mapping[str, str | bytes], *, clock: Callable[[], int] | None = None) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha256", digest_encoding="hex") for key, secret in secrets.items()
-        }
+        super().__init__(secrets)
         self._clock = milliseconds(validate_clock(clock)) if clock is not None else None
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Decode ``Authorization: HS256 ...`` and recompute the signature from the request as received."""
-        value = header(headers, "Authorization")
-        if value is None:
-            return Verdict(False, "missing Authorization")
-        scheme, _, encoded = value.partition(" ")
-        if scheme != "HS256":
-            return Verdict(False, "Authorization is not HS256")
-        try:
-            fields = base64.b64decode(encoded.strip(), validate=True).decode("ascii").split(":")
-        except (binascii.Error, UnicodeDecodeError):
-            return Verdict(False, "bad Authorization")
-        if len(fields) not in (3, 4):
-            return Verdict(False, "bad Authorization")
-        key, signature, timestamp = fields[:3]
-        window = fields[3] if len(fields) == 4 else ""
-        signer = self._signers.get(key)
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        if not timestamp.isdigit() or (window and not window.isdigit()):
-            return Verdict(False, "bad timestamp or window", key)
-        if not constant_time_equal(
-            signer.sign(_message(method.upper(), url, body, timestamp, window)), signature.lower()
-        ):
-            return Verdict(False, "bad signature", key)
-        if window and self._clock is not None and self._clock() > int(timestamp) + int(window):
-            return Verdict(False, "timestamp outside the request's window", key, None, int(timestamp))
-        return Verdict(True, "", key, None, int(timestamp))
-
-    def __repr__(self) -> str:
-        return f"HitBTCVerifier(keys={len(self._signers)}, secret=***)"
+        """Check the signature, then (with a clock) the request's own window."""
+        verdict = super().verify(method, url, headers, body)
+        received = self.read(method, url, headers, body)
+        if not verdict or self._clock is None or isinstance(received, Verdict) or verdict.timestamp_ms is None:
+            return verdict
+        window = received.found.get("window")
+        if window and self._clock() > verdict.timestamp_ms + int(window):
+            return Verdict(False, "timestamp outside the request's window", verdict.key, None, verdict.timestamp_ms)
+        return verdict
