@@ -237,6 +237,11 @@ class Recipe:
     options: tuple[Option, ...] = ()
     key_check: Callable[[str], None] | None = None
     """An extra rule for the API key (HitBTC: no ``:``), raising ConfigurationError without echoing it."""
+    moves_body: str | None = None
+    """``None``: the body goes on the wire. A content type: the body's parameters travel in the
+    message and headers only (Gemini's payload), and the request goes out empty with that type."""
+    verify_check: Callable[[Wire], str | None] | None = None
+    """A verifier's last rule, after the signature: a rejection reason or ``None`` (``wire.found``: the parts read)."""
     check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
     """An extra check for what a template cannot say (reserved parameter names, ...)."""
     nonce_error: NonceErrorParser | None = None
@@ -299,7 +304,7 @@ class Wire:
     ``{timestamp}``, every option by name, and the recipe's own :attr:`Recipe.parts`.
     """
 
-    __slots__ = ("body", "content_type", "key", "method", "nonce", "options", "timestamp", "url")
+    __slots__ = ("body", "content_type", "found", "key", "method", "nonce", "options", "raw_nonce", "timestamp", "url")
 
     def __init__(
         self,
@@ -311,7 +316,12 @@ class Wire:
         nonce: str | None,
         timestamp: str | None,
         options: Mapping[str, Any],
+        found: Mapping[str, str] | None = None,
     ) -> None:
+        #: On the verifying side, the parts read back from the request (they stand for computed parts).
+        self.found = found or {}
+        #: The nonce as its source gave it (an ``int`` or a ``str``; ``None`` on the verifying side).
+        self.raw_nonce: int | str | None = None
         self.method = method
         self.url = url
         self.body = body
@@ -461,7 +471,11 @@ class _Compiled:
             return recipe.message(wire)
         parts = recipe.parts
 
+        found = wire.found
+
         def lookup(name: str) -> str | bytes:
+            if name in found and name in parts:
+                return found[name]
             own = parts.get(name)
             return own(wire) if own is not None else wire.part(name)
 
@@ -517,7 +531,11 @@ class RecipeScheme:
             allowed = "/".join(sorted(recipe.methods))
             raise BodyError(f"{title} signed endpoints take {allowed}, not {out.method}")
         if not recipe.query and urlsplit(out.url).query:
-            raise BodyError(f"{title} signs the path and the body only; send the parameters as data=, not params=")
+            how = "data=dict" if "form" in recipe.bodies else "json={...}"
+            raise BodyError(
+                f"{title} signs the path and the body only (the signed payload); send the parameters as {how}, "
+                "not params="
+            )
         if recipe.check is not None:
             recipe.check(out, self.options)
         if not out.body:
@@ -600,6 +618,7 @@ class RecipeScheme:
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
+        wire.raw_nonce = nonce
         values["signature"] = signer.sign(compiled.message_of(wire))
         for spec, template in later:
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
@@ -619,6 +638,8 @@ class RecipeScheme:
                 return own(wire) if own is not None and name not in values else simple(name)
 
             headers[spec_.name] = template_.text(lookup)
+        if recipe.moves_body is not None:
+            return SignedRequest(url, b"", headers, recipe.moves_body, nonce)
         if content_type is None and body and out.content_type is None:
             takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
             looks_json = body.lstrip()[:1] in (b"{", b"[")
@@ -785,6 +806,7 @@ class RecipeVerifier:
                 found.get("nonce"),
                 found.get("timestamp"),
                 {**self._options, **{k: v for k, v in found.items() if k in self._options}},
+                found,
             ),
         )
 
@@ -812,6 +834,8 @@ class RecipeVerifier:
                     recipe.nonce_text(text)
                 except NonceError:
                     return Verdict(False, f"bad {self._compiled.where['nonce']}", key)
+                # A checked nonce of digits is a number (ReplayGuard then wants it to increase).
+                nonce = ascii_int(text) if text.isascii() and text.isdigit() else text
             if nonce is None and text:
                 return Verdict(False, "bad nonce", key)
         if recipe.check is not None:
@@ -829,6 +853,10 @@ class RecipeVerifier:
             return Verdict(False, "malformed request", key)
         if not signer.verify(message, signature):
             return Verdict(False, "bad signature", key)
+        if recipe.verify_check is not None:
+            reason = recipe.verify_check(wire)
+            if reason is not None:
+                return Verdict(False, reason, key)
         if self._passphrases is not None and recipe.passphrase is not None:
             expected = self._passphrases.get(key)
             given = found.get("passphrase")

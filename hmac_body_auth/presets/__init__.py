@@ -8,7 +8,7 @@ a server-side ``NameVerifier``. Modules load on first use.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .binance import Binance, BinanceVerifier
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from .poloniex import Poloniex, PoloniexVerifier, poloniex_nonce_error
     from .poloniex_v3 import PoloniexV3, PoloniexV3Verifier
 
-#: CLI / HTTPie name -> (module, auth class, verifier class).
+#: The registry: every preset, once. Name -> (module, auth class, verifier class); the rest
+#: (title, passphrase, environment prefix, doc URL, headers) comes from the module's recipe (:func:`entry`).
 PRESETS: dict[str, tuple[str, str, str]] = {
     "binance": ("binance", "Binance", "BinanceVerifier"),
     "bitfinex": ("bitfinex", "Bitfinex", "BitfinexVerifier"),
@@ -55,6 +56,7 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "BybitVerifier",
     "CoinbaseExchange",
     "CoinbaseExchangeVerifier",
+    "Entry",
     "Gemini",
     "GeminiVerifier",
     "HitBTC",
@@ -70,16 +72,98 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "PoloniexV3",
     "PoloniexV3Verifier",
     "PoloniexVerifier",
+    "canonical",
+    "entry",
     "poloniex_nonce_error",
     "preset",
+    "registry",
 ]
 
 
+class Entry(NamedTuple):
+    """One preset of the registry, as the CLI, HTTPie, the pytest fixtures, log redaction and the docs see it."""
+
+    name: str
+    """What users type (``"kraken"``)."""
+    title: str
+    """The API's name (``"Kraken"``)."""
+    auth: type[Any]
+    verifier: type[Any]
+    needs_passphrase: bool
+    env_prefix: str
+    """``from_env`` reads ``{env_prefix}_API_KEY`` (and ``_API_SECRET``, ``_API_PASSPHRASE``)."""
+    doc: str
+    """The API documentation the preset follows."""
+    origin: str
+    """The API's usual origin."""
+    header_names: frozenset[str]
+    """Every header (lowercase) the preset may set: what log redaction hides."""
+    secret_encoding: str
+    """How the API's secrets are written (``"base64"`` for Kraken): a test secret must decode."""
+
+
+def canonical(name: object) -> str:
+    """The registry name for ``name`` as a user typed it (any case, ``_`` or ``-``).
+
+    Raises:
+        ConfigurationError: not a preset; the message lists the valid names.
+
+    """
+    from ..errors import ConfigurationError
+
+    key = name.strip().lower().replace("_", "-") if isinstance(name, str) else None
+    if key is None or key not in PRESETS:
+        shown = repr(name) if isinstance(name, str) and len(name) <= 40 else "that name"
+        raise ConfigurationError(f"no preset named {shown}; the presets are: {', '.join(PRESETS)}")
+    return key
+
+
 def preset(name: str) -> tuple[type[Any], type[Any]]:
-    """Return ``(auth class, verifier class)`` for a preset's CLI name, e.g. ``"kraken"``."""
-    module, auth, verifier = PRESETS[name]
+    """Return ``(auth class, verifier class)`` for a preset's name, e.g. ``"kraken"`` (any case)."""
+    module, auth, verifier = PRESETS[canonical(name)]
     loaded = importlib.import_module(f".{module}", __name__)
     return getattr(loaded, auth), getattr(loaded, verifier)
+
+
+def entry(name: str) -> Entry:
+    """The registry entry of a preset (any case), derived from its recipe."""
+    key = canonical(name)
+    auth, verifier = preset(key)
+    recipe = getattr(auth, "recipe", None)
+    if recipe is not None:
+        return Entry(
+            key,
+            recipe.title,
+            auth,
+            verifier,
+            recipe.needs_passphrase,
+            recipe.env_prefix,
+            recipe.doc,
+            recipe.origin,
+            recipe.header_names(),
+            recipe.secret_encoding,
+        )
+    # A preset with a hand-written scheme (not yet a recipe): the same facts from its classes.
+    import inspect
+
+    module = importlib.import_module(f".{PRESETS[key][0]}", __name__)
+    return Entry(
+        key,
+        getattr(module, "TITLE", auth.__name__),
+        auth,
+        verifier,
+        "passphrase" in inspect.signature(auth).parameters,
+        auth.env_prefix,
+        getattr(module, "DOC", ""),
+        getattr(module, "ORIGIN", ""),
+        frozenset(getattr(module, "HEADER_NAMES", ())),
+        getattr(module, "SECRET_ENCODING", "raw"),
+    )
+
+
+def registry() -> list[Entry]:
+    """Every preset's entry, in name order."""
+    return [entry(name) for name in PRESETS]
 
 
 def __getattr__(name: str) -> Any:

@@ -26,22 +26,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
 
-from .._auth import HmacAuth
 from .._body import media_type
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
-from ..errors import BodyError, ConfigurationError
+from .._core import Outgoing
+from ..errors import BodyError, NonceError
 from ..nonces import ClockNonce
-from ..verify import Verdict, constant_time_equal, header
+from ..recipe import Codec, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import json_answer
 
-__all__ = ["Gemini", "GeminiScheme", "GeminiVerifier", "gemini_nonce_error"]
+__all__ = ["Gemini", "GeminiVerifier", "gemini_nonce_error"]
 
-_FIXED = ("algorithm", "digest_encoding", "secret_encoding")
 _BODY_TYPES = frozenset({"application/json", "text/plain"})
 _NONCE_REASONS = frozenset({"InvalidNonce", "BadNonce"})
 _ERROR_MEMBERS = frozenset({"result", "reason", "message"})
@@ -73,73 +69,91 @@ def _params(body: bytes) -> bytes:
     return text[1:-1].strip()
 
 
-class GeminiScheme:
-    """What Gemini signs: the base64 JSON payload that carries path, nonce and parameters."""
-
-    __slots__ = ()
-
-    header_names: frozenset[str] = frozenset(
-        {"x-gemini-apikey", "x-gemini-payload", "x-gemini-signature", "cache-control"}
-    )
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what Gemini's private API cannot take: non-POST, a query string, non-object bodies."""
-        if not with_nonce:
-            raise BodyError("Gemini signs every private call with a nonce; configure a nonce source")
-        if out.method != "POST":
-            raise BodyError(f"Gemini private endpoints take POST, not {out.method}")
-        if urlsplit(out.url).query:
-            raise BodyError("Gemini takes parameters in the signed payload; pass them as json={...}, not params=")
-        kind = media_type(out.content_type)
-        if kind is not None and kind not in _BODY_TYPES:
-            raise BodyError(f"Gemini takes parameters as a JSON object (json={{...}}), not {kind}")
-        if not out.body.strip():
-            return
-        try:
-            params = json.loads(out.body)
-        except ValueError:
-            raise BodyError("Gemini takes parameters as a JSON object (json={...}); this body is not JSON") from None
-        if not isinstance(params, dict):
-            raise BodyError("Gemini takes parameters as a JSON object (json={...}), not a JSON array or value")
-        for name in ("request", "nonce"):
-            if name in params:
-                raise BodyError(f"the parameters already have {name!r}; the auth adds it")
-
-    def payload(self, out: Outgoing, nonce: int | str) -> bytes:
-        """The JSON payload: ``{"request": path, "nonce": nonce, ...parameters as written}``."""
-        if isinstance(nonce, bool) or not isinstance(nonce, (int, str)):
-            raise BodyError("Gemini needs an int (or str) nonce; the nonce source returned something else")
-        # An int nonce is a JSON number, as in the docs' example; a str nonce a JSON string.
-        head = '{"request":%s,"nonce":%s' % (json.dumps(urlsplit(out.url).path), json.dumps(nonce))  # noqa: UP031
-        params = _params(out.body)
-        return head.encode("utf-8") + (b"," + params if params else b"") + b"}"
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        """Move the parameters into the base64 payload header and sign it; the body goes out empty."""
-        if nonce is None:
-            raise BodyError("Gemini signs every private call with a nonce; configure a nonce source")
-        encoded = base64.b64encode(self.payload(out, nonce))
-        headers = {
-            "X-GEMINI-PAYLOAD": encoded.decode("ascii"),
-            "X-GEMINI-SIGNATURE": signer.sign(encoded),
-            "Cache-Control": "no-cache",
-        }
-        if key is not None:
-            headers = {"X-GEMINI-APIKEY": key, **headers}
-        return SignedRequest(out.url, b"", headers, "text/plain", nonce)
-
-    def __repr__(self) -> str:
-        return "GeminiScheme()"
+def _payload(wire: Wire) -> str:
+    """base64 of ``{"request": path, "nonce": nonce, ...parameters as written}`` (an int nonce is a JSON number)."""
+    # An int nonce is a JSON number, as in the docs' example; a str nonce a JSON string.
+    head = '{"request":%s,"nonce":%s' % (json.dumps(wire.path), json.dumps(wire.raw_nonce))  # noqa: UP031
+    params = _params(wire.body)
+    return base64.b64encode(head.encode("utf-8") + (b"," + params if params else b"") + b"}").decode("ascii")
 
 
-class Gemini(HmacAuth):
+def _nonce(nonce: object) -> str:
+    if isinstance(nonce, bool) or not isinstance(nonce, (int, str)) or not str(nonce).isprintable():
+        raise NonceError("Gemini needs an int (or str) nonce; the nonce source returned something else")
+    return str(nonce)
+
+
+def _read_payload(value: str) -> dict[str, str]:
+    """The payload header as received, and the nonce inside it (when it has one)."""
+    parts = {"payload": value}
+    try:
+        fields = json.loads(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return parts
+    nonce = fields.get("nonce") if isinstance(fields, dict) else None
+    if (type(nonce) is int and nonce >= 0) or (isinstance(nonce, str) and nonce.isascii() and nonce.isdigit()):
+        parts["nonce"] = str(nonce)
+    return parts
+
+
+def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+    kind = media_type(out.content_type)
+    if kind is not None and kind not in _BODY_TYPES:
+        raise BodyError(f"Gemini takes parameters as a JSON object (json={{...}}), not {kind}")
+    if not out.body.strip():
+        return
+    try:
+        params = json.loads(out.body)
+    except ValueError:
+        raise BodyError("Gemini takes parameters as a JSON object (json={...}); this body is not JSON") from None
+    if not isinstance(params, dict):
+        raise BodyError("Gemini takes parameters as a JSON object (json={...}), not a JSON array or value")
+    for name in ("request", "nonce"):
+        if name in params:
+            raise BodyError(f"the parameters already have {name!r}; the auth adds it")
+
+
+def _verify_payload(wire: Wire) -> str | None:
+    """The payload must be a JSON object whose ``request`` is the URL's path and which carries a nonce."""
+    try:
+        fields = json.loads(base64.b64decode(wire.found["payload"], validate=True))
+    except (binascii.Error, ValueError):
+        return "payload is not base64 JSON"
+    if not isinstance(fields, dict):
+        return "payload is not a JSON object"
+    if fields.get("request") != wire.path:
+        return "payload request does not match the URL path"
+    return None if "nonce" in wire.found else "missing nonce"
+
+
+RECIPE = Recipe(
+    name="gemini",
+    title="Gemini",
+    doc="https://docs.gemini.com/rest-api/#private-api-invocation",
+    origin="https://api.gemini.com",
+    env_prefix="GEMINI",
+    algorithm="sha384",
+    message="{payload}",
+    parts={"payload": _payload},
+    headers=(
+        Header("X-GEMINI-APIKEY", "{key}"),
+        Header("X-GEMINI-PAYLOAD", Codec(frozenset({"payload"}), lambda parts: parts["payload"], _read_payload)),
+        Header("X-GEMINI-SIGNATURE", "{signature}"),
+        Header("Cache-Control", "no-cache"),
+    ),
+    bodies=frozenset({"json-object"}),
+    methods=frozenset({"POST"}),
+    query=False,
+    nonce=lambda key: ClockNonce.shared(key, unit="ms"),
+    nonce_text=_nonce,
+    nonce_error=gemini_nonce_error,
+    moves_body="text/plain",
+    check=_check,
+    verify_check=_verify_payload,
+)
+
+
+class Gemini(RecipeAuth):
     """Auth for Gemini's REST private API.
 
     POST to the endpoint with the parameters as ``json={...}`` (or nothing);
@@ -158,42 +172,10 @@ class Gemini(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``GEMINI_API_KEY`` and ``GEMINI_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "GEMINI"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        nonce: Callable[[], int | str] | None = None,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        for name in _FIXED:
-            if name in options:
-                raise ConfigurationError(f"Gemini fixes {name}; it cannot be changed")
-        if "clock" in options:
-            # The signature carries no timestamp: a clock here would do nothing.
-            raise ConfigurationError(
-                "Gemini signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
-                "nonce=ClockNonce(unit=..., clock=...)"
-            )
-        if nonce is None:
-            nonce = ClockNonce.shared(key, unit="ms")
-        options.setdefault("nonce_error", gemini_nonce_error)
-        super().__init__(
-            GeminiScheme(),
-            key=key,
-            secret=secret,
-            algorithm="sha384",
-            digest_encoding="hex",
-            nonce=nonce,
-            **options,
-        )
+    recipe = RECIPE
 
 
-class GeminiVerifier:
+class GeminiVerifier(RecipeVerifier):
     """Verify Gemini private requests as Gemini does (for tests and API providers).
 
     Checks the signature over the ``X-GEMINI-PAYLOAD`` header as received, then
@@ -205,37 +187,4 @@ class GeminiVerifier:
 
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha384", digest_encoding="hex") for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``X-GEMINI-SIGNATURE`` and check the payload's path and nonce."""
-        key = header(headers, "X-GEMINI-APIKEY")
-        signer = self._signers.get(key) if key is not None else None
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        payload = header(headers, "X-GEMINI-PAYLOAD")
-        given = header(headers, "X-GEMINI-SIGNATURE")
-        if payload is None or given is None:
-            return Verdict(False, "missing X-GEMINI-PAYLOAD or X-GEMINI-SIGNATURE", key)
-        if not constant_time_equal(signer.sign(payload.encode("ascii", "replace")), given):
-            return Verdict(False, "bad signature", key)
-        try:
-            fields = json.loads(base64.b64decode(payload, validate=True))
-        except (binascii.Error, ValueError):
-            return Verdict(False, "payload is not base64 JSON", key)
-        if not isinstance(fields, dict):
-            return Verdict(False, "payload is not a JSON object", key)
-        if fields.get("request") != urlsplit(url).path:
-            return Verdict(False, "payload request does not match the URL path", key)
-        raw = fields.get("nonce")
-        if isinstance(raw, str) and raw.isascii() and raw.isdigit():
-            raw = int(raw)
-        if isinstance(raw, bool) or not isinstance(raw, int):
-            return Verdict(False, "missing nonce", key)
-        return Verdict(True, "", key, raw)
-
-    def __repr__(self) -> str:
-        return f"GeminiVerifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

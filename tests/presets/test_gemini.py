@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.gemini import Gemini, GeminiScheme, GeminiVerifier, gemini_nonce_error
+from hmac_body_auth.presets.gemini import Gemini, GeminiVerifier, gemini_nonce_error
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -226,7 +226,7 @@ def test_configuration_errors() -> None:
 def test_secret_never_in_repr_and_pickling_refused() -> None:
     """The repr shows neither the secret nor the whole key; pickling is refused; requests are ordered."""
     auth = Gemini(KEY, SECRET)
-    text = repr(auth) + repr(GeminiVerifier({KEY: SECRET})) + repr(GeminiScheme())
+    text = repr(auth) + repr(GeminiVerifier({KEY: SECRET})) + repr(auth.scheme)
     assert SECRET not in text
     assert KEY not in text
     assert auth.ordered
