@@ -46,6 +46,12 @@ from ._answers import coded_answer, milliseconds_member
 
 __all__ = ["Binance", "BinanceScheme", "BinanceVerifier", "binance_clock_sync"]
 
+# What the registry reads from this hand-written preset (a recipe declares them): presets.entry().
+TITLE = "Binance"
+DOC = "https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security"
+ORIGIN = "https://api.binance.com"
+HEADER_NAMES = frozenset({"x-mbx-apikey"})
+
 _FIXED = ("algorithm", "digest_encoding", "secret_encoding", "nonce")
 _RESERVED = (b"timestamp", b"signature")
 _BODILESS = frozenset({"GET", "HEAD"})
@@ -131,7 +137,7 @@ class BinanceScheme:
 
     __slots__ = ("recv_window",)
 
-    header_names: frozenset[str] = frozenset({"x-mbx-apikey"})
+    header_names: frozenset[str] = HEADER_NAMES
 
     def __init__(self, *, recv_window: int | None = None) -> None:
         self.recv_window = _validate_recv_window(recv_window)

@@ -55,6 +55,12 @@ from ._answers import coded_answer, milliseconds_member
 
 __all__ = ["PoloniexV3", "PoloniexV3Scheme", "PoloniexV3Verifier", "poloniex_v3_clock_sync"]
 
+# What the registry reads from this hand-written preset (a recipe declares them): presets.entry().
+TITLE = "Poloniex v3"
+DOC = "https://api-docs.poloniex.com/spot/api#authentication"
+ORIGIN = "https://api.poloniex.com"
+HEADER_NAMES = frozenset({"key", "signtimestamp", "signature", "recvwindow"})
+
 _JSON = "application/json"
 _BODILESS = frozenset({"GET", "HEAD"})
 _TIMESTAMP_FIELD = "signTimestamp"
@@ -134,7 +140,7 @@ class PoloniexV3Scheme:
 
     def __init__(self, *, recv_window: int | None = None) -> None:
         self.recv_window = _validate_recv_window(recv_window)
-        self.header_names = frozenset({"key", "signtimestamp", "signature", "recvwindow"})
+        self.header_names = HEADER_NAMES
 
     def check(self, out: Outgoing, *, with_nonce: bool) -> None:
         """Refuse what would go unsigned, a ``signTimestamp`` of the caller's, and non-JSON bodies."""
