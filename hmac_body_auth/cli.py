@@ -19,11 +19,14 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from . import __version__
 from .errors import HmacBodyAuthError
+
+if TYPE_CHECKING:
+    from .presets import Entry
 
 __all__ = ["main"]
 
@@ -152,6 +155,19 @@ def _preset_names() -> list[str]:
     return sorted(PRESETS)
 
 
+def _entry(args: argparse.Namespace) -> Entry:
+    """The registry entry of ``--preset`` (any case); ``args.preset`` becomes its registry name."""
+    from .errors import ConfigurationError
+    from .presets import entry
+
+    try:
+        found = entry(args.preset)
+    except ConfigurationError as exc:  # the message lists the valid names
+        raise _UsageError(str(exc)) from None
+    args.preset = found.name
+    return found
+
+
 def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | None) -> Any:
     secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
@@ -171,16 +187,12 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
             nonce_field=args.nonce_field,
             ordered=False,
         )
-    from .presets import PRESETS, preset
-
-    if args.preset not in PRESETS:
-        raise _UsageError(f"unknown preset {args.preset!r}; choose one of: {', '.join(_preset_names())}")
+    found = _entry(args)
     if not args.key:
         raise _UsageError("--key is required with --preset")
-    cls, _ = preset(args.preset)
-    accepted = inspect.signature(cls).parameters
+    cls = found.auth
     kwargs: dict[str, Any] = {}
-    if "passphrase" in accepted:
+    if found.needs_passphrase:
         passphrase = _secret(
             args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
         )
@@ -194,7 +206,7 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
         kwargs["passphrase"] = passphrase
     if nonce is not None:
         kwargs["nonce"] = lambda: nonce
-    if clock_ms is not None and "clock" in accepted:
+    if clock_ms is not None and "clock" in inspect.signature(cls).parameters:
         kwargs["clock"] = lambda: clock_ms * 1_000_000  # clock= is in nanoseconds
     return cls(args.key, secret, **kwargs)
 
@@ -291,18 +303,15 @@ def _verifier(args: argparse.Namespace, secret: str | bytes, *, strip: bool = Tr
             digest_encoding=args.digest_encoding,
             nonce_field=args.nonce_field,
         )
-    from .presets import preset
-
-    _, verifier_cls = preset(args.preset)
-    params = inspect.signature(verifier_cls).parameters
+    found = _entry(args)
     kwargs: dict[str, Any] = {}
-    if "passphrases" in params:
+    if found.needs_passphrase:
         passphrase = _secret(
             args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
         )
         if passphrase:
             kwargs["passphrases"] = {args.key: passphrase}
-    return verifier_cls({args.key: secret}, **kwargs)
+    return found.verifier({args.key: secret}, **kwargs)
 
 
 def _secret_variants(secret: str) -> Iterator[tuple[str, str | bytes]]:
@@ -401,6 +410,8 @@ def _guess_key(
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    if args.preset is not None:
+        _entry(args)  # an unknown name fails before the secret is read
     secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
         raise _no_secret("secret", args.secret_env, "--secret-env", "--secret-file")
