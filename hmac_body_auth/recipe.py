@@ -64,6 +64,8 @@ _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
 _DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
 
 BodyKind = Literal["form", "json", "json-object"]
+# Template parts whose value is a credential, a signature or the request's content (Gemini's payload).
+_SECRET_PARTS = frozenset({"key", "signature", "passphrase", "payload", "body", "params"})
 
 
 # -- time formats ------------------------------------------------------------------------------
@@ -258,6 +260,13 @@ class Recipe:
     def header_names(self) -> frozenset[str]:
         """Every header (lowercase) the scheme may set: removed before a redirect to another origin."""
         return frozenset(h.name.lower() for h in self.headers)
+
+    def secret_header_names(self) -> frozenset[str]:
+        """The headers (lowercase) that carry the key, the signature, the passphrase or a signed payload.
+
+        What log redaction hides; a timestamp, a nonce, an option or a constant stays readable.
+        """
+        return frozenset(h.name.lower() for h in self.headers if _header_template(h.value).names & _SECRET_PARTS)
 
 
 def plain_passphrase(passphrase: str, signer: Signer, options: Mapping[str, Any]) -> str:

@@ -100,6 +100,9 @@ class Entry(NamedTuple):
     """Every header (lowercase) the preset may set: what log redaction hides."""
     secret_encoding: str
     """How the API's secrets are written (``"base64"`` for Kraken): a test secret must decode."""
+    secret_headers: frozenset[str]
+    """The headers (lowercase) that carry the key, the signature, the passphrase or a signed payload:
+    what log redaction hides (a timestamp or a nonce stays readable)."""
 
 
 def canonical(name: object) -> str:
@@ -142,6 +145,7 @@ def entry(name: str) -> Entry:
             recipe.origin,
             recipe.header_names(),
             recipe.secret_encoding,
+            recipe.secret_header_names(),
         )
     # A preset with a hand-written scheme (not yet a recipe): the same facts from its classes.
     import inspect
@@ -158,6 +162,7 @@ def entry(name: str) -> Entry:
         getattr(module, "ORIGIN", ""),
         frozenset(getattr(module, "HEADER_NAMES", ())),
         getattr(module, "SECRET_ENCODING", "raw"),
+        frozenset(getattr(module, "SECRET_HEADER_NAMES", getattr(module, "HEADER_NAMES", ()))),
     )
 
 

@@ -60,6 +60,7 @@ TITLE = "Poloniex v3"
 DOC = "https://api-docs.poloniex.com/spot/api#authentication"
 ORIGIN = "https://api.poloniex.com"
 HEADER_NAMES = frozenset({"key", "signtimestamp", "signature", "recvwindow"})
+SECRET_HEADER_NAMES = frozenset({"key", "signature"})
 
 _JSON = "application/json"
 _BODILESS = frozenset({"GET", "HEAD"})
