@@ -1019,35 +1019,41 @@ class RecipeAuth(HmacAuth):
         return f"{super()._repr_fields()}{secret}{shown}"
 
 
-def _keyword(name: str, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+def _keyword(name: str, default: Any = inspect.Parameter.empty, annotation: str = "Any") -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _option_annotation(option: Option) -> str:
+    """An option's type as its default shows it (``Any`` when the default is ``None``)."""
+    kind = type(option.default)
+    return kind.__name__ if kind in (bool, int, float, str) else "Any"
 
 
 def _auth_signature(recipe: Recipe) -> inspect.Signature:
-    """What a preset's constructor takes, derived from its recipe."""
+    """What a preset's constructor takes, derived from its recipe (help(), inspect and the docs show it)."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [
         inspect.Parameter("key", positional, annotation="str"),
         inspect.Parameter("secret", positional, annotation="str | bytes"),
     ]
     if recipe.passphrase is not None:
-        params.append(_keyword("passphrase"))
+        params.append(_keyword("passphrase", annotation="str"))
     if recipe.nonce is not None:
-        params.append(_keyword("nonce", None))
+        params.append(_keyword("nonce", None, "Callable[[], int | str] | None"))
     if recipe.timestamp is not None:
-        params.append(_keyword("clock", None))
+        params.append(_keyword("clock", None, "Callable[[], int] | None"))
     if recipe.clock_sync is not None:
-        params.append(_keyword("clock_sync", True))
-    params += [_keyword(option.name, option.default) for option in recipe.options]
-    params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD))
+        params.append(_keyword("clock_sync", True, "bool"))
+    params += [_keyword(option.name, option.default, _option_annotation(option)) for option in recipe.options]
+    params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD, annotation="Any"))
     return inspect.Signature(params)
 
 
 def _verifier_signature(recipe: Recipe) -> inspect.Signature:
     """What a preset's verifier takes, derived from its recipe."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter("secrets", positional)]
+    params = [inspect.Parameter("secrets", positional, annotation="Mapping[str, str | bytes]")]
     if recipe.passphrase is not None:
-        params.append(_keyword("passphrases", None))
-    params += [_keyword(option.name, option.default) for option in recipe.options]
+        params.append(_keyword("passphrases", None, "Mapping[str, str] | None"))
+    params += [_keyword(option.name, option.default, _option_annotation(option)) for option in recipe.options]
     return inspect.Signature(params)
