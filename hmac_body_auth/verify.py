@@ -432,4 +432,3 @@ def _requirement(explicit: bool | None, applies: bool, verifier: Verifier, attri
         return False
     declared = getattr(verifier, attribute, None)
     return declared if isinstance(declared, bool) else None
-
