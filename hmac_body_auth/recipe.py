@@ -20,6 +20,7 @@ import calendar
 import hmac
 import inspect
 import json
+import operator
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -377,7 +378,7 @@ class Wire:
 class _Template:
     """A template compiled once: literal text and named parts, rendered to bytes."""
 
-    __slots__ = ("names", "pieces", "regex")
+    __slots__ = ("_constant", "_format", "_get", "_order", "_single", "names", "pieces", "regex")
 
     def __init__(self, text: str) -> None:
         pieces: list[tuple[bool, str]] = []
@@ -396,15 +397,53 @@ class _Template:
         self.pieces = tuple(pieces)
         self.names = frozenset(name for is_part, name in pieces if is_part)
         self.regex = re.compile("".join(pattern), re.DOTALL)
+        # Rendering is one bytes % tuple: the literals with %b where the parts go.
+        self._order = tuple(name for is_part, name in pieces if is_part)
+        self._format = b"".join(
+            b"%b" if is_part else piece.encode("utf-8").replace(b"%", b"%%") for is_part, piece in pieces
+        )
+        self._constant = None if self._order else text
+        self._single = self._order[0] if len(pieces) == 1 and self._order else None
+        # A tuple of the parts' values, in order (itemgetter of one name gives the value, not a tuple).
+        self._get: Callable[[Mapping[str, str | bytes]], tuple[str | bytes, ...]] | None = None
+        if len(self._order) > 1:
+            self._get = operator.itemgetter(*self._order)
+        elif self._order and self._single is None:
+            only = self._order[0]
+            self._get = lambda values: (values[only],)
+
+    def fill(self, values: Mapping[str, str | bytes]) -> bytes:
+        """Render from ``values``, which hold every part (the signing side's one pass)."""
+        if self._get is None:
+            if self._single is None:
+                return self._format
+            value = values[self._single]
+            return value if value.__class__ is bytes else value.encode("utf-8")  # type: ignore[union-attr]
+        parts = self._get(values)
+        return self._format % tuple([v if v.__class__ is bytes else v.encode("utf-8") for v in parts])  # type: ignore[union-attr]
+
+    def fill_text(self, values: Mapping[str, str | bytes]) -> str:
+        """Render a header value from ``values``."""
+        if self._constant is not None:
+            return self._constant
+        if self._single is not None:
+            value = values[self._single]
+            return value if value.__class__ is str else value.decode("utf-8")  # type: ignore[union-attr]
+        return self.fill(values).decode("utf-8")
 
     def render(self, lookup: Callable[[str], str | bytes]) -> bytes:
-        out = []
-        for is_part, text in self.pieces:
-            value = lookup(text) if is_part else text
-            out.append(value if isinstance(value, bytes) else value.encode("utf-8"))
-        return b"".join(out)
+        if self._single is not None:
+            value = lookup(self._single)
+            return value if isinstance(value, bytes) else value.encode("utf-8")
+        values = [lookup(name) for name in self._order]
+        return self._format % tuple(v if isinstance(v, bytes) else v.encode("utf-8") for v in values)
 
     def text(self, lookup: Callable[[str], str | bytes]) -> str:
+        if self._constant is not None:
+            return self._constant
+        if self._single is not None:
+            value = lookup(self._single)
+            return value if isinstance(value, str) else value.decode("utf-8")
         return self.render(lookup).decode("utf-8")
 
     def read(self, value: str) -> dict[str, str] | None:
@@ -422,6 +461,9 @@ class _Coded:
         self.codec = codec
         self.names = codec.names
 
+    def fill_text(self, values: Mapping[str, str | bytes]) -> str:
+        return self.text(values.__getitem__)
+
     def text(self, lookup: Callable[[str], str | bytes]) -> str:
         values = {}
         for name in self.names:
@@ -437,6 +479,20 @@ class _Coded:
 
 def _header_template(value: str | Codec) -> _Template | _Coded:
     return _Coded(value) if isinstance(value, Codec) else _Template(value)
+
+
+_WIRE_GETTERS: dict[str, Callable[[Wire], str | bytes]] = {
+    "method": operator.attrgetter("method"),
+    "body": operator.attrgetter("body"),
+}
+
+
+def _getter(recipe: Recipe, name: str) -> Callable[[Wire], str | bytes]:
+    """How the signing side computes part ``name``: the recipe's own function, else the wire's."""
+    own = recipe.parts.get(name)
+    if own is not None:
+        return own
+    return _WIRE_GETTERS.get(name) or operator.methodcaller("part", name)
 
 
 def _compiled(recipe: Recipe) -> _Compiled:
@@ -458,7 +514,15 @@ class _Compiled:
         self.nonce_field = next((f.name for f in recipe.fields if "nonce" in _Template(f.value).names), None)
         names = {f.name.encode("ascii") for f in recipe.fields}
         self.field_names = frozenset(names)
+        #: The fields besides the nonce (which check_form guards): a caller's parameter must not take their names.
+        self.reserved = self.field_names - {self.nonce_field.encode("ascii")} if self.nonce_field else self.field_names
         #: placeholder -> the header or field that carries it (what a verifier's reasons name).
+        # The parts the signing side computes from the wire request, each once, with its getter.
+        given = {"key", "timestamp", "nonce", "signature", "passphrase", *(o.name for o in recipe.options)}
+        used = set(self.message.names if self.message is not None else ())
+        for _, template in self.headers:
+            used |= template.names
+        self.derived = tuple((name, _getter(recipe, name)) for name in sorted(used - given))
         self.where: dict[str, str] = {}
         for spec_name, template in [(h.name, t) for h, t in self.headers] + [(f.name, t) for f, t in self.fields]:
             for name in template.names:
@@ -469,17 +533,26 @@ class _Compiled:
         if self.message is None:
             assert callable(recipe.message)
             return recipe.message(wire)
-        parts = recipe.parts
+        return self.message.render(self.resolver(wire, None))
 
+    def resolver(self, wire: Wire, values: dict[str, str | bytes] | None) -> Callable[[str], str | bytes]:
+        """Look up template parts: ``values`` given, parts read back by a verifier, the recipe's own, the wire's."""
+        parts = self.recipe.parts
         found = wire.found
+        known: dict[str, str | bytes] = values if values is not None else {}
 
         def lookup(name: str) -> str | bytes:
+            value = known.get(name)
+            if value is not None:
+                return value
             if name in found and name in parts:
                 return found[name]
             own = parts.get(name)
-            return own(wire) if own is not None else wire.part(name)
+            value = own(wire) if own is not None else wire.part(name)
+            known[name] = value
+            return value
 
-        return self.message.render(lookup)
+        return lookup
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -508,16 +581,38 @@ class RecipeScheme:
     never pickled).
     """
 
-    __slots__ = ("_compiled", "_passphrase", "header_names", "options", "recipe")
+    __slots__ = (
+        "_after",
+        "_before",
+        "_compiled",
+        "_default_type",
+        "_headers",
+        "_option_text",
+        "_passphrase",
+        "_sniff",
+        "header_names",
+        "options",
+        "recipe",
+    )
 
     header_names: frozenset[str]
 
     def __init__(self, recipe: Recipe, options: Mapping[str, Any], passphrase: str | None = None) -> None:
         self.recipe = recipe
         self.options = dict(options)
+        # Each option as its templates show it, made once: "" for None.
+        self._option_text = {name: "" if value is None else str(value) for name, value in self.options.items()}
         self._passphrase = passphrase
-        self._compiled = _compiled(recipe)
+        self._compiled = compiled = _compiled(recipe)
         self.header_names = recipe.header_names()
+        # What this scheme's options switch on, decided once rather than per request.
+        active = [(f, t) for f, t in compiled.fields if f.when is None or self.options.get(f.when)]
+        self._before = tuple((f, t) for f, t in active if "signature" not in t.names)
+        self._after = tuple((f, t) for f, t in active if "signature" in t.names)
+        self._headers = tuple((h.name, t) for h, t in compiled.headers if h.when is None or self.options.get(h.when))
+        takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
+        self._sniff = takes_json and "form" in recipe.bodies
+        self._default_type = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
 
     # -- check -------------------------------------------------------------------------------------
 
@@ -575,8 +670,11 @@ class RecipeScheme:
     def _check_form(self, out: Outgoing) -> None:
         nonce_field = self._compiled.nonce_field
         check_form(out.body, out.content_type, nonce_field or "\x00")
+        reserved = self._compiled.reserved
+        if not reserved:
+            return
         given = set(_names(out.body)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
-        for name in sorted(given & self._compiled.field_names):
+        for name in sorted(given & reserved):
             raise BodyError(f"the parameters already have {name.decode()!r}; the auth adds it")
 
     # -- sign --------------------------------------------------------------------------------------
@@ -597,54 +695,38 @@ class RecipeScheme:
         stamp = recipe.timestamp.format(int(clock())) if recipe.timestamp is not None else None
         nonce_text = self._nonce_text(nonce) if recipe.nonce is not None else None
         options = self.options
-        values: dict[str, str] = {"key": key, "timestamp": stamp or "", "nonce": nonce_text or ""}
-
-        def simple(name: str) -> str | bytes:
-            if name in values:
-                return values[name]
-            value = options.get(name)
-            return "" if value is None else str(value)
+        values: dict[str, str | bytes] = dict(self._option_text)
+        values["key"] = key
+        values["timestamp"] = stamp or ""
+        values["nonce"] = nonce_text or ""
+        simple = values.__getitem__
 
         url, body = out.url, out.body or recipe.empty_body
         content_type = None
-        later: list[tuple[Field, _Template]] = []
-        for spec, template in compiled.fields:
-            if spec.when is not None and not options.get(spec.when):
-                continue
-            if "signature" in template.names:
-                later.append((spec, template))
-                continue
+        for spec, template in self._before:
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
         wire.raw_nonce = nonce
-        values["signature"] = signer.sign(compiled.message_of(wire))
-        for spec, template in later:
+        for name, getter in compiled.derived:
+            values[name] = getter(wire)
+        message = compiled.message.fill(values) if compiled.message is not None else compiled.message_of(wire)
+        values["signature"] = signer.sign(message)
+        for spec, template in self._after:
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         if recipe.passphrase is not None:
             assert self._passphrase is not None
             values["passphrase"] = recipe.passphrase(self._passphrase, signer, options)
-        parts = recipe.parts
-        headers = {}
-        for spec_, template_ in compiled.headers:
-            if spec_.when is not None and not options.get(spec_.when):
-                continue
-
-            def lookup(name: str) -> str | bytes:
-                own = parts.get(name)
-                return own(wire) if own is not None and name not in values else simple(name)
-
-            headers[spec_.name] = template_.text(lookup)
+        headers = {name: template_.fill_text(values) for name, template_ in self._headers}
         if recipe.moves_body is not None:
             return SignedRequest(url, b"", headers, recipe.moves_body, nonce)
         if content_type is None and body and out.content_type is None:
-            takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
-            looks_json = body.lstrip()[:1] in (b"{", b"[")
-            as_json = takes_json and (looks_json or "form" not in recipe.bodies)
-            content_type = JSON_CONTENT_TYPE if as_json else FORM_CONTENT_TYPE
+            content_type = self._default_type
+            if self._sniff and body.lstrip()[:1] not in (b"{", b"["):
+                content_type = FORM_CONTENT_TYPE
         return SignedRequest(url, body, headers, content_type, nonce)
 
     def _nonce_text(self, nonce: int | str | None) -> str:
