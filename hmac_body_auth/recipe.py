@@ -156,6 +156,8 @@ class Field:
     into: Literal["body", "query", "params"] = "body"
     first: bool = False
     when: str | None = None
+    unless_given: bool = False
+    """Leave it out when the caller's parameters already have it (Binance's own ``recvWindow`` wins)."""
 
 
 @dataclass(frozen=True)
@@ -515,7 +517,10 @@ class _Compiled:
         names = {f.name.encode("ascii") for f in recipe.fields}
         self.field_names = frozenset(names)
         #: The fields besides the nonce (which check_form guards): a caller's parameter must not take their names.
-        self.reserved = self.field_names - {self.nonce_field.encode("ascii")} if self.nonce_field else self.field_names
+        skipped = {f.name.encode("ascii") for f in recipe.fields if f.unless_given}
+        if self.nonce_field:
+            skipped.add(self.nonce_field.encode("ascii"))
+        self.reserved = self.field_names - skipped
         #: placeholder -> the header or field that carries it (what a verifier's reasons name).
         # The parts the signing side computes from the wire request, each once, with its getter.
         given = {"key", "timestamp", "nonce", "signature", "passphrase", *(o.name for o in recipe.options)}
@@ -633,6 +638,7 @@ class RecipeScheme:
             )
         if recipe.check is not None:
             recipe.check(out, self.options)
+        self._check_reserved(out)
         if not out.body:
             return
         if out.method in _BODILESS:
@@ -670,12 +676,16 @@ class RecipeScheme:
     def _check_form(self, out: Outgoing) -> None:
         nonce_field = self._compiled.nonce_field
         check_form(out.body, out.content_type, nonce_field or "\x00")
+
+    def _check_reserved(self, out: Outgoing) -> None:
+        """A caller's parameter must not take the name of one the auth adds."""
         reserved = self._compiled.reserved
         if not reserved:
             return
-        given = set(_names(out.body)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
+        form = out.body if media_type(out.content_type) in (None, FORM_CONTENT_TYPE) else b""
+        given = set(_names(form)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
         for name in sorted(given & reserved):
-            raise BodyError(f"the parameters already have {name.decode()!r}; the auth adds it")
+            raise BodyError(f"the request already has a {name.decode()!r} parameter; let the auth add it")
 
     # -- sign --------------------------------------------------------------------------------------
 
@@ -704,6 +714,8 @@ class RecipeScheme:
         url, body = out.url, out.body or recipe.empty_body
         content_type = None
         for spec, template in self._before:
+            if spec.unless_given and _given(spec.name, url, body):
+                continue
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
@@ -749,6 +761,13 @@ class RecipeScheme:
 
     def __reduce__(self) -> Any:
         raise TypeError("a RecipeScheme may hold a passphrase and cannot be pickled; build the auth again")
+
+
+def _given(name: str, url: str, body: bytes) -> bool:
+    """Whether the caller's query string or form body already has parameter ``name``."""
+    wanted = name.encode("ascii")
+    query = url.partition("#")[0].partition("?")[2].encode("utf-8")
+    return wanted in _names(query) or wanted in _names(body)
 
 
 def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tuple[str, bytes, bool]:
@@ -1063,7 +1082,7 @@ class RecipeAuth(HmacAuth):
             passphrase = recipe.passphrase_check(passphrase, own)
         if recipe.nonce is None:
             if nonce is not None:
-                raise ConfigurationError(f"{title} signs no nonce, so it takes no nonce=")
+                raise ConfigurationError(f"{title} fixes nonce: it signs no nonce, so it takes no nonce=")
         elif nonce is None:
             nonce = recipe.nonce(key)
             if not recipe.ordered:
