@@ -129,35 +129,18 @@ def entry(name: str) -> Entry:
     """The registry entry of a preset (any case), derived from its recipe."""
     key = canonical(name)
     auth, verifier = preset(key)
-    recipe = getattr(auth, "recipe", None)
-    if recipe is not None:
-        return Entry(
-            key,
-            recipe.title,
-            auth,
-            verifier,
-            recipe.needs_passphrase,
-            recipe.env_prefix,
-            recipe.doc,
-            recipe.origin,
-            recipe.header_names(),
-            recipe.secret_encoding,
-        )
-    # A preset with a hand-written scheme (not yet a recipe): the same facts from its classes.
-    import inspect
-
-    module = importlib.import_module(f".{PRESETS[key][0]}", __name__)
+    recipe = auth.recipe
     return Entry(
         key,
-        getattr(module, "TITLE", auth.__name__),
+        recipe.title,
         auth,
         verifier,
-        "passphrase" in inspect.signature(auth).parameters,
-        auth.env_prefix,
-        getattr(module, "DOC", ""),
-        getattr(module, "ORIGIN", ""),
-        frozenset(getattr(module, "HEADER_NAMES", ())),
-        getattr(module, "SECRET_ENCODING", "raw"),
+        recipe.needs_passphrase,
+        recipe.env_prefix,
+        recipe.doc,
+        recipe.origin,
+        recipe.header_names(),
+        recipe.secret_encoding,
     )
 
 
