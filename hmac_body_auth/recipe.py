@@ -238,6 +238,10 @@ class Recipe:
     parts: Mapping[str, Callable[[Wire], str | bytes]] = field(default_factory=dict)
     """Message parts of the API's own (``{endpoint}``), computed from the wire request."""
     options: tuple[Option, ...] = ()
+    keyed: bool = True
+    """``False``: the scheme signs with a shared secret only, no API key (webhooks): ``Name(secret)``."""
+    secret_decode: Callable[[str | bytes], bytes] | None = None
+    """Turns a secret as issued into key bytes where no ``secret_encoding`` says it (``whsec_`` + base64)."""
     key_check: Callable[[str], None] | None = None
     """An extra rule for the API key (HitBTC: no ``:``), raising ConfigurationError without echoing it."""
     requery: Callable[[str], str] | None = None
@@ -703,13 +707,13 @@ class RecipeScheme:
         """Add the fields, sign the message, set the headers: what to send."""
         recipe = self.recipe
         compiled = self._compiled
-        if key is None:
+        if key is None and recipe.keyed:
             raise ConfigurationError(f"{recipe.title} signs with the API key: an auth without a key cannot sign")
         stamp = recipe.timestamp.format(int(clock())) if recipe.timestamp is not None else None
         nonce_text = self._nonce_text(nonce) if recipe.nonce is not None else None
         options = self.options
         values: dict[str, str | bytes] = dict(self._option_text)
-        values["key"] = key
+        values["key"] = key or ""
         values["timestamp"] = stamp or ""
         values["nonce"] = nonce_text or ""
         simple = values.__getitem__
@@ -821,7 +825,7 @@ class RecipeVerifier:
 
     def __init__(
         self,
-        secrets: Mapping[str, str | bytes],
+        secrets: Mapping[str, str | bytes | list[str | bytes]] | str | bytes | list[str | bytes],
         *,
         passphrases: Mapping[str, str] | None = None,
         recipe: Recipe | None = None,
@@ -831,13 +835,7 @@ class RecipeVerifier:
             recipe = type(self).recipe
         self._recipe = recipe
         self._signers = {
-            key: Signer(
-                secret,
-                algorithm=recipe.algorithm,
-                digest_encoding=recipe.digest_encoding,
-                secret_encoding=recipe.secret_encoding,
-            )
-            for key, secret in secrets.items()
+            key: [_signer(recipe, s) for s in _several(given)] for key, given in _accounts(recipe, secrets)
         }
         self._passphrases = dict(passphrases) if passphrases is not None and recipe.needs_passphrase else None
         known = {o.name: o for o in recipe.options}
@@ -900,7 +898,7 @@ class RecipeVerifier:
                 else:
                     wire_url = _url_without_last(url, spec_.name)
         key = found.get("key")
-        if key is None:
+        if key is None and self._recipe.keyed:
             return Verdict(False, "missing key")
         return Received(
             key,
@@ -925,8 +923,8 @@ class RecipeVerifier:
             return received
         recipe = self._recipe
         key, found, wire = received
-        signer = self._signers.get(key)
-        if signer is None:
+        signers = self._signers.get(key)
+        if not signers:
             return Verdict(False, "unknown key", key)
         stamp = None
         if recipe.timestamp is not None:
@@ -953,20 +951,24 @@ class RecipeVerifier:
             message = self._compiled.message_of(wire)
         except (ValueError, UnicodeError):
             return Verdict(False, "malformed request", key)
-        if not signer.verify(message, signature):
+        # Several secrets (rotation) and several signatures (a header may list them): any pair that matches.
+        listed = signature.split()
+        matching = next((s for s in signers if any(s.verify(message, one) for one in listed)), None)
+        if matching is None:
             return Verdict(False, "bad signature", key)
         if recipe.verify_check is not None:
             reason = recipe.verify_check(wire)
             if reason is not None:
                 return Verdict(False, reason, key)
         if self._passphrases is not None and recipe.passphrase is not None:
-            expected = self._passphrases.get(key)
+            expected = self._passphrases.get(key) if key is not None else None
             given = found.get("passphrase")
             if (
                 expected is None
                 or given is None
                 or not hmac.compare_digest(
-                    recipe.passphrase(expected, signer, wire.options).encode("utf-8"), given.encode("utf-8", "replace")
+                    recipe.passphrase(expected, matching, wire.options).encode("utf-8"),
+                    given.encode("utf-8", "replace"),
                 )
             ):
                 return Verdict(False, "bad passphrase", key)
@@ -976,10 +978,39 @@ class RecipeVerifier:
         return f"{type(self).__name__}(keys={len(self._signers)}, secret=***)"
 
 
+def _signer(recipe: Recipe, secret: str | bytes) -> Signer:
+    if recipe.secret_decode is not None:
+        secret = recipe.secret_decode(secret)
+    return Signer(
+        secret,
+        algorithm=recipe.algorithm,
+        digest_encoding=recipe.digest_encoding,
+        secret_encoding=recipe.secret_encoding,
+    )
+
+
+def _several(given: object) -> list[str | bytes]:
+    """One secret, or several (the old and the new during a rotation)."""
+    if isinstance(given, (str, bytes)):
+        return [given]
+    if isinstance(given, (list, tuple)) and given and all(isinstance(s, (str, bytes)) for s in given):
+        return list(given)
+    raise ConfigurationError("a secret must be str or bytes, or a non-empty list of them (rotation)")
+
+
+def _accounts(recipe: Recipe, secrets: object) -> list[tuple[str | None, object]]:
+    """``key -> secret(s)``; for a keyless scheme (webhooks) also just the secret(s)."""
+    if isinstance(secrets, Mapping):
+        return list(secrets.items())
+    if not recipe.keyed:
+        return [(None, secrets)]
+    raise ConfigurationError("secrets must be a mapping of API key -> secret")
+
+
 class Received(NamedTuple):
     """What a request carries, read back through the recipe's templates."""
 
-    key: str
+    key: str | None
     found: dict[str, str]
     wire: Wire
 
@@ -1050,8 +1081,17 @@ class RecipeAuth(HmacAuth):
             if recipe.nonce_error_statuses is not None:
                 cls.nonce_error_statuses = recipe.nonce_error_statuses
 
-    def __init__(self, key: str, secret: str | bytes, **options: Any) -> None:
+    def __init__(self, *credentials: str | bytes, **options: Any) -> None:
         recipe = self.recipe
+        names = ("key", "secret") if recipe.keyed else ("secret",)
+        if len(credentials) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {' and '.join(names)}, got {len(credentials)} arguments")
+        given: dict[str, Any] = dict(zip(names, credentials, strict=False))
+        for name in names[len(credentials) :]:
+            if name not in options:
+                raise TypeError(f"{type(self).__name__}() missing required argument: {name!r}")
+            given[name] = options.pop(name)
+        key, secret = given.get("key"), given["secret"]
         if recipe.passphrase is not None and "passphrase" not in options:
             raise TypeError(f"{type(self).__name__}() missing required keyword-only argument: 'passphrase'")
         for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
@@ -1063,9 +1103,12 @@ class RecipeAuth(HmacAuth):
         clock_sync = options.pop("clock_sync", True)
         recipe = self.recipe
         title = recipe.title
-        key = validate_key(key)
-        if recipe.key_check is not None:
-            recipe.key_check(key)
+        if recipe.keyed:
+            key = validate_key(key)
+            if recipe.key_check is not None:
+                recipe.key_check(key)
+        if recipe.secret_decode is not None:
+            secret = recipe.secret_decode(secret)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")
@@ -1085,7 +1128,7 @@ class RecipeAuth(HmacAuth):
             if nonce is not None:
                 raise ConfigurationError(f"{title} fixes nonce: it signs no nonce, so it takes no nonce=")
         elif nonce is None:
-            nonce = recipe.nonce(key)
+            nonce = recipe.nonce(key or "")
             if not recipe.ordered:
                 options.setdefault("ordered", False)
         options.setdefault("nonce_error", recipe.nonce_error)
@@ -1119,10 +1162,9 @@ def _keyword(name: str, default: Any = inspect.Parameter.empty) -> inspect.Param
 def _auth_signature(recipe: Recipe) -> inspect.Signature:
     """What a preset's constructor takes, derived from its recipe."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [
-        inspect.Parameter("key", positional, annotation="str"),
-        inspect.Parameter("secret", positional, annotation="str | bytes"),
-    ]
+    params = [inspect.Parameter("secret", positional, annotation="str | bytes")]
+    if recipe.keyed:
+        params.insert(0, inspect.Parameter("key", positional, annotation="str"))
     if recipe.passphrase is not None:
         params.append(_keyword("passphrase"))
     if recipe.nonce is not None:
