@@ -64,7 +64,7 @@ _HEADER_TEXT = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
 _DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
 
-BodyKind = Literal["form", "json", "json-object"]
+BodyKind = Literal["form", "json", "json-object", "any"]
 
 
 # -- time formats ------------------------------------------------------------------------------
@@ -624,7 +624,9 @@ class RecipeScheme:
         self._headers = tuple((h.name, t) for h, t in compiled.headers if h.when is None or self.options.get(h.when))
         takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
         self._sniff = takes_json and "form" in recipe.bodies
-        self._default_type = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
+        self._default_type: str | None = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
+        if "any" in recipe.bodies:
+            self._default_type, self._sniff = None, False
 
     # -- check -------------------------------------------------------------------------------------
 
@@ -652,6 +654,8 @@ class RecipeScheme:
             raise BodyError(f"{title} {out.method} requests carry their parameters in the query string, not a body")
         kind = media_type(out.content_type)
         bodies = recipe.bodies
+        if "any" in bodies:
+            return  # a webhook signs whatever it delivers, as it is
         takes_json = "json" in bodies or "json-object" in bodies
         if kind is None:
             # No Content-Type: the bytes say which kind the caller meant.
