@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
-from ._signing import _keyed, encode_digest
+from ._signing import SecretEncoding, _keyed, _secret_bytes, encode_digest
 from .errors import HmacBodyAuthError
 from .verify import Verdict, header
 
@@ -32,7 +32,6 @@ __all__ = [
     "carried_key",
     "explain",
     "notes",
-    "opaque_target",
     "recipe_target",
     "shown",
 ]
@@ -63,21 +62,24 @@ class Target:
     """The scheme a captured request is checked against.
 
     ``verifier(secrets)`` builds its verifier; ``read(method, url, headers, body)``
-    returns what a request carries (a :class:`Reading`), the verifier's reason it
-    carries nothing readable (a :class:`~hmac_body_auth.verify.Verdict`), or
-    ``None`` for a scheme whose message cannot be read back (a hand-written preset).
+    returns what a request carries (a :class:`Reading`) or the verifier's reason it
+    carries nothing readable (a :class:`~hmac_body_auth.verify.Verdict`).
     """
 
     title: str
+    keyed: bool
+    """Whether requests carry an API key (a webhook's carry none)."""
     algorithm: str
     digest_encoding: str
-    secret_encoding: str
+    secret_encoding: SecretEncoding
+    secret_decode: Callable[[str | bytes], bytes] | None
+    """The scheme's own reading of a secret, before ``secret_encoding`` (``None``: the secret as given)."""
     where: Mapping[str, str]
     """Message part (``key``, ``signature``, ``timestamp``, ...) -> the header or field that carries it."""
     headers: frozenset[str]
     """The names of the headers among :attr:`where` (the others are fields)."""
     verifier: Callable[[Mapping[Any, str | bytes]], Any]
-    read: Callable[[str, str, Mapping[str, str], bytes], Reading | Verdict | None]
+    read: Callable[[str, str, Mapping[str, str], bytes], Reading | Verdict]
 
     @property
     def key_where(self) -> str | None:
@@ -123,9 +125,11 @@ def recipe_target(title: str, verifier_cls: Any, verifier: Callable[[Mapping[Any
 
     return Target(
         title=title,
+        keyed=recipe.keyed,
         algorithm=recipe.algorithm,
         digest_encoding=recipe.digest_encoding,
         secret_encoding=recipe.secret_encoding,
+        secret_decode=recipe.secret_decode,
         where=dict(compiled.where),
         headers=frozenset(h.name for h in recipe.headers),
         verifier=verifier,
@@ -149,9 +153,11 @@ def body_digest_target(
 
     return Target(
         title=title,
+        keyed=True,
         algorithm=algorithm,
         digest_encoding=digest_encoding,
         secret_encoding="raw",
+        secret_decode=None,
         where={"key": key_header, "signature": signature_header},
         headers=frozenset({key_header, signature_header}),
         verifier=verifier,
@@ -159,30 +165,9 @@ def body_digest_target(
     )
 
 
-def opaque_target(title: str, verifier: Callable[[Mapping[Any, str | bytes]], Any]) -> Target:
-    """The target of a preset whose message cannot be read back (a hand-written scheme): only its verifier is asked."""
-    return Target(
-        title=title,
-        algorithm="",
-        digest_encoding="",
-        secret_encoding="raw",
-        where={},
-        headers=frozenset(),
-        verifier=verifier,
-        read=lambda method, url, headers, body: None,
-    )
-
-
 def carried_key(target: Target, method: str, url: str, headers: Mapping[str, str], body: bytes) -> str | None:
     """The key the request carries, as the scheme reads it (``None`` if it carries none)."""
-    reading = target.read(method, url, headers, body)
-    if reading is not None and reading.key is not None:
-        return reading.key
-    try:
-        # A verifier names the key it does not know: ask one that knows none of the request's.
-        return target.verifier({"\x00": _ANY_SECRET}).verify(method, url, headers, body).key  # type: ignore[no-any-return]
-    except HmacBodyAuthError:
-        return None
+    return target.read(method, url, headers, body).key
 
 
 # -- the candidates ------------------------------------------------------------------------------------
@@ -211,9 +196,20 @@ _SECRET_READINGS = {
 _WHITESPACE = "secret whitespace: the request was signed with a secret ending in whitespace (a newline from a file?)"
 
 
-def _keys(secret: str, expected: str) -> Iterator[tuple[str | None, bytes]]:
+def _keys(secret: str, target: Target) -> Iterator[tuple[str | None, bytes]]:
     """``(what the signer did differently, key bytes)``: the scheme's own reading of the secret first (``None``)."""
     stripped = secret.strip()
+    expected = target.secret_encoding
+    own: bytes | None
+    if target.secret_decode is not None:
+        # The scheme reads its secrets its own way (Standard Webhooks' whsec_): only that way.
+        try:
+            own = _secret_bytes(target.secret_decode(stripped), expected)
+        except (HmacBodyAuthError, ValueError):
+            own = None
+        if own is not None:
+            yield None, own
+        return
     own = _decoded(stripped, expected)
     if own is not None:
         yield None, own
@@ -243,7 +239,7 @@ def _matches(target: Target, secret: str, reading: Reading) -> Iterator[list[str
     algorithms = tuple(dict.fromkeys((target.algorithm, *_ALGORITHMS)))
     encodings = tuple(dict.fromkeys((target.digest_encoding, *_ENCODINGS)))
     found = []
-    for (secret_note, key), algorithm in itertools.product(_keys(secret, target.secret_encoding), algorithms):
+    for (secret_note, key), algorithm in itertools.product(_keys(secret, target), algorithms):
         try:
             mac = _keyed(key, algorithm)
         except HmacBodyAuthError:  # not an algorithm of this Python
@@ -344,8 +340,9 @@ def explain(
                 return f"the signature matches the secret; the request is refused for another reason: {verdict.reason}"
             return "; ".join(differences)
     else:
-        # No message to recompute: the verifier itself, with the secret read the other ways.
-        for note, other in _keys(stripped, target.secret_encoding):
+        # The message cannot be made (a header the scheme cannot read): ask the verifier
+        # itself, with the secret read the other ways.
+        for note, other in _keys(stripped, target):
             if note is not None and note != _WHITESPACE and _verifies(target, {key: other}, request):
                 return note
     for note, variant in _body_variants(body):

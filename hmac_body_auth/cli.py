@@ -147,9 +147,9 @@ def _add_scheme_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _preset_names() -> list[str]:
-    from .presets import PRESETS
+    from .presets import PRESETS, WEBHOOKS
 
-    return sorted(PRESETS)
+    return [*sorted(PRESETS), *sorted(WEBHOOKS)]
 
 
 def _entry(args: argparse.Namespace) -> Entry:
@@ -185,8 +185,10 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
             ordered=False,
         )
     found = _entry(args)
-    if not args.key:
+    if found.keyed and not args.key:
         raise _UsageError("--key is required with --preset")
+    if not found.keyed and args.key:
+        raise _UsageError(f"{found.name} signs with the secret alone: it takes no --key")
     cls = found.auth
     kwargs: dict[str, Any] = {}
     if found.needs_passphrase:
@@ -205,7 +207,7 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
         kwargs["nonce"] = lambda: nonce
     if clock_ms is not None and "clock" in inspect.signature(cls).parameters:
         kwargs["clock"] = lambda: clock_ms * 1_000_000  # clock= is in nanoseconds
-    return cls(args.key, secret, **kwargs)
+    return cls(args.key, secret, **kwargs) if found.keyed else cls(secret, **kwargs)
 
 
 def _body(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
@@ -322,13 +324,11 @@ def _target(args: argparse.Namespace) -> Target:
         )
 
     def preset_verifier(secrets: Mapping[Any, str | bytes]) -> Any:
-        # Without a passphrase given, the verifier checks none.
+        # Without a passphrase given, the verifier checks none; a webhook's takes its secret alone.
         kwargs = {"passphrases": dict.fromkeys(secrets, passphrase)} if passphrase else {}
-        return found.verifier(secrets, **kwargs)
+        return found.verifier(secrets if found.keyed else next(iter(secrets.values())), **kwargs)
 
-    if getattr(found.verifier, "recipe", None) is not None:
-        return _explain.recipe_target(found.title, found.verifier, preset_verifier)
-    return _explain.opaque_target(found.title, preset_verifier)
+    return _explain.recipe_target(found.title, found.verifier, preset_verifier)
 
 
 def _captured(args: argparse.Namespace) -> tuple[str, str, dict[str, str], bytes]:
@@ -359,6 +359,8 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     target = _target(args)
     stripped = secret.strip()
     key = args.key if args.key is not None else _explain.carried_key(target, method, url, headers, body)
+    if not target.keyed:
+        key = None  # a webhook delivery carries no key: the secret is all there is to check
     style = _Style(out)
     try:
         verdict = target.verifier({key: stripped}).verify(method, url, headers, body)
@@ -366,7 +368,7 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
         raise _UsageError(str(exc)) from None
     if verdict.ok:
         note = " (surrounding whitespace of the given secret ignored)" if secret != stripped else ""
-        if args.key is None:
+        if args.key is None and target.keyed:
             # The secret alone checks the signature: any key header would pass. Say so, not just "OK".
             where = f" ({target.key_where})" if target.key_where else ""
             out.write(

@@ -56,16 +56,16 @@ GENERIC_HEADERS = frozenset(
 if TYPE_CHECKING:
     DEFAULT_HEADERS: frozenset[str]
     """Header names whose values are always redacted (lowercase): :data:`GENERIC_HEADERS` and
-    every header in which a preset of the registry sends a key, a signature, a passphrase or a
-    signed payload (:attr:`~hmac_body_auth.presets.Entry.secret_headers`). Computed on first
-    use: importing this module loads no preset."""
+    every header in which a preset or a webhook scheme of the registry sends a key, a
+    signature, a passphrase or a signed payload (:attr:`~hmac_body_auth.presets.Entry.secret_headers`).
+    Computed on first use: importing this module loads no preset."""
 
 
 @functools.cache
 def _default_headers() -> frozenset[str]:
-    from .presets import registry
+    from .presets import registry, webhook_entries
 
-    return GENERIC_HEADERS.union(*(found.secret_headers for found in registry()))
+    return GENERIC_HEADERS.union(*(found.secret_headers for found in (*registry(), *webhook_entries())))
 
 
 def __getattr__(name: str) -> Any:

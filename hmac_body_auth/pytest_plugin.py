@@ -12,7 +12,8 @@ them available in every test suite.
 
 ``preset`` is a registry name in any case (``"kraken"``, ``"Coinbase-Exchange"``);
 an unknown one is a :class:`~hmac_body_auth.ConfigurationError` that lists the
-valid names. The default credentials are valid for every preset: the key
+valid names; the webhook schemes (``"github-webhook"``) work the same way,
+without a key. The default credentials are valid for every preset: the key
 :data:`DEFAULT_KEY` and :func:`default_secret` (``TEST-SECRET``, written as the
 API writes its secrets: base64 for Kraken). Without ``passphrase=`` the
 passphrase of a preset that has one is not checked.
@@ -47,16 +48,29 @@ def default_secret(preset: str) -> str:
     """The secret the fixtures use for ``preset`` when none is given: ``TEST-SECRET`` as the API writes secrets.
 
     Raw for most presets, its base64 (``VEVTVC1TRUNSRVQ=``) or hex where the
-    API's secrets are base64 or hex (:attr:`~hmac_body_auth.presets.Entry.secret_encoding`).
+    API's secrets are base64 or hex (:attr:`~hmac_body_auth.presets.Entry.secret_encoding`);
+    where the preset reads secrets its own way (a Standard Webhooks ``whsec_`` secret), the
+    first of those it takes.
     """
+    from .errors import ConfigurationError
     from .presets import entry
 
-    encoding = entry(preset).secret_encoding
-    if encoding == "base64":
-        return base64.b64encode(_DEFAULT_SECRET).decode("ascii")
-    if encoding == "hex":
-        return _DEFAULT_SECRET.hex()
-    return _DEFAULT_SECRET.decode("ascii")
+    found = entry(preset)
+    written = {
+        "raw": _DEFAULT_SECRET.decode("ascii"),
+        "base64": base64.b64encode(_DEFAULT_SECRET).decode("ascii"),
+        "hex": _DEFAULT_SECRET.hex(),
+    }
+    for encoding in dict.fromkeys((found.secret_encoding, "raw", "base64", "hex")):
+        secret = written.get(encoding)
+        if secret is None:
+            continue
+        try:
+            found.verifier({DEFAULT_KEY: secret} if found.keyed else secret)
+        except ConfigurationError:
+            continue
+        return secret
+    raise ConfigurationError(f"no default secret for {found.name}: pass secret=")
 
 
 def _verifier(
@@ -68,7 +82,9 @@ def _verifier(
     kwargs = dict(options)
     if passphrase is not None and found.needs_passphrase:
         kwargs.setdefault("passphrases", {key: passphrase})
-    return found.verifier({key: default_secret(preset) if secret is None else secret}, **kwargs)
+    given = default_secret(preset) if secret is None else secret
+    # A webhook scheme has no key: its verifier takes the secret alone.
+    return found.verifier({key: given} if found.keyed else given, **kwargs)
 
 
 @pytest.fixture

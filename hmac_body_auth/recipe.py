@@ -20,6 +20,7 @@ import calendar
 import hmac
 import inspect
 import json
+import operator
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -63,7 +64,7 @@ _HEADER_TEXT = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
 _DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
 
-BodyKind = Literal["form", "json", "json-object"]
+BodyKind = Literal["form", "json", "json-object", "any"]
 # Template parts whose value is a credential, a signature or the request's content (Gemini's payload).
 _SECRET_PARTS = frozenset({"key", "signature", "passphrase", "payload", "body", "params"})
 
@@ -157,6 +158,8 @@ class Field:
     into: Literal["body", "query", "params"] = "body"
     first: bool = False
     when: str | None = None
+    unless_given: bool = False
+    """Leave it out when the caller's parameters already have it (Binance's own ``recvWindow`` wins)."""
 
 
 @dataclass(frozen=True)
@@ -237,8 +240,15 @@ class Recipe:
     parts: Mapping[str, Callable[[Wire], str | bytes]] = field(default_factory=dict)
     """Message parts of the API's own (``{endpoint}``), computed from the wire request."""
     options: tuple[Option, ...] = ()
+    keyed: bool = True
+    """``False``: the scheme signs with a shared secret only, no API key (webhooks): ``Name(secret)``."""
+    secret_decode: Callable[[str | bytes], bytes] | None = None
+    """Turns a secret as issued into key bytes where no ``secret_encoding`` says it (``whsec_`` + base64)."""
     key_check: Callable[[str], None] | None = None
     """An extra rule for the API key (HitBTC: no ``:``), raising ConfigurationError without echoing it."""
+    requery: Callable[[str], str] | None = None
+    """How the query string goes on the wire, re-encoded from the caller's (PoloniexV3's SDK
+    encoding); it is then signed as sent. ``None``: as the client encoded it."""
     moves_body: str | None = None
     """``None``: the body goes on the wire. A content type: the body's parameters travel in the
     message and headers only (Gemini's payload), and the request goes out empty with that type."""
@@ -247,6 +257,7 @@ class Recipe:
     check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
     """An extra check for what a template cannot say (reserved parameter names, ...)."""
     nonce_error: NonceErrorParser | None = None
+    """Reads the API's "nonce too low" answer: the nonce floor to re-sign above (``None``: the API has none)."""
     nonce_error_statuses: frozenset[int] | None = None
     """Statuses whose answers are read for :attr:`nonce_error` (``None``: the default 200 and 4xx)."""
     clock_sync: Callable[[Mapping[str, Any]], ClockSync] | None = None
@@ -386,7 +397,7 @@ class Wire:
 class _Template:
     """A template compiled once: literal text and named parts, rendered to bytes."""
 
-    __slots__ = ("names", "pieces", "regex")
+    __slots__ = ("_constant", "_format", "_get", "_order", "_single", "names", "pieces", "regex")
 
     def __init__(self, text: str) -> None:
         pieces: list[tuple[bool, str]] = []
@@ -405,15 +416,53 @@ class _Template:
         self.pieces = tuple(pieces)
         self.names = frozenset(name for is_part, name in pieces if is_part)
         self.regex = re.compile("".join(pattern), re.DOTALL)
+        # Rendering is one bytes % tuple: the literals with %b where the parts go.
+        self._order = tuple(name for is_part, name in pieces if is_part)
+        self._format = b"".join(
+            b"%b" if is_part else piece.encode("utf-8").replace(b"%", b"%%") for is_part, piece in pieces
+        )
+        self._constant = None if self._order else text
+        self._single = self._order[0] if len(pieces) == 1 and self._order else None
+        # A tuple of the parts' values, in order (itemgetter of one name gives the value, not a tuple).
+        self._get: Callable[[Mapping[str, str | bytes]], tuple[str | bytes, ...]] | None = None
+        if len(self._order) > 1:
+            self._get = operator.itemgetter(*self._order)
+        elif self._order and self._single is None:
+            only = self._order[0]
+            self._get = lambda values: (values[only],)
+
+    def fill(self, values: Mapping[str, str | bytes]) -> bytes:
+        """Render from ``values``, which hold every part (the signing side's one pass)."""
+        if self._get is None:
+            if self._single is None:
+                return self._format
+            value = values[self._single]
+            return value if value.__class__ is bytes else value.encode("utf-8")  # type: ignore[union-attr]
+        parts = self._get(values)
+        return self._format % tuple([v if v.__class__ is bytes else v.encode("utf-8") for v in parts])  # type: ignore[union-attr]
+
+    def fill_text(self, values: Mapping[str, str | bytes]) -> str:
+        """Render a header value from ``values``."""
+        if self._constant is not None:
+            return self._constant
+        if self._single is not None:
+            value = values[self._single]
+            return value if value.__class__ is str else value.decode("utf-8")  # type: ignore[union-attr]
+        return self.fill(values).decode("utf-8")
 
     def render(self, lookup: Callable[[str], str | bytes]) -> bytes:
-        out = []
-        for is_part, text in self.pieces:
-            value = lookup(text) if is_part else text
-            out.append(value if isinstance(value, bytes) else value.encode("utf-8"))
-        return b"".join(out)
+        if self._single is not None:
+            value = lookup(self._single)
+            return value if isinstance(value, bytes) else value.encode("utf-8")
+        values = [lookup(name) for name in self._order]
+        return self._format % tuple(v if isinstance(v, bytes) else v.encode("utf-8") for v in values)
 
     def text(self, lookup: Callable[[str], str | bytes]) -> str:
+        if self._constant is not None:
+            return self._constant
+        if self._single is not None:
+            value = lookup(self._single)
+            return value if isinstance(value, str) else value.decode("utf-8")
         return self.render(lookup).decode("utf-8")
 
     def read(self, value: str) -> dict[str, str] | None:
@@ -431,6 +480,9 @@ class _Coded:
         self.codec = codec
         self.names = codec.names
 
+    def fill_text(self, values: Mapping[str, str | bytes]) -> str:
+        return self.text(values.__getitem__)
+
     def text(self, lookup: Callable[[str], str | bytes]) -> str:
         values = {}
         for name in self.names:
@@ -446,6 +498,20 @@ class _Coded:
 
 def _header_template(value: str | Codec) -> _Template | _Coded:
     return _Coded(value) if isinstance(value, Codec) else _Template(value)
+
+
+_WIRE_GETTERS: dict[str, Callable[[Wire], str | bytes]] = {
+    "method": operator.attrgetter("method"),
+    "body": operator.attrgetter("body"),
+}
+
+
+def _getter(recipe: Recipe, name: str) -> Callable[[Wire], str | bytes]:
+    """How the signing side computes part ``name``: the recipe's own function, else the wire's."""
+    own = recipe.parts.get(name)
+    if own is not None:
+        return own
+    return _WIRE_GETTERS.get(name) or operator.methodcaller("part", name)
 
 
 def _compiled(recipe: Recipe) -> _Compiled:
@@ -467,7 +533,18 @@ class _Compiled:
         self.nonce_field = next((f.name for f in recipe.fields if "nonce" in _Template(f.value).names), None)
         names = {f.name.encode("ascii") for f in recipe.fields}
         self.field_names = frozenset(names)
+        #: The fields besides the nonce (which check_form guards): a caller's parameter must not take their names.
+        skipped = {f.name.encode("ascii") for f in recipe.fields if f.unless_given}
+        if self.nonce_field:
+            skipped.add(self.nonce_field.encode("ascii"))
+        self.reserved = self.field_names - skipped
         #: placeholder -> the header or field that carries it (what a verifier's reasons name).
+        # The parts the signing side computes from the wire request, each once, with its getter.
+        given = {"key", "timestamp", "nonce", "signature", "passphrase", *(o.name for o in recipe.options)}
+        used = set(self.message.names if self.message is not None else ())
+        for _, template in self.headers:
+            used |= template.names
+        self.derived = tuple((name, _getter(recipe, name)) for name in sorted(used - given))
         self.where: dict[str, str] = {}
         for spec_name, template in [(h.name, t) for h, t in self.headers] + [(f.name, t) for f, t in self.fields]:
             for name in template.names:
@@ -478,17 +555,26 @@ class _Compiled:
         if self.message is None:
             assert callable(recipe.message)
             return recipe.message(wire)
-        parts = recipe.parts
+        return self.message.render(self.resolver(wire, None))
 
+    def resolver(self, wire: Wire, values: dict[str, str | bytes] | None) -> Callable[[str], str | bytes]:
+        """Look up template parts: ``values`` given, parts read back by a verifier, the recipe's own, the wire's."""
+        parts = self.recipe.parts
         found = wire.found
+        known: dict[str, str | bytes] = values if values is not None else {}
 
         def lookup(name: str) -> str | bytes:
+            value = known.get(name)
+            if value is not None:
+                return value
             if name in found and name in parts:
                 return found[name]
             own = parts.get(name)
-            return own(wire) if own is not None else wire.part(name)
+            value = own(wire) if own is not None else wire.part(name)
+            known[name] = value
+            return value
 
-        return self.message.render(lookup)
+        return lookup
 
 
 _COMPILED: dict[int, _Compiled] = {}
@@ -517,16 +603,40 @@ class RecipeScheme:
     never pickled).
     """
 
-    __slots__ = ("_compiled", "_passphrase", "header_names", "options", "recipe")
+    __slots__ = (
+        "_after",
+        "_before",
+        "_compiled",
+        "_default_type",
+        "_headers",
+        "_option_text",
+        "_passphrase",
+        "_sniff",
+        "header_names",
+        "options",
+        "recipe",
+    )
 
     header_names: frozenset[str]
 
     def __init__(self, recipe: Recipe, options: Mapping[str, Any], passphrase: str | None = None) -> None:
         self.recipe = recipe
         self.options = dict(options)
+        # Each option as its templates show it, made once: "" for None.
+        self._option_text = {name: "" if value is None else str(value) for name, value in self.options.items()}
         self._passphrase = passphrase
-        self._compiled = _compiled(recipe)
+        self._compiled = compiled = _compiled(recipe)
         self.header_names = recipe.header_names()
+        # What this scheme's options switch on, decided once rather than per request.
+        active = [(f, t) for f, t in compiled.fields if f.when is None or self.options.get(f.when)]
+        self._before = tuple((f, t) for f, t in active if "signature" not in t.names)
+        self._after = tuple((f, t) for f, t in active if "signature" in t.names)
+        self._headers = tuple((h.name, t) for h, t in compiled.headers if h.when is None or self.options.get(h.when))
+        takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
+        self._sniff = takes_json and "form" in recipe.bodies
+        self._default_type: str | None = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
+        if "any" in recipe.bodies:
+            self._default_type, self._sniff = None, False
 
     # -- check -------------------------------------------------------------------------------------
 
@@ -547,12 +657,15 @@ class RecipeScheme:
             )
         if recipe.check is not None:
             recipe.check(out, self.options)
+        self._check_reserved(out)
         if not out.body:
             return
         if out.method in _BODILESS:
             raise BodyError(f"{title} {out.method} requests carry their parameters in the query string, not a body")
         kind = media_type(out.content_type)
         bodies = recipe.bodies
+        if "any" in bodies:
+            return  # a webhook signs whatever it delivers, as it is
         takes_json = "json" in bodies or "json-object" in bodies
         if kind is None:
             # No Content-Type: the bytes say which kind the caller meant.
@@ -584,9 +697,16 @@ class RecipeScheme:
     def _check_form(self, out: Outgoing) -> None:
         nonce_field = self._compiled.nonce_field
         check_form(out.body, out.content_type, nonce_field or "\x00")
-        given = set(_names(out.body)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
-        for name in sorted(given & self._compiled.field_names):
-            raise BodyError(f"the parameters already have {name.decode()!r}; the auth adds it")
+
+    def _check_reserved(self, out: Outgoing) -> None:
+        """A caller's parameter must not take the name of one the auth adds."""
+        reserved = self._compiled.reserved
+        if not reserved:
+            return
+        form = out.body if media_type(out.content_type) in (None, FORM_CONTENT_TYPE) else b""
+        given = set(_names(form)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
+        for name in sorted(given & reserved):
+            raise BodyError(f"the request already has a {name.decode()!r} parameter; let the auth add it")
 
     # -- sign --------------------------------------------------------------------------------------
 
@@ -601,59 +721,49 @@ class RecipeScheme:
         """Add the fields, sign the message, set the headers: what to send."""
         recipe = self.recipe
         compiled = self._compiled
-        if key is None:
+        if key is None and recipe.keyed:
             raise ConfigurationError(f"{recipe.title} signs with the API key: an auth without a key cannot sign")
         stamp = recipe.timestamp.format(int(clock())) if recipe.timestamp is not None else None
         nonce_text = self._nonce_text(nonce) if recipe.nonce is not None else None
         options = self.options
-        values: dict[str, str] = {"key": key, "timestamp": stamp or "", "nonce": nonce_text or ""}
-
-        def simple(name: str) -> str | bytes:
-            if name in values:
-                return values[name]
-            value = options.get(name)
-            return "" if value is None else str(value)
+        values: dict[str, str | bytes] = dict(self._option_text)
+        values["key"] = key or ""
+        values["timestamp"] = stamp or ""
+        values["nonce"] = nonce_text or ""
+        simple = values.__getitem__
 
         url, body = out.url, out.body or recipe.empty_body
+        if recipe.requery is not None and "?" in url:
+            rest, hash_, fragment = url.partition("#")
+            base, _, query = rest.partition("?")
+            url = f"{base}?{recipe.requery(query)}{hash_}{fragment}"
         content_type = None
-        later: list[tuple[Field, _Template]] = []
-        for spec, template in compiled.fields:
-            if spec.when is not None and not options.get(spec.when):
-                continue
-            if "signature" in template.names:
-                later.append((spec, template))
+        for spec, template in self._before:
+            if spec.unless_given and _given(spec.name, url, body):
                 continue
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
         wire.raw_nonce = nonce
-        values["signature"] = signer.sign(compiled.message_of(wire))
-        for spec, template in later:
+        for name, getter in compiled.derived:
+            values[name] = getter(wire)
+        message = compiled.message.fill(values) if compiled.message is not None else compiled.message_of(wire)
+        values["signature"] = signer.sign(message)
+        for spec, template in self._after:
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         if recipe.passphrase is not None:
             assert self._passphrase is not None
             values["passphrase"] = recipe.passphrase(self._passphrase, signer, options)
-        parts = recipe.parts
-        headers = {}
-        for spec_, template_ in compiled.headers:
-            if spec_.when is not None and not options.get(spec_.when):
-                continue
-
-            def lookup(name: str) -> str | bytes:
-                own = parts.get(name)
-                return own(wire) if own is not None and name not in values else simple(name)
-
-            headers[spec_.name] = template_.text(lookup)
+        headers = {name: template_.fill_text(values) for name, template_ in self._headers}
         if recipe.moves_body is not None:
             return SignedRequest(url, b"", headers, recipe.moves_body, nonce)
         if content_type is None and body and out.content_type is None:
-            takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
-            looks_json = body.lstrip()[:1] in (b"{", b"[")
-            as_json = takes_json and (looks_json or "form" not in recipe.bodies)
-            content_type = JSON_CONTENT_TYPE if as_json else FORM_CONTENT_TYPE
+            content_type = self._default_type
+            if self._sniff and body.lstrip()[:1] not in (b"{", b"["):
+                content_type = FORM_CONTENT_TYPE
         return SignedRequest(url, body, headers, content_type, nonce)
 
     def _nonce_text(self, nonce: int | str | None) -> str:
@@ -676,6 +786,13 @@ class RecipeScheme:
 
     def __reduce__(self) -> Any:
         raise TypeError("a RecipeScheme may hold a passphrase and cannot be pickled; build the auth again")
+
+
+def _given(name: str, url: str, body: bytes) -> bool:
+    """Whether the caller's query string or form body already has parameter ``name``."""
+    wanted = name.encode("ascii")
+    query = url.partition("#")[0].partition("?")[2].encode("utf-8")
+    return wanted in _names(query) or wanted in _names(body)
 
 
 def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tuple[str, bytes, bool]:
@@ -722,7 +839,7 @@ class RecipeVerifier:
 
     def __init__(
         self,
-        secrets: Mapping[str, str | bytes],
+        secrets: Mapping[str, str | bytes | list[str | bytes]] | str | bytes | list[str | bytes],
         *,
         passphrases: Mapping[str, str] | None = None,
         recipe: Recipe | None = None,
@@ -732,13 +849,7 @@ class RecipeVerifier:
             recipe = type(self).recipe
         self._recipe = recipe
         self._signers = {
-            key: Signer(
-                secret,
-                algorithm=recipe.algorithm,
-                digest_encoding=recipe.digest_encoding,
-                secret_encoding=recipe.secret_encoding,
-            )
-            for key, secret in secrets.items()
+            key: [_signer(recipe, s) for s in _several(given)] for key, given in _accounts(recipe, secrets)
         }
         self._passphrases = dict(passphrases) if passphrases is not None and recipe.needs_passphrase else None
         known = {o.name: o for o in recipe.options}
@@ -801,7 +912,7 @@ class RecipeVerifier:
                 else:
                     wire_url = _url_without_last(url, spec_.name)
         key = found.get("key")
-        if key is None:
+        if key is None and self._recipe.keyed:
             return Verdict(False, "missing key")
         return Received(
             key,
@@ -826,8 +937,8 @@ class RecipeVerifier:
             return received
         recipe = self._recipe
         key, found, wire = received
-        signer = self._signers.get(key)
-        if signer is None:
+        signers = self._signers.get(key)
+        if not signers:
             return Verdict(False, "unknown key", key)
         stamp = None
         if recipe.timestamp is not None:
@@ -847,12 +958,6 @@ class RecipeVerifier:
                 nonce = ascii_int(text) if text.isascii() and text.isdigit() else text
             if nonce is None and text:
                 return Verdict(False, "bad nonce", key)
-        if recipe.check is not None:
-            # The recipe's own rule holds for what arrives as for what is sent.
-            try:
-                recipe.check(Outgoing(wire.method, url, wire.content_type, body), self._options)
-            except BodyError as exc:
-                return Verdict(False, str(exc), key)
         signature = found.get("signature")
         if signature is None:
             return Verdict(False, f"missing {self._compiled.where['signature']}", key)
@@ -860,20 +965,24 @@ class RecipeVerifier:
             message = self._compiled.message_of(wire)
         except (ValueError, UnicodeError):
             return Verdict(False, "malformed request", key)
-        if not signer.verify(message, signature):
+        # Several secrets (rotation) and several signatures (a header may list them): any pair that matches.
+        listed = signature.split()
+        matching = next((s for s in signers if any(s.verify(message, one) for one in listed)), None)
+        if matching is None:
             return Verdict(False, "bad signature", key)
         if recipe.verify_check is not None:
             reason = recipe.verify_check(wire)
             if reason is not None:
                 return Verdict(False, reason, key)
         if self._passphrases is not None and recipe.passphrase is not None:
-            expected = self._passphrases.get(key)
+            expected = self._passphrases.get(key) if key is not None else None
             given = found.get("passphrase")
             if (
                 expected is None
                 or given is None
                 or not hmac.compare_digest(
-                    recipe.passphrase(expected, signer, wire.options).encode("utf-8"), given.encode("utf-8", "replace")
+                    recipe.passphrase(expected, matching, wire.options).encode("utf-8"),
+                    given.encode("utf-8", "replace"),
                 )
             ):
                 return Verdict(False, "bad passphrase", key)
@@ -883,10 +992,39 @@ class RecipeVerifier:
         return f"{type(self).__name__}(keys={len(self._signers)}, secret=***)"
 
 
+def _signer(recipe: Recipe, secret: str | bytes) -> Signer:
+    if recipe.secret_decode is not None:
+        secret = recipe.secret_decode(secret)
+    return Signer(
+        secret,
+        algorithm=recipe.algorithm,
+        digest_encoding=recipe.digest_encoding,
+        secret_encoding=recipe.secret_encoding,
+    )
+
+
+def _several(given: object) -> list[str | bytes]:
+    """One secret, or several (the old and the new during a rotation)."""
+    if isinstance(given, (str, bytes)):
+        return [given]
+    if isinstance(given, (list, tuple)) and given and all(isinstance(s, (str, bytes)) for s in given):
+        return list(given)
+    raise ConfigurationError("a secret must be str or bytes, or a non-empty list of them (rotation)")
+
+
+def _accounts(recipe: Recipe, secrets: object) -> list[tuple[str | None, object]]:
+    """``key -> secret(s)``; for a keyless scheme (webhooks) also just the secret(s)."""
+    if isinstance(secrets, Mapping):
+        return list(secrets.items())
+    if not recipe.keyed:
+        return [(None, secrets)]
+    raise ConfigurationError("secrets must be a mapping of API key -> secret")
+
+
 class Received(NamedTuple):
     """What a request carries, read back through the recipe's templates."""
 
-    key: str
+    key: str | None
     found: dict[str, str]
     wire: Wire
 
@@ -947,6 +1085,7 @@ class RecipeAuth(HmacAuth):
     """
 
     recipe: ClassVar[Recipe]
+    """The API's recipe, which a subclass sets."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -957,8 +1096,17 @@ class RecipeAuth(HmacAuth):
             if recipe.nonce_error_statuses is not None:
                 cls.nonce_error_statuses = recipe.nonce_error_statuses
 
-    def __init__(self, key: str, secret: str | bytes, **options: Any) -> None:
+    def __init__(self, *credentials: str | bytes, **options: Any) -> None:
         recipe = self.recipe
+        names = ("key", "secret") if recipe.keyed else ("secret",)
+        if len(credentials) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {' and '.join(names)}, got {len(credentials)} arguments")
+        given: dict[str, Any] = dict(zip(names, credentials, strict=False))
+        for name in names[len(credentials) :]:
+            if name not in options:
+                raise TypeError(f"{type(self).__name__}() missing required argument: {name!r}")
+            given[name] = options.pop(name)
+        key, secret = given.get("key"), given["secret"]
         if recipe.passphrase is not None and "passphrase" not in options:
             raise TypeError(f"{type(self).__name__}() missing required keyword-only argument: 'passphrase'")
         for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
@@ -970,9 +1118,12 @@ class RecipeAuth(HmacAuth):
         clock_sync = options.pop("clock_sync", True)
         recipe = self.recipe
         title = recipe.title
-        key = validate_key(key)
-        if recipe.key_check is not None:
-            recipe.key_check(key)
+        if recipe.keyed:
+            key = validate_key(key)
+            if recipe.key_check is not None:
+                recipe.key_check(key)
+        if recipe.secret_decode is not None:
+            secret = recipe.secret_decode(secret)
         for name in _FIXED:
             if name in options:
                 raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")
@@ -990,9 +1141,9 @@ class RecipeAuth(HmacAuth):
             passphrase = recipe.passphrase_check(passphrase, own)
         if recipe.nonce is None:
             if nonce is not None:
-                raise ConfigurationError(f"{title} signs no nonce, so it takes no nonce=")
+                raise ConfigurationError(f"{title} fixes nonce: it signs no nonce, so it takes no nonce=")
         elif nonce is None:
-            nonce = recipe.nonce(key)
+            nonce = recipe.nonce(key or "")
             if not recipe.ordered:
                 options.setdefault("ordered", False)
         options.setdefault("nonce_error", recipe.nonce_error)
@@ -1032,10 +1183,9 @@ def _option_annotation(option: Option) -> str:
 def _auth_signature(recipe: Recipe) -> inspect.Signature:
     """What a preset's constructor takes, derived from its recipe (help(), inspect and the docs show it)."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [
-        inspect.Parameter("key", positional, annotation="str"),
-        inspect.Parameter("secret", positional, annotation="str | bytes"),
-    ]
+    params = [inspect.Parameter("secret", positional, annotation="str | bytes")]
+    if recipe.keyed:
+        params.insert(0, inspect.Parameter("key", positional, annotation="str"))
     if recipe.passphrase is not None:
         params.append(_keyword("passphrase", annotation="str"))
     if recipe.nonce is not None:
@@ -1052,7 +1202,9 @@ def _auth_signature(recipe: Recipe) -> inspect.Signature:
 def _verifier_signature(recipe: Recipe) -> inspect.Signature:
     """What a preset's verifier takes, derived from its recipe."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter("secrets", positional, annotation="Mapping[str, str | bytes]")]
+    several = "str | bytes | list[str | bytes]"  # one secret, or the old and the new (rotation)
+    secrets = f"Mapping[str, {several}]" if recipe.keyed else f"{several} | Mapping[str | None, {several}]"
+    params = [inspect.Parameter("secrets", positional, annotation=secrets)]
     if recipe.passphrase is not None:
         params.append(_keyword("passphrases", None, "Mapping[str, str] | None"))
     params += [_keyword(option.name, option.default, _option_annotation(option)) for option in recipe.options]

@@ -10,17 +10,31 @@ from urllib.parse import urlsplit
 import pytest
 
 from hmac_body_auth.cli import main
-from hmac_body_auth.presets import Entry, registry
+from hmac_body_auth.presets import Entry, registry, webhook_entries
 from hmac_body_auth.recipe import Recipe, RecipeAuth, _compiled
 
-from ._presets import SAMPLES
+from ._presets import SAMPLES, Sample
 
 KEY, PASSPHRASE = "CLI-EXPLAIN-KEY-1", "cli-explain-passphrase"
 #: Valid text, and valid base64 (of b"TEST-SECRET") for the presets whose secrets are base64.
 SECRET = "VEVTVC1TRUNSRVQ="
 
-ENTRIES = registry()
-RECIPES = [e for e in ENTRIES if getattr(e.auth, "recipe", None) is not None]
+# Every API preset and webhook scheme of the registry (each is a recipe).
+ENTRIES = registry() + webhook_entries()
+KEYED = [e for e in ENTRIES if e.keyed]
+# A scheme that reads its secrets its own way (Standard Webhooks' whsec_) has no other encoding to try.
+PLAIN_SECRETS = [e for e in ENTRIES if e.auth.recipe.secret_decode is None]
+#: A webhook delivery (the webhook schemes sign any body).
+WEBHOOK_SAMPLE = Sample("POST", "https://hooks.example.test/deliveries", b'{"event":"ping"}', "application/json")
+
+
+def _sample(found: Entry) -> Sample:
+    return SAMPLES[found.name] if found.keyed else WEBHOOK_SAMPLE
+
+
+def _key(found: Entry) -> list[str]:
+    """``--key KEY`` for a preset with API keys; nothing for a webhook."""
+    return ["--key", KEY] if found.keyed else []
 
 
 def _recipe(found: Entry) -> Recipe:
@@ -31,13 +45,15 @@ def _recipe(found: Entry) -> Recipe:
 def _auth(found: Entry, recipe: Recipe | None = None) -> Any:
     """The preset's auth, or one signing with ``recipe`` (a variant of the preset's: another algorithm, ...)."""
     cls = found.auth if recipe is None else type("Variant", (RecipeAuth,), {"recipe": recipe})
+    if not found.keyed:
+        return cls(SECRET)
     options = {"passphrase": PASSPHRASE} if found.needs_passphrase else {}
     return cls(KEY, SECRET, **options)
 
 
 def _raw(found: Entry, auth: Any) -> tuple[str, dict[str, str], bytes]:
     """The preset's sample request signed by ``auth``: (request line target and Host, headers, body)."""
-    sample = SAMPLES[found.name]
+    sample = _sample(found)
     signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     headers = dict(signed.headers)
     content_type = signed.content_type or sample.content_type
@@ -72,7 +88,7 @@ def _verify(
     *options: str,
 ) -> tuple[int, str]:
     url, headers, body = request
-    path = _write(tmp_path, SAMPLES[found.name].method, url, headers, body)
+    path = _write(tmp_path, _sample(found).method, url, headers, body)
     status = main(["verify", "--preset", found.name, *options, "--request", str(path)])
     out = capsys.readouterr().out
     assert SECRET not in out
@@ -86,41 +102,41 @@ def _ids(entries: list[Entry]) -> list[str]:
 @pytest.mark.parametrize("found", ENTRIES, ids=_ids(ENTRIES))
 def test_a_correct_request_is_ok(capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry) -> None:
     """Twin of the mismatches below: the preset's own signature verifies (exit 0, "OK")."""
-    status, out = _verify(capsys, tmp_path, found, _raw(found, _auth(found)), "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, _raw(found, _auth(found)), *_key(found))
     assert (status, out.split(":")[0]) == (0, "OK"), out
 
 
-@pytest.mark.parametrize("found", RECIPES, ids=_ids(RECIPES))
+@pytest.mark.parametrize("found", ENTRIES, ids=_ids(ENTRIES))
 def test_another_algorithm_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry) -> None:
     """A request signed with another HMAC algorithm: "algorithm: the signature is HMAC-SHA1 ..."."""
     recipe = _recipe(found)
     other = "sha1" if recipe.algorithm != "sha1" else "sha256"
     request = _raw(found, _auth(found, dataclasses.replace(recipe, algorithm=other)))
-    status, out = _verify(capsys, tmp_path, found, request, "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, request, *_key(found))
     assert status == 1, out
     assert f"algorithm: the signature is HMAC-{other.upper()} {recipe.digest_encoding}" in out
     assert f"{found.title} signs with HMAC-{recipe.algorithm.upper()}" in out
 
 
-@pytest.mark.parametrize("found", RECIPES, ids=_ids(RECIPES))
+@pytest.mark.parametrize("found", ENTRIES, ids=_ids(ENTRIES))
 def test_another_digest_encoding_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry) -> None:
     """A request whose signature is base64 where the API wants hex (or the reverse) says which it is."""
     recipe = _recipe(found)
     other = "base64" if recipe.digest_encoding == "hex" else "hex"
     request = _raw(found, _auth(found, dataclasses.replace(recipe, digest_encoding=other)))
-    status, out = _verify(capsys, tmp_path, found, request, "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, request, *_key(found))
     assert status == 1, out
     shown = "base64" if other == "base64" else "lower-case hex"
     assert f"digest encoding: the signature is {shown}" in out
 
 
-@pytest.mark.parametrize("found", RECIPES, ids=_ids(RECIPES))
+@pytest.mark.parametrize("found", PLAIN_SECRETS, ids=_ids(PLAIN_SECRETS))
 def test_another_secret_encoding_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry) -> None:
     """A signer that base64-decoded a text secret, or used a base64 secret as text, is told so."""
     recipe = _recipe(found)
     other = "raw" if recipe.secret_encoding == "base64" else "base64"
     request = _raw(found, _auth(found, dataclasses.replace(recipe, secret_encoding=other)))
-    status, out = _verify(capsys, tmp_path, found, request, "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, request, *_key(found))
     assert status == 1, out
     said = "did not base64-decode it" if other == "raw" else "the secret is base64: the signer decoded it first"
     assert said in out
@@ -129,7 +145,8 @@ def test_another_secret_encoding_is_named(capsys: pytest.CaptureFixture[str], tm
 def _signature(found: Entry, request: tuple[str, dict[str, str], bytes]) -> str:
     """The signature the request carries, read the preset's way."""
     url, headers, body = request
-    received = found.verifier({KEY: SECRET}).read(SAMPLES[found.name].method, url, headers, body)
+    verifier = found.verifier({KEY: SECRET} if found.keyed else SECRET)
+    received = verifier.read(_sample(found).method, url, headers, body)
     signature: str = received.found["signature"]
     return signature
 
@@ -142,11 +159,11 @@ def _literal_hex(found: Entry) -> bool:
     """Whether the preset's signature is hex written as is in a header (so a test can change its case)."""
     request = _raw(found, _auth(found))
     signature = _signature(found, request)
-    return _recipe(found).digest_encoding == "hex" and signature in request[1].values()
+    return _recipe(found).digest_encoding == "hex" and any(signature in value for value in request[1].values())
 
 
-HEX = [e for e in RECIPES if _literal_hex(e)]
-IN_HEADER = [e for e in RECIPES if _in_header(e)]
+HEX = [e for e in ENTRIES if _literal_hex(e)]
+IN_HEADER = [e for e in ENTRIES if _in_header(e)]
 
 
 @pytest.mark.parametrize("found", HEX, ids=_ids(HEX))
@@ -155,7 +172,7 @@ def test_upper_case_hex_is_noted(capsys: pytest.CaptureFixture[str], tmp_path: P
     url, headers, body = _raw(found, _auth(found))
     signature = _signature(found, (url, headers, body))
     upper = {name: value.replace(signature, signature.upper()) for name, value in headers.items()}
-    status, out = _verify(capsys, tmp_path, found, (url, upper, body), "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, (url, upper, body), *_key(found))
     assert status == 0, out
     assert "note: the signature is upper-case hex" in out
 
@@ -178,7 +195,7 @@ def test_a_missing_signature_header_is_named(capsys: pytest.CaptureFixture[str],
     where = _compiled(_recipe(found)).where["signature"]
     url, headers, body = _raw(found, _auth(found))
     del headers[where]
-    status, out = _verify(capsys, tmp_path, found, (url, headers, body), "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, (url, headers, body), *_key(found))
     assert status == 1, out
     assert f"the request has no {where} header, which carries the" in out
     assert "signature" in out.split(f"no {where} header")[1]
@@ -191,12 +208,12 @@ def test_a_signature_in_another_header_is_found(
     """A signature sent under another header name is found there and the right name given."""
     url, headers, body = _raw(found, _auth(found))
     headers["Signature"] = headers.pop("Sign")
-    status, out = _verify(capsys, tmp_path, found, (url, headers, body), "--key", KEY)
+    status, out = _verify(capsys, tmp_path, found, (url, headers, body), *_key(found))
     assert status == 1, out
     assert "signature header: the signature is in Signature; Poloniex reads it from Sign" in out
 
 
-@pytest.mark.parametrize("found", ENTRIES, ids=_ids(ENTRIES))
+@pytest.mark.parametrize("found", KEYED, ids=_ids(KEYED))
 def test_a_key_other_than_the_key_given_is_named(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry
 ) -> None:
@@ -207,7 +224,7 @@ def test_a_key_other_than_the_key_given_is_named(
     assert "key: the request's key" in out
 
 
-@pytest.mark.parametrize("found", ENTRIES, ids=_ids(ENTRIES))
+@pytest.mark.parametrize("found", KEYED, ids=_ids(KEYED))
 def test_without_key_the_key_is_not_reported_ok(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry
 ) -> None:
@@ -224,7 +241,8 @@ def test_without_key_the_key_is_not_reported_ok(
 def test_a_wrong_secret_is_a_mismatch(capsys: pytest.CaptureFixture[str], tmp_path: Path, found: Entry) -> None:
     """Tamper twin for every preset: signed with another secret, the request is a mismatch (exit 1)."""
     options = {"passphrase": PASSPHRASE} if found.needs_passphrase else {}
-    other = found.auth(KEY, "T1RIRVItU0VDUkVU", **options)  # base64 too, so every preset takes it
-    status, out = _verify(capsys, tmp_path, found, _raw(found, other), "--key", KEY)
+    other_secret = "T1RIRVItU0VDUkVU"  # base64 too, so every preset takes it
+    other = found.auth(KEY, other_secret, **options) if found.keyed else found.auth(other_secret)
+    status, out = _verify(capsys, tmp_path, found, _raw(found, other), *_key(found))
     assert status == 1, out
     assert out.startswith("MISMATCH")

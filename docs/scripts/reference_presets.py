@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from hmac_body_auth.presets import PRESETS, Entry, registry
+from hmac_body_auth.presets import PRESETS, WEBHOOKS, Entry, registry, webhook_entries
 
 PAGE = Path(__file__).resolve().parents[1] / "reference-presets.md"
 _URL = re.compile(r"(https?://\S+)(.*)")
@@ -37,16 +37,30 @@ log redaction and this page are derived from it; names are accepted in any case.
 |------|-----|------------|----------------------------------|--------|---------|---------------|
 """
 
-_FOOT = """
+_WEBHOOKS = """
 **Headers in bold** carry the key, the signature, the passphrase or a signed payload:
 [`RedactingFilter`][hmac_body_auth.logs.RedactingFilter] hides their values by default. The
 secret is written as the API issues it: a base64 secret is decoded before it keys the HMAC.
 Credentials from the environment are what
 [`from_env()`][hmac_body_auth.HmacAuth.from_env] reads.
 
+## Webhooks
+
+The webhook schemes ([`WEBHOOKS`][hmac_body_auth.presets.WEBHOOKS], read through
+[`webhook_entries()`][hmac_body_auth.presets.webhook_entries]) sign a delivery with a shared
+secret and no API key: `Name(secret)` on the sending side, `NameVerifier(secret)` (or a list
+of secrets while one is rotated) on the receiving side.
+
+| Name | Scheme | Secret | Headers | Documentation |
+|------|--------|--------|---------|---------------|
+"""
+
+_FOOT = """
+## Modules
+
 ::: hmac_body_auth.presets
     options:
-      members: [PRESETS, Entry, canonical, entry, preset, registry]
+      members: [PRESETS, WEBHOOKS, Entry, canonical, entry, preset, registry, webhook_entries]
 """
 
 
@@ -60,33 +74,55 @@ def _doc(url: str) -> str:
     return f"[{host}]({link}){rest}"
 
 
-def _row(found: Entry) -> str:
+def _classes(found: Entry) -> str:
     auth, verifier = found.auth, found.verifier
-    api = (
+    return (
         f"{found.title}: [`{auth.__name__}`][{auth.__module__}.{auth.__name__}], "
         f"[`{verifier.__name__}`][{verifier.__module__}.{verifier.__name__}]"
     )
+
+
+def _headers(found: Entry) -> str:
+    shown = (f"**`{name}`**" if name in found.secret_headers else f"`{name}`" for name in sorted(found.header_names))
+    return ", ".join(shown) or "-"
+
+
+def _row(found: Entry) -> str:
     names = ["KEY", "SECRET", *(["PASSPHRASE"] if found.needs_passphrase else [])]
     env = "<br>".join(f"`{found.env_prefix}_API_{name}`" for name in names)
-    headers = ", ".join(
-        f"**`{name}`**" if name in found.secret_headers else f"`{name}`" for name in sorted(found.header_names)
-    )
     cells = [
         f"`{found.name}`",
-        api,
+        _classes(found),
         "yes" if found.needs_passphrase else "no",
         env,
         _SECRETS.get(found.secret_encoding, found.secret_encoding),
-        headers or "-",
+        _headers(found),
         _doc(found.doc),
     ]
     return "| " + " | ".join(cells) + " |\n"
 
 
+def _webhook_row(found: Entry) -> str:
+    secret = _SECRETS.get(found.secret_encoding, found.secret_encoding)
+    if found.auth.recipe.secret_decode is not None:
+        secret = "its own format (see the class)"
+    cells = [f"`{found.name}`", _classes(found), secret, _headers(found), _doc(found.doc)]
+    return "| " + " | ".join(cells) + " |\n"
+
+
 def render() -> str:
     """The page, from the registry."""
-    modules = "".join(f"\n::: hmac_body_auth.presets.{PRESETS[found.name][0]}\n" for found in registry())
-    return _HEAD + "".join(_row(found) for found in registry()) + _FOOT + modules
+    apis, webhooks = registry(), webhook_entries()
+    names = [PRESETS[found.name][0] for found in apis] + [WEBHOOKS[found.name][0] for found in webhooks]
+    modules = "".join(f"\n::: hmac_body_auth.presets.{module}\n" for module in dict.fromkeys(names))
+    return (
+        _HEAD
+        + "".join(_row(found) for found in apis)
+        + _WEBHOOKS
+        + "".join(_webhook_row(found) for found in webhooks)
+        + _FOOT
+        + modules
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,18 @@ if TYPE_CHECKING:
     from .okx import OKX, OKXVerifier
     from .poloniex import Poloniex, PoloniexVerifier, poloniex_nonce_error
     from .poloniex_v3 import PoloniexV3, PoloniexV3Verifier
+    from .webhooks import (
+        GitHubWebhook,
+        GitHubWebhookVerifier,
+        ShopifyWebhook,
+        ShopifyWebhookVerifier,
+        SlackWebhook,
+        SlackWebhookVerifier,
+        StandardWebhook,
+        StandardWebhookVerifier,
+        StripeWebhook,
+        StripeWebhookVerifier,
+    )
 
 #: The registry: every preset, once. Name -> (module, auth class, verifier class); the rest
 #: (title, passphrase, environment prefix, doc URL, headers) comes from the module's recipe (:func:`entry`).
@@ -41,8 +53,17 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "poloniex-v3": ("poloniex_v3", "PoloniexV3", "PoloniexV3Verifier"),
 }
 
+#: The webhook schemes (a shared secret, no API key: ``Name(secret)``), registered the same way.
+WEBHOOKS: dict[str, tuple[str, str, str]] = {
+    "github-webhook": ("webhooks", "GitHubWebhook", "GitHubWebhookVerifier"),
+    "shopify-webhook": ("webhooks", "ShopifyWebhook", "ShopifyWebhookVerifier"),
+    "slack-webhook": ("webhooks", "SlackWebhook", "SlackWebhookVerifier"),
+    "standard-webhooks": ("webhooks", "StandardWebhook", "StandardWebhookVerifier"),
+    "stripe-webhook": ("webhooks", "StripeWebhook", "StripeWebhookVerifier"),
+}
+
 _NAMES: dict[str, str] = {"poloniex_nonce_error": "poloniex"}
-for _module, _auth, _verifier in PRESETS.values():
+for _module, _auth, _verifier in (*PRESETS.values(), *WEBHOOKS.values()):
     _NAMES[_auth] = _NAMES[_verifier] = _module
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
@@ -59,6 +80,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "Entry",
     "Gemini",
     "GeminiVerifier",
+    "GitHubWebhook",
+    "GitHubWebhookVerifier",
     "HitBTC",
     "HitBTCVerifier",
     "Kraken",
@@ -72,11 +95,21 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "PoloniexV3",
     "PoloniexV3Verifier",
     "PoloniexVerifier",
+    "ShopifyWebhook",
+    "ShopifyWebhookVerifier",
+    "SlackWebhook",
+    "SlackWebhookVerifier",
+    "StandardWebhook",
+    "StandardWebhookVerifier",
+    "StripeWebhook",
+    "StripeWebhookVerifier",
+    "WEBHOOKS",
     "canonical",
     "entry",
     "poloniex_nonce_error",
     "preset",
     "registry",
+    "webhook_entries",
 ]
 
 
@@ -97,12 +130,14 @@ class Entry(NamedTuple):
     origin: str
     """The API's usual origin."""
     header_names: frozenset[str]
-    """Every header (lowercase) the preset may set: what log redaction hides."""
+    """Every header (lowercase) the preset may set: removed before a redirect to another origin."""
     secret_encoding: str
     """How the API's secrets are written (``"base64"`` for Kraken): a test secret must decode."""
     secret_headers: frozenset[str]
     """The headers (lowercase) that carry the key, the signature, the passphrase or a signed payload:
     what log redaction hides (a timestamp or a nonce stays readable)."""
+    keyed: bool
+    """Whether requests carry an API key (``Name(key, secret)``); ``False`` for a webhook (``Name(secret)``)."""
 
 
 def canonical(name: object) -> str:
@@ -115,15 +150,18 @@ def canonical(name: object) -> str:
     from ..errors import ConfigurationError
 
     key = name.strip().lower().replace("_", "-") if isinstance(name, str) else None
-    if key is None or key not in PRESETS:
+    if key is None or (key not in PRESETS and key not in WEBHOOKS):
         shown = repr(name) if isinstance(name, str) and len(name) <= 40 else "that name"
-        raise ConfigurationError(f"no preset named {shown}; the presets are: {', '.join(PRESETS)}")
+        raise ConfigurationError(
+            f"no preset named {shown}; the presets are: {', '.join(PRESETS)}; the webhooks: {', '.join(WEBHOOKS)}"
+        )
     return key
 
 
 def preset(name: str) -> tuple[type[Any], type[Any]]:
     """Return ``(auth class, verifier class)`` for a preset's name, e.g. ``"kraken"`` (any case)."""
-    module, auth, verifier = PRESETS[canonical(name)]
+    key = canonical(name)
+    module, auth, verifier = PRESETS.get(key) or WEBHOOKS[key]
     loaded = importlib.import_module(f".{module}", __name__)
     return getattr(loaded, auth), getattr(loaded, verifier)
 
@@ -132,43 +170,31 @@ def entry(name: str) -> Entry:
     """The registry entry of a preset (any case), derived from its recipe."""
     key = canonical(name)
     auth, verifier = preset(key)
-    recipe = getattr(auth, "recipe", None)
-    if recipe is not None:
-        return Entry(
-            key,
-            recipe.title,
-            auth,
-            verifier,
-            recipe.needs_passphrase,
-            recipe.env_prefix,
-            recipe.doc,
-            recipe.origin,
-            recipe.header_names(),
-            recipe.secret_encoding,
-            recipe.secret_header_names(),
-        )
-    # A preset with a hand-written scheme (not yet a recipe): the same facts from its classes.
-    import inspect
-
-    module = importlib.import_module(f".{PRESETS[key][0]}", __name__)
+    recipe = auth.recipe
     return Entry(
         key,
-        getattr(module, "TITLE", auth.__name__),
+        recipe.title,
         auth,
         verifier,
-        "passphrase" in inspect.signature(auth).parameters,
-        auth.env_prefix,
-        getattr(module, "DOC", ""),
-        getattr(module, "ORIGIN", ""),
-        frozenset(getattr(module, "HEADER_NAMES", ())),
-        getattr(module, "SECRET_ENCODING", "raw"),
-        frozenset(getattr(module, "SECRET_HEADER_NAMES", getattr(module, "HEADER_NAMES", ()))),
+        recipe.needs_passphrase,
+        recipe.env_prefix,
+        recipe.doc,
+        recipe.origin,
+        recipe.header_names(),
+        recipe.secret_encoding,
+        recipe.secret_header_names(),
+        recipe.keyed,
     )
 
 
 def registry() -> list[Entry]:
-    """Every preset's entry, in name order."""
+    """Every API preset's entry (key and secret), in name order."""
     return [entry(name) for name in PRESETS]
+
+
+def webhook_entries() -> list[Entry]:
+    """Every webhook scheme's entry (a secret only), in name order."""
+    return [entry(name) for name in WEBHOOKS]
 
 
 def __getattr__(name: str) -> Any:

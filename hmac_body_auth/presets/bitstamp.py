@@ -109,6 +109,10 @@ def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
         raise BodyError("Bitstamp refuses a Content-Type header on a request without a body; remove it")
 
 
+def _verify_check(wire: Wire) -> str | None:
+    return "Content-Type header is not accepted without a body" if wire.content_type and not wire.body else None
+
+
 RECIPE = Recipe(
     name="bitstamp",
     title="Bitstamp",
@@ -130,6 +134,7 @@ RECIPE = Recipe(
     nonce_text=_nonce,
     ordered=False,
     check=_check,
+    verify_check=_verify_check,
     clock_sync=lambda options: BITSTAMP_CLOCK_SYNC,
 )
 

@@ -15,7 +15,11 @@ SDK https://github.com/poloniex/polo-sdk-python):
   ``requestBody=<the exact body>&signTimestamp=<ts>``; and for a request without a
   body (GET, DELETE), the query parameters plus ``signTimestamp=<ts>``, sorted by
   parameter name in ASCII order and joined with ``&``, each exactly as it appears
-  (URL-encoded) in the query string that is sent.
+  (URL-encoded) in the query string that is sent. The query is sent encoded as the
+  official SDK encodes it: names as they are, values like JavaScript's
+  ``encodeURIComponent`` (a space is ``%20``; ``A-Z a-z 0-9 - _ . ! ~ * ' ( )`` stay as they are),
+  whatever the client made of them (requests and httpx send a space as ``+`` and
+  ``(`` as ``%28``; 501 of 1000 random GETs were signed differently from the SDK before).
 
 The legacy ``tradingApi`` (nonce in a form body, hex HMAC-SHA512) is
 :class:`~hmac_body_auth.presets.Poloniex`. This API has no nonce, only the
@@ -40,31 +44,21 @@ polo-sdk-python's ``gettimestamp``): ``{"serverTime": 1649371360000}``.
 from __future__ import annotations
 
 import functools
-import json
-from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote, unquote_plus, urlsplit
 
-from .._auth import HmacAuth
 from .._clocksync import ClockSync, TimestampRejection
-from .._core import Outgoing, SignedRequest
-from .._signing import Signer, validate_key
+from .._core import Outgoing
 from ..errors import BodyError, ConfigurationError
-from ..verify import Verdict, constant_time_equal, header
+from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import coded_answer, milliseconds_member
 
-__all__ = ["PoloniexV3", "PoloniexV3Scheme", "PoloniexV3Verifier", "poloniex_v3_clock_sync"]
+__all__ = ["PoloniexV3", "PoloniexV3Verifier", "encode_query", "poloniex_v3_clock_sync"]
 
-# What the registry reads from this hand-written preset (a recipe declares them): presets.entry().
-TITLE = "Poloniex v3"
-DOC = "https://api-docs.poloniex.com/spot/api#authentication"
-ORIGIN = "https://api.poloniex.com"
-HEADER_NAMES = frozenset({"key", "signtimestamp", "signature", "recvwindow"})
-SECRET_HEADER_NAMES = frozenset({"key", "signature"})
-
-_JSON = "application/json"
-_BODILESS = frozenset({"GET", "HEAD"})
 _TIMESTAMP_FIELD = "signTimestamp"
+# What encodeURIComponent leaves as it is besides letters and digits (quote() keeps "_.-~" always).
+_URI_COMPONENT_SAFE = "!*'()"
 
 
 #: Where Poloniex documents the signTimestamp refusals (400 and 408).
@@ -102,7 +96,7 @@ def poloniex_v3_clock_sync(recv_window: int | None = None) -> ClockSync:
     )
 
 
-def _validate_recv_window(recv_window: object) -> int | None:
+def _recv_window(recv_window: object) -> int | None:
     if recv_window is None:
         return None
     if isinstance(recv_window, bool) or not isinstance(recv_window, int) or recv_window <= 0:
@@ -114,84 +108,71 @@ def _field(piece: str) -> str:
     return piece.partition("=")[0]
 
 
-def _prehash(method: str, url: str, body: bytes, timestamp: str) -> bytes:
-    r"""``METHOD\npath\nparams`` as Poloniex signs it."""
-    parts = urlsplit(url)
-    head = f"{method}\n{parts.path or '/'}\n".encode()
-    if body:
-        return head + b"requestBody=" + body + f"&{_TIMESTAMP_FIELD}={timestamp}".encode()
-    pieces = [piece for piece in parts.query.split("&") if piece]
-    pieces.append(f"{_TIMESTAMP_FIELD}={timestamp}")
+def encode_query(query: str) -> str:
+    """The query as polo-sdk-python sends and signs it: names as they are, values ``encodeURIComponent``-encoded."""
+    pieces = []
+    for piece in query.split("&"):
+        if piece:
+            name, eq, value = piece.partition("=")
+            pieces.append(name + eq + quote(unquote_plus(value), safe=_URI_COMPONENT_SAFE))
+    return "&".join(pieces)
+
+
+def _params(wire: Wire) -> bytes:
+    """``requestBody=<body>&signTimestamp=<ts>``, or the query's parameters and signTimestamp sorted by name."""
+    stamp = f"{_TIMESTAMP_FIELD}={wire.timestamp}"
+    if wire.body:
+        return b"requestBody=" + wire.body + b"&" + stamp.encode()
+    pieces = [piece for piece in wire.query.split("&") if piece]
+    pieces.append(stamp)
     # Sorted by parameter name (ASCII); a stable sort keeps repeated names in their order.
     pieces.sort(key=_field)
-    return head + "&".join(pieces).encode("utf-8")
+    return "&".join(pieces).encode("utf-8")
 
 
-# The recipe is immutable: one per receive window, not one per auth built.
+def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+    """Refuse what would go unsigned and a ``signTimestamp`` of the caller's."""
+    query = urlsplit(out.url).query
+    if not out.body:
+        if any(_field(piece) == _TIMESTAMP_FIELD for piece in query.split("&")):
+            raise BodyError("the query already has signTimestamp; the auth adds it to the signature itself")
+        return
+    if out.method in ("GET", "HEAD"):
+        raise BodyError(f"Poloniex signs the query string of a {out.method} request, so its body would go unsigned")
+    if query:
+        raise BodyError(
+            f"Poloniex signs only the JSON body of a {out.method} request that has one, so its query string "
+            "would go unsigned; put the parameters in the JSON body"
+        )
+
+
+# The clock-sync recipe is immutable: one per receive window, not one per auth built.
 _cached_clock_sync = functools.lru_cache(maxsize=64)(poloniex_v3_clock_sync)
 
-
-class PoloniexV3Scheme:
-    r"""The Poloniex spot signature: ``base64(HMAC-SHA256(METHOD\npath\nparams))`` in headers."""
-
-    __slots__ = ("header_names", "recv_window")
-
-    header_names: frozenset[str]
-    recv_window: int | None
-
-    def __init__(self, *, recv_window: int | None = None) -> None:
-        self.recv_window = _validate_recv_window(recv_window)
-        self.header_names = HEADER_NAMES
-
-    def check(self, out: Outgoing, *, with_nonce: bool) -> None:
-        """Refuse what would go unsigned, a ``signTimestamp`` of the caller's, and non-JSON bodies."""
-        query = urlsplit(out.url).query
-        if not out.body:
-            if any(_field(piece) == _TIMESTAMP_FIELD for piece in query.split("&")):
-                raise BodyError("the query already has signTimestamp; the auth adds it to the signature itself")
-            return
-        if out.method in _BODILESS:
-            raise BodyError(f"Poloniex signs the query string of a {out.method} request, so its body would go unsigned")
-        if query:
-            raise BodyError(
-                f"Poloniex signs only the JSON body of a {out.method} request that has one, so its query string "
-                "would go unsigned; put the parameters in the JSON body"
-            )
-        media = (out.content_type or _JSON).split(";", 1)[0].strip().lower()
-        if media != _JSON:
-            raise BodyError(f"Poloniex takes JSON request bodies; got Content-Type {media!r} (send json=...)")
-        try:
-            json.loads(out.body)
-        except ValueError:
-            raise BodyError("the request body is not valid JSON; Poloniex takes JSON request bodies") from None
-
-    def sign(
-        self,
-        out: Outgoing,
-        signer: Signer,
-        key: str | None,
-        nonce: int | str | None,
-        clock: Callable[[], int],
-    ) -> SignedRequest:
-        r"""Sign ``METHOD\npath\nparams`` and return the ``key``/``signTimestamp``/``signature`` headers."""
-        if key is None:
-            raise ConfigurationError("Poloniex needs the API key in the 'key' header")
-        timestamp = str(int(clock()))
-        headers = {
-            "key": key,
-            "signTimestamp": timestamp,
-            "signature": signer.sign(_prehash(out.method, out.url, out.body, timestamp)),
-        }
-        if self.recv_window is not None:
-            headers["recvWindow"] = str(self.recv_window)
-        content_type = _JSON if out.body and out.content_type is None else None
-        return SignedRequest(out.url, out.body, headers, content_type, nonce)
-
-    def __repr__(self) -> str:
-        return f"PoloniexV3Scheme(recv_window={self.recv_window})"
+RECIPE = Recipe(
+    name="poloniex-v3",
+    title="Poloniex",
+    doc=POLONIEX_V3_TIMESTAMP_DOC,
+    origin="https://api.poloniex.com",
+    env_prefix="POLONIEX_V3",
+    digest_encoding="base64",
+    message="{method}\n{path}\n{poloniex_params}",
+    parts={"poloniex_params": _params},
+    headers=(
+        Header("key", "{key}"),
+        Header("signTimestamp", "{timestamp}"),
+        Header("signature", "{signature}"),
+        Header("recvWindow", "{recv_window}", when="recv_window"),
+    ),
+    timestamp=MILLISECONDS,
+    check=_check,
+    requery=encode_query,
+    options=(Option("recv_window", None, _recv_window),),
+    clock_sync=lambda options: _cached_clock_sync(options["recv_window"]),
+)
 
 
-class PoloniexV3(HmacAuth):
+class PoloniexV3(RecipeAuth):
     """Auth for the current Poloniex spot API (``https://api.poloniex.com``).
 
     Args:
@@ -209,42 +190,10 @@ class PoloniexV3(HmacAuth):
 
     """
 
-    #: :meth:`~hmac_body_auth.HmacAuth.from_env` reads ``POLONIEX_V3_API_KEY`` and ``POLONIEX_V3_API_SECRET``.
-    env_prefix: ClassVar[str | None] = "POLONIEX_V3"
-
-    def __init__(
-        self,
-        key: str,
-        secret: str | bytes,
-        *,
-        recv_window: int | None = None,
-        clock: Callable[[], int] | None = None,
-        clock_sync: bool = True,
-        **options: Any,
-    ) -> None:
-        key = validate_key(key)
-        if not isinstance(clock_sync, bool):
-            raise ConfigurationError("clock_sync must be True or False")
-        options.setdefault("body_encoding", "utf-8")
-        scheme = PoloniexV3Scheme(recv_window=recv_window)
-        super().__init__(
-            scheme,
-            key=key,
-            secret=secret,
-            algorithm="sha256",
-            digest_encoding="base64",
-            clock=clock,
-            clock_sync=_cached_clock_sync(scheme.recv_window) if clock_sync else None,
-            **options,
-        )
-
-    def _repr_fields(self) -> str:
-        scheme = self._scheme
-        assert isinstance(scheme, PoloniexV3Scheme)
-        return f"{super()._repr_fields()}, recv_window={scheme.recv_window}"
+    recipe = RECIPE
 
 
-class PoloniexV3Verifier:
+class PoloniexV3Verifier(RecipeVerifier):
     """Verify current Poloniex spot API signatures on the server side.
 
     Args:
@@ -255,30 +204,4 @@ class PoloniexV3Verifier:
 
     """
 
-    def __init__(self, secrets: Mapping[str, str | bytes]) -> None:
-        self._signers = {
-            key: Signer(secret, algorithm="sha256", digest_encoding="base64") for key, secret in secrets.items()
-        }
-
-    def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute ``signature`` from the request as received."""
-        key = header(headers, "key")
-        if key is None:
-            return Verdict(False, "missing key")
-        signer = self._signers.get(key)
-        if signer is None:
-            return Verdict(False, "unknown key", key)
-        timestamp = header(headers, "signTimestamp")
-        if timestamp is None:
-            return Verdict(False, "missing signTimestamp", key)
-        if not timestamp.isascii() or not timestamp.isdigit():
-            return Verdict(False, "bad signTimestamp", key)
-        signature = header(headers, "signature")
-        if signature is None:
-            return Verdict(False, "missing signature", key)
-        if not constant_time_equal(signer.sign(_prehash(method.upper(), url, body, timestamp)), signature):
-            return Verdict(False, "bad signature", key)
-        return Verdict(True, "", key, None, int(timestamp))
-
-    def __repr__(self) -> str:
-        return f"PoloniexV3Verifier(keys={len(self._signers)}, secret=***)"
+    recipe = RECIPE

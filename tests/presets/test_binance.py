@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.binance import Binance, BinanceScheme, BinanceVerifier
+from hmac_body_auth.presets.binance import Binance, BinanceVerifier
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -196,7 +196,7 @@ def test_fixed_options_and_bad_key_are_refused() -> None:
 def test_secret_never_in_repr_and_pickling_refused() -> None:
     """The repr shows neither the secret nor the whole key; pickling is refused; no ordering without a nonce."""
     auth = Binance(KEY, SECRET, recv_window=5000)
-    text = repr(auth) + repr(BinanceVerifier({KEY: SECRET})) + repr(BinanceScheme(recv_window=5000))
+    text = repr(auth) + repr(BinanceVerifier({KEY: SECRET})) + repr(auth.scheme)
     assert SECRET not in text
     assert KEY not in text
     assert "recv_window=5000" in repr(auth)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import copy
 import json
 import pickle
+import random
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -15,7 +17,8 @@ import requests
 from hmac_body_auth._core import Outgoing
 from hmac_body_auth._signing import Signer
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.poloniex_v3 import PoloniexV3, PoloniexV3Scheme, PoloniexV3Verifier
+from hmac_body_auth.presets.poloniex_v3 import PoloniexV3, PoloniexV3Verifier, encode_query
+from hmac_body_auth.recipe import RecipeScheme
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -31,7 +34,9 @@ def _sign(vector: dict[str, Any], **change: Any) -> dict[str, str]:
     v = {**vector, **change}
     out = Outgoing(v["method"], v["url"], v["content_type"], v["body"].encode())
     signer = Signer(v["secret"], algorithm="sha256", digest_encoding="base64")
-    signed = PoloniexV3Scheme().sign(out, signer, v["key"], None, lambda: v["clock_ms"])
+    signed = RecipeScheme(PoloniexV3.recipe, {"recv_window": None}).sign(
+        out, signer, v["key"], None, lambda: v["clock_ms"]
+    )
     assert (signed.url, signed.body) == (v["url"], v["body"].encode())
     return signed.headers
 
@@ -154,7 +159,7 @@ def test_wrong_secret_is_rejected_by_the_server() -> None:
     [
         ("GET", "/orders", {"content": b'{"a":1}'}, "query string of a GET"),
         ("POST", "/orders?symbol=BTC_USDT", {"json": ORDER}, "query string would go unsigned"),
-        ("POST", "/orders", {"data": {"symbol": "BTC_USDT"}}, "JSON request bodies"),
+        ("POST", "/orders", {"data": {"symbol": "BTC_USDT"}}, "a JSON body"),
         ("POST", "/orders", {"content": b"{not json", "headers": {"Content-Type": "application/json"}}, "not valid"),
         ("GET", "/orders?signTimestamp=1", {}, "already has signTimestamp"),
     ],
@@ -190,3 +195,38 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
         pickle.dumps(auth)
     signed = copy.deepcopy(auth).sign("GET", "https://api.poloniex.com/orders?symbol=BTC_USDT")
     assert PoloniexV3Verifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)
+
+
+def _encode_uri_component(text: str) -> str:
+    """JavaScript's encodeURIComponent, from its specification (ECMA-262 "Encode"): UTF-8 bytes as %XX."""
+    unreserved = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()")
+    return "".join(c if c in unreserved else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
+
+
+def test_query_values_are_sent_and_signed_as_the_official_sdk_encodes_them() -> None:
+    """clientOrderId="a b(1)" goes out and is signed as a%20b(1), as polo-sdk-python does (not a+b%281%29)."""
+    auth = PoloniexV3(KEY, SECRET, clock=lambda: 1_700_000_000_000 * 1_000_000)
+    signed = auth.sign("GET", "https://api.poloniex.com/orders?symbol=BTC_USDT&clientOrderId=a+b%281%29")
+    assert signed.url == "https://api.poloniex.com/orders?symbol=BTC_USDT&clientOrderId=a%20b(1)"
+    assert PoloniexV3Verifier({KEY: SECRET}).verify("GET", signed.url, signed.headers, b"")
+
+
+def test_query_encoding_matches_encode_uri_component_on_random_values() -> None:
+    """1000 random values (spaces, reserved and non-ASCII characters) are encoded exactly as encodeURIComponent."""
+    rng = random.Random(20261202)
+    alphabet = "ab Z09-_.!~*'()+&=%/?#é😀\u00a0"
+    for _ in range(1000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        sent_by_requests = urlencode({"v": value})  # what requests and httpx put on the URL
+        assert encode_query(sent_by_requests) == "v=" + _encode_uri_component(value), value
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_sdk_encoded_query_end_to_end(client: str) -> None:
+    """A GET whose values need encoding is accepted through every client, and arrives as the SDK encodes it."""
+    auth = PoloniexV3(KEY, SECRET)
+    with SchemeServer(PoloniexV3Verifier({KEY: SECRET}), window_ms=60_000) as server:
+        params = {"symbol": "BTC_USDT", "clientOrderId": "a b(1)*'!~é"}
+        replies = send(client, auth, [("GET", server.origin + "/orders", {"params": params})])
+        assert [r.status for r in replies] == [200], replies
+        assert server.received[0].path == "/orders?symbol=BTC_USDT&clientOrderId=a%20b(1)*'!~%C3%A9"
