@@ -375,3 +375,13 @@ def test_ctrl_c_in_demo_exits_130_quietly(workload: list[str]) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert err.strip() == "hmac-body-auth demo: interrupted"
+
+
+def test_sign_a_webhook_with_the_secret_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    """A webhook scheme signs without --key (GitHub's X-Hub-Signature-256); --key with it is a usage error."""
+    args = ["--preset", "github-webhook", "POST", "https://hooks.example.test/x", "--json", '{"a":1}']
+    out = _sign(capsys, *args)
+    expected = hmac.new(SECRET.encode(), b'{"a":1}', hashlib.sha256).hexdigest()
+    assert f"X-Hub-Signature-256: sha256={expected}" in out
+    assert main(["sign", "--key", KEY, *args]) == 2
+    assert "github-webhook signs with the secret alone: it takes no --key" in capsys.readouterr().err
