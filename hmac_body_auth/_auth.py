@@ -117,8 +117,18 @@ class _ClientAuth(_AuthBase):
     # -- httpx ---------------------------------------------------------------
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """The ordered flow, for callers that drive ``auth_flow`` directly."""
-        return _httpx.sync_flow(self._policy, request)
+        """Not a flow to drive: raises ``TypeError`` (httpx calls ``sync_auth_flow`` / ``async_auth_flow``).
+
+        ``httpx.Auth.auth_flow`` yields the request unchanged: inherited, it would
+        send a caller that drives it (httpx-auth's ``a + b`` does, ``next(a.auth_flow(request))``)
+        an unsigned request. Such a caller keeps its own request object, not the one a
+        signing flow yields (a new one when the body changes), so it cannot be served
+        either: it is refused loudly.
+        """
+        raise TypeError(
+            f"{type(self).__name__} is driven through sync_auth_flow()/async_auth_flow(), as httpx.Client does; "
+            "a caller of auth_flow() (such as httpx-auth's `+`) would send the request unsigned"
+        )
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Sign under the key's lease (a pool's: a free key's), held until the response arrives."""

@@ -10,20 +10,20 @@ Exit codes: 0 success (signature matches), 1 mismatch or failed demo, 2 usage er
 from __future__ import annotations
 
 import argparse
-import base64
-import binascii
-import hashlib
-import hmac
 import inspect
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import urlencode, urlsplit
 
 from . import __version__
 from .errors import HmacBodyAuthError
+
+if TYPE_CHECKING:
+    from ._explain import Target
+    from .presets import Entry
 
 __all__ = ["main"]
 
@@ -152,6 +152,19 @@ def _preset_names() -> list[str]:
     return sorted(PRESETS)
 
 
+def _entry(args: argparse.Namespace) -> Entry:
+    """The registry entry of ``--preset`` (any case); ``args.preset`` becomes its registry name."""
+    from .errors import ConfigurationError
+    from .presets import entry
+
+    try:
+        found = entry(args.preset)
+    except ConfigurationError as exc:  # the message lists the valid names
+        raise _UsageError(str(exc)) from None
+    args.preset = found.name
+    return found
+
+
 def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | None) -> Any:
     secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
@@ -171,16 +184,12 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
             nonce_field=args.nonce_field,
             ordered=False,
         )
-    from .presets import PRESETS, preset
-
-    if args.preset not in PRESETS:
-        raise _UsageError(f"unknown preset {args.preset!r}; choose one of: {', '.join(_preset_names())}")
+    found = _entry(args)
     if not args.key:
         raise _UsageError("--key is required with --preset")
-    cls, _ = preset(args.preset)
-    accepted = inspect.signature(cls).parameters
+    cls = found.auth
     kwargs: dict[str, Any] = {}
-    if "passphrase" in accepted:
+    if found.needs_passphrase:
         passphrase = _secret(
             args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
         )
@@ -194,7 +203,7 @@ def _build_auth(args: argparse.Namespace, *, nonce: int | None, clock_ms: int | 
         kwargs["passphrase"] = passphrase
     if nonce is not None:
         kwargs["nonce"] = lambda: nonce
-    if clock_ms is not None and "clock" in accepted:
+    if clock_ms is not None and "clock" in inspect.signature(cls).parameters:
         kwargs["clock"] = lambda: clock_ms * 1_000_000  # clock= is in nanoseconds
     return cls(args.key, secret, **kwargs)
 
@@ -279,159 +288,100 @@ def _parse_raw_request(raw: bytes, scheme: str) -> tuple[str, str, dict[str, str
     return method, url, headers, body
 
 
-def _verifier(args: argparse.Namespace, secret: str | bytes, *, strip: bool = True) -> Any:
+def _target(args: argparse.Namespace) -> Target:
+    """What the captured request is checked against: the preset's verifier and recipe, or the generic scheme."""
+    from . import _explain
+
     if args.preset is None:
         from .verify import BodyDigestVerifier
 
-        return BodyDigestVerifier(
-            {args.key: secret, None: secret},
+        def generic(secrets: Mapping[Any, str | bytes]) -> Any:
+            # A request without the key header is checked against the same secret.
+            return BodyDigestVerifier(
+                {**secrets, None: next(iter(secrets.values()))},
+                key_header=args.key_header,
+                signature_header=args.signature_header,
+                algorithm=args.algorithm,
+                digest_encoding=args.digest_encoding,
+                nonce_field=args.nonce_field,
+            )
+
+        return _explain.body_digest_target(
+            f"the scheme given (--algorithm {args.algorithm}, --digest-encoding {args.digest_encoding})",
             key_header=args.key_header,
             signature_header=args.signature_header,
             algorithm=args.algorithm,
             digest_encoding=args.digest_encoding,
-            nonce_field=args.nonce_field,
+            verifier=generic,
         )
-    from .presets import preset
-
-    _, verifier_cls = preset(args.preset)
-    params = inspect.signature(verifier_cls).parameters
-    kwargs: dict[str, Any] = {}
-    if "passphrases" in params:
+    found = _entry(args)
+    passphrase = None
+    if found.needs_passphrase:
         passphrase = _secret(
             args, env=args.passphrase_env, file=args.passphrase_file, what="passphrase", option="--passphrase-env"
         )
-        if passphrase:
-            kwargs["passphrases"] = {args.key: passphrase}
-    return verifier_cls({args.key: secret}, **kwargs)
+
+    def preset_verifier(secrets: Mapping[Any, str | bytes]) -> Any:
+        # Without a passphrase given, the verifier checks none.
+        kwargs = {"passphrases": dict.fromkeys(secrets, passphrase)} if passphrase else {}
+        return found.verifier(secrets, **kwargs)
+
+    if getattr(found.verifier, "recipe", None) is not None:
+        return _explain.recipe_target(found.title, found.verifier, preset_verifier)
+    return _explain.opaque_target(found.title, preset_verifier)
 
 
-def _secret_variants(secret: str) -> Iterator[tuple[str, str | bytes]]:
-    try:
-        decoded = base64.b64decode(secret, validate=True)
-        if decoded:
-            yield "the secret is base64: the signer decoded it first (secret_encoding='base64')", decoded
-    except (binascii.Error, ValueError):
-        pass
-    if len(secret) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in secret):
-        yield "the secret is hex: the signer decoded it first (secret_encoding='hex')", binascii.unhexlify(secret)
-
-
-def _body_digest_matches(args: argparse.Namespace, key: bytes, headers: dict[str, str], body: bytes) -> bool:
-    """Check a body-digest signature with raw key bytes (which the Signer would refuse)."""
-    if args.preset not in (None, "poloniex"):
-        return False
-    algorithm = args.algorithm if args.preset is None else "sha512"
-    name = args.signature_header if args.preset is None else "Sign"
-    given = next((v for k, v in headers.items() if k.lower() == name.lower()), "")
-    digest = hmac.new(key, body, getattr(hashlib, algorithm)).digest()
-    return any(hmac.compare_digest(c, given) for c in (digest.hex(), base64.b64encode(digest).decode()))
-
-
-def _body_variants(body: bytes) -> Iterator[tuple[str, bytes]]:
-    try:
-        as_text = body.decode("utf-8")
-        latin = as_text.encode("latin-1")
-        if latin != body:
-            yield "encoding: the body was signed as latin-1 but sent as UTF-8", latin
-    except (UnicodeDecodeError, UnicodeEncodeError):
-        pass
-    try:
-        utf8 = body.decode("latin-1").encode("utf-8")
-        if utf8 != body:
-            yield "encoding: the body was signed as UTF-8 but sent as latin-1", utf8
-    except UnicodeEncodeError:
-        pass
-    pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
-    if len(pairs) > 1:
-        ordered = urlencode(sorted(pairs)).encode("latin-1")
-        if ordered != body:
-            yield "parameter order: the parameters were signed sorted, sent in another order", ordered
-        no_nonce = urlencode([(k, v) for k, v in pairs if k != "nonce"]).encode("latin-1")
-        if no_nonce != body:
-            yield "nonce: the signature was made before the nonce was added to the body", no_nonce
-
-
-def _diagnose(
-    args: argparse.Namespace, secret: str, method: str, url: str, headers: dict[str, str], body: bytes
-) -> str:
-    """Try the usual mistakes one at a time; return the first that explains the signature."""
-    stripped = secret.strip()
-    for padded in dict.fromkeys((secret, stripped + "\n", stripped + "\r\n", stripped + " ")):
-        if padded != stripped and _body_digest_matches(args, padded.encode(), headers, body):
-            return (
-                "secret whitespace: the request was signed with a secret ending in whitespace (a newline from a file?)"
-            )
-    for reason, variant_secret in _secret_variants(stripped):
-        try:
-            if _verifier(args, variant_secret).verify(method, url, headers, body).ok:
-                return reason
-        except HmacBodyAuthError:
-            continue
-    verifier = _verifier(args, stripped)
-    for reason, variant_body in _body_variants(body):
-        if verifier.verify(method, url, headers, variant_body).ok:
-            return reason
-    if args.preset is None:
-        given = next((v for k, v in headers.items() if k.lower() == args.signature_header.lower()), "")
-        for algorithm in ("sha256", "sha384", "sha512", "sha1"):
-            digest = hmac.new(stripped.encode(), body, getattr(hashlib, algorithm)).digest()
-            for encoding, text in (("hex", digest.hex()), ("base64", base64.b64encode(digest).decode())):
-                if hmac.compare_digest(text.lower(), given.lower()) and (algorithm, encoding) != (
-                    args.algorithm,
-                    args.digest_encoding,
-                ):
-                    return f"algorithm: the signature is HMAC-{algorithm.upper()} {encoding}"
-    return "no usual mistake explains it: check the key/secret pair, the URL path and the timestamp"
-
-
-def _guess_key(
-    args: argparse.Namespace, secret: str, method: str, url: str, headers: dict[str, str], body: bytes
-) -> str | None:
-    """Without --key, find which header value the scheme reads as the key."""
-    if args.preset is None:
-        return next((v for k, v in headers.items() if k.lower() == args.key_header.lower()), None)
-    for value in headers.values():
-        args.key = value
-        try:
-            if _verifier(args, secret).verify(method, url, headers, body).reason != "unknown key":
-                return value
-        except HmacBodyAuthError:
-            continue
-    return None
+def _captured(args: argparse.Namespace) -> tuple[str, str, dict[str, str], bytes]:
+    if args.request:
+        raw = sys.stdin.buffer.read() if args.request == "-" else _read_file(args.request, "--request")
+        return _parse_raw_request(raw, args.scheme)
+    if not args.url:
+        raise _UsageError("pass --request FILE, or --method, --url, --header and --data-file")
+    headers = {}
+    for item in args.header or []:
+        name, sep, value = item.partition(":")
+        if not sep:
+            raise _UsageError(f"--header takes 'Name: value', got {item!r}")
+        headers[name.strip()] = value.strip()
+    body = _read_file(args.data_file, "--data-file") if args.data_file else b""
+    return args.method, args.url, headers, body
 
 
 def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
+    from . import _explain
+
+    if args.preset is not None:
+        _entry(args)  # an unknown name fails before the secret is read
     secret = _secret(args, env=args.secret_env, file=args.secret_file, what="secret", option="--secret-env")
     if not secret:
         raise _no_secret("secret", args.secret_env, "--secret-env", "--secret-file")
-    if args.request:
-        raw = sys.stdin.buffer.read() if args.request == "-" else _read_file(args.request, "--request")
-        method, url, headers, body = _parse_raw_request(raw, args.scheme)
-    else:
-        if not args.url:
-            raise _UsageError("pass --request FILE, or --method, --url, --header and --data-file")
-        method, url = args.method, args.url
-        headers = {}
-        for item in args.header or []:
-            name, sep, value = item.partition(":")
-            if not sep:
-                raise _UsageError(f"--header takes 'Name: value', got {item!r}")
-            headers[name.strip()] = value.strip()
-        body = b""
-        if args.data_file:
-            body = _read_file(args.data_file, "--data-file")
-    if args.key is None:
-        args.key = _guess_key(args, secret.strip(), method, url, headers, body)
+    method, url, headers, body = _captured(args)
+    target = _target(args)
+    stripped = secret.strip()
+    key = args.key if args.key is not None else _explain.carried_key(target, method, url, headers, body)
     style = _Style(out)
     try:
-        verdict = _verifier(args, secret.strip()).verify(method, url, headers, body)
+        verdict = target.verifier({key: stripped}).verify(method, url, headers, body)
     except HmacBodyAuthError as exc:
         raise _UsageError(str(exc)) from None
     if verdict.ok:
-        note = " (surrounding whitespace of the given secret ignored)" if secret != secret.strip() else ""
-        out.write(style.good("OK") + f": the signature matches ({len(body)} body bytes){note}\n")
+        note = " (surrounding whitespace of the given secret ignored)" if secret != stripped else ""
+        if args.key is None:
+            # The secret alone checks the signature: any key header would pass. Say so, not just "OK".
+            where = f" ({target.key_where})" if target.key_where else ""
+            out.write(
+                style.good("SIGNATURE OK")
+                + f": the signature matches the secret ({len(body)} body bytes){note}; the key is not checked"
+                + f" without --key (the request's key{where} is {_explain.shown(key)})\n"
+            )
+        else:
+            out.write(style.good("OK") + f": the signature matches ({len(body)} body bytes){note}\n")
+        for line in _explain.notes(target, method=method, url=url, headers=headers, body=body):
+            out.write(f"note: {line}\n")
         return 0
-    reason = _diagnose(args, secret, method, url, headers, body)
+    reason = _explain.explain(
+        target, verdict, secret=secret, key=key, method=method, url=url, headers=headers, body=body
+    )
     out.write(style.bad("MISMATCH") + f": {verdict.reason}\n")
     out.write(f"most likely: {reason}\n")
     return 1

@@ -2,7 +2,8 @@
 
 Registered through HTTPie's ``httpie.plugins.auth.v1`` entry point group, one
 plugin per preset (``--auth-type`` is the preset's name in
-:data:`~hmac_body_auth.presets.PRESETS`) plus ``hmac-body``, a
+:data:`~hmac_body_auth.presets.PRESETS`, the class is the auth class's name and
+``Plugin``: ``OKXPlugin``), generated from the registry, plus ``hmac-body``, a
 :class:`~hmac_body_auth.BodyDigestAuth` with its defaults (``Key`` / ``Sign``
 headers, hex HMAC-SHA512 of the body, no nonce)::
 
@@ -16,36 +17,29 @@ signed, and ``--session`` stores ``-a`` in the session file: HTTPie does both
 for every auth type.
 
 Loading the plugins is cheap (HTTPie loads every installed plugin on each run):
-the preset module, and httpx with it, is imported only when its plugin is used.
+the classes are made from the registry's names alone, and what else they say
+(the title, whether ``-a`` carries a passphrase) is read from the preset's
+:func:`~hmac_body_auth.presets.entry` when HTTPie first asks for it: the preset
+module, and httpx with it, is imported only when its plugin is used (or listed
+by ``http --help``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 import requests
 from httpie.plugins import AuthPlugin
 
 from .errors import ConfigurationError, HmacBodyAuthError
+from .presets import PRESETS
 
 if TYPE_CHECKING:
     from ._auth import HmacAuth
+    from .presets import Entry
 
-__all__ = [
-    "BinancePlugin",
-    "BitfinexPlugin",
-    "BitstampPlugin",
-    "BybitPlugin",
-    "CoinbaseExchangePlugin",
-    "GeminiPlugin",
-    "HitBTCPlugin",
-    "HmacBodyPlugin",
-    "KrakenPlugin",
-    "KuCoinPlugin",
-    "OKXPlugin",
-    "PoloniexPlugin",
-    "PoloniexV3Plugin",
-]
+_T = TypeVar("_T")
 
 
 #: The shape of ``-a``. Not ``KEY:SECRET``: HTTPie prints through rich, which turns ``:SECRET:`` into an emoji.
@@ -99,8 +93,8 @@ class _HmacPlugin(AuthPlugin):  # type: ignore[misc]  # httpie has no type hints
     auth_type: ClassVar[str]
     name: ClassVar[str]
     description: ClassVar[str]
-    #: Whether ``-a`` is ``KEY:SECRET:PASSPHRASE`` (checked against the preset's signature by a test).
-    passphrase: ClassVar[bool] = False
+    #: Whether ``-a`` is ``KEY:SECRET:PASSPHRASE``.
+    passphrase: bool = False
 
     def get_auth(self, username: str | None = None, password: str | None = None) -> requests.auth.AuthBase:
         """Return the auth object for ``-a`` as HTTPie parsed it (``username``, the rest in ``password``)."""
@@ -138,104 +132,56 @@ class HmacBodyPlugin(_HmacPlugin):
         return BodyDigestAuth(key or None, secret=secret)
 
 
-def _description(api: str, passphrase: bool = False) -> str:
-    return f"Signs {api} requests. -a {_CREDENTIALS[passphrase]}"
+class _FromEntry(Generic[_T]):
+    """A plugin class attribute read from the preset's registry entry on first use, then kept on the class.
+
+    HTTPie reads ``name`` and ``description`` only for ``http --help``, and
+    ``passphrase`` is read when the plugin signs: loading the plugins loads no preset.
+    """
+
+    def __init__(self, make: Callable[[Entry], _T]) -> None:
+        self._make = make
+        self._name = ""
+
+    def __set_name__(self, owner: type[Any], name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: object, owner: type[_PresetPlugin]) -> _T:
+        from .presets import entry
+
+        value = self._make(entry(owner.auth_type))
+        setattr(owner, self._name, value)  # the class's own attribute now hides this descriptor
+        return value
 
 
-class BinancePlugin(_HmacPlugin):
-    """``--auth-type=binance``: :class:`~hmac_body_auth.presets.Binance`."""
-
-    auth_type = "binance"
-    name = "Binance"
-    description = _description("Binance spot SIGNED")
+def _description(found: Entry) -> str:
+    doc = f" ({found.doc})" if found.doc else ""
+    return f"Signs {found.title} requests{doc}. -a {_CREDENTIALS[found.needs_passphrase]}"
 
 
-class BitfinexPlugin(_HmacPlugin):
-    """``--auth-type=bitfinex``: :class:`~hmac_body_auth.presets.Bitfinex`."""
+class _PresetPlugin(_HmacPlugin):
+    """The plugin of one preset: everything but ``auth_type`` comes from its registry entry."""
 
-    auth_type = "bitfinex"
-    name = "Bitfinex"
-    description = _description("Bitfinex v2 authenticated")
-
-
-class BitstampPlugin(_HmacPlugin):
-    """``--auth-type=bitstamp``: :class:`~hmac_body_auth.presets.Bitstamp`."""
-
-    auth_type = "bitstamp"
-    name = "Bitstamp"
-    description = _description("Bitstamp v2 private")
+    name = _FromEntry(lambda found: found.title)
+    description = _FromEntry(_description)
+    passphrase = _FromEntry(lambda found: found.needs_passphrase)
 
 
-class BybitPlugin(_HmacPlugin):
-    """``--auth-type=bybit``: :class:`~hmac_body_auth.presets.Bybit`."""
-
-    auth_type = "bybit"
-    name = "Bybit"
-    description = _description("Bybit v5")
-
-
-class CoinbaseExchangePlugin(_HmacPlugin):
-    """``--auth-type=coinbase-exchange``: :class:`~hmac_body_auth.presets.CoinbaseExchange`."""
-
-    auth_type = "coinbase-exchange"
-    name = "Coinbase Exchange"
-    description = _description("Coinbase Exchange", passphrase=True)
-    passphrase = True
+def _plugin(auth_type: str, auth_class: str) -> type[_PresetPlugin]:
+    """The plugin class of preset ``auth_type``, named as its entry point names it (``OKXPlugin``)."""
+    name = f"{auth_class}Plugin"
+    namespace = {
+        "__module__": __name__,
+        "__qualname__": name,
+        "__doc__": f"``--auth-type={auth_type}``: :class:`~hmac_body_auth.presets.{auth_class}`.",
+        "auth_type": auth_type,
+    }
+    return type(name, (_PresetPlugin,), namespace)
 
 
-class GeminiPlugin(_HmacPlugin):
-    """``--auth-type=gemini``: :class:`~hmac_body_auth.presets.Gemini`."""
+# One class per registry entry: a preset added to the registry has its plugin (and needs
+# its line in pyproject's httpie.plugins.auth.v1 entry points, which a test checks).
+_PLUGINS = {name: _plugin(name, auth) for name, (_module, auth, _verifier) in PRESETS.items()}
+globals().update({cls.__name__: cls for cls in _PLUGINS.values()})
 
-    auth_type = "gemini"
-    name = "Gemini"
-    description = _description("Gemini private")
-
-
-class HitBTCPlugin(_HmacPlugin):
-    """``--auth-type=hitbtc``: :class:`~hmac_body_auth.presets.HitBTC`."""
-
-    auth_type = "hitbtc"
-    name = "HitBTC"
-    description = _description("HitBTC v3 (HS256)")
-
-
-class KrakenPlugin(_HmacPlugin):
-    """``--auth-type=kraken``: :class:`~hmac_body_auth.presets.Kraken`."""
-
-    auth_type = "kraken"
-    name = "Kraken"
-    description = _description("Kraken private")
-
-
-class KuCoinPlugin(_HmacPlugin):
-    """``--auth-type=kucoin``: :class:`~hmac_body_auth.presets.KuCoin`."""
-
-    auth_type = "kucoin"
-    name = "KuCoin"
-    description = _description("KuCoin (API key version 2)", passphrase=True)
-    passphrase = True
-
-
-class OKXPlugin(_HmacPlugin):
-    """``--auth-type=okx``: :class:`~hmac_body_auth.presets.OKX`."""
-
-    auth_type = "okx"
-    name = "OKX"
-    description = _description("OKX v5", passphrase=True)
-    passphrase = True
-
-
-class PoloniexPlugin(_HmacPlugin):
-    """``--auth-type=poloniex``: :class:`~hmac_body_auth.Poloniex` (the legacy ``tradingApi``)."""
-
-    auth_type = "poloniex"
-    name = "Poloniex (legacy tradingApi)"
-    description = _description("Poloniex tradingApi")
-
-
-class PoloniexV3Plugin(_HmacPlugin):
-    """``--auth-type=poloniex-v3``: :class:`~hmac_body_auth.presets.PoloniexV3`."""
-
-    auth_type = "poloniex-v3"
-    name = "Poloniex v3"
-    description = _description("Poloniex spot (api.poloniex.com)")
+__all__ = sorted(["HmacBodyPlugin", *(cls.__name__ for cls in _PLUGINS.values())])

@@ -30,47 +30,49 @@ query parameters in :data:`DEFAULT_QUERY_PARAMS`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "RedactingFilter"]
+__all__ = ["DEFAULT_HEADERS", "DEFAULT_QUERY_PARAMS", "GENERIC_HEADERS", "RedactingFilter"]
 
-#: Header names whose values are always redacted (lowercase): every header in which a
-#: preset sends a key, a signature, a passphrase or a signed payload (a test checks
-#: the presets' ``header_names`` against it), plus common generic ones.
-DEFAULT_HEADERS = frozenset(
+GENERIC_HEADERS = frozenset(
     {
+        "authorization",
         "key",
         "sign",
-        "authorization",
-        "api-key",
-        "api-sign",
-        "x-mbx-apikey",
+        "signature",
         "x-api-key",
         "x-signature",
-        "signature",
-        "cb-access-key",
-        "cb-access-sign",
-        "cb-access-passphrase",
-        "ok-access-key",
-        "ok-access-sign",
-        "ok-access-passphrase",
-        "kc-api-key",
-        "kc-api-sign",
-        "kc-api-passphrase",
-        "x-bapi-api-key",
-        "x-bapi-sign",
-        "bfx-apikey",
-        "bfx-signature",
-        "x-gemini-apikey",
-        "x-gemini-signature",
-        "x-gemini-payload",
-        "x-auth",
-        "x-auth-signature",
+        "api-key",
+        "api-sign",
     }
 )
+"""Header names redacted whatever the presets say (lowercase): ``Authorization``, the
+:class:`~hmac_body_auth.BodyDigestAuth` defaults ``Key``/``Sign`` and common API-key and signature names."""
+
+if TYPE_CHECKING:
+    DEFAULT_HEADERS: frozenset[str]
+    """Header names whose values are always redacted (lowercase): :data:`GENERIC_HEADERS` and
+    every header in which a preset of the registry sends a key, a signature, a passphrase or a
+    signed payload (:attr:`~hmac_body_auth.presets.Entry.secret_headers`). Computed on first
+    use: importing this module loads no preset."""
+
+
+@functools.cache
+def _default_headers() -> frozenset[str]:
+    from .presets import registry
+
+    return GENERIC_HEADERS.union(*(found.secret_headers for found in registry()))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "DEFAULT_HEADERS":
+        return _default_headers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEFAULT_QUERY_PARAMS = frozenset({"signature"})
 """Query parameters whose values are always redacted in URLs (Binance's ``signature``)."""
@@ -93,7 +95,7 @@ class RedactingFilter(logging.Filter):
 
     def __init__(self, *auths: Any, headers: Iterable[str] = (), params: Iterable[str] = ()) -> None:
         super().__init__()
-        names = set(DEFAULT_HEADERS) | {h.lower() for h in headers}
+        names = set(_default_headers()) | {h.lower() for h in headers}
         secrets: set[str] = set()
         for auth in auths:
             if isinstance(auth, str):

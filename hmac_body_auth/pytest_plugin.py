@@ -10,6 +10,13 @@ them available in every test suite.
 - ``hmac_mock_transport(preset, ...)``: an ``httpx.MockTransport`` verifying the
   same way, for tests that must not open sockets.
 
+``preset`` is a registry name in any case (``"kraken"``, ``"Coinbase-Exchange"``);
+an unknown one is a :class:`~hmac_body_auth.ConfigurationError` that lists the
+valid names. The default credentials are valid for every preset: the key
+:data:`DEFAULT_KEY` and :func:`default_secret` (``TEST-SECRET``, written as the
+API writes its secrets: base64 for Kraken). Without ``passphrase=`` the
+passphrase of a preset that has one is not checked.
+
 Example::
 
     def test_balances(hmac_server):
@@ -21,7 +28,7 @@ Example::
 
 from __future__ import annotations
 
-import inspect
+import base64
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,17 +36,39 @@ import pytest
 
 from .testing import PoloniexServer, SchemeServer, VerifyingServer, mock_transport
 
-__all__ = ["hmac_mock_transport", "hmac_server"]
+__all__ = ["DEFAULT_KEY", "default_secret", "hmac_mock_transport", "hmac_server"]
+
+DEFAULT_KEY = "TEST-KEY"
+"""The API key the fixtures know when none is given."""
+_DEFAULT_SECRET = b"TEST-SECRET"
 
 
-def _verifier(preset: str, key: str, secret: str | bytes, passphrase: str | None, options: dict[str, Any]) -> Any:
-    from .presets import preset as load
+def default_secret(preset: str) -> str:
+    """The secret the fixtures use for ``preset`` when none is given: ``TEST-SECRET`` as the API writes secrets.
 
-    _, verifier_cls = load(preset)
+    Raw for most presets, its base64 (``VEVTVC1TRUNSRVQ=``) or hex where the
+    API's secrets are base64 or hex (:attr:`~hmac_body_auth.presets.Entry.secret_encoding`).
+    """
+    from .presets import entry
+
+    encoding = entry(preset).secret_encoding
+    if encoding == "base64":
+        return base64.b64encode(_DEFAULT_SECRET).decode("ascii")
+    if encoding == "hex":
+        return _DEFAULT_SECRET.hex()
+    return _DEFAULT_SECRET.decode("ascii")
+
+
+def _verifier(
+    preset: str, key: str, secret: str | bytes | None, passphrase: str | None, options: dict[str, Any]
+) -> Any:
+    from .presets import entry
+
+    found = entry(preset)
     kwargs = dict(options)
-    if passphrase is not None and "passphrases" in inspect.signature(verifier_cls).parameters:
+    if passphrase is not None and found.needs_passphrase:
         kwargs.setdefault("passphrases", {key: passphrase})
-    return verifier_cls({key: secret}, **kwargs)
+    return found.verifier({key: default_secret(preset) if secret is None else secret}, **kwargs)
 
 
 @pytest.fixture
@@ -50,15 +79,17 @@ def hmac_server() -> Iterator[Callable[..., VerifyingServer]]:
     def start(
         preset: str,
         *,
-        key: str = "TEST-KEY",
-        secret: str | bytes = "TEST-SECRET",
+        key: str = DEFAULT_KEY,
+        secret: str | bytes | None = None,
         passphrase: str | None = None,
         window_ms: int | None = None,
         **verifier_options: Any,
     ) -> VerifyingServer:
+        from .presets import canonical
+
         server: VerifyingServer
-        if preset == "poloniex":
-            server = PoloniexServer({key: secret})
+        if canonical(preset) == "poloniex":
+            server = PoloniexServer({key: default_secret(preset) if secret is None else secret})
         else:
             server = SchemeServer(_verifier(preset, key, secret, passphrase, verifier_options), window_ms=window_ms)
         started.append(server.start())
@@ -76,8 +107,8 @@ def hmac_mock_transport() -> Callable[..., Any]:
     def build(
         preset: str,
         *,
-        key: str = "TEST-KEY",
-        secret: str | bytes = "TEST-SECRET",
+        key: str = DEFAULT_KEY,
+        secret: str | bytes | None = None,
         passphrase: str | None = None,
         **verifier_options: Any,
     ) -> Any:

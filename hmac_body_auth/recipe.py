@@ -65,6 +65,8 @@ _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
 _DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
 
 BodyKind = Literal["form", "json", "json-object", "any"]
+# Template parts whose value is a credential, a signature or the request's content (Gemini's payload).
+_SECRET_PARTS = frozenset({"key", "signature", "passphrase", "payload", "body", "params"})
 
 
 # -- time formats ------------------------------------------------------------------------------
@@ -268,6 +270,13 @@ class Recipe:
     def header_names(self) -> frozenset[str]:
         """Every header (lowercase) the scheme may set: removed before a redirect to another origin."""
         return frozenset(h.name.lower() for h in self.headers)
+
+    def secret_header_names(self) -> frozenset[str]:
+        """The headers (lowercase) that carry the key, the signature, the passphrase or a signed payload.
+
+        What log redaction hides; a timestamp, a nonce, an option or a constant stays readable.
+        """
+        return frozenset(h.name.lower() for h in self.headers if _header_template(h.value).names & _SECRET_PARTS)
 
 
 def plain_passphrase(passphrase: str, signer: Signer, options: Mapping[str, Any]) -> str:
@@ -887,7 +896,12 @@ class RecipeVerifier:
         for spec_, template_ in compiled.fields:
             source = body if spec_.into == "body" or (spec_.into == "params" and body) else None
             query = urlsplit(url).query
-            raw = form_field(source, spec_.name) if source is not None else _query_field(query, spec_.name)
+            params = source if source is not None else query.encode("utf-8")
+            if "signature" in template_.names:
+                # As written: a signature is ASCII, and a "+" in a wrongly encoded one must not become a space.
+                raw = _last_as_written(params, spec_.name)
+            else:
+                raw = form_field(params, spec_.name)
             if raw is None:
                 if (spec_.when is not None and spec_.name not in found) or template_.names == {"nonce"}:
                     # An option's field, or the nonce: a request signed without a nonce is still
@@ -1019,8 +1033,14 @@ class Received(NamedTuple):
     wire: Wire
 
 
-def _query_field(query: str, name: str) -> str | None:
-    return form_field(query.encode("utf-8"), name)
+def _last_as_written(params: bytes, name: str) -> str | None:
+    """The last value of parameter ``name``, not percent-decoded."""
+    wanted = name.encode("ascii") + b"="
+    found = None
+    for piece in params.split(b"&"):
+        if piece.startswith(wanted):
+            found = piece[len(wanted) :].decode("ascii", "replace")
+    return found
 
 
 def _without_last(params: bytes, name: str) -> bytes:
@@ -1159,34 +1179,40 @@ class RecipeAuth(HmacAuth):
         return f"{super()._repr_fields()}{secret}{shown}"
 
 
-def _keyword(name: str, default: Any = inspect.Parameter.empty) -> inspect.Parameter:
-    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+def _keyword(name: str, default: Any = inspect.Parameter.empty, annotation: str = "Any") -> inspect.Parameter:
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+def _option_annotation(option: Option) -> str:
+    """An option's type as its default shows it (``Any`` when the default is ``None``)."""
+    kind = type(option.default)
+    return kind.__name__ if kind in (bool, int, float, str) else "Any"
 
 
 def _auth_signature(recipe: Recipe) -> inspect.Signature:
-    """What a preset's constructor takes, derived from its recipe."""
+    """What a preset's constructor takes, derived from its recipe (help(), inspect and the docs show it)."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter("secret", positional, annotation="str | bytes")]
     if recipe.keyed:
         params.insert(0, inspect.Parameter("key", positional, annotation="str"))
     if recipe.passphrase is not None:
-        params.append(_keyword("passphrase"))
+        params.append(_keyword("passphrase", annotation="str"))
     if recipe.nonce is not None:
-        params.append(_keyword("nonce", None))
+        params.append(_keyword("nonce", None, "Callable[[], int | str] | None"))
     if recipe.timestamp is not None:
-        params.append(_keyword("clock", None))
+        params.append(_keyword("clock", None, "Callable[[], int] | None"))
     if recipe.clock_sync is not None:
-        params.append(_keyword("clock_sync", True))
-    params += [_keyword(option.name, option.default) for option in recipe.options]
-    params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD))
+        params.append(_keyword("clock_sync", True, "bool"))
+    params += [_keyword(option.name, option.default, _option_annotation(option)) for option in recipe.options]
+    params.append(inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD, annotation="Any"))
     return inspect.Signature(params)
 
 
 def _verifier_signature(recipe: Recipe) -> inspect.Signature:
     """What a preset's verifier takes, derived from its recipe."""
     positional = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    params = [inspect.Parameter("secrets", positional)]
+    params = [inspect.Parameter("secrets", positional, annotation="Mapping[str, str | bytes]")]
     if recipe.passphrase is not None:
-        params.append(_keyword("passphrases", None))
-    params += [_keyword(option.name, option.default) for option in recipe.options]
+        params.append(_keyword("passphrases", None, "Mapping[str, str] | None"))
+    params += [_keyword(option.name, option.default, _option_annotation(option)) for option in recipe.options]
     return inspect.Signature(params)

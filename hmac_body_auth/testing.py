@@ -17,8 +17,6 @@ framing cannot be trusted (a bad ``Content-Length`` or chunk size, a body over
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import sys
 import threading
@@ -30,7 +28,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from .verify import ReplayGuard, Verifier, ascii_int
+from .verify import BodyDigestVerifier, ReplayGuard, Verifier, ascii_int
 
 __all__ = [
     "MAX_BODY_BYTES",
@@ -79,9 +77,15 @@ class ServerStats:
 class VerifyingServer:
     """A threaded loopback HTTP server that verifies body-digest signatures.
 
+    The signature is checked by :attr:`verifier`, a
+    :class:`~hmac_body_auth.verify.BodyDigestVerifier` of the same options (the
+    server adds its nonce order and error texts).
+
     Args:
         accounts: API key -> secret. A request without ``key_header`` is checked
-            against the secret of the key ``None`` if present.
+            against the secret of the key ``None`` if present. A secret the
+            signers refuse (empty, or with surrounding whitespace) is a
+            :class:`~hmac_body_auth.ConfigurationError` here too.
         key_header: the header that carries the key.
         signature_header: the header that carries the signature.
         algorithm: a ``hashlib`` algorithm name.
@@ -117,7 +121,17 @@ class VerifyingServer:
         if isinstance(delay, bool) or not isinstance(delay, (int, float)) or delay < 0:
             raise ValueError("delay must be a number of seconds, 0 or more")
         self.delay = float(delay)
-        self._secrets = {k: (v.encode() if isinstance(v, str) else bytes(v)) for k, v in accounts.items()}
+        if digest_encoding not in ("hex", "base64"):
+            raise ValueError("digest_encoding must be 'hex' or 'base64'")
+        #: Checks each request's key and signature (nonces are the server's own, below).
+        self.verifier = BodyDigestVerifier(
+            accounts,
+            key_header=key_header,
+            signature_header=signature_header,
+            algorithm=algorithm,
+            digest_encoding="hex" if digest_encoding == "hex" else "base64",
+            nonce_field=None,
+        )
         self.key_header = key_header
         self.signature_header = signature_header
         self.algorithm = algorithm
@@ -189,30 +203,16 @@ class VerifyingServer:
 
     # -- verification ---------------------------------------------------------
 
-    def expected_signature(self, key: str | None, body: bytes) -> str | None:
-        """The signature the server expects for ``body`` under ``key``'s secret."""
-        secret = self._secrets.get(key)
-        if secret is None:
-            return None
-        digest = hmac.new(secret, body, getattr(hashlib, self.algorithm)).digest()
-        if self.digest_encoding == "hex":
-            return digest.hex()
-        import base64
-
-        return base64.b64encode(digest).decode()
-
     def verify(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
         """Check one request; return the HTTP status and the JSON answer."""
-        lowered = {k.lower(): v for k, v in headers.items()}
-        key = lowered.get(self.key_header.lower())
-        given = lowered.get(self.signature_header.lower(), "")
+        verdict = self.verifier.verify(method, path, headers, body)
+        key = verdict.key
         with self._lock:
-            expected = self.expected_signature(key, body)
-            if expected is None:
-                self.stats.unknown_key += 1
-                return 403, {"error": "Invalid API key/secret pair."}
-            if not hmac.compare_digest(expected.encode(), given.encode("ascii", "replace")):
-                self.stats.bad_signature += 1
+            if not verdict.ok:
+                if verdict.reason == "unknown key":
+                    self.stats.unknown_key += 1
+                else:
+                    self.stats.bad_signature += 1
                 return 403, {"error": "Invalid API key/secret pair."}
             # Parsing a 256 MiB upload as a form would take a minute: of a large body only the
             # last field is read, where the auth appends the nonce (a form's last value of a

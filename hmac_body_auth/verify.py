@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from ._clock import milliseconds, validate_clock
 from ._signing import DigestEncoding, SecretEncoding, Signer
@@ -313,16 +313,6 @@ class MemoryNonceStore:
             self._seen[(key, token)] = expires_ms
             return True
 
-    def last(self, key: str | None) -> int:
-        """The highest nonce accepted for ``key`` (0 if none)."""
-        with self._lock:
-            return self._last.get(key, 0)
-
-    def set_last(self, key: str | None, value: int) -> None:
-        """Set the high-water mark of ``key`` (tests: simulate another program's nonces)."""
-        with self._lock:
-            self._last[key] = value
-
 
 class ReplayGuard:
     """Wrap a verifier with replay protection and a timestamp window; fail closed.
@@ -442,9 +432,3 @@ def _requirement(explicit: bool | None, applies: bool, verifier: Verifier, attri
         return False
     declared = getattr(verifier, attribute, None)
     return declared if isinstance(declared, bool) else None
-
-
-def query_params(url: str) -> list[tuple[str, str]]:
-    """The query parameters of ``url`` in order (helper for verifiers)."""
-    query = url.partition("?")[2].partition("#")[0]
-    return parse_qsl(query, keep_blank_values=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from hmac_body_auth.cli import main
+from hmac_body_auth.presets import PRESETS
 
 KEY, SECRET = "CLIKEY-0001", "0123456789abcdef-secret"
 URL = "https://poloniex.com/tradingApi"
@@ -101,6 +102,22 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], monkeypatch: py
     monkeypatch.setenv("HBA_SECRET", SECRET)
     assert main(["sign", "--preset", "nope", "--key", KEY, "POST", URL]) == 2
     assert main(["sign", "POST", URL, "--data", "novalue"]) == 2
+
+
+def test_preset_names_in_any_case(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """--preset KRAKEN signs exactly as --preset kraken: names are the registry's in any case."""
+    monkeypatch.setenv("HBA_SECRET", base64.b64encode(SECRET.encode()).decode())
+    args = ["--key", KEY, "POST", "https://api.kraken.com/0/private/Balance", "--nonce", "17"]
+    assert _sign(capsys, "--preset", "KRAKEN", *args) == _sign(capsys, "--preset", "kraken", *args)
+
+
+@pytest.mark.parametrize("command", ["sign", "verify"])
+def test_an_unknown_preset_lists_the_valid_names(command: str) -> None:
+    """--preset coinbase is a one-line usage error (exit 2) that lists every preset of the registry."""
+    tail = ["POST", URL] if command == "sign" else ["--url", URL]
+    line = _assert_one_line_usage_error(_run(command, "--preset", "coinbase", "--key", KEY, *tail))
+    assert "no preset named 'coinbase'" in line
+    assert all(name in line for name in PRESETS)
 
 
 def test_verify_ok(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

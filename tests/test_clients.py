@@ -354,3 +354,28 @@ def test_httpx_async_the_callers_request_is_left_as_it_was(server: PoloniexServe
     assert before == b"command=returnBalances"
     assert first.status_code == second.status_code == 200
     assert [r.body for r in server.received] == [first.request.content, second.request.content]
+
+
+class _Composed(httpx.Auth):
+    """Composes auths the way httpx-auth 0.22's ``_MultiAuth`` (``a + b``) does: ``next(mode.auth_flow(request))``."""
+
+    def __init__(self, *modes: httpx.Auth) -> None:
+        self.modes = modes
+
+    def auth_flow(self, request: httpx.Request) -> Any:
+        for mode in self.modes:
+            next(mode.auth_flow(request))
+        yield request
+
+
+@pytest.mark.parametrize("kind", ["auth", "pool"])
+def test_driving_auth_flow_directly_is_refused_not_sent_unsigned(server: PoloniexServer, kind: str) -> None:
+    """A composer that drives auth_flow() (it would send its own request, unsigned) gets a TypeError; nothing sent."""
+    auth: Any = hba.Poloniex(KEY, SECRET)
+    if kind == "pool":
+        auth = hba.KeyPool([auth])
+    with httpx.Client(auth=_Composed(auth)) as client, pytest.raises(TypeError, match="sync_auth_flow"):
+        client.post(server.url, data={"command": "returnBalances"})
+    assert server.received == []
+    with httpx.Client(auth=auth) as client:  # twin: httpx itself drives sync_auth_flow
+        assert client.post(server.url, data={"command": "returnBalances"}).status_code == 200

@@ -456,3 +456,55 @@ def test_benchmarks_page_states_no_internal_goal() -> None:
     assert "goal" not in text.lower()
     assert "<=" not in text
     assert "≤" not in text
+
+
+# -- the presets reference, generated from the registry ----------------------------------------------
+
+
+def _reference_presets() -> Any:
+    """docs/scripts/reference_presets.py, the page's generator, as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "reference_presets", ROOT / "docs" / "scripts" / "reference_presets.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_presets_reference_is_the_registry() -> None:
+    """docs/reference-presets.md is what docs/scripts/reference_presets.py makes of registry() (else: run it)."""
+    generator = _reference_presets()
+    page = (ROOT / "docs" / "reference-presets.md").read_text(encoding="utf-8")
+    assert page == generator.render(), "out of date: run python docs/scripts/reference_presets.py"
+    assert generator.main(["--check"]) == 0
+
+
+def test_presets_reference_has_a_row_and_a_module_per_entry() -> None:
+    """Each registry entry has its table row (name, title, passphrase, env vars, doc URL, headers) and its module."""
+    from hmac_body_auth.presets import PRESETS, registry
+
+    page = (ROOT / "docs" / "reference-presets.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): line for line in page.splitlines() if line.startswith("| `")}
+    assert set(rows) == set(PRESETS)
+    for found in registry():
+        row = rows[found.name]
+        assert f"| {found.title}: " in row
+        assert ("| yes |" if found.needs_passphrase else "| no |") in row
+        assert f"`{found.env_prefix}_API_KEY`" in row
+        assert (f"`{found.env_prefix}_API_PASSPHRASE`" in row) is found.needs_passphrase
+        assert found.doc.split()[0] in row
+        assert all(f"`{name}`" in row for name in found.header_names)
+        assert f"::: hmac_body_auth.presets.{PRESETS[found.name][0]}\n" in page
+
+
+def test_presets_reference_check_catches_a_stale_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tamper twin: a page missing one row fails --check (exit 1) and is rewritten by the generator."""
+    generator = _reference_presets()
+    stale = tmp_path / "reference-presets.md"
+    stale.write_text(generator.render().replace("| `kraken` |", "| `kraken-old` |"), encoding="utf-8")
+    monkeypatch.setattr(generator, "PAGE", stale)
+    assert generator.main(["--check"]) == 1
+    assert generator.main([]) == 0
+    assert stale.read_text(encoding="utf-8") == generator.render()

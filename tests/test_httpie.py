@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 import os
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -20,7 +20,7 @@ from httpie.core import main
 from httpie.plugins.registry import plugin_manager
 
 from hmac_body_auth import httpie_plugin as plugins
-from hmac_body_auth.presets import PRESETS, preset
+from hmac_body_auth.presets import PRESETS, entry, registry
 from hmac_body_auth.testing import PoloniexServer, SchemeServer, VerifyingServer
 
 KEY = "HTTPIE-KEY-0123456789"
@@ -110,10 +110,10 @@ def _server(auth_type: str, secret: str) -> VerifyingServer:
         return PoloniexServer({KEY: secret})
     if auth_type == "hmac-body":
         return VerifyingServer({KEY: secret}, nonce_field=None)
-    _, verifier_cls = preset(auth_type)
-    if "passphrases" in inspect.signature(verifier_cls).parameters:
-        return SchemeServer(verifier_cls({KEY: secret}, passphrases={KEY: PASSPHRASE}), window_ms=60_000)
-    return SchemeServer(verifier_cls({KEY: secret}), window_ms=60_000)
+    found = entry(auth_type)
+    if found.needs_passphrase:
+        return SchemeServer(found.verifier({KEY: secret}, passphrases={KEY: PASSPHRASE}), window_ms=60_000)
+    return SchemeServer(found.verifier({KEY: secret}), window_ms=60_000)
 
 
 def test_the_http_command_signs_a_poloniex_call(config_dir: Path) -> None:
@@ -245,19 +245,57 @@ def test_registry_lists_every_preset() -> None:
 
 
 def test_plugins_match_the_presets() -> None:
-    """One plugin per preset plus hmac-body; each takes a passphrase exactly when its preset does."""
+    """One plugin per registry entry plus hmac-body; -a takes a passphrase exactly when the preset's keys have one."""
     assert list(plugins.__all__) == sorted(plugins.__all__)
     mapping = _plugins()
     assert set(mapping) == AUTH_TYPES
     assert mapping["hmac-body"].passphrase is False
-    for name in PRESETS:
-        auth_cls, _ = preset(name)
-        assert mapping[name].passphrase is ("passphrase" in inspect.signature(auth_cls).parameters), name
+    for found in registry():
+        plugin = mapping[found.name]
+        assert plugin.__name__ == f"{found.auth.__name__}Plugin", found.name
+        assert plugin.passphrase is found.needs_passphrase, found.name
+        assert plugin.name == found.title, found.name
+        shape = "<key>:<secret>:<passphrase>" if found.needs_passphrase else "<key>:<secret>"
+        assert plugin.description.endswith(f"-a {shape}"), found.name
+
+
+def _entry_points() -> dict[str, str]:
+    """pyproject.toml's ``httpie.plugins.auth.v1`` entry points: --auth-type -> ``module:Class``."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    with pyproject.open("rb") as f:
+        project = tomllib.load(f)["project"]
+    points: dict[str, str] = project["entry-points"]["httpie.plugins.auth.v1"]
+    return points
+
+
+def test_every_registry_entry_has_its_entry_point() -> None:
+    """pyproject.toml names a plugin for every registry entry, and every entry point but hmac-body is one."""
+    points = _entry_points()
+    names = {found.name for found in registry()}
+    assert set(points) - {"hmac-body"} == names, "pyproject's httpie.plugins.auth.v1 and the registry differ"
+    for auth_type, target in points.items():
+        module, _, name = target.partition(":")
+        assert module == plugins.__name__, auth_type
+        assert getattr(plugins, name).auth_type == auth_type, auth_type
+
+
+def test_a_missing_passphrase_is_refused_for_every_preset_that_has_one() -> None:
+    """Every plugin whose preset has a passphrase refuses -a KEY:SECRET before anything is signed."""
+    with_passphrase = [found.name for found in registry() if found.needs_passphrase]
+    assert with_passphrase
+    for name in with_passphrase:
+        auth = _plugins()[name]().get_auth(KEY, SECRET)
+        assert isinstance(auth, plugins._Refusal), name
+        assert f"--auth-type={name} needs the passphrase too" in repr(auth)
+        assert SECRET not in repr(auth)
 
 
 def test_loading_the_plugins_is_cheap() -> None:
-    """HTTPie imports every plugin on each run: importing these loads neither httpx nor the auth classes."""
-    heavy = ("httpx", "hmac_body_auth._auth", "hmac_body_auth.presets.okx")
-    code = f"import sys, hmac_body_auth.httpie_plugin; print(sorted(m for m in sys.modules if m in {heavy!r}))"
+    """HTTPie imports every plugin on each run: importing these loads neither httpx, the auth classes nor a preset."""
+    code = (
+        "import sys, hmac_body_auth.httpie_plugin as p; [getattr(p, n).auth_type for n in p.__all__]; "
+        "print(sorted(m for m in sys.modules if m in ('httpx', 'hmac_body_auth._auth') "
+        "or m.startswith('hmac_body_auth.presets.')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

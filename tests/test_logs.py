@@ -5,7 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import logging
-from inspect import signature
+import subprocess
+import sys
 from typing import Any
 
 import httpx
@@ -14,8 +15,8 @@ import requests
 
 import hmac_body_auth as hba
 import hmac_body_auth.presets
-from hmac_body_auth.logs import DEFAULT_HEADERS, RedactingFilter
-from hmac_body_auth.presets import PRESETS, preset
+from hmac_body_auth.logs import DEFAULT_HEADERS, GENERIC_HEADERS, RedactingFilter
+from hmac_body_auth.presets import Entry, registry
 from hmac_body_auth.presets.binance import BinanceVerifier
 from hmac_body_auth.testing import PoloniexServer, SchemeServer
 
@@ -114,20 +115,46 @@ def test_extra_query_params_are_redacted() -> None:
 # Headers a preset sets that carry nothing secret: left readable for debugging.
 NOT_SECRET = {"cache-control", "recvwindow", "signtimestamp", "x-simulated-trading"}
 NOT_SECRET_PARTS = ("timestamp", "nonce", "version", "recv-window", "sign-type")
+ENTRIES = registry()
 
 
-@pytest.mark.parametrize("name", sorted(PRESETS))
-def test_default_headers_cover_every_preset(name: str) -> None:
+@pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_default_headers_cover_every_preset(found: Entry) -> None:
     """Each preset's key, signature, passphrase and payload headers are redacted without passing the auth."""
-    auth_cls, _ = preset(name)
-    options: dict[str, Any] = {"passphrase": "pass-phrase-1"} if "passphrase" in signature(auth_cls).parameters else {}
+    options: dict[str, Any] = {"passphrase": "pass-phrase-1"} if found.needs_passphrase else {}
     secret = base64.b64encode(b"secret-bytes-0123").decode()
-    scheme_names = auth_cls(KEY, secret, **options).scheme.header_names
+    scheme_names = found.auth(KEY, secret, **options).scheme.header_names
     secret_bearing = {
         n for n in scheme_names if n not in NOT_SECRET and not any(part in n for part in NOT_SECRET_PARTS)
     }
-    assert secret_bearing, name
-    assert secret_bearing <= DEFAULT_HEADERS, name
+    assert secret_bearing, found.name
+    assert secret_bearing <= found.secret_headers <= DEFAULT_HEADERS, found.name
+
+
+@pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_timestamps_and_nonces_stay_readable(found: Entry) -> None:
+    """A preset's timestamp, nonce, version and option headers are not redacted by default (they help debugging)."""
+    readable = found.header_names - found.secret_headers
+    assert not readable & (DEFAULT_HEADERS - GENERIC_HEADERS), found.name
+    for name in readable - GENERIC_HEADERS:
+        assert RedactingFilter().redact(f"'{name}': '1700000000000'") == f"'{name}': '1700000000000'"
+
+
+def test_default_headers_are_the_generic_ones_and_the_registrys() -> None:
+    """DEFAULT_HEADERS is GENERIC_HEADERS plus every registry entry's secret headers: no list kept by hand."""
+    assert frozenset().union(GENERIC_HEADERS, *(found.secret_headers for found in ENTRIES)) == DEFAULT_HEADERS
+    assert {"authorization", "key", "sign"} <= GENERIC_HEADERS
+
+
+def test_importing_the_filter_loads_no_preset() -> None:
+    """Importing the log filter loads no preset module; building a filter reads the registry."""
+    code = (
+        "import sys; from hmac_body_auth.logs import RedactingFilter; "
+        "before = [m for m in sys.modules if m.startswith('hmac_body_auth.presets.')]; "
+        "RedactingFilter(); print(before, 'hmac_body_auth.presets.okx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[] True"
 
 
 def _client_traffic(logger: logging.Logger) -> list[str]:

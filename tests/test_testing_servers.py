@@ -179,3 +179,36 @@ def test_body_up_to_the_limit_is_read(server: VerifyingServer) -> None:
     body = b"command=returnBalances&nonce=1&pad=" + b"p" * ((1 << 16) - 35)
     assert len(body) == 1 << 16
     assert _exchange(server, _signed_request(body)).startswith(b"HTTP/1.1 200 ")
+
+
+# -- one verification engine: the servers check signatures through verify.py ------------------------
+
+
+def test_the_body_digest_servers_verify_through_a_body_digest_verifier() -> None:
+    """VerifyingServer and PoloniexServer check signatures with a BodyDigestVerifier of their own options."""
+    for server in (VerifyingServer({KEY: SECRET}, algorithm="sha256", digest_encoding="base64"), PoloniexServer({})):
+        assert isinstance(server.verifier, BodyDigestVerifier)
+    custom = VerifyingServer({KEY: SECRET}, key_header="X-Key", signature_header="X-Sign", algorithm="sha256")
+    signed = hba.BodyDigestAuth(
+        KEY, secret=SECRET, key_header="X-Key", signature_header="X-Sign", algorithm="sha256", nonce=lambda: 5
+    ).sign("POST", "http://x/", body=b"a=1")
+    assert custom.verify("POST", "/", signed.headers, signed.body)[0] == 200
+    assert custom.verify("POST", "/", signed.headers, signed.body + b"&b=2")[0] == 403  # tamper twin
+    assert (custom.stats.accepted, custom.stats.bad_signature) == (1, 1)
+
+
+def test_upper_case_hex_is_refused_as_before(server: VerifyingServer) -> None:
+    """The body-digest servers compare the signature exactly: upper-case hex is a bad signature."""
+    body = b"command=returnBalances&nonce=1"
+    headers = {"Key": KEY, "Sign": hba.Signer(SECRET).sign(body).upper()}
+    assert server.verify("POST", "/tradingApi", headers, body)[0] in (401, 403)
+    assert server.stats.bad_signature == 1
+
+
+@pytest.mark.parametrize("secret", ["", " padded", "newline\n"])
+def test_a_secret_the_signers_refuse_is_refused_by_the_servers_too(secret: str) -> None:
+    """An empty or whitespace-padded secret is a ConfigurationError at construction, as for the auth."""
+    with pytest.raises(hba.ConfigurationError):
+        VerifyingServer({KEY: secret})
+    with pytest.raises(hba.ConfigurationError):
+        PoloniexServer({KEY: secret})

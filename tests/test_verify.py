@@ -53,7 +53,7 @@ def test_replay_guard_rejects_repeated_and_lower_nonces() -> None:
     ]
     assert [r.ok for r in results] == [True, False, False, True]
     assert results[1].reason == "Nonce must be greater than 5. You provided 5."
-    assert store.last(KEY) == 6
+    assert store.advance(KEY, 6) == 6  # the high-water mark: 6 is refused now
 
 
 def test_scheme_server_and_mock_transport_verify_poloniex() -> None:

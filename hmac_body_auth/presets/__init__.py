@@ -133,6 +133,9 @@ class Entry(NamedTuple):
     """Every header (lowercase) the preset may set: what log redaction hides."""
     secret_encoding: str
     """How the API's secrets are written (``"base64"`` for Kraken): a test secret must decode."""
+    secret_headers: frozenset[str]
+    """The headers (lowercase) that carry the key, the signature, the passphrase or a signed payload:
+    what log redaction hides (a timestamp or a nonce stays readable)."""
 
 
 def canonical(name: object) -> str:
@@ -177,6 +180,7 @@ def entry(name: str) -> Entry:
         recipe.origin,
         recipe.header_names(),
         recipe.secret_encoding,
+        recipe.secret_header_names(),
     )
 
 
