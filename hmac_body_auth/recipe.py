@@ -257,8 +257,9 @@ class Recipe:
     check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
     """An extra check for what a template cannot say (reserved parameter names, ...)."""
     nonce_error: NonceErrorParser | None = None
+    """Recognises the API's "nonce too low" answer (the call was not executed: re-sign once)."""
     nonce_error_statuses: frozenset[int] | None = None
-    """Statuses whose answers are read for :attr:`nonce_error` (``None``: the default 200 and 4xx)."""
+    """Statuses whose answers are read for ``nonce_error`` (``None``: the default 200 and 4xx)."""
     clock_sync: Callable[[Mapping[str, Any]], ClockSync] | None = None
     """The API's clock-sync recipe, given the option values (``None``: the API reports no stale timestamp)."""
 
@@ -1090,7 +1091,7 @@ def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
 class RecipeAuth(HmacAuth):
     """The auth of a preset: ``Name(key, secret, *, passphrase=, nonce=, clock=, <options>, **HmacAuth options)``.
 
-    A subclass sets :attr:`recipe`; everything else (validation of every option
+    A subclass sets ``recipe``; everything else (validation of every option
     at construction, the nonce source, the clock sync, ``repr``) is derived.
     """
 
