@@ -257,9 +257,9 @@ class Recipe:
     check: Callable[[Outgoing, Mapping[str, Any]], None] | None = None
     """An extra check for what a template cannot say (reserved parameter names, ...)."""
     nonce_error: NonceErrorParser | None = None
-    """Reads the API's "nonce too low" answer: the nonce floor to re-sign above (``None``: the API has none)."""
+    """Recognises the API's "nonce too low" answer (the call was not executed: re-sign once)."""
     nonce_error_statuses: frozenset[int] | None = None
-    """Statuses whose answers are read for :attr:`nonce_error` (``None``: the default 200 and 4xx)."""
+    """Statuses whose answers are read for ``nonce_error`` (``None``: the default 200 and 4xx)."""
     clock_sync: Callable[[Mapping[str, Any]], ClockSync] | None = None
     """The API's clock-sync recipe, given the option values (``None``: the API reports no stale timestamp)."""
 
@@ -897,7 +897,12 @@ class RecipeVerifier:
         for spec_, template_ in compiled.fields:
             source = body if spec_.into == "body" or (spec_.into == "params" and body) else None
             query = urlsplit(url).query
-            raw = form_field(source, spec_.name) if source is not None else _query_field(query, spec_.name)
+            params = source if source is not None else query.encode("utf-8")
+            if "signature" in template_.names:
+                # As written: a signature is ASCII, and a "+" in a wrongly encoded one must not become a space.
+                raw = _last_as_written(params, spec_.name)
+            else:
+                raw = form_field(params, spec_.name)
             if raw is None:
                 if (spec_.when is not None and spec_.name not in found) or template_.names == {"nonce"}:
                     # An option's field, or the nonce: a request signed without a nonce is still
@@ -1029,8 +1034,14 @@ class Received(NamedTuple):
     wire: Wire
 
 
-def _query_field(query: str, name: str) -> str | None:
-    return form_field(query.encode("utf-8"), name)
+def _last_as_written(params: bytes, name: str) -> str | None:
+    """The last value of parameter ``name``, not percent-decoded."""
+    wanted = name.encode("ascii") + b"="
+    found = None
+    for piece in params.split(b"&"):
+        if piece.startswith(wanted):
+            found = piece[len(wanted) :].decode("ascii", "replace")
+    return found
 
 
 def _without_last(params: bytes, name: str) -> bytes:
@@ -1080,7 +1091,7 @@ def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
 class RecipeAuth(HmacAuth):
     """The auth of a preset: ``Name(key, secret, *, passphrase=, nonce=, clock=, <options>, **HmacAuth options)``.
 
-    A subclass sets :attr:`recipe`; everything else (validation of every option
+    A subclass sets ``recipe``; everything else (validation of every option
     at construction, the nonce source, the clock sync, ``repr``) is derived.
     """
 
