@@ -262,6 +262,9 @@ class Recipe:
     """Statuses whose answers are read for ``nonce_error`` (``None``: the default 200 and 4xx)."""
     clock_sync: Callable[[Mapping[str, Any]], ClockSync] | None = None
     """The API's clock-sync recipe, given the option values (``None``: the API reports no stale timestamp)."""
+    bodiless_content_type: str | None = None
+    """The ``Content-Type`` sent with a request that has no body and no type (MEXC refuses a call
+    without one: 700013); ``None``: none."""
 
     @property
     def needs_passphrase(self) -> bool:
@@ -764,6 +767,8 @@ class RecipeScheme:
             content_type = self._default_type
             if self._sniff and body.lstrip()[:1] not in (b"{", b"["):
                 content_type = FORM_CONTENT_TYPE
+        elif content_type is None and not body and out.content_type is None:
+            content_type = recipe.bodiless_content_type
         return SignedRequest(url, body, headers, content_type, nonce)
 
     def _nonce_text(self, nonce: int | str | None) -> str:
