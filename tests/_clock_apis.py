@@ -309,7 +309,85 @@ POLONIEX_V3 = ClockApi(
     doc="https://api-docs.poloniex.com/spot/api/#authentication",
 )
 
+
+# --- Bitget v2: https://www.bitget.com/api-doc/common/signature: ACCESS-TIMESTAMP in ms;
+# code 40008 "Request timestamp expired" with HTTP 400 (the status and envelope as users
+# report them); the window is not documented (30 s, as third parties say). Server time:
+# https://www.bitget.com/api-doc/common/public/Get-Server-Time.
+
+
+def _bitget_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    answer = {"code": "40008", "msg": "Request timestamp expired", "requestTime": server_ms, "data": None}
+    return 400, dict(_JSON), _compact(answer)
+
+
+def _bitget_time(server_ms: int) -> bytes:
+    answer = {"code": "00000", "msg": "success", "requestTime": server_ms, "data": {"serverTime": str(server_ms)}}
+    return _compact(answer)
+
+
+BITGET = ClockApi(
+    name="bitget",
+    window_ms=30_000,
+    ahead_ms=30_000,
+    signed_ms=_header_ms("ACCESS-TIMESTAMP"),
+    rejection=_bitget_rejection,
+    time_path="/api/v2/public/time",
+    time_answer=_bitget_time,
+    doc="https://www.bitget.com/api-doc/common/signature",
+)
+
+
+# --- Gate API v4: https://www.gate.io/docs/developers/apiv4/ ("APIv4 signed request
+# requirements"): Timestamp in seconds (the SDK sends a fraction), "the gap between its value
+# and current time cannot exceed 60 seconds"; HTTP 401 with label REQUEST_EXPIRED (the message
+# text is not documented: the one below is made up). Server time: GET /api/v4/spot/time, {"server_time": <ms>}.
+
+
+def _gateio_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "Timestamp")
+    if value is None or not re.fullmatch(r"[0-9]{1,12}(\.[0-9]{1,9})?", value, re.ASCII):
+        return None
+    return int(Decimal(value) * 1000)
+
+
+GATEIO = ClockApi(
+    name="gateio",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_gateio_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        401,
+        dict(_JSON),
+        _compact({"label": "REQUEST_EXPIRED", "message": "gap between request Timestamp and server time exceeds 60"}),
+    ),
+    time_path="/api/v4/spot/time",
+    time_answer=lambda server_ms: _compact({"server_time": server_ms}),
+    doc="https://www.gate.io/docs/developers/apiv4/#apiv4-signed-request-requirements",
+)
+
+
+# --- MEXC spot v3: https://mexcdevelop.github.io/apidocs/spot_v3_en/#timing-security, as
+# Binance: timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow (5000);
+# code 700003 with HTTP 400 (ccxt #22619). Server time: GET /api/v3/time.
+
+MEXC = ClockApi(
+    name="mexc",
+    window_ms=5000,
+    ahead_ms=1000,
+    signed_ms=_binance_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        400,
+        dict(_JSON),
+        _compact({"code": 700003, "msg": "Timestamp for this request is outside of the recvWindow."}),
+    ),
+    time_path="/api/v3/time",
+    time_answer=lambda server_ms: _compact({"serverTime": server_ms}),
+    doc="https://mexcdevelop.github.io/apidocs/spot_v3_en/#timing-security",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
-    api.name: api for api in (BINANCE, BYBIT, OKX, KUCOIN, COINBASE_EXCHANGE, BITSTAMP, HITBTC, POLONIEX_V3)
+    api.name: api
+    for api in (BINANCE, BYBIT, OKX, KUCOIN, COINBASE_EXCHANGE, BITSTAMP, HITBTC, POLONIEX_V3, BITGET, GATEIO, MEXC)
 }

@@ -35,13 +35,16 @@ class Sample(NamedTuple):
 SAMPLES: dict[str, Sample] = {
     "binance": Sample("GET", "https://api.binance.com/api/v3/account", None, None),
     "bitfinex": Sample("POST", "https://api.bitfinex.com/v2/auth/r/wallets", b"{}", "application/json"),
+    "bitget": Sample("GET", "https://api.bitget.com/api/v2/spot/account/assets?coin=USDT", None, None),
     "bitstamp": Sample("POST", "https://www.bitstamp.net/api/v2/balance/", None, None),
     "bybit": Sample("GET", "https://api.bybit.com/v5/account/wallet-balance?accountType=UNIFIED", None, None),
     "coinbase-exchange": Sample("GET", "https://api.exchange.coinbase.com/accounts", None, None),
+    "gateio": Sample("GET", "https://api.gateio.ws/api/v4/spot/accounts?currency=USDT", None, None),
     "gemini": Sample("POST", "https://api.gemini.com/v1/balances", None, None),
     "hitbtc": Sample("GET", "https://api.hitbtc.com/api/3/spot/balance", None, None),
     "kraken": Sample("POST", "https://api.kraken.com/0/private/Balance", None, None),
     "kucoin": Sample("GET", "https://api.kucoin.com/api/v1/accounts", None, None),
+    "mexc": Sample("GET", "https://api.mexc.com/api/v3/account", None, None),
     "okx": Sample("GET", "https://www.okx.com/api/v5/account/balance", None, None),
     "poloniex": Sample(
         "POST", "https://poloniex.com/tradingApi", b"command=returnBalances", "application/x-www-form-urlencoded"

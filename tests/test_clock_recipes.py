@@ -25,7 +25,19 @@ from hmac_body_auth.presets import preset
 from tests._clock_apis import CLOCK_APIS
 from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
 
-NAMES = ["binance", "bitstamp", "bybit", "coinbase-exchange", "hitbtc", "kucoin", "okx", "poloniex-v3"]
+NAMES = [
+    "binance",
+    "bitget",
+    "bitstamp",
+    "bybit",
+    "coinbase-exchange",
+    "gateio",
+    "hitbtc",
+    "kucoin",
+    "mexc",
+    "okx",
+    "poloniex-v3",
+]
 #: A signed timestamp (Unix ms) used throughout, and a server 20 s ahead of it.
 SIGNED_MS = 1_706_972_576_658
 SERVER_MS = SIGNED_MS + 20_000
@@ -67,6 +79,30 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
     "binance": [
         (400, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS, None),
         (400, b'{"code":-1021,"msg":"Timestamp for this request was 1000ms ahead of the server\'s time."}', None, None),
+    ],
+    # Bitget's envelope with code 40008 "Request timestamp expired", HTTP 400 (as users report it).
+    "bitget": [
+        (
+            400,
+            b'{"code":"40008","msg":"Request timestamp expired","requestTime":1706972596658,"data":null}',
+            SIGNED_MS,
+            None,
+        ),
+        (400, b'{"code":"40008","msg":"Request timestamp expired"}', None, None),
+    ],
+    # Gate API v4 error label REQUEST_EXPIRED with HTTP 401 (the message text is not documented).
+    "gateio": [
+        (
+            401,
+            b'{"label":"REQUEST_EXPIRED","message":"Request Timestamp is far from the server time"}',
+            SIGNED_MS,
+            None,
+        ),
+        (401, b'{"label":"REQUEST_EXPIRED","message":""}', None, None),
+    ],
+    # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
+    "mexc": [
+        (400, b'{"code":700003,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS, None),
     ],
     # https://bybit-exchange.github.io/docs/v5/error (10002), retMsg as in pybit issue #191, HTTP 200.
     "bybit": [
@@ -143,6 +179,48 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
 
 #: Preset -> answers that are not its timestamp refusal: (status, body, signed_ms).
 NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
+    "bitget": [
+        (400, b'{"code":"40009","msg":"sign signature error","requestTime":1,"data":null}', SIGNED_MS),
+        (400, b'{"code":"40037","msg":"Apikey does not exist","requestTime":1,"data":null}', SIGNED_MS),
+        (400, b'{"code":"40005","msg":"Invalid ACCESS-TIMESTAMP","requestTime":1,"data":null}', SIGNED_MS),
+        (401, b'{"code":"40008","msg":"Request timestamp expired","requestTime":1,"data":null}', SIGNED_MS),
+        (200, b'{"code":"40008","msg":"Request timestamp expired","requestTime":1,"data":null}', SIGNED_MS),
+        (400, b'{"code":40008,"msg":"Request timestamp expired"}', SIGNED_MS),
+        (400, b'{"code":"40008 ","msg":"Request timestamp expired"}', SIGNED_MS),
+        (400, b'{"code":"40008","msg":null}', SIGNED_MS),
+        (400, b'{"code":"40008"}', SIGNED_MS),
+        (400, b'{"code":"40009","code":"40008","msg":"x"}', SIGNED_MS),
+        (400, b'[{"code":"40008","msg":"x"}]', SIGNED_MS),
+        (200, b'{"code":"00000","msg":"success","data":{"orderId":"1","clientOid":"40008"}}', SIGNED_MS),
+    ],
+    "gateio": [
+        (401, b'{"label":"INVALID_SIGNATURE","message":"Signature mismatch"}', SIGNED_MS),
+        (401, b'{"label":"INVALID_KEY","message":"Invalid key provided"}', SIGNED_MS),
+        (401, b'{"label":"MISSING_REQUIRED_HEADER","message":"Missing required header: Timestamp"}', SIGNED_MS),
+        (400, b'{"label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
+        (200, b'{"label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
+        (403, b'{"label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
+        (401, b'{"label":"request_expired","message":"x"}', SIGNED_MS),
+        (401, b'{"label":"REQUEST_EXPIRED"}', SIGNED_MS),
+        (401, b'{"label":"REQUEST_EXPIRED","message":null}', SIGNED_MS),
+        (401, b'{"label":"INVALID_SIGNATURE","label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
+        (401, b'{"error":{"label":"REQUEST_EXPIRED","message":"x"}}', SIGNED_MS),
+        (401, b'[{"label":"REQUEST_EXPIRED","message":"x"}]', SIGNED_MS),
+    ],
+    "mexc": [
+        (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
+        (400, b'{"code":700001,"msg":"API-key format invalid."}', SIGNED_MS),
+        (400, b'{"code":700005,"msg":"recvWindow must less than 60000"}', SIGNED_MS),
+        (400, b'{"code":700013,"msg":"Invalid content Type."}', SIGNED_MS),
+        (401, b'{"code":700003,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (200, b'{"code":700003,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":"700003","msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":700003.0,"msg":"x"}', SIGNED_MS),
+        (400, b'{"code":700003}', SIGNED_MS),
+        (400, b'{"code":700003,"msg":"x","orderId":"1"}', SIGNED_MS),
+        (400, b'{"code":700002,"code":700003,"msg":"x"}', SIGNED_MS),
+        (200, b'{"symbol":"BTCUSDT","orderId":"1","clientOrderId":"700003"}', SIGNED_MS),
+    ],
     "binance": [
         (400, b'{"code":-1022,"msg":"Signature for this request is not valid."}', SIGNED_MS),
         (401, b'{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}', SIGNED_MS),
@@ -418,6 +496,15 @@ def test_hitbtc_compares_with_the_window_it_sends() -> None:
 TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     # Binance rest-api.md, "Check server time".
     "binance": (b'{\n    "serverTime": 1499827319559\n}', 1_499_827_319_559 * MS),
+    # https://www.bitget.com/api-doc/common/public/Get-Server-Time
+    "bitget": (
+        b'{"code":"00000","msg":"success","requestTime":1700111073740,"data":{"serverTime":"1700111073740"}}',
+        1_700_111_073_740 * MS,
+    ),
+    # Gate API v4 "Get server current time".
+    "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
+    # MEXC spot v3 "Check Server Time".
+    "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://bybit-exchange.github.io/docs/v5/market/time
     "bybit": (
         b'{"retCode":0,"retMsg":"OK","result":{"timeSecond":"1688639403","timeNano":"1688639403423213947"},'
@@ -435,6 +522,9 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
 }
 TIME_PATHS = {
     "binance": "/api/v3/time",
+    "bitget": "/api/v2/public/time",
+    "gateio": "/api/v4/spot/time",
+    "mexc": "/api/v3/time",
     "bybit": "/v5/market/time",
     "okx": "/api/v5/public/time",
     "kucoin": "/api/v1/timestamp",
@@ -444,6 +534,16 @@ TIME_PATHS = {
 #: Preset -> time-endpoint answers that say no time.
 TIME_GARBAGE: dict[str, list[bytes]] = {
     "binance": [b'{"serverTime":"1499827319559"}', b'{"serverTime":true}', b'{"serverTime":1.5e12}', b'{"time":1}'],
+    "bitget": [
+        b'{"code":"40001","data":{"serverTime":"1700111073740"}}',
+        b'{"code":"00000","data":{"serverTime":1700111073740}}',
+        b'{"code":"00000","data":{"serverTime":"-1700111073740"}}',
+        b'{"code":"00000","data":{"serverTime":"0"}}',
+        b'{"code":"00000","data":[]}',
+        b'{"code":"00000","requestTime":1700111073740}',
+    ],
+    "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
+    "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "bybit": [
         b'{"retCode":10001,"result":{"timeNano":"1688639403423213947"}}',
         b'{"retCode":0,"result":{"timeNano":1688639403423213947}}',
@@ -523,10 +623,13 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
     ("name", "window_ms"),
     [
         ("binance", 5000),
+        ("bitget", 30_000),
         ("bybit", 5000),
         ("okx", 30_000),
         ("kucoin", 5000),
         ("coinbase-exchange", 30_000),
+        ("gateio", 60_000),
+        ("mexc", 5000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
         ("poloniex-v3", 1000),
@@ -543,6 +646,7 @@ def test_the_documented_window(name: str, window_ms: int) -> None:
     ("name", "options", "window_ms"),
     [
         ("binance", {"recv_window": 10_000}, 10_000),
+        ("mexc", {"recv_window": 20_000}, 20_000),
         ("bybit", {"recv_window": 20_000}, 20_000),
         ("hitbtc", {"window": 30_000}, 30_000),
         ("poloniex-v3", {"recv_window": 1500}, 1500),
@@ -612,6 +716,6 @@ def test_emulation_reads_the_timestamp_the_preset_signs(name: str) -> None:
     sample = SAMPLES[name]
     signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     expected = now_ns // MS
-    if name == "coinbase-exchange":
+    if name in ("coinbase-exchange", "gateio"):
         expected = expected // 1000 * 1000  # whole seconds
     assert CLOCK_APIS[name].signed_ms(sample.method, signed.url, signed.headers, signed.body) == expected

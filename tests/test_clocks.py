@@ -24,7 +24,19 @@ from ._presets import KEY, PASSPHRASE, SECRET, takes, verify
 FAKE_NS = 1_700_000_000_123_456_789
 FAKE_MS = FAKE_NS // 1_000_000
 
-TIMESTAMP_PRESETS = ["binance", "bitstamp", "bybit", "coinbase-exchange", "hitbtc", "kucoin", "okx", "poloniex-v3"]
+TIMESTAMP_PRESETS = [
+    "binance",
+    "bitget",
+    "bitstamp",
+    "bybit",
+    "coinbase-exchange",
+    "gateio",
+    "hitbtc",
+    "kucoin",
+    "mexc",
+    "okx",
+    "poloniex-v3",
+]
 NONCE_ONLY_PRESETS = ["bitfinex", "gemini", "kraken"]
 
 
@@ -153,10 +165,10 @@ def test_the_message_says_which_unit_a_millisecond_clock_looks_like() -> None:
 
 @pytest.mark.parametrize("name", TIMESTAMP_PRESETS)
 def test_each_timestamp_preset_signs_the_fake_clock_in_its_own_unit(name: str) -> None:
-    """With a fake ns clock, the preset's verifier reads the timestamp in ms (Coinbase Exchange: whole seconds)."""
+    """With a fake ns clock, the preset's verifier reads the timestamp in ms (whole seconds for the seconds APIs)."""
     verdict = verify(name, _preset_auth(name, lambda: FAKE_NS))
     assert verdict.ok, verdict.reason
-    expected = FAKE_NS // 10**9 * 1000 if name == "coinbase-exchange" else FAKE_MS
+    expected = FAKE_NS // 10**9 * 1000 if name in ("coinbase-exchange", "gateio") else FAKE_MS
     assert verdict.timestamp_ms == expected
 
 

@@ -51,18 +51,21 @@ ORIGINS: dict[str, str | None] = {
     "https://api.poloniex.com": "poloniex-v3",
     "https://api.binance.com": "binance",
     "https://api.bitfinex.com": "bitfinex",
+    "https://api.bitget.com": "bitget",
     "https://www.bitstamp.net": "bitstamp",
     "https://api.bybit.com": "bybit",
     "https://api.exchange.coinbase.com": "coinbase-exchange",
+    "https://api.gateio.ws": "gateio",
     "https://api.gemini.com": "gemini",
     "https://api.hitbtc.com": "hitbtc",
     "https://api.kraken.com": "kraken",
     "https://api.kucoin.com": "kucoin",
+    "https://api.mexc.com": "mexc",
     "https://www.okx.com": "okx",
     "https://api.example.com": None,
 }
 _BASE64_SECRET = {"kraken", "coinbase-exchange"}
-_PASSPHRASE = {"coinbase-exchange", "kucoin", "okx"}
+_PASSPHRASE = {"bitget", "coinbase-exchange", "kucoin", "okx"}
 
 #: The most blocks that may be marked not-run, across all pages.
 MAX_NOT_RUN = 4

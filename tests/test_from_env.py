@@ -14,18 +14,21 @@ from ._presets import KEY, PASSPHRASE, SECRET, takes, verify
 DEFAULT_PREFIXES = {
     "binance": "BINANCE",
     "bitfinex": "BITFINEX",
+    "bitget": "BITGET",
     "bitstamp": "BITSTAMP",
     "bybit": "BYBIT",
     "coinbase-exchange": "COINBASE_EXCHANGE",
+    "gateio": "GATEIO",
     "gemini": "GEMINI",
     "hitbtc": "HITBTC",
     "kraken": "KRAKEN",
     "kucoin": "KUCOIN",
+    "mexc": "MEXC",
     "okx": "OKX",
     "poloniex": "POLONIEX",
     "poloniex-v3": "POLONIEX_V3",
 }
-PASSPHRASE_PRESETS = {"coinbase-exchange", "kucoin", "okx"}
+PASSPHRASE_PRESETS = {"bitget", "coinbase-exchange", "kucoin", "okx"}
 
 
 def _variables(cls: type[Any], prefix: str) -> dict[str, str]:

@@ -63,6 +63,10 @@ CALLS: dict[str, list[Call]] = {
         Call("DELETE", "/api/v3/order", {"params": _QUERY}),
     ],
     "bitfinex": [Call("POST", "/v2/auth/w/order/submit", {"json": _JSON}), Call("POST", "/v2/auth/r/wallets")],
+    "bitget": [
+        Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),
+        Call("POST", "/api/v2/spot/trade/place-order", {"json": _JSON}),
+    ],
     "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
     "bybit": [
         Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
@@ -72,6 +76,11 @@ CALLS: dict[str, list[Call]] = {
         Call("GET", "/orders", {"params": _QUERY}),
         Call("POST", "/orders", {"json": _JSON}),
         Call("DELETE", "/orders", {"params": _QUERY}),
+    ],
+    "gateio": [
+        Call("GET", "/api/v4/spot/orders", {"params": _QUERY}),
+        Call("POST", "/api/v4/spot/orders", {"json": _JSON}),
+        Call("DELETE", "/api/v4/spot/orders/123", {"params": _QUERY}),
     ],
     "gemini": [Call("POST", "/v1/order/new", {"json": _JSON}), Call("POST", "/v1/balances")],
     "hitbtc": [
@@ -85,6 +94,12 @@ CALLS: dict[str, list[Call]] = {
         Call("GET", "/api/v1/deposit-addresses", {"params": _QUERY}),
         Call("POST", "/api/v1/orders", {"json": _JSON}),
         Call("DELETE", "/api/v1/orders", {"params": _QUERY}),
+    ],
+    "mexc": [
+        Call("GET", "/api/v3/myTrades", {"params": _QUERY}),
+        Call("POST", "/api/v3/order", {"data": _FORM}),
+        Call("POST", "/api/v3/order", {"params": _QUERY}),
+        Call("DELETE", "/api/v3/order", {"params": _QUERY}),
     ],
     "okx": [
         Call("GET", "/api/v5/account/balance", {"params": _QUERY}),

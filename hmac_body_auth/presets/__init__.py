@@ -13,13 +13,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from .binance import Binance, BinanceVerifier
     from .bitfinex import Bitfinex, BitfinexVerifier
+    from .bitget import Bitget, BitgetVerifier
     from .bitstamp import Bitstamp, BitstampVerifier
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
+    from .gateio import GateIO, GateIOVerifier
     from .gemini import Gemini, GeminiVerifier
     from .hitbtc import HitBTC, HitBTCVerifier
     from .kraken import Kraken, KrakenVerifier
     from .kucoin import KuCoin, KuCoinVerifier
+    from .mexc import MEXC, MEXCVerifier
     from .okx import OKX, OKXVerifier
     from .poloniex import Poloniex, PoloniexVerifier, poloniex_nonce_error
     from .poloniex_v3 import PoloniexV3, PoloniexV3Verifier
@@ -41,13 +44,16 @@ if TYPE_CHECKING:
 PRESETS: dict[str, tuple[str, str, str]] = {
     "binance": ("binance", "Binance", "BinanceVerifier"),
     "bitfinex": ("bitfinex", "Bitfinex", "BitfinexVerifier"),
+    "bitget": ("bitget", "Bitget", "BitgetVerifier"),
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
+    "gateio": ("gateio", "GateIO", "GateIOVerifier"),
     "gemini": ("gemini", "Gemini", "GeminiVerifier"),
     "hitbtc": ("hitbtc", "HitBTC", "HitBTCVerifier"),
     "kraken": ("kraken", "Kraken", "KrakenVerifier"),
     "kucoin": ("kucoin", "KuCoin", "KuCoinVerifier"),
+    "mexc": ("mexc", "MEXC", "MEXCVerifier"),
     "okx": ("okx", "OKX", "OKXVerifier"),
     "poloniex": ("poloniex", "Poloniex", "PoloniexVerifier"),
     "poloniex-v3": ("poloniex_v3", "PoloniexV3", "PoloniexV3Verifier"),
@@ -71,6 +77,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "BinanceVerifier",
     "Bitfinex",
     "BitfinexVerifier",
+    "Bitget",
+    "BitgetVerifier",
     "Bitstamp",
     "BitstampVerifier",
     "Bybit",
@@ -78,6 +86,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "CoinbaseExchange",
     "CoinbaseExchangeVerifier",
     "Entry",
+    "GateIO",
+    "GateIOVerifier",
     "Gemini",
     "GeminiVerifier",
     "GitHubWebhook",
@@ -88,6 +98,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "KrakenVerifier",
     "KuCoin",
     "KuCoinVerifier",
+    "MEXC",
+    "MEXCVerifier",
     "OKX",
     "OKXVerifier",
     "PRESETS",
