@@ -9,9 +9,9 @@ clock.
 
 * GitHub (https://docs.github.com/en/webhooks/using-webhooks/validating-webhook-deliveries):
   ``X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>``.
-* Shopify (https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook):
+* Shopify (https://shopify.dev/docs/apps/build/webhooks/verify-deliveries):
   ``X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the raw body>``.
-* Slack (https://api.slack.com/authentication/verifying-requests-from-slack):
+* Slack (https://docs.slack.dev/authentication/verifying-requests-from-slack/):
   ``X-Slack-Request-Timestamp: <s>`` and ``X-Slack-Signature: v0=<hex HMAC-SHA256 of
   "v0:<ts>:<body>">``; slack-sdk's ``SignatureVerifier``.
 * Stripe (https://docs.stripe.com/webhooks#verify-manually): ``Stripe-Signature:
@@ -77,9 +77,10 @@ def _read_standard(value: str) -> dict[str, str] | None:
 
 def _whsec(secret: str | bytes) -> bytes:
     """``whsec_<base64>``: the key is the base64 part, decoded (a secret without the prefix is base64 too)."""
-    text = secret.decode("ascii", "replace") if isinstance(secret, bytes) else secret
+    text = (secret.decode("ascii", "replace") if isinstance(secret, bytes) else secret).removeprefix("whsec_")
     try:
-        key = base64.b64decode(text.removeprefix("whsec_"), validate=True)
+        # The official library accepts a secret without its base64 padding: so does this.
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
         raise ConfigurationError("a Standard Webhooks secret is whsec_ followed by base64") from None
     if not key:
@@ -108,7 +109,7 @@ GITHUB = _webhook(
 SHOPIFY = _webhook(
     "shopify-webhook",
     "Shopify webhooks",
-    "https://shopify.dev/docs/apps/build/webhooks/subscribe/https",
+    "https://shopify.dev/docs/apps/build/webhooks/verify-deliveries",
     message="{body}",
     digest_encoding="base64",
     headers=(Header("X-Shopify-Hmac-Sha256", "{signature}"),),
@@ -117,7 +118,7 @@ SHOPIFY = _webhook(
 SLACK = _webhook(
     "slack-webhook",
     "Slack requests",
-    "https://api.slack.com/authentication/verifying-requests-from-slack",
+    "https://docs.slack.dev/authentication/verifying-requests-from-slack/",
     message="v0:{timestamp}:{body}",
     headers=(Header("X-Slack-Request-Timestamp", "{timestamp}"), Header("X-Slack-Signature", "v0={signature}")),
     bodies=_BODIES,

@@ -9,6 +9,7 @@ import hmac
 import inspect
 import json
 import pickle
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -209,3 +210,43 @@ def test_delivered_through_every_client_and_verified(client: str, name: str) -> 
         calls = [("POST", server.origin + "/hooks", {"json": {"event": "order.paid", "note": "é"}})]
         assert [r.status for r in send(client, found.auth(secret), calls)] == [200]
         assert server.stats.accepted == 1
+
+
+VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "webhooks.json").read_text())["vectors"]
+_SCHEMES = {
+    "github": (GitHubWebhook, GitHubWebhookVerifier),
+    "shopify": (ShopifyWebhook, ShopifyWebhookVerifier),
+    "slack": (SlackWebhook, SlackWebhookVerifier),
+    "stripe": (StripeWebhook, StripeWebhookVerifier),
+    "standard-webhooks": (StandardWebhook, StandardWebhookVerifier),
+}
+
+
+def _scheme(vector: dict[str, Any]) -> tuple[Any, Any]:
+    return _SCHEMES[vector["scheme"]]
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_official_library_vectors_verify_and_tampering_does_not(vector: dict[str, Any]) -> None:
+    """Every vector signed by the official code (generate_webhooks.py) verifies; a changed body does not."""
+    _, verifier_cls = _scheme(vector)
+    secrets = [vector["secret"], *vector.get("also_signed_with", [])]
+    clock = _clock(vector["timestamp"]) if vector["timestamp"] else None
+    verifier = verifier_cls(secrets, clock=clock)
+    body = vector["body"].encode()
+    headers = vector["expected"]["headers"]
+    assert verifier.verify("POST", URL, headers, body), vector["name"]
+    assert not verifier.verify("POST", URL, headers, body + b"x")
+
+
+@pytest.mark.parametrize("vector", [v for v in VECTORS if not v.get("also_signed_with")], ids=lambda v: v["name"])
+def test_official_library_vectors_are_signed_the_same(vector: dict[str, Any]) -> None:
+    """Signing the vector's body with its secret, timestamp and id gives the official code's headers exactly."""
+    auth_cls, _ = _scheme(vector)
+    options: dict[str, Any] = {}
+    if vector["timestamp"]:
+        options["clock"] = _clock(vector["timestamp"])
+    if vector["id"]:
+        options["nonce"] = lambda: vector["id"]
+    signed = auth_cls(vector["secret"], **options).sign("POST", URL, body=vector["body"].encode())
+    assert dict(signed.headers) == vector["expected"]["headers"]
