@@ -7,7 +7,11 @@ https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md).
 The key goes in the ``X-MBX-APIKEY`` header. A signed request carries a
 ``timestamp`` parameter (Unix milliseconds), optionally ``recvWindow``, and a
 ``signature`` parameter: the hex HMAC-SHA256 of ``totalParams``, which is the
-query string concatenated with the request body (no ``&`` between them).
+query string concatenated with the request body (no ``&`` between them): "the query
+string concatenated without separator to the HTTP body" (rest-api.md at commit
+a5e0bc3ddc0fd7e6bb696849323b74423fa3a54d). The docs' "Example 3: Mixed query string and
+request body" (signature ``0fd168b8...``, in rest-api.md up to commit
+6ad97145cfa9d48977e9c8b6f6ec8ad9d7eb8e86) is reproduced byte for byte by the tests.
 
 Where the parameters go follows the docs: ``GET`` endpoints take everything in
 the query string; ``POST``/``PUT``/``DELETE`` may use the query string, a form

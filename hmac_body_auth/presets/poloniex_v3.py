@@ -16,10 +16,17 @@ SDK https://github.com/poloniex/polo-sdk-python):
   body (GET, DELETE), the query parameters plus ``signTimestamp=<ts>``, sorted by
   parameter name in ASCII order and joined with ``&``, each exactly as it appears
   (URL-encoded) in the query string that is sent. The query is sent encoded as the
-  official SDK encodes it: names as they are, values like JavaScript's
-  ``encodeURIComponent`` (a space is ``%20``; ``A-Z a-z 0-9 - _ . ! ~ * ' ( )`` stay as they are),
-  whatever the client made of them (requests and httpx send a space as ``+`` and
-  ``(`` as ``%28``; 501 of 1000 random GETs were signed differently from the SDK before).
+  official SDK encodes it for its signature (``polosdk/spot/rest/request.py``,
+  ``encode_uri_component``, at commit c2f7c623662f5f46f5d2c2a9b1497925d42c9280): names as
+  they are, values like JavaScript's ``encodeURIComponent`` (a space is ``%20``;
+  ``A-Z a-z 0-9 - _ . ! ~ * ' ( )`` stay as they are), whatever the client made of them
+  (requests and httpx send a space as ``+`` and ``(`` as ``%28``; 501 of 1000 random GETs
+  were signed differently from the SDK before). The SDK itself hands ``params`` to
+  requests, so it sends ``a+b%281%29`` while it signs ``a%20b(1)``; this auth sends what it
+  signs, so the signature holds whether the server reads the query as sent or re-encodes
+  its decoded values the SDK's way. The docs say the same of the WebSocket signature
+  ("all parameters must be URL/UTF-8 encoded i.e. space is encoded as %20",
+  https://api-docs.poloniex.com/spot/websocket/authentication).
 
 The legacy ``tradingApi`` (nonce in a form body, hex HMAC-SHA512) is
 :class:`~hmac_body_auth.presets.Poloniex`. This API has no nonce, only the
@@ -46,7 +53,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import quote, unquote_plus, urlsplit
+from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
 from .._clocksync import ClockSync, TimestampRejection
 from .._core import Outgoing
@@ -57,7 +64,7 @@ from ._answers import coded_answer, milliseconds_member
 __all__ = ["PoloniexV3", "PoloniexV3Verifier", "encode_query", "poloniex_v3_clock_sync"]
 
 _TIMESTAMP_FIELD = "signTimestamp"
-# What encodeURIComponent leaves as it is besides letters and digits (quote() keeps "_.-~" always).
+# What encodeURIComponent leaves as it is besides letters and digits (quote_from_bytes keeps "_.-~" always).
 _URI_COMPONENT_SAFE = "!*'()"
 
 
@@ -109,12 +116,19 @@ def _field(piece: str) -> str:
 
 
 def encode_query(query: str) -> str:
-    """The query as polo-sdk-python sends and signs it: names as they are, values ``encodeURIComponent``-encoded."""
+    """The query as polo-sdk-python signs it: names as they are, values ``encodeURIComponent``-encoded.
+
+    Each value is decoded as a form value (``+`` is a space, ``%XX`` a byte) and encoded again
+    like ``encodeURIComponent``, so ``a+b%281%29`` (requests, httpx) and ``a+b(1)`` (aiohttp)
+    both become ``a%20b(1)``. The decoded bytes are kept as they are: a value that is not UTF-8
+    (``%FF``) goes out as it came, never as U+FFFD. Empty pieces (``a=1&&b=2``) are dropped.
+    """
     pieces = []
     for piece in query.split("&"):
         if piece:
             name, eq, value = piece.partition("=")
-            pieces.append(name + eq + quote(unquote_plus(value), safe=_URI_COMPONENT_SAFE))
+            raw = unquote_to_bytes(value.replace("+", " "))
+            pieces.append(name + eq + quote_from_bytes(raw, safe=_URI_COMPONENT_SAFE))
     return "&".join(pieces)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import pickle
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -23,6 +26,7 @@ EXACT = [v for v in ALL if "verify" not in v["compare"]]
 KEY = "HBA-BINANCE-TEST-KEY"
 SECRET = "hba-binance-test-secret-0123456789"
 NOW = 1_700_000_000_000
+FORM = "application/x-www-form-urlencoded"
 
 
 def _sign(vector: dict[str, Any]) -> Any:
@@ -203,3 +207,133 @@ def test_secret_never_in_repr_and_pickling_refused() -> None:
     assert not auth.ordered
     with pytest.raises(TypeError):
         pickle.dumps(auth)
+
+
+# -- query string plus body: totalParams is the query string followed by the body, no "&" ---------------
+#
+# Binance's docs (https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md, "SIGNED Endpoint
+# Examples for POST /api/v3/order", HMAC Keys; https://developers.binance.com/docs/binance-spot-api-docs/
+# rest-api/request-security): "The signature payload of your request is the query string concatenated
+# without separator to the HTTP body" (commit a5e0bc3ddc0fd7e6bb696849323b74423fa3a54d). "Example 3: Mixed
+# query string and request body" is in that file up to commit 6ad97145cfa9d48977e9c8b6f6ec8ad9d7eb8e86
+# (removed in f83a5bf, 2025-12-17, when the section was rewritten): the values below are its own.
+DOC_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+DOC_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
+DOC_STAMP = 1499827319559
+DOC_QUERY = "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTC"
+DOC_BODY = "quantity=1&price=0.1"
+#: Example 3's ``echo -n`` input: the query string, then the body, and no "&" between "GTC" and "quantity=1".
+DOC_TOTAL_PARAMS = (
+    "symbol=LTCBTC&side=BUY&type=LIMIT&timeInForce=GTCquantity=1&price=0.1&recvWindow=5000&timestamp=1499827319559"
+)
+DOC_SIGNATURE_3 = "0fd168b8ddb4876a0358a8d14d0c9f3da0e9b20c5d52b2a00fcf7d1c602f9a77"
+#: Examples 1 and 2: the same parameters all in the body or all in the query string (joined with "&").
+DOC_SIGNATURE_1_2 = "c8db56825ae71d6d79447849e617115f4a920fa2acdcab2b053c4b2838bd6b71"
+#: The current docs' non-ASCII symbol: the full-width digits one to six (U+FF11 to U+FF16).
+FULL_WIDTH_123456 = "\uff11\uff12\uff13\uff14\uff15\uff16"
+
+
+def _doc_auth() -> Binance:
+    return Binance(DOC_KEY, DOC_SECRET, clock=lambda: DOC_STAMP * 1_000_000, recv_window=5000)
+
+
+def _hmac_hex(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def test_docs_example_3_mixed_query_and_body() -> None:
+    """Docs example 3: the query stays, the body gets recvWindow, timestamp and 0fd168b8..., signed as query + body."""
+    assert _hmac_hex(DOC_SECRET, DOC_TOTAL_PARAMS) == DOC_SIGNATURE_3  # the docs' own openssl line
+    signed = _doc_auth().sign(
+        "POST", f"https://api.binance.com/api/v3/order?{DOC_QUERY}", body=DOC_BODY, content_type=FORM
+    )
+    # The docs' curl command, byte for byte.
+    assert signed.url == f"https://api.binance.com/api/v3/order?{DOC_QUERY}"
+    assert signed.body == f"{DOC_BODY}&recvWindow=5000&timestamp={DOC_STAMP}&signature={DOC_SIGNATURE_3}".encode()
+    assert signed.headers == {"X-MBX-APIKEY": DOC_KEY}
+    # With an "&" between the two parts it would be examples 1 and 2's signature: the missing "&" is signed.
+    assert _hmac_hex(DOC_SECRET, DOC_TOTAL_PARAMS.replace("GTCquantity", "GTC&quantity")) == DOC_SIGNATURE_1_2
+
+
+def test_docs_example_3_verified_and_tamper_twins_rejected() -> None:
+    """The verifier accepts example 3 as the docs send it; moved, changed or '&'-joined twins are rejected."""
+    verifier = BinanceVerifier({DOC_KEY: DOC_SECRET})
+    url = f"https://api.binance.com/api/v3/order?{DOC_QUERY}"
+    body = f"{DOC_BODY}&recvWindow=5000&timestamp={DOC_STAMP}&signature={DOC_SIGNATURE_3}".encode()
+    headers = {"X-MBX-APIKEY": DOC_KEY}
+    verdict = verifier.verify("POST", url, headers, body)
+    assert verdict.ok, verdict.reason
+    assert (verdict.key, verdict.timestamp_ms) == (DOC_KEY, DOC_STAMP)
+    # The body's first parameter moved to the end of the query: same totalParams bytes but for the "&".
+    moved = verifier.verify("POST", url + "&quantity=1", headers, body.removeprefix(b"quantity=1&"))
+    assert moved.reason == "bad signature"
+    assert verifier.verify("POST", url, headers, body.replace(b"price=0.1", b"price=0.2")).reason == "bad signature"
+    assert verifier.verify("POST", url.replace("GTC", "IOC"), headers, body).reason == "bad signature"
+    # Examples 1 and 2's signature (the parameters joined with "&") does not verify the mixed request.
+    joined = body.replace(DOC_SIGNATURE_3.encode(), DOC_SIGNATURE_1_2.encode())
+    assert verifier.verify("POST", url, headers, joined).reason == "bad signature"
+
+
+def test_docs_non_ascii_example_in_the_query_string() -> None:
+    """The current docs' non-ASCII example (a full-width symbol, percent-encoded) gives e1353ec6..., and verifies."""
+    params = {"symbol": FULL_WIDTH_123456, "side": "BUY", "type": "LIMIT", "timeInForce": "GTC", "quantity": "1"}
+    url = str(
+        requests.Request("POST", "https://api.binance.com/api/v3/order", params={**params, "price": "0.1"})
+        .prepare()
+        .url
+    )
+    signed = _doc_auth().sign("POST", url)
+    signature = "e1353ec6b14d888f1164ae9af8228a3dbd508bc82eb867db8ab6046442f33ef3"
+    assert signed.url == (
+        "https://api.binance.com/api/v3/order?symbol=%EF%BC%91%EF%BC%92%EF%BC%93%EF%BC%94%EF%BC%95%EF%BC%96"
+        f"&side=BUY&type=LIMIT&timeInForce=GTC&quantity=1&price=0.1&recvWindow=5000&timestamp={DOC_STAMP}"
+        f"&signature={signature}"
+    )
+    assert BinanceVerifier({DOC_KEY: DOC_SECRET}).verify("POST", signed.url, signed.headers, b"").ok
+
+
+#: Mixed requests: (method, query parameters, form body parameters). Values that need encoding on both sides.
+MIXED: list[tuple[str, list[tuple[str, str]], dict[str, str]]] = [
+    (
+        "POST",
+        [("symbol", "LTCBTC"), ("side", "BUY"), ("type", "LIMIT"), ("timeInForce", "GTC")],
+        {"quantity": "1", "price": "0.1"},
+    ),
+    (
+        "POST",
+        [("symbol", FULL_WIDTH_123456), ("newClientOrderId", "a b(1)*~'+&=%")],
+        {"quantity": "é ü+", "price": "[1]"},
+    ),
+    ("DELETE", [("symbol", "BTCUSDT")], {"orderId": "12345", "origClientOrderId": "x/y?z"}),
+    ("POST", [("symbol", "BTCUSDT"), ("recvWindow", "3000")], {"quantity": "2"}),
+]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_mixed_query_and_body_end_to_end(client: str) -> None:
+    """Mixed requests through every client arrive as signed: query as received + body up to &signature=.
+
+    The docs' example 3 arrives byte for byte as its curl command; the verifier accepts every request.
+    """
+    with SchemeServer(BinanceVerifier({DOC_KEY: DOC_SECRET})) as server:
+        calls: list[Request] = [
+            (method, server.origin + "/api/v3/order", {"params": query, "data": body}) for method, query, body in MIXED
+        ]
+        replies = send(client, _doc_auth(), calls)
+        assert [r.status for r in replies] == [200] * len(MIXED), replies
+        assert (server.stats.accepted, server.stats.rejected) == (len(MIXED), 0)
+        first = server.received[0]
+        assert first.path == f"/api/v3/order?{DOC_QUERY}"
+        assert first.body == f"{DOC_BODY}&recvWindow=5000&timestamp={DOC_STAMP}&signature={DOC_SIGNATURE_3}".encode()
+        for got, (method, query, body) in zip(server.received, MIXED, strict=True):
+            assert got.method == method
+            path, _, received_query = got.path.partition("?")
+            assert path == "/api/v3/order"
+            assert parse_qsl(received_query, keep_blank_values=True) == query
+            signed_part, _, signature = got.body.decode().rpartition("&signature=")
+            assert _hmac_hex(DOC_SECRET, received_query + signed_part) == signature
+            fields = parse_qsl(signed_part, keep_blank_values=True)
+            assert fields[: len(body)] == list(body.items())
+            # recvWindow goes where the caller did not put one; timestamp follows the caller's fields.
+            added = ["timestamp"] if any(name == "recvWindow" for name, _ in query) else ["recvWindow", "timestamp"]
+            assert [name for name, _ in fields[len(body) :]] == added
