@@ -465,8 +465,13 @@ def main() -> None:
         )
         sys.exit(0)
 
-    if sorted(case.name for case in CASES) != sorted(PRESETS):
-        raise SystemExit("bench_presets: the cases do not cover exactly the presets in PRESETS")
+    unknown = sorted({case.name for case in CASES} - set(PRESETS))
+    if unknown:
+        raise SystemExit(f"bench_presets: cases for presets that do not exist: {', '.join(unknown)}")
+    missing = sorted(set(PRESETS) - {case.name for case in CASES})
+    if missing:
+        # A preset newer than its benchmark case: said, not silently left out.
+        print(f"bench_presets: no case yet for {', '.join(missing)}", file=sys.stderr)
     benches = [build(ccxt, case) for case in CASES]
     for bench in benches:
         check(bench)
