@@ -102,18 +102,32 @@ def binance_clock_sync(recv_window: int | None = None) -> ClockSync:
 _cached_clock_sync = functools.lru_cache(maxsize=64)(binance_clock_sync)
 
 
-def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
-    """Binance takes parameters as a query string or a form body: refuse JSON and other bodies."""
-    kind = media_type(out.content_type)
-    if (
-        out.body
-        and out.method not in ("GET", "HEAD")
-        and kind != FORM_CONTENT_TYPE
-        and (kind is not None or b"=" not in out.body)
-    ):
-        raise BodyError(
-            f"Binance takes parameters as a query string or a form body (data=dict), not {kind or 'this body'}"
-        )
+def form_or_query_check(title: str) -> Callable[[Outgoing, Mapping[str, Any]], None]:
+    """The ``totalParams`` APIs (Binance, MEXC) take a query string or a form body: refuse JSON and other bodies."""
+
+    def check(out: Outgoing, options: Mapping[str, Any]) -> None:
+        kind = media_type(out.content_type)
+        if (
+            out.body
+            and out.method not in ("GET", "HEAD")
+            and kind != FORM_CONTENT_TYPE
+            and (kind is not None or b"=" not in out.body)
+        ):
+            raise BodyError(
+                f"{title} takes parameters as a query string or a form body (data=dict), not {kind or 'this body'}"
+            )
+
+    return check
+
+
+#: ``recvWindow`` (when set, unless the caller gave one), ``timestamp``, then ``signature`` last:
+#: the parameters a ``totalParams`` API adds, in the body when there is one, else the query.
+TOTAL_PARAMS_FIELDS = (
+    Field("recvWindow", "{recv_window}", into="params", when="recv_window", unless_given=True),
+    Field("timestamp", "{timestamp}", into="params"),
+    Field("signature", "{signature}", into="params"),
+)
+RECV_WINDOW = Option("recv_window", None, milliseconds_window("recv_window", optional=True))
 
 
 RECIPE = Recipe(
@@ -125,15 +139,11 @@ RECIPE = Recipe(
     # totalParams: the query string followed by the body, as sent, without the signature.
     message="{params}",
     headers=(Header("X-MBX-APIKEY", "{key}"),),
-    fields=(
-        Field("recvWindow", "{recv_window}", into="params", when="recv_window", unless_given=True),
-        Field("timestamp", "{timestamp}", into="params"),
-        Field("signature", "{signature}", into="params"),
-    ),
+    fields=TOTAL_PARAMS_FIELDS,
     bodies=frozenset({"form"}),
     timestamp=MILLISECONDS,
-    check=_check,
-    options=(Option("recv_window", None, milliseconds_window("recv_window", optional=True)),),
+    check=form_or_query_check("Binance"),
+    options=(RECV_WINDOW,),
     clock_sync=lambda options: _cached_clock_sync(options["recv_window"]),
 )
 

@@ -22,15 +22,11 @@ Server time: ``GET /api/v3/time``, ``{"serverTime": 1645539742000}``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
-from typing import Any
 
-from .._body import FORM_CONTENT_TYPE, media_type
 from .._clocksync import ClockSync, TimestampRejection
-from .._core import Outgoing
-from ..errors import BodyError
-from ..recipe import MILLISECONDS, Field, Header, Option, Recipe, RecipeAuth, RecipeVerifier, milliseconds_window
+from ..recipe import MILLISECONDS, Header, Recipe, RecipeAuth, RecipeVerifier
 from ._answers import coded_answer, milliseconds_member
+from .binance import RECV_WINDOW, TOTAL_PARAMS_FIELDS, form_or_query_check
 
 __all__ = ["MEXC", "MEXCVerifier", "mexc_clock_sync"]
 
@@ -66,20 +62,6 @@ def mexc_clock_sync(recv_window: int | None = None) -> ClockSync:
 _cached_clock_sync = functools.lru_cache(maxsize=64)(mexc_clock_sync)
 
 
-def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
-    """MEXC takes parameters as a query string or a form body: refuse JSON and other bodies."""
-    kind = media_type(out.content_type)
-    if (
-        out.body
-        and out.method not in ("GET", "HEAD")
-        and kind != FORM_CONTENT_TYPE
-        and (kind is not None or b"=" not in out.body)
-    ):
-        raise BodyError(
-            f"MEXC takes parameters as a query string or a form body (data=dict), not {kind or 'this body'}"
-        )
-
-
 RECIPE = Recipe(
     name="mexc",
     title="MEXC",
@@ -88,15 +70,11 @@ RECIPE = Recipe(
     env_prefix="MEXC",
     message="{params}",
     headers=(Header("X-MEXC-APIKEY", "{key}"),),
-    fields=(
-        Field("recvWindow", "{recv_window}", into="params", when="recv_window", unless_given=True),
-        Field("timestamp", "{timestamp}", into="params"),
-        Field("signature", "{signature}", into="params"),
-    ),
+    fields=TOTAL_PARAMS_FIELDS,
     bodies=frozenset({"form"}),
     timestamp=MILLISECONDS,
-    check=_check,
-    options=(Option("recv_window", None, milliseconds_window("recv_window", optional=True)),),
+    check=form_or_query_check("MEXC"),
+    options=(RECV_WINDOW,),
     clock_sync=lambda options: _cached_clock_sync(options["recv_window"]),
     bodiless_content_type="application/json",
 )
