@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import inspect
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 import aiohttp
 import httpx
 import requests
 
 import hmac_body_auth as hba
-from hmac_body_auth.presets import PRESETS, preset
+from hmac_body_auth.presets import PRESETS, entry, preset
 
 from .conftest import NIQUESTS, NIQUESTS_ASYNC, niquests
 
@@ -21,6 +24,80 @@ KEY = "HBA-TEST-KEY-0001"
 #: Valid for every preset: text for most, and the base64 that Kraken and Coinbase Exchange decode.
 SECRET = base64.b64encode(b"hba-test-secret-bytes-0123456789").decode("ascii")
 PASSPHRASE = "hba-test-passphrase"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One request a preset signs: method, path and the client keyword arguments (params, data, json)."""
+
+    method: str
+    path: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+_QUERY = {"symbol": "BTC-USDT", "limit": "5"}
+_FORM = {"pair": "XBTUSD", "volume": "1.25"}
+_JSON = {"symbol": "BTC-USDT", "size": "0.01", "side": "buy"}
+
+#: The one per-preset table of the cross-preset suites: every kind of request each preset signs (its API's
+#: private endpoints), first the preset's sample; what it refuses is left out.
+CALLS: dict[str, list[Call]] = {
+    "binance": [
+        Call("GET", "/api/v3/account", {"params": _QUERY}),
+        Call("POST", "/api/v3/order", {"data": _FORM}),
+        Call("DELETE", "/api/v3/order", {"params": _QUERY}),
+    ],
+    "bitfinex": [Call("POST", "/v2/auth/w/order/submit", {"json": _JSON}), Call("POST", "/v2/auth/r/wallets")],
+    "bitget": [
+        Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),
+        Call("POST", "/api/v2/spot/trade/place-order", {"json": _JSON}),
+    ],
+    "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
+    "bybit": [
+        Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
+        Call("POST", "/v5/order/create", {"json": _JSON}),
+    ],
+    "coinbase-exchange": [
+        Call("GET", "/orders", {"params": _QUERY}),
+        Call("POST", "/orders", {"json": _JSON}),
+        Call("DELETE", "/orders", {"params": _QUERY}),
+    ],
+    "gateio": [
+        Call("GET", "/api/v4/spot/orders", {"params": _QUERY}),
+        Call("POST", "/api/v4/spot/orders", {"json": _JSON}),
+        Call("DELETE", "/api/v4/spot/orders/123", {"params": _QUERY}),
+    ],
+    "gemini": [Call("POST", "/v1/order/new", {"json": _JSON}), Call("POST", "/v1/balances")],
+    "hitbtc": [
+        Call("GET", "/api/3/spot/order", {"params": _QUERY}),
+        Call("POST", "/api/3/spot/order", {"data": _FORM}),
+        Call("POST", "/api/3/spot/order", {"json": _JSON}),
+        Call("DELETE", "/api/3/spot/order", {"params": _QUERY}),
+    ],
+    "kraken": [Call("POST", "/0/private/AddOrder", {"data": _FORM}), Call("POST", "/0/private/Balance")],
+    "kucoin": [
+        Call("GET", "/api/v1/deposit-addresses", {"params": _QUERY}),
+        Call("POST", "/api/v1/orders", {"json": _JSON}),
+        Call("DELETE", "/api/v1/orders", {"params": _QUERY}),
+    ],
+    "mexc": [
+        Call("GET", "/api/v3/myTrades", {"params": _QUERY}),
+        Call("POST", "/api/v3/order", {"data": _FORM}),
+        Call("POST", "/api/v3/order", {"params": _QUERY}),
+        Call("DELETE", "/api/v3/order", {"params": _QUERY}),
+    ],
+    "okx": [
+        Call("GET", "/api/v5/account/balance", {"params": _QUERY}),
+        Call("POST", "/api/v5/trade/order", {"json": _JSON}),
+    ],
+    "poloniex": [Call("POST", "/tradingApi", {"data": {"command": "returnBalances"}}), Call("POST", "/tradingApi")],
+    "poloniex-v3": [
+        Call("GET", "/accounts/balances", {"params": _QUERY}),
+        Call("POST", "/orders", {"json": _JSON}),
+        Call("DELETE", "/orders", {"params": _QUERY}),
+    ],
+}
+assert CALLS.keys() == PRESETS.keys(), "every preset of the registry needs its calls here"
 
 
 class Sample(NamedTuple):
@@ -32,26 +109,20 @@ class Sample(NamedTuple):
     content_type: str | None
 
 
-SAMPLES: dict[str, Sample] = {
-    "binance": Sample("GET", "https://api.binance.com/api/v3/account", None, None),
-    "bitfinex": Sample("POST", "https://api.bitfinex.com/v2/auth/r/wallets", b"{}", "application/json"),
-    "bitget": Sample("GET", "https://api.bitget.com/api/v2/spot/account/assets?coin=USDT", None, None),
-    "bitstamp": Sample("POST", "https://www.bitstamp.net/api/v2/balance/", None, None),
-    "bybit": Sample("GET", "https://api.bybit.com/v5/account/wallet-balance?accountType=UNIFIED", None, None),
-    "coinbase-exchange": Sample("GET", "https://api.exchange.coinbase.com/accounts", None, None),
-    "gateio": Sample("GET", "https://api.gateio.ws/api/v4/spot/accounts?currency=USDT", None, None),
-    "gemini": Sample("POST", "https://api.gemini.com/v1/balances", None, None),
-    "hitbtc": Sample("GET", "https://api.hitbtc.com/api/3/spot/balance", None, None),
-    "kraken": Sample("POST", "https://api.kraken.com/0/private/Balance", None, None),
-    "kucoin": Sample("GET", "https://api.kucoin.com/api/v1/accounts", None, None),
-    "mexc": Sample("GET", "https://api.mexc.com/api/v3/account", None, None),
-    "okx": Sample("GET", "https://www.okx.com/api/v5/account/balance", None, None),
-    "poloniex": Sample(
-        "POST", "https://poloniex.com/tradingApi", b"command=returnBalances", "application/x-www-form-urlencoded"
-    ),
-    "poloniex-v3": Sample("GET", "https://api.poloniex.com/accounts/balances", None, None),
-}
-assert SAMPLES.keys() == PRESETS.keys(), "every preset of the registry needs a sample request"
+def sample(name: str, call: Call) -> Sample:
+    """``call`` of preset ``name`` as the bytes a client sends: the URL on the preset's origin, the body encoded."""
+    url = entry(name).origin + call.path
+    if call.kwargs.get("params"):
+        url += "?" + urlencode(call.kwargs["params"])
+    if "data" in call.kwargs:
+        return Sample(call.method, url, urlencode(call.kwargs["data"]).encode(), "application/x-www-form-urlencoded")
+    if "json" in call.kwargs:
+        return Sample(call.method, url, json.dumps(call.kwargs["json"]).encode(), "application/json")
+    return Sample(call.method, url, None, None)
+
+
+#: One valid request per preset: its first call.
+SAMPLES: dict[str, Sample] = {name: sample(name, calls[0]) for name, calls in CALLS.items()}
 
 
 def takes(cls: type[Any], argument: str) -> bool:

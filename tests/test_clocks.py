@@ -24,20 +24,16 @@ from ._presets import KEY, PASSPHRASE, SECRET, takes, verify
 FAKE_NS = 1_700_000_000_123_456_789
 FAKE_MS = FAKE_NS // 1_000_000
 
-TIMESTAMP_PRESETS = [
-    "binance",
-    "bitget",
-    "bitstamp",
-    "bybit",
-    "coinbase-exchange",
-    "gateio",
-    "hitbtc",
-    "kucoin",
-    "mexc",
-    "okx",
-    "poloniex-v3",
-]
-NONCE_ONLY_PRESETS = ["bitfinex", "gemini", "kraken"]
+#: The presets whose recipe signs a timestamp (derived from the registry, so a new preset is covered).
+TIMESTAMP_PRESETS = sorted(name for name in PRESETS if preset(name)[0].recipe.timestamp is not None)
+#: The presets that sign a nonce and no timestamp, and so take no clock.
+NONCE_ONLY_PRESETS = sorted(
+    name for name in PRESETS if preset(name)[0].recipe.timestamp is None and not takes(preset(name)[0], "clock")
+)
+#: The verifiers that take a clock (those that check a receive window themselves).
+CLOCK_VERIFIERS = {
+    verifier_name: preset(name)[1] for name, (_, _, verifier_name) in PRESETS.items() if takes(preset(name)[1], "clock")
+}
 
 
 class _Stub:
@@ -80,9 +76,9 @@ def _every_clock(tmp_path: Path) -> dict[str, Callable[[Callable[[], Any]], Any]
         # The clock is checked before any connection is made: nothing listens on port 1.
         "RedisNonce": lambda c: RedisNonce("redis://127.0.0.1:1/0", name="clock-check", clock=c),
         "ReplayGuard": lambda c: ReplayGuard(_Stub(Verdict(True, "", KEY)), clock=c),
-        "BinanceVerifier": lambda c: BinanceVerifier({KEY: SECRET}, clock=c),
-        "HitBTCVerifier": lambda c: HitBTCVerifier({KEY: SECRET}, clock=c),
     }
+    for verifier_name, verifier_cls in CLOCK_VERIFIERS.items():
+        targets[verifier_name] = functools.partial(lambda cls, c: cls({KEY: SECRET}, clock=c), verifier_cls)
     for name in TIMESTAMP_PRESETS:
         targets[name] = functools.partial(_preset_auth, name)
     return targets
@@ -103,15 +99,11 @@ WRONG_UNITS = [
 
 
 def test_every_clock_argument_of_the_package_is_covered() -> None:
-    """Every preset auth or verifier that takes clock= is among the targets checked here, and no other does."""
-    with_clock = set()
-    for name, (_, _, verifier_name) in PRESETS.items():
-        auth_cls, verifier_cls = preset(name)
-        if takes(auth_cls, "clock"):
-            with_clock.add(name)
-        if takes(verifier_cls, "clock"):
-            with_clock.add(verifier_name)
-    assert with_clock == {*TIMESTAMP_PRESETS, "BinanceVerifier", "HitBTCVerifier"}
+    """A preset takes clock= exactly when its recipe signs a timestamp, and every clock= is a target here."""
+    with_clock = {name for name in PRESETS if takes(preset(name)[0], "clock")}
+    assert with_clock == set(TIMESTAMP_PRESETS)
+    assert {"BinanceVerifier", "HitBTCVerifier"} <= CLOCK_VERIFIERS.keys()
+    assert set(TARGETS) >= {*TIMESTAMP_PRESETS, *CLOCK_VERIFIERS}
     for cls in (HmacAuth, ClockNonce, FileNonce, RedisNonce, ReplayGuard):
         assert "clock" in inspect.signature(cls).parameters
 
@@ -168,7 +160,10 @@ def test_each_timestamp_preset_signs_the_fake_clock_in_its_own_unit(name: str) -
     """With a fake ns clock, the preset's verifier reads the timestamp in ms (whole seconds for the seconds APIs)."""
     verdict = verify(name, _preset_auth(name, lambda: FAKE_NS))
     assert verdict.ok, verdict.reason
-    expected = FAKE_NS // 10**9 * 1000 if name in ("coinbase-exchange", "gateio") else FAKE_MS
+    written = preset(name)[0].recipe.timestamp
+    # What the API's format can carry: whole seconds for the seconds APIs, else the millisecond.
+    expected = written.parse(written.format(FAKE_MS))
+    assert expected in (FAKE_MS, FAKE_MS // 1000 * 1000)
     assert verdict.timestamp_ms == expected
 
 

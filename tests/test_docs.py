@@ -35,7 +35,7 @@ from typing import Any
 
 import pytest
 
-from hmac_body_auth.presets import preset
+from hmac_body_auth.presets import preset, registry
 from hmac_body_auth.testing import PoloniexServer, SchemeServer, VerifyingServer
 from hmac_body_auth.verify import BodyDigestVerifier
 
@@ -46,26 +46,9 @@ KEY, SECRET, SECRET_B64, PASSPHRASE = "API-KEY", "SECRET", "U0VDUkVU", "PASSPHRA
 
 #: Origin used in the docs -> the preset whose verifier stands in for it (None: the generic
 #: BodyDigestAuth of the docs' api.example.com examples).
-ORIGINS: dict[str, str | None] = {
-    "https://poloniex.com": "poloniex",
-    "https://api.poloniex.com": "poloniex-v3",
-    "https://api.binance.com": "binance",
-    "https://api.bitfinex.com": "bitfinex",
-    "https://api.bitget.com": "bitget",
-    "https://www.bitstamp.net": "bitstamp",
-    "https://api.bybit.com": "bybit",
-    "https://api.exchange.coinbase.com": "coinbase-exchange",
-    "https://api.gateio.ws": "gateio",
-    "https://api.gemini.com": "gemini",
-    "https://api.hitbtc.com": "hitbtc",
-    "https://api.kraken.com": "kraken",
-    "https://api.kucoin.com": "kucoin",
-    "https://api.mexc.com": "mexc",
-    "https://www.okx.com": "okx",
-    "https://api.example.com": None,
-}
-_BASE64_SECRET = {"kraken", "coinbase-exchange"}
-_PASSPHRASE = {"bitget", "coinbase-exchange", "kucoin", "okx"}
+ORIGINS: dict[str, str | None] = {found.origin: found.name for found in registry()} | {"https://api.example.com": None}
+_BASE64_SECRET = {found.name for found in registry() if found.secret_encoding == "base64"}
+_PASSPHRASE = {found.name for found in registry() if found.needs_passphrase}
 
 #: The most blocks that may be marked not-run, across all pages.
 MAX_NOT_RUN = 4

@@ -7,28 +7,12 @@ from typing import Any, ClassVar
 import pytest
 
 from hmac_body_auth import BodyDigestAuth, BodyDigestScheme, ConfigurationError, HmacAuth
-from hmac_body_auth.presets import OKX, PRESETS, Binance, Poloniex, preset
+from hmac_body_auth.presets import OKX, PRESETS, Binance, Poloniex, entry, preset
 
 from ._presets import KEY, PASSPHRASE, SECRET, takes, verify
 
-DEFAULT_PREFIXES = {
-    "binance": "BINANCE",
-    "bitfinex": "BITFINEX",
-    "bitget": "BITGET",
-    "bitstamp": "BITSTAMP",
-    "bybit": "BYBIT",
-    "coinbase-exchange": "COINBASE_EXCHANGE",
-    "gateio": "GATEIO",
-    "gemini": "GEMINI",
-    "hitbtc": "HITBTC",
-    "kraken": "KRAKEN",
-    "kucoin": "KUCOIN",
-    "mexc": "MEXC",
-    "okx": "OKX",
-    "poloniex": "POLONIEX",
-    "poloniex-v3": "POLONIEX_V3",
-}
-PASSPHRASE_PRESETS = {"bitget", "coinbase-exchange", "kucoin", "okx"}
+#: The default prefix of each preset: its registry name in upper case, ``-`` as ``_`` (the documented rule).
+DEFAULT_PREFIXES = {name: name.upper().replace("-", "_") for name in PRESETS}
 
 
 def _variables(cls: type[Any], prefix: str) -> dict[str, str]:
@@ -44,12 +28,11 @@ def _set(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
 
 
 def test_every_preset_has_its_documented_default_prefix() -> None:
-    """Each preset of the registry names its default prefix; the passphrase presets are the three that take one."""
-    assert DEFAULT_PREFIXES.keys() == PRESETS.keys()
+    """Each preset's default prefix follows the rule; it takes passphrase= exactly when its registry entry says so."""
     for name, prefix in DEFAULT_PREFIXES.items():
         cls, _ = preset(name)
         assert cls.env_prefix == prefix
-        assert takes(cls, "passphrase") is (name in PASSPHRASE_PRESETS)
+        assert takes(cls, "passphrase") is entry(name).needs_passphrase
     assert BodyDigestAuth.env_prefix == "HMAC_BODY_AUTH"
     assert HmacAuth.env_prefix is None
 

@@ -23,6 +23,8 @@ from hmac_body_auth import httpie_plugin as plugins
 from hmac_body_auth.presets import PRESETS, entry, registry
 from hmac_body_auth.testing import PoloniexServer, SchemeServer, VerifyingServer
 
+from ._presets import CALLS, Call
+
 KEY = "HTTPIE-KEY-0123456789"
 SECRET = "hba-httpie-secret-0123456789"
 B64_SECRET = "aGJhLWh0dHBpZS1iYXNlNjQtc2VjcmV0LTAxMjM0NTY3ODk="  # Kraken and Coinbase issue base64 secrets
@@ -30,8 +32,9 @@ PASSPHRASE = "pass:phrase with colons"  # -a is split on its first two colons on
 AUTH_TYPES = {*PRESETS, "hmac-body"}
 
 FORM, JSON = True, False
-#: (--auth-type, its secret, --form or HTTPie's default JSON, method, path, request items): every plugin at least once.
-CASES = [
+#: (--auth-type, its secret, --form or HTTPie's default JSON, method, path, request items): hand-picked values
+#: HTTPie encodes its own way (spaces, ``!@#``, ``:=`` numbers, repeated keys).
+EDGE_CASES = [
     ("binance", SECRET, JSON, "GET", "/api/v3/account", ["omitZeroBalances==true"]),
     ("bitfinex", SECRET, JSON, "POST", "/v2/auth/w/order/submit", ["type=EXCHANGE LIMIT", "symbol=tBTCUSD"]),
     ("bitget", SECRET, JSON, "GET", "/api/v2/mix/account/account", ["symbol==BTCUSDT", "productType==USDT-FUTURES"]),
@@ -53,6 +56,19 @@ CASES = [
     ("poloniex-v3", SECRET, JSON, "GET", "/accounts/balances", []),
     ("hmac-body", SECRET, JSON, "POST", "/anything", ["command=returnBalances"]),
 ]
+
+
+def _case(name: str, call: Call) -> tuple[str, str, bool, str, str, list[str]]:
+    """A cross-preset call as an ``http`` command line: ``k==v`` query items, then ``k=v`` form or JSON items."""
+    items = [f"{k}=={v}" for k, v in call.kwargs.get("params", {}).items()]
+    body = call.kwargs.get("data", call.kwargs.get("json", {}))
+    items += [f"{k}={v}" for k, v in body.items()]
+    secret = B64_SECRET if entry(name).secret_encoding == "base64" else SECRET
+    return (name, secret, "data" in call.kwargs, call.method, call.path, items)
+
+
+#: Every plugin at least once (each preset's sample call, from the registry), then the edge cases.
+CASES = [_case(name, calls[0]) for name, calls in CALLS.items()] + EDGE_CASES
 #: Print the whole exchange (so the secret would show if it leaked) and exit non-zero on a 4xx.
 ARGS = ["--ignore-stdin", "--check-status", "--print=HBhb"]
 
@@ -139,7 +155,9 @@ def test_the_http_command_signs_a_poloniex_call(config_dir: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("auth_type", "secret", "form", "method", "path", "items"), CASES, ids=[f"{c[0]}-{c[3]}" for c in CASES]
+    ("auth_type", "secret", "form", "method", "path", "items"),
+    CASES,
+    ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(CASES)],
 )
 def test_every_auth_type_is_accepted(
     http: Callable[..., Run], auth_type: str, secret: str, form: bool, method: str, path: str, items: list[str]
@@ -164,7 +182,7 @@ def test_every_auth_type_is_accepted(
 @pytest.mark.parametrize("auth_type", ["poloniex", "kraken", "okx"])
 def test_a_wrong_secret_is_rejected(http: Callable[..., Run], auth_type: str) -> None:
     """Tamper twin: signed with another secret, the request is rejected and http exits 4 (a 4xx, --check-status)."""
-    _, secret, form, method, path, items = next(case for case in CASES if case[0] == auth_type)
+    _, secret, form, method, path, items = next(case for case in EDGE_CASES if case[0] == auth_type)
     wrong = "d3Jvbmctc2VjcmV0LWJhc2U2NC0wMTIzNDU2Nzg5YWI="  # base64, so Kraken takes it too
     options = ["--form"] if form else []
     with _server(auth_type, secret) as server:

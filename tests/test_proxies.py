@@ -13,7 +13,7 @@ import importlib.util
 import inspect
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -25,6 +25,7 @@ import hmac_body_auth as hba
 from hmac_body_auth.presets import PRESETS, preset
 from hmac_body_auth.testing import PoloniexServer, SchemeServer, VerifyingServer
 
+from ._presets import CALLS, Call
 from .proxy import ConnectProxy
 from .tls import ThrowawayCA, TLSServer, tls_server
 
@@ -42,78 +43,10 @@ PROXY_VARS = [
 ] + ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"]
 
 
-@dataclass(frozen=True)
-class Call:
-    """One request a preset signs: method, path and the client keyword arguments (params, data, json)."""
-
-    method: str
-    path: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-_QUERY = {"symbol": "BTC-USDT", "limit": "5"}
-_FORM = {"pair": "XBTUSD", "volume": "1.25"}
-_JSON = {"symbol": "BTC-USDT", "size": "0.01", "side": "buy"}
-
-#: Every kind of request each preset signs (its API's private endpoints); what it refuses is left out.
-CALLS: dict[str, list[Call]] = {
-    "binance": [
-        Call("GET", "/api/v3/account", {"params": _QUERY}),
-        Call("POST", "/api/v3/order", {"data": _FORM}),
-        Call("DELETE", "/api/v3/order", {"params": _QUERY}),
-    ],
-    "bitfinex": [Call("POST", "/v2/auth/w/order/submit", {"json": _JSON}), Call("POST", "/v2/auth/r/wallets")],
-    "bitget": [
-        Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),
-        Call("POST", "/api/v2/spot/trade/place-order", {"json": _JSON}),
-    ],
-    "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
-    "bybit": [
-        Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
-        Call("POST", "/v5/order/create", {"json": _JSON}),
-    ],
-    "coinbase-exchange": [
-        Call("GET", "/orders", {"params": _QUERY}),
-        Call("POST", "/orders", {"json": _JSON}),
-        Call("DELETE", "/orders", {"params": _QUERY}),
-    ],
-    "gateio": [
-        Call("GET", "/api/v4/spot/orders", {"params": _QUERY}),
-        Call("POST", "/api/v4/spot/orders", {"json": _JSON}),
-        Call("DELETE", "/api/v4/spot/orders/123", {"params": _QUERY}),
-    ],
-    "gemini": [Call("POST", "/v1/order/new", {"json": _JSON}), Call("POST", "/v1/balances")],
-    "hitbtc": [
-        Call("GET", "/api/3/spot/order", {"params": _QUERY}),
-        Call("POST", "/api/3/spot/order", {"data": _FORM}),
-        Call("POST", "/api/3/spot/order", {"json": _JSON}),
-        Call("DELETE", "/api/3/spot/order", {"params": _QUERY}),
-    ],
-    "kraken": [Call("POST", "/0/private/AddOrder", {"data": _FORM}), Call("POST", "/0/private/Balance")],
-    "kucoin": [
-        Call("GET", "/api/v1/deposit-addresses", {"params": _QUERY}),
-        Call("POST", "/api/v1/orders", {"json": _JSON}),
-        Call("DELETE", "/api/v1/orders", {"params": _QUERY}),
-    ],
-    "mexc": [
-        Call("GET", "/api/v3/myTrades", {"params": _QUERY}),
-        Call("POST", "/api/v3/order", {"data": _FORM}),
-        Call("POST", "/api/v3/order", {"params": _QUERY}),
-        Call("DELETE", "/api/v3/order", {"params": _QUERY}),
-    ],
-    "okx": [
-        Call("GET", "/api/v5/account/balance", {"params": _QUERY}),
-        Call("POST", "/api/v5/trade/order", {"json": _JSON}),
-    ],
-    "poloniex": [Call("POST", "/tradingApi", {"data": {"command": "returnBalances"}}), Call("POST", "/tradingApi")],
-    "poloniex-v3": [
-        Call("GET", "/accounts/balances", {"params": _QUERY}),
-        Call("POST", "/orders", {"json": _JSON}),
-        Call("DELETE", "/orders", {"params": _QUERY}),
-    ],
-}
 #: Presets whose nonce is an integer the server requires to increase.
-INTEGER_NONCES = ["bitfinex", "gemini", "kraken", "poloniex"]
+INTEGER_NONCES = sorted(
+    name for name in PRESETS if preset(name)[0].recipe.nonce is not None and preset(name)[0].recipe.ordered
+)
 
 
 def _needs_passphrase(verifier_cls: type[Any]) -> bool:
