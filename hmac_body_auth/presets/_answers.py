@@ -12,11 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from .._clocksync import milliseconds_ns
+from .._clocksync import TimestampRejection, milliseconds_ns
 
-__all__ = ["MAX_ANSWER_BYTES", "coded_answer", "json_answer", "milliseconds_member", "nonce_floor"]
+__all__ = [
+    "MAX_ANSWER_BYTES",
+    "Refusal",
+    "TimeMember",
+    "coded_answer",
+    "json_answer",
+    "milliseconds_member",
+    "nonce_floor",
+]
 
 #: Error answers are short; a larger body is some other answer and is not parsed.
 MAX_ANSWER_BYTES = 64 * 1024
@@ -81,3 +91,78 @@ def milliseconds_member(body: object, name: str) -> int | None:
     if not isinstance(answer, dict) or type(answer.get(name)) is not int:
         return None
     return milliseconds_ns(answer[name])
+
+
+def _same(value: object, expected: object) -> bool:
+    """Equal and of the same type: ``"400002"`` is not ``400002``, and ``True`` is not ``1``."""
+    return type(value) is type(expected) and value == expected
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An API's documented "timestamp refused" answer, read exactly: a ``ClockSync.rejection``.
+
+    A JSON object answered with one of ``statuses`` whose ``members`` have exactly
+    those values (and types), whose ``text`` members are strings, and (``only``)
+    that has no other member. ``status_member``: a member that must equal the HTTP
+    status (PoloniexV3 answers ``{"code": 408}`` with a 408). The answer says
+    nothing of the server's time (the time endpoint gives it).
+    """
+
+    statuses: frozenset[int]
+    members: Mapping[str, object] = field(default_factory=dict)
+    text: tuple[str, ...] = ()
+    only: bool = False
+    status_member: str | None = None
+
+    def __call__(self, status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+        if status not in self.statuses:
+            return None
+        answer = json_answer(body)
+        if not isinstance(answer, dict):
+            return None
+        if self.only and answer.keys() != {*self.members, *self.text, *filter(None, [self.status_member])}:
+            return None
+        if not all(_same(answer.get(name, _ABSENT), value) for name, value in self.members.items()):
+            return None
+        if not all(isinstance(answer.get(name), str) for name in self.text):
+            return None
+        if self.status_member is not None and not _same(answer.get(self.status_member), status):
+            return None
+        return TimestampRejection(None)
+
+
+_ABSENT = object()
+
+
+@dataclass(frozen=True)
+class TimeMember:
+    """A time endpoint's answer, read exactly: a ``ClockSync.server_time`` giving nanoseconds or ``None``.
+
+    The member at ``path`` (names of objects, indexes of one-element lists) of a JSON
+    object whose ``where`` members have exactly those values: Unix milliseconds
+    (``unit="ms"``) as a JSON integer, or (``text=True``) as a string of digits.
+    """
+
+    path: tuple[str | int, ...]
+    where: Mapping[str, object] = field(default_factory=dict)
+    text: bool = False
+    unit: Literal["ms"] = "ms"
+
+    def __call__(self, body: bytes) -> int | None:
+        answer = json_answer(body)
+        if not isinstance(answer, dict) or not all(_same(answer.get(k, _ABSENT), v) for k, v in self.where.items()):
+            return None
+        value: Any = answer
+        for step in self.path:
+            if isinstance(step, int):
+                if not isinstance(value, list) or len(value) != 1:
+                    return None
+                value = value[0]
+            elif isinstance(value, dict):
+                value = value.get(step)
+            else:
+                return None
+        if type(value) is not (str if self.text else int):
+            return None
+        return milliseconds_ns(value)

@@ -39,7 +39,7 @@ from typing import Any
 
 from .._body import FORM_CONTENT_TYPE, media_type
 from .._clock import milliseconds, validate_clock
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError
 from ..recipe import (
@@ -53,7 +53,7 @@ from ..recipe import (
     Verdict,
     milliseconds_window,
 )
-from ._answers import coded_answer, milliseconds_member
+from ._answers import Refusal, TimeMember
 
 __all__ = ["Binance", "BinanceVerifier", "binance_clock_sync"]
 
@@ -64,21 +64,11 @@ _INVALID_TIMESTAMP = -1021
 _DEFAULT_RECV_WINDOW = 5000
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": -1021, "msg": "..."}`` with HTTP 400, exactly; anything else is ``None``.
-
-    The answer carries no server time (the time endpoint gives it). Any other code
-    (-1022 bad signature, -2014/-2015 bad or rejected key, ...) is not a clock problem.
-    """
-    found = coded_answer(body, "code", "msg") if status == 400 else None
-    if found is None or type(found[0]) is not int or found[0] != _INVALID_TIMESTAMP:
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v3/time``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
-    return milliseconds_member(body, "serverTime")
+# ``{"code": -1021, "msg": "..."}`` with HTTP 400, exactly: any other code (-1022 bad signature,
+# -2014/-2015 bad or rejected key, ...) is not a clock problem. No server time in it.
+_timestamp_rejection = Refusal(frozenset({400}), {"code": _INVALID_TIMESTAMP}, text=("msg",), only=True)
+# ``GET /api/v3/time``: ``{"serverTime": <Unix ms>}``.
+_server_time = TimeMember(("serverTime",))
 
 
 def binance_clock_sync(recv_window: int | None = None) -> ClockSync:

@@ -28,29 +28,19 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote_to_bytes, urlsplit
 
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync
 from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire, boolean, plain_passphrase
-from ._answers import json_answer
+from ._answers import Refusal, TimeMember
 
 __all__ = ["BITGET_CLOCK_SYNC", "Bitget", "BitgetVerifier"]
 
 _EXPIRED = "40008"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": "40008", "msg": "..."}`` with HTTP 400; any other code (40009 sign, 40037 key, ...) is ``None``."""
-    answer = json_answer(body) if status == 400 else None
-    if not isinstance(answer, dict) or answer.get("code") != _EXPIRED or not isinstance(answer.get("msg"), str):
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``{"code": "00000", "data": {"serverTime": "<Unix ms>"}}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    data = answer.get("data") if isinstance(answer, dict) and answer.get("code") == "00000" else None
-    stamp = data.get("serverTime") if isinstance(data, dict) else None
-    return milliseconds_ns(stamp) if isinstance(stamp, str) else None
+# ``{"code": "40008", "msg": "..."}`` with HTTP 400; any other code (40009 sign, 40037 key, ...) is not.
+_timestamp_rejection = Refusal(frozenset({400}), {"code": _EXPIRED}, text=("msg",))
+# ``{"code": "00000", "data": {"serverTime": "<Unix ms>"}}``.
+_server_time = TimeMember(("data", "serverTime"), where={"code": "00000"}, text=True)
 
 
 BITGET_CLOCK_SYNC = ClockSync(

@@ -43,11 +43,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._body import FORM_CONTENT_TYPE, media_type
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError, NonceError
 from ..recipe import MILLISECONDS, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
-from ._answers import json_answer
+from ._answers import Refusal
 
 __all__ = ["BITSTAMP_CLOCK_SYNC", "Bitstamp", "BitstampVerifier", "bitstamp_nonce"]
 
@@ -59,17 +59,8 @@ BITSTAMP_TIMESTAMP_DOC = "https://www.bitstamp.net/api/#section/Authentication"
 _OUT_OF_BOUNDARIES = "API0017"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"status": "error", "code": "API0017", ...}`` with HTTP 403; any other code (API0005 sign, ...) is ``None``."""
-    if status != 403:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.get("status") != "error":
-        return None
-    code = answer.get("code")
-    if not isinstance(code, str) or code != _OUT_OF_BOUNDARIES or not isinstance(answer.get("reason"), str):
-        return None
-    return TimestampRejection(None)
+# ``{"status": "error", "code": "API0017", "reason": ...}`` with HTTP 403; any other code (API0005 sign, ...) is not.
+_timestamp_rejection = Refusal(frozenset({403}), {"status": "error", "code": _OUT_OF_BOUNDARIES}, text=("reason",))
 
 
 BITSTAMP_CLOCK_SYNC = ClockSync(

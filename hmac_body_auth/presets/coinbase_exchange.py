@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import math
 
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from ..recipe import SECONDS, Header, Recipe, RecipeAuth, RecipeVerifier, plain_passphrase
-from ._answers import json_answer
+from ._answers import Refusal, json_answer
 
 __all__ = ["COINBASE_EXCHANGE_CLOCK_SYNC", "CoinbaseExchange", "CoinbaseExchangeVerifier"]
 
@@ -42,14 +42,8 @@ COINBASE_EXCHANGE_TIMESTAMP_DOC = "https://docs.cdp.coinbase.com/exchange/rest-a
 _EXPIRED = "request timestamp expired"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """Exactly ``{"message": "request timestamp expired"}`` with HTTP 401; any other message is ``None``."""
-    if status != 401:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.keys() != {"message"} or answer["message"] != _EXPIRED:
-        return None
-    return TimestampRejection(None)
+# Exactly ``{"message": "request timestamp expired"}`` with HTTP 401; any other message is not.
+_timestamp_rejection = Refusal(frozenset({401}), {"message": _EXPIRED}, only=True)
 
 
 def _server_time(body: bytes) -> int | None:

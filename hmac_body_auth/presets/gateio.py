@@ -25,28 +25,19 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import unquote_to_bytes
 
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync
 from ..recipe import SECONDS, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
-from ._answers import json_answer
+from ._answers import Refusal, TimeMember
 
 __all__ = ["GATEIO_CLOCK_SYNC", "GateIO", "GateIOVerifier"]
 
 _EXPIRED = "REQUEST_EXPIRED"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"label": "REQUEST_EXPIRED", "message": "..."}`` with HTTP 401; any other label is ``None``."""
-    answer = json_answer(body) if status == 401 else None
-    if not isinstance(answer, dict) or answer.get("label") != _EXPIRED or not isinstance(answer.get("message"), str):
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v4/spot/time``: ``{"server_time": <Unix ms>}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    stamp = answer.get("server_time") if isinstance(answer, dict) else None
-    return milliseconds_ns(stamp) if type(stamp) is int else None
+# ``{"label": "REQUEST_EXPIRED", "message": "..."}`` with HTTP 401; any other label is not.
+_timestamp_rejection = Refusal(frozenset({401}), {"label": _EXPIRED}, text=("message",))
+# ``GET /api/v4/spot/time``: ``{"server_time": <Unix ms>}``.
+_server_time = TimeMember(("server_time",))
 
 
 GATEIO_CLOCK_SYNC = ClockSync(

@@ -38,11 +38,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync
 from .._signing import Signer
 from ..errors import ConfigurationError
 from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
-from ._answers import json_answer
+from ._answers import Refusal, TimeMember
 
 __all__ = ["KUCOIN_CLOCK_SYNC", "KuCoin", "KuCoinVerifier"]
 
@@ -52,25 +52,10 @@ KUCOIN_TIMESTAMP_DOC = "https://www.kucoin.com/docs/basic-info/connection-method
 _TIMESTAMP_INVALID = "400002"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": "400002", "msg": "..."}`` with HTTP 400; any other code (400003 key, 400005 sign, ...) is ``None``."""
-    if status != 400:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict):
-        return None
-    code, message = answer.get("code"), answer.get("msg")
-    if not isinstance(code, str) or code != _TIMESTAMP_INVALID or not isinstance(message, str):
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v1/timestamp``: ``{"code": "200000", "data": <Unix ms>}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.get("code") != "200000" or type(answer.get("data")) is not int:
-        return None
-    return milliseconds_ns(answer["data"])
+# ``{"code": "400002", "msg": "..."}`` with HTTP 400; any other code (400003 key, 400005 sign, ...) is not.
+_timestamp_rejection = Refusal(frozenset({400}), {"code": _TIMESTAMP_INVALID}, text=("msg",))
+# ``GET /api/v1/timestamp``: ``{"code": "200000", "data": <Unix ms>}``.
+_server_time = TimeMember(("data",), where={"code": "200000"})
 
 
 KUCOIN_CLOCK_SYNC = ClockSync(

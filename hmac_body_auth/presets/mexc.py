@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import functools
 
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from ..recipe import MILLISECONDS, Header, Recipe, RecipeAuth, RecipeVerifier
-from ._answers import coded_answer, milliseconds_member
+from ._answers import Refusal, TimeMember
 from .binance import RECV_WINDOW, TOTAL_PARAMS_FIELDS, form_or_query_check
 
 __all__ = ["MEXC", "MEXCVerifier", "mexc_clock_sync"]
@@ -33,17 +33,10 @@ __all__ = ["MEXC", "MEXCVerifier", "mexc_clock_sync"]
 _OUTSIDE_WINDOW = 700003
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": 700003, "msg": "..."}`` with HTTP 400, exactly; 700002 (signature) and the rest are ``None``."""
-    found = coded_answer(body, "code", "msg") if status == 400 else None
-    if found is None or type(found[0]) is not int or found[0] != _OUTSIDE_WINDOW:
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v3/time``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
-    return milliseconds_member(body, "serverTime")
+# ``{"code": 700003, "msg": "..."}`` with HTTP 400, exactly; 700002 (signature) and the rest are not.
+_timestamp_rejection = Refusal(frozenset({400}), {"code": _OUTSIDE_WINDOW}, text=("msg",), only=True)
+# ``GET /api/v3/time``: ``{"serverTime": <Unix ms>}``.
+_server_time = TimeMember(("serverTime",))
 
 
 def mexc_clock_sync(recv_window: int | None = None) -> ClockSync:

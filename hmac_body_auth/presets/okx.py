@@ -32,7 +32,7 @@ ahead a timestamp may be is not stated separately. The time endpoint is ``GET /a
 
 from __future__ import annotations
 
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync
 from ..recipe import (
     ISO_MILLISECONDS,
     Header,
@@ -43,7 +43,7 @@ from ..recipe import (
     boolean,
     plain_passphrase,
 )
-from ._answers import json_answer
+from ._answers import Refusal, TimeMember
 
 __all__ = ["OKX", "OKX_CLOCK_SYNC", "OKXVerifier", "okx_timestamp"]
 
@@ -55,29 +55,10 @@ OKX_TIMESTAMP_DOC = "https://www.okx.com/docs-v5/en/#error-code-rest-api-public"
 _EXPIRED = "50102"
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": "50102", "msg": "..."}`` with HTTP 401; any other code (50111 key, 50113 sign, ...) is ``None``."""
-    if status != 401:
-        return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict):
-        return None
-    code, message = answer.get("code"), answer.get("msg")
-    if not isinstance(code, str) or code != _EXPIRED or not isinstance(message, str):
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v5/public/time``: ``data[0].ts`` (a string of Unix ms) in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.get("code") != "0":
-        return None
-    data = answer.get("data")
-    if not isinstance(data, list) or len(data) != 1 or not isinstance(data[0], dict):
-        return None
-    stamp = data[0].get("ts")
-    return milliseconds_ns(stamp) if isinstance(stamp, str) else None
+# ``{"code": "50102", "msg": "..."}`` with HTTP 401; any other code (50111 key, 50113 sign, ...) is not.
+_timestamp_rejection = Refusal(frozenset({401}), {"code": _EXPIRED}, text=("msg",))
+# ``GET /api/v5/public/time``: ``data[0].ts``, a string of Unix ms.
+_server_time = TimeMember(("data", 0, "ts"), where={"code": "0"}, text=True)
 
 
 OKX_CLOCK_SYNC = ClockSync(

@@ -55,11 +55,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote_from_bytes, unquote_to_bytes, urlsplit
 
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError, ConfigurationError
 from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
-from ._answers import coded_answer, milliseconds_member
+from ._answers import Refusal, TimeMember
 
 __all__ = ["PoloniexV3", "PoloniexV3Verifier", "encode_query", "poloniex_v3_clock_sync"]
 
@@ -74,17 +74,10 @@ POLONIEX_V3_TIMESTAMP_DOC = "https://api-docs.poloniex.com/spot/api/#authenticat
 _REFUSALS = frozenset({400, 408})
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"code": 400|408, "message": "..."}`` with the same HTTP status; any other code is ``None``."""
-    found = coded_answer(body, "code", "message") if status in _REFUSALS else None
-    if found is None or type(found[0]) is not int or found[0] != status:
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /timestamp``: ``{"serverTime": <Unix ms>}`` in nanoseconds, or ``None``."""
-    return milliseconds_member(body, "serverTime")
+# ``{"code": 400|408, "message": "..."}`` with the same HTTP status; any other code is not.
+_timestamp_rejection = Refusal(_REFUSALS, text=("message",), only=True, status_member="code")
+# ``GET /timestamp``: ``{"serverTime": <Unix ms>}``.
+_server_time = TimeMember(("serverTime",))
 
 
 def poloniex_v3_clock_sync(recv_window: int | None = None) -> ClockSync:
