@@ -17,6 +17,7 @@ is declared once. Nothing here imports an HTTP client.
 from __future__ import annotations
 
 import calendar
+import functools
 import hmac
 import inspect
 import json
@@ -90,9 +91,15 @@ def _parse_seconds(text: str) -> int | None:
     return int(match[1]) * 1000 + int((match[2] or "").ljust(3, "0")[:3])
 
 
+@functools.lru_cache(maxsize=4)
+def _iso_second(seconds: int) -> str:
+    # Requests in the same second share the formatting of it (gmtime + strftime: most of the cost).
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
 def _format_iso(ms: int) -> str:
     seconds, millis = divmod(int(ms), 1000)
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+    return f"{_iso_second(seconds)}.{millis:03d}Z"
 
 
 def _parse_iso(text: str) -> int | None:
@@ -599,6 +606,22 @@ def _names(params: bytes) -> list[bytes]:
     return [unquote_to_bytes(p.partition(b"=")[0].replace(b"+", b" ")) for p in params.split(b"&") if p]
 
 
+_DECODER = json.JSONDecoder()
+
+
+def _json_value(body: bytes) -> Any:
+    """``json.loads(body)``, faster for the usual UTF-8 body.
+
+    ``json.loads`` of bytes first guesses the encoding (UTF-8, -16 or -32, a BOM);
+    a UTF-8 body is decoded and parsed directly, and anything that fails that way
+    goes through ``json.loads`` for its answer, so what is accepted stays the same.
+    """
+    try:
+        return _DECODER.decode(body.decode("utf-8"))
+    except ValueError:
+        return json.loads(body)
+
+
 class RecipeScheme:
     """Signs with a :class:`Recipe`: a :class:`~hmac_body_auth.Scheme`.
 
@@ -689,7 +712,7 @@ class RecipeScheme:
     def _check_json(self, body: bytes) -> None:
         title = self.recipe.title
         try:
-            value = json.loads(body)
+            value = _json_value(body)
         except ValueError:
             raise BodyError(
                 f"the request body is not JSON (not valid JSON text); {title} takes JSON request bodies (json=...)"
