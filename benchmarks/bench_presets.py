@@ -86,6 +86,7 @@ class Case:
     verifier_options: dict[str, Any] = field(default_factory=dict)
     seconds: bool = False  # ccxt's nonce() is in seconds (Coinbase's timestamp)
     counter: bool = False  # a nonce counter (Kraken, Bitfinex, Gemini, Poloniex legacy)
+    api: tuple[str, ...] = ("private",)  # ccxt's api argument (the section of its API table)
 
     @property
     def request(self) -> str:
@@ -118,6 +119,17 @@ CASES = [
         "json",
         {"type": "EXCHANGE LIMIT", "symbol": "tBTCUSD", "price": "15", "amount": "0.001"},
         counter=True,
+    ),
+    Case(
+        "bitget",
+        "bitget",
+        "v2/spot/trade/place-order",
+        "https://api.bitget.com/api/v2/spot/trade/place-order",
+        "json",
+        {"symbol": "BTCUSDT", "side": "buy", "orderType": "limit", "force": "gtc", "price": "50000", "size": "0.001"},
+        options={"passphrase": PASSPHRASE},
+        verifier_options={"passphrases": {KEY: PASSPHRASE}},
+        api=("private", "spot"),
     ),
     Case(
         "bitstamp",
@@ -155,6 +167,16 @@ CASES = [
         options={"passphrase": PASSPHRASE},
         verifier_options={"passphrases": {KEY: PASSPHRASE}},
         seconds=True,
+    ),
+    Case(
+        "gateio",
+        "gate",
+        "orders",
+        "https://api.gateio.ws/api/v4/spot/orders",
+        "json",
+        {"currency_pair": "BTC_USDT", "side": "buy", "amount": "0.001", "price": "50000", "text": "t-bench0001"},
+        seconds=True,
+        api=("private", "spot"),
     ),
     Case(
         "gemini",
@@ -212,6 +234,16 @@ CASES = [
         },
         options={"passphrase": PASSPHRASE},
         verifier_options={"passphrases": {KEY: PASSPHRASE}},
+    ),
+    Case(
+        "mexc",
+        "mexc",
+        "order",
+        "https://api.mexc.com/api/v3/order",
+        "form",
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "quantity": "0.001", "price": "50000"},
+        options={"recv_window": 5000},  # ccxt's default recvWindow
+        api=("spot", "private"),
     ),
     Case(
         "okx",
@@ -316,7 +348,7 @@ def build(ccxt: Any, case: Case) -> Bench:
     auth = make_ours(case)
     method, url, params = "POST", case.url, case.params
     ccxt_params = case.ccxt_params or params
-    api = ["private"]
+    api = list(case.api)
     path = case.path
     json_body = case.kind == "json"
     content_type = JSON if json_body else FORM
@@ -371,6 +403,9 @@ def check(bench: Bench) -> None:
 def signature_header(case: Case) -> str:
     return {
         "binance": "",  # in the body
+        "bitget": "access-sign",
+        "gateio": "sign",
+        "mexc": "",  # in the query or body
         "bitfinex": "bfx-signature",
         "bitstamp": "x-auth-signature",
         "bybit": "x-bapi-sign",
