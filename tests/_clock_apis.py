@@ -386,8 +386,54 @@ MEXC = ClockApi(
     doc="https://mexcdevelop.github.io/apidocs/spot_v3_en/#timing-security",
 )
 
+
+# --- Crypto.com Exchange v1: https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html
+# ("Request Format", "Response and Reason Codes", "Common Issues"): the body's "nonce" is the time
+# in ms, refused beyond 60 s either way with HTTP 400, code 40102 INVALID_NONCE, in the response
+# shape {"id", "method", "code", "message"} ("code" an int as "Response Format" types it). No
+# server-time endpoint in v1: the client reads the Date header.
+
+
+def _cryptocom_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    try:
+        nonce = json.loads(body).get("nonce")
+    except (ValueError, AttributeError):
+        return None
+    if type(nonce) is int:
+        nonce = str(nonce)
+    return _int_ms(nonce) if isinstance(nonce, str) else None
+
+
+CRYPTOCOM = ClockApi(
+    name="cryptocom",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_cryptocom_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        400,
+        dict(_JSON),
+        _compact({"id": 1, "method": "private/user-balance", "code": 40102, "message": "INVALID_NONCE"}),
+    ),
+    time_path=None,
+    time_answer=_no_time_endpoint,
+    doc="https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
     api.name: api
-    for api in (BINANCE, BYBIT, OKX, KUCOIN, COINBASE_EXCHANGE, BITSTAMP, HITBTC, POLONIEX_V3, BITGET, GATEIO, MEXC)
+    for api in (
+        BINANCE,
+        BYBIT,
+        OKX,
+        KUCOIN,
+        COINBASE_EXCHANGE,
+        BITSTAMP,
+        HITBTC,
+        POLONIEX_V3,
+        BITGET,
+        GATEIO,
+        MEXC,
+        CRYPTOCOM,
+    )
 }

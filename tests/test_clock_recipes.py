@@ -31,6 +31,7 @@ NAMES = [
     "bitstamp",
     "bybit",
     "coinbase-exchange",
+    "cryptocom",
     "gateio",
     "hitbtc",
     "kucoin",
@@ -99,6 +100,17 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             None,
         ),
         (401, b'{"label":"REQUEST_EXPIRED","message":""}', None, None),
+    ],
+    # Crypto.com Exchange v1 "Response and Reason Codes": 400, 40102 INVALID_NONCE; the shape of the
+    # docs' per-method error examples (code a string) and of "Response Format" (code an int).
+    "cryptocom": [
+        (
+            400,
+            b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}',
+            SIGNED_MS,
+            None,
+        ),
+        (400, b'{"id":1,"method":"private/user-balance","code":40102,"message":"INVALID_NONCE"}', None, None),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
     "mexc": [
@@ -206,6 +218,21 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (401, b'{"label":"INVALID_SIGNATURE","label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
         (401, b'{"error":{"label":"REQUEST_EXPIRED","message":"x"}}', SIGNED_MS),
         (401, b'[{"label":"REQUEST_EXPIRED","message":"x"}]', SIGNED_MS),
+    ],
+    "cryptocom": [
+        (401, b'{"id":"1","method":"private/get-order-detail","code":"40101","message":"UNAUTHORIZED"}', SIGNED_MS),
+        (401, b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (200, b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"id":"1","method":"private/create-order","code":"40001","message":"BAD_REQUEST"}', SIGNED_MS),
+        (400, b'{"id":"1","method":"private/create-order","code":"40006","message":"DUPLICATE_REQUEST"}', SIGNED_MS),
+        (400, b'{"code":"10007","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":40102.0,"message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":" 40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":"40102","message":null}', SIGNED_MS),
+        (400, b'{"code":"40101","code":"40102","message":"x"}', SIGNED_MS),
+        (400, b'{"id":1,"method":"private/create-order","code":40102,"result":{"order_id":"1"}}', SIGNED_MS),
+        (400, b'[{"code":40102}]', SIGNED_MS),
+        (200, b'{"id":1,"method":"private/create-order","code":0,"result":{"client_oid":"40102"}}', SIGNED_MS),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -611,9 +638,9 @@ def test_garbage_says_no_time(name: str, body: bytes) -> None:
     assert server_time(body) is None
 
 
-@pytest.mark.parametrize("name", ["bitstamp", "hitbtc"])
+@pytest.mark.parametrize("name", ["bitstamp", "cryptocom", "hitbtc"])
 def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
-    """Bitstamp and HitBTC document no public server-time endpoint."""
+    """Bitstamp, Crypto.com (v1) and HitBTC document no public server-time endpoint."""
     recipe = _recipe(name)
     assert recipe.time_path is None
     assert recipe.server_time is None
@@ -628,6 +655,7 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("okx", 30_000),
         ("kucoin", 5000),
         ("coinbase-exchange", 30_000),
+        ("cryptocom", 60_000),
         ("gateio", 60_000),
         ("mexc", 5000),
         ("bitstamp", 150_000),

@@ -30,6 +30,7 @@ TIMESTAMP_PRESETS = [
     "bitstamp",
     "bybit",
     "coinbase-exchange",
+    "cryptocom",
     "gateio",
     "hitbtc",
     "kucoin",

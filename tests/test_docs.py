@@ -55,6 +55,7 @@ ORIGINS: dict[str, str | None] = {
     "https://www.bitstamp.net": "bitstamp",
     "https://api.bybit.com": "bybit",
     "https://api.exchange.coinbase.com": "coinbase-exchange",
+    "https://api.crypto.com": "cryptocom",
     "https://api.gateio.ws": "gateio",
     "https://api.gemini.com": "gemini",
     "https://api.hitbtc.com": "hitbtc",

@@ -18,6 +18,7 @@ DEFAULT_PREFIXES = {
     "bitstamp": "BITSTAMP",
     "bybit": "BYBIT",
     "coinbase-exchange": "COINBASE_EXCHANGE",
+    "cryptocom": "CRYPTOCOM",
     "gateio": "GATEIO",
     "gemini": "GEMINI",
     "hitbtc": "HITBTC",

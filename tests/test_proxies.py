@@ -77,6 +77,10 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/orders", {"json": _JSON}),
         Call("DELETE", "/orders", {"params": _QUERY}),
     ],
+    "cryptocom": [
+        Call("POST", "/exchange/v1/private/create-order", {"json": _JSON}),
+        Call("POST", "/exchange/v1/private/user-balance"),
+    ],
     "gateio": [
         Call("GET", "/api/v4/spot/orders", {"params": _QUERY}),
         Call("POST", "/api/v4/spot/orders", {"json": _JSON}),
