@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
     from .cryptocom import CryptoCom, CryptoComVerifier
+    from .deribit import Deribit, DeribitVerifier
     from .gateio import GateIO, GateIOVerifier
     from .gemini import Gemini, GeminiVerifier
     from .hitbtc import HitBTC, HitBTCVerifier
@@ -50,6 +51,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
     "cryptocom": ("cryptocom", "CryptoCom", "CryptoComVerifier"),
+    "deribit": ("deribit", "Deribit", "DeribitVerifier"),
     "gateio": ("gateio", "GateIO", "GateIOVerifier"),
     "gemini": ("gemini", "Gemini", "GeminiVerifier"),
     "hitbtc": ("hitbtc", "HitBTC", "HitBTCVerifier"),
@@ -89,6 +91,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "CoinbaseExchangeVerifier",
     "CryptoCom",
     "CryptoComVerifier",
+    "Deribit",
+    "DeribitVerifier",
     "Entry",
     "GateIO",
     "GateIOVerifier",
