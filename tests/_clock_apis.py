@@ -419,6 +419,43 @@ CRYPTOCOM = ClockApi(
     doc="https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes",
 )
 
+
+# --- Deribit API v2: https://docs.deribit.com/#authentication: ts (ms) in "Authorization:
+# deri-hmac-sha256 id=..,ts=..,sig=..,nonce=..", "valid for 60 seconds since generation" (how far
+# ahead is not said: 60 s here too). No stale-ts code is documented: 13009 "unauthorized" with HTTP
+# 401, as a bad signature is answered (knowm/XChange #3783, ccxt #9133), carrying usIn (us).
+# Server time: GET /api/v2/public/get_time, {"jsonrpc": "2.0", "result": <ms>}.
+
+
+def _deribit_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "Authorization") or ""
+    fields = dict(pair.strip().partition("=")[::2] for pair in value.partition(" ")[2].split(","))
+    return _int_ms(fields.get("ts"))
+
+
+def _deribit_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    answer = {
+        "jsonrpc": "2.0",
+        "error": {"message": "unauthorized", "code": 13009},
+        "testnet": False,
+        "usIn": server_ms * 1000,
+        "usOut": server_ms * 1000 + 50,
+        "usDiff": 50,
+    }
+    return 401, dict(_JSON), _compact(answer)
+
+
+DERIBIT = ClockApi(
+    name="deribit",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_deribit_signed_ms,
+    rejection=_deribit_rejection,
+    time_path="/api/v2/public/get_time",
+    time_answer=lambda server_ms: _compact({"jsonrpc": "2.0", "id": 1, "result": server_ms, "testnet": False}),
+    doc="https://docs.deribit.com/#rpc-error-codes",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
     api.name: api
@@ -435,5 +472,6 @@ CLOCK_APIS: dict[str, ClockApi] = {
         GATEIO,
         MEXC,
         CRYPTOCOM,
+        DERIBIT,
     )
 }

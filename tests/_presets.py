@@ -40,6 +40,7 @@ SAMPLES: dict[str, Sample] = {
     "bybit": Sample("GET", "https://api.bybit.com/v5/account/wallet-balance?accountType=UNIFIED", None, None),
     "coinbase-exchange": Sample("GET", "https://api.exchange.coinbase.com/accounts", None, None),
     "cryptocom": Sample("POST", "https://api.crypto.com/exchange/v1/private/user-balance", None, None),
+    "deribit": Sample("GET", "https://www.deribit.com/api/v2/private/get_account_summary?currency=BTC", None, None),
     "gateio": Sample("GET", "https://api.gateio.ws/api/v4/spot/accounts?currency=USDT", None, None),
     "gemini": Sample("POST", "https://api.gemini.com/v1/balances", None, None),
     "hitbtc": Sample("GET", "https://api.hitbtc.com/api/3/spot/balance", None, None),

@@ -31,6 +31,7 @@ TIMESTAMP_PRESETS = [
     "bybit",
     "coinbase-exchange",
     "cryptocom",
+    "deribit",
     "gateio",
     "hitbtc",
     "kucoin",

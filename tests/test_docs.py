@@ -56,6 +56,7 @@ ORIGINS: dict[str, str | None] = {
     "https://api.bybit.com": "bybit",
     "https://api.exchange.coinbase.com": "coinbase-exchange",
     "https://api.crypto.com": "cryptocom",
+    "https://www.deribit.com": "deribit",
     "https://api.gateio.ws": "gateio",
     "https://api.gemini.com": "gemini",
     "https://api.hitbtc.com": "hitbtc",

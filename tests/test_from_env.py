@@ -19,6 +19,7 @@ DEFAULT_PREFIXES = {
     "bybit": "BYBIT",
     "coinbase-exchange": "COINBASE_EXCHANGE",
     "cryptocom": "CRYPTOCOM",
+    "deribit": "DERIBIT",
     "gateio": "GATEIO",
     "gemini": "GEMINI",
     "hitbtc": "HITBTC",

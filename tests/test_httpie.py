@@ -40,6 +40,8 @@ CASES = [
     ("bybit", SECRET, JSON, "GET", "/v5/account/wallet-balance", ["accountType==UNIFIED"]),
     ("coinbase-exchange", B64_SECRET, JSON, "POST", "/orders", ["size=0.01", "side=buy", "product_id=BTC-USD"]),
     ("cryptocom", SECRET, JSON, "POST", "/exchange/v1/private/create-order", ["instrument_name=BTC_USD", "side=BUY"]),
+    ("deribit", SECRET, JSON, "GET", "/api/v2/private/get_positions", ["currency==BTC", "kind==future"]),
+    ("deribit", SECRET, JSON, "POST", "/api/v2", ["jsonrpc=2.0", "method=private/buy", "params[amount]:=10"]),
     ("gateio", SECRET, JSON, "GET", "/api/v4/spot/orders", ["currency_pair==BTC_USDT", "status==open"]),
     ("gateio", SECRET, JSON, "POST", "/api/v4/spot/orders", ["currency_pair=BTC_USDT", "amount=0.001"]),
     ("gemini", SECRET, JSON, "POST", "/v1/balances", []),
