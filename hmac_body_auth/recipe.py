@@ -45,6 +45,7 @@ __all__ = [
     "MILLISECONDS",
     "SECONDS",
     "Codec",
+    "Envelope",
     "Field",
     "Header",
     "Option",
@@ -135,6 +136,22 @@ class Codec(NamedTuple):
     names: frozenset[str]
     format: Callable[[Mapping[str, str]], str]
     parse: Callable[[str], Mapping[str, str] | None]
+
+
+class Envelope(NamedTuple):
+    """A request body that carries the key, the timestamp and the signature (Crypto.com's JSON request object).
+
+    ``wrap(wire, signature)`` writes the body to send from the caller's request as
+    ``wire`` shows it (with its key, timestamp, nonce and options); with
+    ``signature=None`` it is the body as signed (the message is computed from that).
+    ``unwrap(body)`` is a verifier's inverse: the parts a received body carries
+    (``key``, ``signature``, ``timestamp``, ...), or ``None`` (or a ``ValueError``
+    whose text is the reason) if it has none. ``names``: part -> where the body carries it.
+    """
+
+    names: Mapping[str, str]
+    wrap: Callable[[Wire, str | None], bytes]
+    unwrap: Callable[[bytes], Mapping[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -272,6 +289,9 @@ class Recipe:
     bodiless_content_type: str | None = None
     """The ``Content-Type`` sent with a request that has no body and no type (MEXC refuses a call
     without one: 700013); ``None``: none."""
+    envelope: Envelope | None = None
+    """``None``: the caller's body goes on the wire. An :class:`Envelope`: the body is a request
+    object written from the caller's, which carries the credentials and the signature."""
 
     @property
     def needs_passphrase(self) -> bool:
@@ -559,6 +579,9 @@ class _Compiled:
         for spec_name, template in [(h.name, t) for h, t in self.headers] + [(f.name, t) for f, t in self.fields]:
             for name in template.names:
                 self.where.setdefault(name, spec_name)
+        if recipe.envelope is not None:
+            for name, member in recipe.envelope.names.items():
+                self.where.setdefault(name, member)
 
     def message_of(self, wire: Wire) -> bytes:
         recipe = self.recipe
@@ -772,10 +795,18 @@ class RecipeScheme:
                 content_type = FORM_CONTENT_TYPE
         wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
         wire.raw_nonce = nonce
+        caller, envelope = wire, recipe.envelope
+        if envelope is not None:
+            # The message is made of the request object as signed; the caller's request is what it wraps.
+            signed = envelope.wrap(caller, None)
+            wire = Wire(out.method, url, signed, caller.content_type, key, nonce_text, stamp, options)
+            wire.raw_nonce = nonce
         for name, getter in compiled.derived:
             values[name] = getter(wire)
         message = compiled.message.fill(values) if compiled.message is not None else compiled.message_of(wire)
-        values["signature"] = signer.sign(message)
+        values["signature"] = signature = signer.sign(message)
+        if envelope is not None:
+            body = envelope.wrap(caller, signature)
         for spec, template in self._after:
             url, body, added = _place(spec, template.render(simple), url, body, out.method)
             if added and out.content_type is None:
@@ -901,6 +932,14 @@ class RecipeVerifier:
         """What the request carries (key, signature, nonce, timestamp, the signed wire), or the reason it does not."""
         compiled = self._compiled
         found: dict[str, str] = {}
+        if self._recipe.envelope is not None:
+            try:
+                carried = self._recipe.envelope.unwrap(body)
+            except ValueError as exc:  # the envelope's own reason
+                return Verdict(False, str(exc) or "bad request body")
+            if carried is None:
+                return Verdict(False, "bad request body")
+            found.update(carried)
         # The key first: an unknown key is the answer, whatever else the request lacks.
         for spec, template in sorted(compiled.headers, key=lambda pair: "key" not in pair[1].names):
             if "key" in found and "key" not in template.names and found["key"] not in self._signers:

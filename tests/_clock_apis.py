@@ -386,8 +386,92 @@ MEXC = ClockApi(
     doc="https://mexcdevelop.github.io/apidocs/spot_v3_en/#timing-security",
 )
 
+
+# --- Crypto.com Exchange v1: https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html
+# ("Request Format", "Response and Reason Codes", "Common Issues"): the body's "nonce" is the time
+# in ms, refused beyond 60 s either way with HTTP 400, code 40102 INVALID_NONCE, in the response
+# shape {"id", "method", "code", "message"} ("code" an int as "Response Format" types it). No
+# server-time endpoint in v1: the client reads the Date header.
+
+
+def _cryptocom_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    try:
+        nonce = json.loads(body).get("nonce")
+    except (ValueError, AttributeError):
+        return None
+    if type(nonce) is int:
+        nonce = str(nonce)
+    return _int_ms(nonce) if isinstance(nonce, str) else None
+
+
+CRYPTOCOM = ClockApi(
+    name="cryptocom",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_cryptocom_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        400,
+        dict(_JSON),
+        _compact({"id": 1, "method": "private/user-balance", "code": 40102, "message": "INVALID_NONCE"}),
+    ),
+    time_path=None,
+    time_answer=_no_time_endpoint,
+    doc="https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes",
+)
+
+
+# --- Deribit API v2: https://docs.deribit.com/#authentication: ts (ms) in "Authorization:
+# deri-hmac-sha256 id=..,ts=..,sig=..,nonce=..", "valid for 60 seconds since generation" (how far
+# ahead is not said: 60 s here too). No stale-ts code is documented: 13009 "unauthorized" with HTTP
+# 401, as a bad signature is answered (knowm/XChange #3783, ccxt #9133), carrying usIn (us).
+# Server time: GET /api/v2/public/get_time, {"jsonrpc": "2.0", "result": <ms>}.
+
+
+def _deribit_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    value = _header(headers, "Authorization") or ""
+    fields = dict(pair.strip().partition("=")[::2] for pair in value.partition(" ")[2].split(","))
+    return _int_ms(fields.get("ts"))
+
+
+def _deribit_rejection(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    answer = {
+        "jsonrpc": "2.0",
+        "error": {"message": "unauthorized", "code": 13009},
+        "testnet": False,
+        "usIn": server_ms * 1000,
+        "usOut": server_ms * 1000 + 50,
+        "usDiff": 50,
+    }
+    return 401, dict(_JSON), _compact(answer)
+
+
+DERIBIT = ClockApi(
+    name="deribit",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_deribit_signed_ms,
+    rejection=_deribit_rejection,
+    time_path="/api/v2/public/get_time",
+    time_answer=lambda server_ms: _compact({"jsonrpc": "2.0", "id": 1, "result": server_ms, "testnet": False}),
+    doc="https://docs.deribit.com/#rpc-error-codes",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
     api.name: api
-    for api in (BINANCE, BYBIT, OKX, KUCOIN, COINBASE_EXCHANGE, BITSTAMP, HITBTC, POLONIEX_V3, BITGET, GATEIO, MEXC)
+    for api in (
+        BINANCE,
+        BYBIT,
+        OKX,
+        KUCOIN,
+        COINBASE_EXCHANGE,
+        BITSTAMP,
+        HITBTC,
+        POLONIEX_V3,
+        BITGET,
+        GATEIO,
+        MEXC,
+        CRYPTOCOM,
+        DERIBIT,
+    )
 }

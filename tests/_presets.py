@@ -62,6 +62,14 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/orders", {"json": _JSON}),
         Call("DELETE", "/orders", {"params": _QUERY}),
     ],
+    "cryptocom": [
+        Call("POST", "/exchange/v1/private/create-order", {"json": _JSON}),
+        Call("POST", "/exchange/v1/private/user-balance"),
+    ],
+    "deribit": [
+        Call("GET", "/api/v2/private/get_positions", {"params": _QUERY}),
+        Call("POST", "/api/v2", {"json": {"jsonrpc": "2.0", "id": 1, "method": "private/buy", "params": _JSON}}),
+    ],
     "gateio": [
         Call("GET", "/api/v4/spot/orders", {"params": _QUERY}),
         Call("POST", "/api/v4/spot/orders", {"json": _JSON}),

@@ -31,6 +31,8 @@ NAMES = [
     "bitstamp",
     "bybit",
     "coinbase-exchange",
+    "cryptocom",
+    "deribit",
     "gateio",
     "hitbtc",
     "kucoin",
@@ -70,6 +72,14 @@ BYBIT_MESSAGE = (
     "invalid request, please check your server timestamp or recv_window param. "
     f"req_timestamp[{SIGNED_MS}],server_timestamp[{SERVER_MS}],recv_window[5000]"
 )
+DERIBIT_UNAUTHORIZED = {
+    "jsonrpc": "2.0",
+    "error": {"message": "unauthorized", "code": 13009},
+    "testnet": False,
+    "usIn": (SERVER_MS + 61_000) * 1000,
+    "usOut": (SERVER_MS + 61_000) * 1000 + 89,
+    "usDiff": 89,
+}
 HITBTC_ERROR = {"code": 1002, "message": "Authorization is required or has been failed", "description": ""}
 
 #: Preset -> [(status, the API's timestamp refusal, signed_ms, the server time it carries (ns) or None)].
@@ -99,6 +109,28 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             None,
         ),
         (401, b'{"label":"REQUEST_EXPIRED","message":""}', None, None),
+    ],
+    # Crypto.com Exchange v1 "Response and Reason Codes": 400, 40102 INVALID_NONCE; the shape of the
+    # docs' per-method error examples (code a string) and of "Response Format" (code an int).
+    "cryptocom": [
+        (
+            400,
+            b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}',
+            SIGNED_MS,
+            None,
+        ),
+        (400, b'{"id":1,"method":"private/user-balance","code":40102,"message":"INVALID_NONCE"}', None, None),
+    ],
+    # Deribit documents no stale-ts code: 13009 "unauthorized" with HTTP 401 (knowm/XChange #3783), in
+    # the shape of ccxt #9133, read as a refusal only when its usIn (server receipt, us) is 60 s+ off.
+    "deribit": [
+        (401, _dumps(DERIBIT_UNAUTHORIZED), SIGNED_MS, SERVER_MS * MS + 61_000 * MS),
+        (
+            401,
+            _dumps({**DERIBIT_UNAUTHORIZED, "usIn": (SIGNED_MS - 60_001) * 1000}),
+            SIGNED_MS,
+            (SIGNED_MS - 60_001) * MS,
+        ),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
     "mexc": [
@@ -206,6 +238,35 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (401, b'{"label":"INVALID_SIGNATURE","label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
         (401, b'{"error":{"label":"REQUEST_EXPIRED","message":"x"}}', SIGNED_MS),
         (401, b'[{"label":"REQUEST_EXPIRED","message":"x"}]', SIGNED_MS),
+    ],
+    "cryptocom": [
+        (401, b'{"id":"1","method":"private/get-order-detail","code":"40101","message":"UNAUTHORIZED"}', SIGNED_MS),
+        (401, b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (200, b'{"id":"1","method":"private/get-order-detail","code":"40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"id":"1","method":"private/create-order","code":"40001","message":"BAD_REQUEST"}', SIGNED_MS),
+        (400, b'{"id":"1","method":"private/create-order","code":"40006","message":"DUPLICATE_REQUEST"}', SIGNED_MS),
+        (400, b'{"code":"10007","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":40102.0,"message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":" 40102","message":"INVALID_NONCE"}', SIGNED_MS),
+        (400, b'{"code":"40102","message":null}', SIGNED_MS),
+        (400, b'{"code":"40101","code":"40102","message":"x"}', SIGNED_MS),
+        (400, b'{"id":1,"method":"private/create-order","code":40102,"result":{"order_id":"1"}}', SIGNED_MS),
+        (400, b'[{"code":40102}]', SIGNED_MS),
+        (200, b'{"id":1,"method":"private/create-order","code":0,"result":{"client_oid":"40102"}}', SIGNED_MS),
+    ],
+    "deribit": [
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "usIn": SIGNED_MS * 1000}), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "usIn": (SIGNED_MS + 60_000) * 1000}), SIGNED_MS),
+        (401, _dumps(DERIBIT_UNAUTHORIZED), None),
+        (400, _dumps(DERIBIT_UNAUTHORIZED), SIGNED_MS),
+        (200, _dumps(DERIBIT_UNAUTHORIZED), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "error": {"message": "invalid_credentials", "code": 13004}}), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "error": {"message": "unauthorized", "code": "13009"}}), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "error": {"message": "unauthorised", "code": 13009}}), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "usIn": str(SERVER_MS * 1000)}), SIGNED_MS),
+        (401, _dumps({k: v for k, v in DERIBIT_UNAUTHORIZED.items() if k != "usIn"}), SIGNED_MS),
+        (401, _dumps({**DERIBIT_UNAUTHORIZED, "result": {"order_id": "1"}}), SIGNED_MS),
+        (401, _dumps([DERIBIT_UNAUTHORIZED]), SIGNED_MS),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -505,6 +566,11 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
+    # https://docs.deribit.com/#public-get_time
+    "deribit": (
+        b'{"jsonrpc": "2.0", "id": 7365, "result": 1550147385946, "testnet": false, "usIn": 1, "usOut": 2}',
+        1_550_147_385_946 * MS,
+    ),
     # https://bybit-exchange.github.io/docs/v5/market/time
     "bybit": (
         b'{"retCode":0,"retMsg":"OK","result":{"timeSecond":"1688639403","timeNano":"1688639403423213947"},'
@@ -525,6 +591,7 @@ TIME_PATHS = {
     "bitget": "/api/v2/public/time",
     "gateio": "/api/v4/spot/time",
     "mexc": "/api/v3/time",
+    "deribit": "/api/v2/public/get_time",
     "bybit": "/v5/market/time",
     "okx": "/api/v5/public/time",
     "kucoin": "/api/v1/timestamp",
@@ -544,6 +611,13 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
     ],
     "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
+    "deribit": [
+        b'{"jsonrpc":"2.0","result":"1550147385946"}',
+        b'{"jsonrpc":"2.0","result":1.5e12}',
+        b'{"jsonrpc":"2.0","result":true}',
+        b'{"result":1550147385946}',
+        b'{"jsonrpc":"2.0","error":{"code":10001,"message":"error"},"result":1550147385946}',
+    ],
     "bybit": [
         b'{"retCode":10001,"result":{"timeNano":"1688639403423213947"}}',
         b'{"retCode":0,"result":{"timeNano":1688639403423213947}}',
@@ -611,9 +685,9 @@ def test_garbage_says_no_time(name: str, body: bytes) -> None:
     assert server_time(body) is None
 
 
-@pytest.mark.parametrize("name", ["bitstamp", "hitbtc"])
+@pytest.mark.parametrize("name", ["bitstamp", "cryptocom", "hitbtc"])
 def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
-    """Bitstamp and HitBTC document no public server-time endpoint."""
+    """Bitstamp, Crypto.com (v1) and HitBTC document no public server-time endpoint."""
     recipe = _recipe(name)
     assert recipe.time_path is None
     assert recipe.server_time is None
@@ -628,6 +702,8 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("okx", 30_000),
         ("kucoin", 5000),
         ("coinbase-exchange", 30_000),
+        ("cryptocom", 60_000),
+        ("deribit", 60_000),
         ("gateio", 60_000),
         ("mexc", 5000),
         ("bitstamp", 150_000),

@@ -125,6 +125,9 @@ def test_default_headers_cover_every_preset(found: Entry) -> None:
     secret = base64.b64encode(b"secret-bytes-0123").decode()
     auth = found.auth(KEY, secret, **options) if found.keyed else found.auth(secret)
     scheme_names = auth.scheme.header_names
+    if found.name == "cryptocom":  # its key and signature travel in the JSON body: no header to redact
+        assert scheme_names == found.secret_headers == frozenset()
+        return
     secret_bearing = {
         n for n in scheme_names if n not in NOT_SECRET and not any(part in n for part in NOT_SECRET_PARTS)
     }

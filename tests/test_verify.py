@@ -263,11 +263,13 @@ def _preset_request(name: str, secret: str = "U0VDUkVU") -> tuple[Any, Any, dict
 def test_every_preset_still_accepted_with_default_requirements(name: str, window_ms: int | None) -> None:
     """Each preset's signed request passes the guard's default requirements; one signed with another secret does not."""
     verifier, auth, body = _preset_request(name)
+    # Crypto.com's method is the path after /exchange/v1/ (signed; a private one).
+    url = "http://api.test/exchange/v1/private/x" if name == "cryptocom" else "http://api.test/v1/x"
     with httpx.Client(transport=mock_transport(verifier, window_ms=window_ms), auth=auth) as c:
-        assert c.post("http://api.test/v1/x", **body).status_code == 200
+        assert c.post(url, **body).status_code == 200
     verifier, wrong, body = _preset_request(name, secret="V1JPTkc=")
     with httpx.Client(transport=mock_transport(verifier, window_ms=window_ms), auth=wrong) as c:
-        assert c.post("http://api.test/v1/x", **body).status_code == 401
+        assert c.post(url, **body).status_code == 401
 
 
 # -- verify() never raises on what a client sent ------------------------------------------------

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .bitstamp import Bitstamp, BitstampVerifier
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
+    from .cryptocom import CryptoCom, CryptoComVerifier
+    from .deribit import Deribit, DeribitVerifier
     from .gateio import GateIO, GateIOVerifier
     from .gemini import Gemini, GeminiVerifier
     from .hitbtc import HitBTC, HitBTCVerifier
@@ -48,6 +50,8 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
+    "cryptocom": ("cryptocom", "CryptoCom", "CryptoComVerifier"),
+    "deribit": ("deribit", "Deribit", "DeribitVerifier"),
     "gateio": ("gateio", "GateIO", "GateIOVerifier"),
     "gemini": ("gemini", "Gemini", "GeminiVerifier"),
     "hitbtc": ("hitbtc", "HitBTC", "HitBTCVerifier"),
@@ -85,6 +89,10 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "BybitVerifier",
     "CoinbaseExchange",
     "CoinbaseExchangeVerifier",
+    "CryptoCom",
+    "CryptoComVerifier",
+    "Deribit",
+    "DeribitVerifier",
     "Entry",
     "GateIO",
     "GateIOVerifier",

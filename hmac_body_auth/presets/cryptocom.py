@@ -1,0 +1,230 @@
+"""Crypto.com Exchange API v1, private REST methods (``POST https://api.crypto.com/exchange/v1/{method}``).
+
+Scheme (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#digital-signature, "Digital
+Signature" and "Request Format"; the docs' JS/Python/Java examples and crypto-com/cdcx-cli
+``crates/cdcx-core/src/signing.rs`` at d8ddc06; vectors from ccxt 4.5.90): everything travels in the
+JSON body ``{"id", "method", "params", "api_key", "sig", "nonce"}``, nothing in headers.
+``sig`` is lowercase hex HMAC-SHA256 (the secret as is) of ``method + id + api_key + params
+string + nonce``, the params string being each key of ``params`` in ascending order followed by its
+value (a list: its items in order, an object in a list: the same rule). ``nonce`` is the time in
+Unix ms (+-60 s); ``method`` is the URL path after ``/exchange/v1/``.
+
+The caller POSTs the ``params`` object as ``json={...}`` (or nothing); the auth writes the request
+object around it, ``id`` being the nonce's text as in ccxt (``id=<int>``: that id). With
+``envelope="fill"`` the caller's body is the docs' ``{"id", "method", "params"}`` and the auth adds
+``api_key``, ``nonce`` and ``sig``. Parameter values must be strings ("All numbers must be
+strings"): the implementations disagree on the text of numbers, booleans, ``null``, objects outside a
+list and deeper nesting, so those are refused before anything is sent. ``demo=True`` signs for the
+UAT sandbox ``https://uat-api.3ona.co`` only.
+
+Clock sync (:data:`CRYPTOCOM_CLOCK_SYNC`): a stale nonce is HTTP 400, code ``40102``
+"INVALID_NONCE: Nonce value differs by more than 60 seconds" (docs, "Response and Reason Codes"), in
+the error shape of the per-method examples ``{"id", "method", "code", "message"}`` (``code`` a string
+there, an int in "Response Format"). v1 documents no time endpoint: the ``Date`` header is read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .._clocksync import ClockSync, TimestampRejection
+from .._core import Outgoing
+from ..errors import BodyError, ConfigurationError
+from ..recipe import MILLISECONDS, Envelope, Option, Recipe, RecipeAuth, RecipeVerifier, Wire, boolean
+from ._answers import _unique_members, json_answer
+
+__all__ = ["CRYPTOCOM_CLOCK_SYNC", "CryptoCom", "CryptoComVerifier", "cryptocom_param_string"]
+
+#: Where Crypto.com documents code 40102 (HTTP 400).
+CRYPTOCOM_TIMESTAMP_DOC = "https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes"
+_INVALID_NONCE = 40102
+_ERROR_MEMBERS = frozenset({"id", "method", "code", "message", "original"})  # docs, "Response Format"
+_METHOD = re.compile(r"/exchange/v1/(private/[A-Za-z0-9_/-]+)")
+_UAT_HOST = "uat-api.3ona.co"
+
+
+def cryptocom_param_string(params: object) -> str:
+    """The docs' parameter string of ``params``; ``ValueError`` for a value whose text is not agreed."""
+    if not isinstance(params, dict):
+        raise ValueError("params must be a JSON object")
+    text = []
+    for name in sorted(params):
+        value = params[name]
+        items = value if isinstance(value, list) else [value]
+        if not isinstance(value, (str, list)) or not all(
+            isinstance(item, str) or (isinstance(item, dict) and all(isinstance(v, str) for v in item.values()))
+            for item in items
+        ):
+            raise ValueError(f"parameter {name!r} must be a string, or a list of strings or of objects of strings")
+        text.append(name + "".join(i if isinstance(i, str) else "".join(k + i[k] for k in sorted(i)) for i in items))
+    return "".join(text)
+
+
+def _json(body: bytes) -> Any:
+    return json.loads(body, object_pairs_hook=_unique_members)  # a duplicate member reads two ways: refused
+
+
+def _text(value: object) -> str:
+    """``id`` and ``nonce`` as signed: the decimal text of a JSON number or string of digits."""
+    if (type(value) is int and value >= 0) or (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return str(value)
+    raise ValueError("id and nonce must be unsigned integers")
+
+
+def _message(wire: Wire) -> bytes:
+    """``method + id + api_key + params string + nonce``, read from the request object (as signed or received)."""
+    request = _json(wire.body)
+    try:
+        parts = [request["method"], _text(request["id"]), request["api_key"], cryptocom_param_string(request["params"])]
+        parts.append(_text(request["nonce"]))
+    except (KeyError, TypeError):
+        raise ValueError("not a request object") from None
+    if not all(isinstance(part, str) for part in parts):
+        raise ValueError("method and api_key must be strings")
+    return "".join(parts).encode("utf-8")
+
+
+def _wrap(wire: Wire, signature: str | None) -> bytes:
+    """The request object: the caller's params wrapped (ccxt's member order), or the caller's object filled in."""
+    stamp, key = json.dumps(wire.timestamp).encode(), json.dumps(wire.key).encode()
+    sig = b',"sig":' + json.dumps(signature).encode() if signature is not None else b""
+    if wire.options["envelope"] == "fill":
+        return wire.body.strip()[:-1].rstrip() + b',"api_key":' + key + b',"nonce":' + stamp + sig + b"}"
+    request_id = stamp if wire.options["id"] == "nonce" else str(wire.options["id"]).encode()
+    method = json.dumps(_METHOD.fullmatch(wire.path)[1]).encode()  # type: ignore[index]  # check() matched it
+    head = b'{"id":%b,"method":%b,"params":%b' % (request_id, method, wire.body.strip() or b"{}")
+    return head + b',"api_key":' + key + sig + b',"nonce":' + stamp + b"}"
+
+
+def _unwrap(body: bytes) -> dict[str, str]:
+    try:
+        request = _json(body)
+    except ValueError:
+        raise ValueError("the body is not a JSON request object") from None
+    if not isinstance(request, dict) or not isinstance(request.get("api_key"), str):
+        raise ValueError("missing api_key")
+    if not isinstance(request.get("sig"), str):
+        raise ValueError("missing sig")
+    return {"key": request["api_key"], "signature": request["sig"], "timestamp": _text(request.get("nonce"))}
+
+
+def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+    url = urlsplit(out.url)
+    method = _METHOD.fullmatch(url.path)
+    if method is None:
+        raise BodyError("Crypto.com private methods are POSTed to /exchange/v1/private/...")
+    if options["demo"] and url.hostname != _UAT_HOST:
+        raise BodyError(f"demo=True signs for the UAT sandbox (https://{_UAT_HOST}) only")
+    try:
+        given = _json(out.body) if out.body.strip() else {}
+    except ValueError:
+        raise BodyError("Crypto.com takes the params as a JSON object (json={...}); this body is not JSON") from None
+    try:
+        if options["envelope"] == "fill":
+            if not isinstance(given, dict) or given.keys() != {"id", "method", "params"}:
+                raise ValueError('envelope="fill" takes a body of exactly "id", "method" and "params"')
+            _text(given["id"])
+            if given["method"] != method[1]:
+                raise ValueError("the body's method is not the URL's")
+            given = given["params"]
+        cryptocom_param_string(given)
+    except ValueError as exc:
+        raise BodyError(f"Crypto.com: {exc}") from None
+
+
+def _verify_method(wire: Wire) -> str | None:
+    """The method signed must be the one the URL calls."""
+    method = _METHOD.fullmatch(wire.path)
+    return None if method is not None and _json(wire.body).get("method") == method[1] else "method is not the URL's"
+
+
+def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
+    """Code 40102 (an int or its string) with HTTP 400 in the documented error shape; anything else is ``None``."""
+    answer = json_answer(body)
+    if status != 400 or not isinstance(answer, dict) or not answer.keys() <= _ERROR_MEMBERS:
+        return None
+    code = answer.get("code")
+    if not ((type(code) is int and code == _INVALID_NONCE) or code == str(_INVALID_NONCE)):
+        return None
+    if not all(isinstance(answer.get(name, ""), str) for name in ("method", "message", "original")):
+        return None
+    return TimestampRejection(None)
+
+
+CRYPTOCOM_CLOCK_SYNC = ClockSync(
+    rejection=_timestamp_rejection, statuses=frozenset({400}), window_ms=60_000, doc=CRYPTOCOM_TIMESTAMP_DOC
+)
+"""Crypto.com's clock-sync recipe: code 40102 (HTTP 400), the ``Date`` header (no time endpoint); +-60 s."""
+
+
+def _request_id(value: object) -> str | int:
+    if value == "nonce" or (type(value) is int and 0 <= value < 2**63):
+        return value
+    raise ConfigurationError('id must be "nonce" (the nonce\'s text, as ccxt) or an int from 0 to 2**63 - 1')
+
+
+def _envelope(value: object) -> str:
+    if value not in ("params", "fill"):
+        raise ConfigurationError('envelope must be "params" (the body is the params) or "fill" (id, method, params)')
+    return str(value)
+
+
+RECIPE = Recipe(
+    name="cryptocom",
+    title="Crypto.com",
+    doc="https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#digital-signature",
+    origin="https://api.crypto.com",
+    env_prefix="CRYPTOCOM",
+    message=_message,
+    headers=(),
+    envelope=Envelope({"key": "api_key", "signature": "sig", "timestamp": "nonce"}, _wrap, _unwrap),
+    bodies=frozenset({"json-object"}),
+    methods=frozenset({"POST"}),
+    query=False,
+    timestamp=MILLISECONDS,
+    options=(
+        Option("id", "nonce", _request_id),
+        Option("envelope", "params", _envelope),
+        Option("demo", False, boolean("demo")),
+    ),
+    check=_check,
+    verify_check=_verify_method,
+    clock_sync=lambda options: CRYPTOCOM_CLOCK_SYNC,
+)
+
+
+class CryptoCom(RecipeAuth):
+    """Auth for Crypto.com Exchange API v1 private methods: POST the params as ``json={...}``.
+
+    Args:
+        key: the API key; secret: the API secret, used as is.
+        id: ``"nonce"`` (the request ``id`` is the nonce's text, as ccxt) or a fixed int id.
+        envelope: ``"params"`` (the body is the params object) or ``"fill"`` (the body is the docs'
+            ``{"id", "method", "params"}``; ``id=`` is then not used).
+        demo: sign only for the UAT sandbox, ``https://uat-api.3ona.co``.
+        clock: a zero-argument callable returning int ns since the Unix epoch; ``nonce`` is sent in ms.
+        clock_sync: on code 40102 learn the server's clock (``Date``), re-sign once and resend.
+        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
+
+    """
+
+    recipe = RECIPE
+
+    def __init__(self, *credentials: str | bytes, **options: Any) -> None:
+        if options.get("envelope") == "fill" and options.get("id", "nonce") != "nonce":
+            raise ConfigurationError('envelope="fill" takes the id from the body: give no id=')
+        super().__init__(*credentials, **options)
+
+
+class CryptoComVerifier(RecipeVerifier):
+    """Verify Crypto.com v1 request objects on the server side (``api_key``, ``nonce``, ``sig`` in the body).
+
+    The verdict carries the key and ``nonce`` (as ``timestamp_ms``); wrap it in a
+    :class:`~hmac_body_auth.verify.ReplayGuard` to enforce the 60 s window.
+    """
+
+    recipe = RECIPE
