@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .binance import Binance, BinanceVerifier
+    from .binance_futures import BinanceFutures, BinanceFuturesVerifier
     from .bitfinex import Bitfinex, BitfinexVerifier
     from .bitget import Bitget, BitgetVerifier
     from .bitstamp import Bitstamp, BitstampVerifier
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 #: (title, passphrase, environment prefix, doc URL, headers) comes from the module's recipe (:func:`entry`).
 PRESETS: dict[str, tuple[str, str, str]] = {
     "binance": ("binance", "Binance", "BinanceVerifier"),
+    "binance-futures": ("binance_futures", "BinanceFutures", "BinanceFuturesVerifier"),
     "bitfinex": ("bitfinex", "Bitfinex", "BitfinexVerifier"),
     "bitget": ("bitget", "Bitget", "BitgetVerifier"),
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
@@ -74,6 +76,8 @@ for _module, _auth, _verifier in (*PRESETS.values(), *WEBHOOKS.values()):
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "Binance",
+    "BinanceFutures",
+    "BinanceFuturesVerifier",
     "BinanceVerifier",
     "Bitfinex",
     "BitfinexVerifier",
