@@ -34,6 +34,7 @@ class Sample(NamedTuple):
 
 SAMPLES: dict[str, Sample] = {
     "binance": Sample("GET", "https://api.binance.com/api/v3/account", None, None),
+    "binance-futures": Sample("GET", "https://fapi.binance.com/fapi/v3/balance", None, None),
     "bitfinex": Sample("POST", "https://api.bitfinex.com/v2/auth/r/wallets", b"{}", "application/json"),
     "bitget": Sample("GET", "https://api.bitget.com/api/v2/spot/account/assets?coin=USDT", None, None),
     "bitstamp": Sample("POST", "https://www.bitstamp.net/api/v2/balance/", None, None),

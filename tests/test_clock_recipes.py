@@ -27,6 +27,7 @@ from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
 
 NAMES = [
     "binance",
+    "binance-futures",
     "bitget",
     "bitstamp",
     "bybit",
@@ -99,6 +100,11 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             None,
         ),
         (401, b'{"label":"REQUEST_EXPIRED","message":""}', None, None),
+    ],
+    # Binance USD-M futures error-code page, "-1021 INVALID_TIMESTAMP" (both messages), HTTP 400.
+    "binance-futures": [
+        (400, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS, None),
+        (400, b'{"code":-1021,"msg":"Timestamp for this request was 1000ms ahead of the server\'s time."}', None, None),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
     "mexc": [
@@ -206,6 +212,22 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (401, b'{"label":"INVALID_SIGNATURE","label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
         (401, b'{"error":{"label":"REQUEST_EXPIRED","message":"x"}}', SIGNED_MS),
         (401, b'[{"label":"REQUEST_EXPIRED","message":"x"}]', SIGNED_MS),
+    ],
+    "binance-futures": [
+        (400, b'{"code":-1022,"msg":"Signature for this request is not valid."}', SIGNED_MS),
+        (401, b'{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}', SIGNED_MS),
+        (
+            400,
+            b'{"code":-4164,"msg":"Order\'s notional must be no smaller than 100 (unless you choose reduce only)."}',
+            SIGNED_MS,
+        ),
+        (401, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (200, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":"-1021","msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":-1021,"msg":null}', SIGNED_MS),
+        (400, b'{"code":-1021,"msg":"x","orderId":12345}', SIGNED_MS),
+        (400, b'{"code":-1022,"code":-1021,"msg":"x"}', SIGNED_MS),
+        (200, b'{"orderId":1021,"symbol":"BTCUSDT","clientOrderId":"-1021"}', SIGNED_MS),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -503,6 +525,8 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     ),
     # Gate API v4 "Get server current time".
     "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
+    # Binance USD-M futures "Check Server Time".
+    "binance-futures": (b'{\n  "serverTime": 1499827319559\n}', 1_499_827_319_559 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://bybit-exchange.github.io/docs/v5/market/time
@@ -524,6 +548,7 @@ TIME_PATHS = {
     "binance": "/api/v3/time",
     "bitget": "/api/v2/public/time",
     "gateio": "/api/v4/spot/time",
+    "binance-futures": "/fapi/v1/time",
     "mexc": "/api/v3/time",
     "bybit": "/v5/market/time",
     "okx": "/api/v5/public/time",
@@ -543,6 +568,7 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
         b'{"code":"00000","requestTime":1700111073740}',
     ],
     "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
+    "binance-futures": [b'{"serverTime":"1499827319559"}', b'{"serverTime":true}', b'{"serverTime":-1}', b'{"time":1}'],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "bybit": [
         b'{"retCode":10001,"result":{"timeNano":"1688639403423213947"}}',
@@ -630,6 +656,7 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("coinbase-exchange", 30_000),
         ("gateio", 60_000),
         ("mexc", 5000),
+        ("binance-futures", 5000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
         ("poloniex-v3", 1000),
@@ -647,6 +674,7 @@ def test_the_documented_window(name: str, window_ms: int) -> None:
     [
         ("binance", {"recv_window": 10_000}, 10_000),
         ("mexc", {"recv_window": 20_000}, 20_000),
+        ("binance-futures", {"recv_window": 30_000}, 30_000),
         ("bybit", {"recv_window": 20_000}, 20_000),
         ("hitbtc", {"window": 30_000}, 30_000),
         ("poloniex-v3", {"recv_window": 1500}, 1500),

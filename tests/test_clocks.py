@@ -14,7 +14,16 @@ import pytest
 import hmac_body_auth as hba
 from hmac_body_auth import BodyDigestScheme, ClockNonce, ConfigurationError, FileNonce, HmacAuth
 from hmac_body_auth._redis import RedisNonce
-from hmac_body_auth.presets import PRESETS, Binance, BinanceVerifier, HitBTC, HitBTCVerifier, Kraken, preset
+from hmac_body_auth.presets import (
+    PRESETS,
+    Binance,
+    BinanceFuturesVerifier,
+    BinanceVerifier,
+    HitBTC,
+    HitBTCVerifier,
+    Kraken,
+    preset,
+)
 from hmac_body_auth.verify import ReplayGuard, Verdict
 
 from ._clocks import NOW_NS
@@ -26,6 +35,7 @@ FAKE_MS = FAKE_NS // 1_000_000
 
 TIMESTAMP_PRESETS = [
     "binance",
+    "binance-futures",
     "bitget",
     "bitstamp",
     "bybit",
@@ -81,6 +91,7 @@ def _every_clock(tmp_path: Path) -> dict[str, Callable[[Callable[[], Any]], Any]
         "RedisNonce": lambda c: RedisNonce("redis://127.0.0.1:1/0", name="clock-check", clock=c),
         "ReplayGuard": lambda c: ReplayGuard(_Stub(Verdict(True, "", KEY)), clock=c),
         "BinanceVerifier": lambda c: BinanceVerifier({KEY: SECRET}, clock=c),
+        "BinanceFuturesVerifier": lambda c: BinanceFuturesVerifier({KEY: SECRET}, clock=c),
         "HitBTCVerifier": lambda c: HitBTCVerifier({KEY: SECRET}, clock=c),
     }
     for name in TIMESTAMP_PRESETS:
@@ -111,7 +122,7 @@ def test_every_clock_argument_of_the_package_is_covered() -> None:
             with_clock.add(name)
         if takes(verifier_cls, "clock"):
             with_clock.add(verifier_name)
-    assert with_clock == {*TIMESTAMP_PRESETS, "BinanceVerifier", "HitBTCVerifier"}
+    assert with_clock == {*TIMESTAMP_PRESETS, "BinanceVerifier", "BinanceFuturesVerifier", "HitBTCVerifier"}
     for cls in (HmacAuth, ClockNonce, FileNonce, RedisNonce, ReplayGuard):
         assert "clock" in inspect.signature(cls).parameters
 

@@ -50,6 +50,7 @@ ORIGINS: dict[str, str | None] = {
     "https://poloniex.com": "poloniex",
     "https://api.poloniex.com": "poloniex-v3",
     "https://api.binance.com": "binance",
+    "https://fapi.binance.com": "binance-futures",
     "https://api.bitfinex.com": "bitfinex",
     "https://api.bitget.com": "bitget",
     "https://www.bitstamp.net": "bitstamp",

@@ -13,6 +13,7 @@ from ._presets import KEY, PASSPHRASE, SECRET, takes, verify
 
 DEFAULT_PREFIXES = {
     "binance": "BINANCE",
+    "binance-futures": "BINANCE_FUTURES",
     "bitfinex": "BITFINEX",
     "bitget": "BITGET",
     "bitstamp": "BITSTAMP",

@@ -33,6 +33,8 @@ FORM, JSON = True, False
 #: (--auth-type, its secret, --form or HTTPie's default JSON, method, path, request items): every plugin at least once.
 CASES = [
     ("binance", SECRET, JSON, "GET", "/api/v3/account", ["omitZeroBalances==true"]),
+    ("binance-futures", SECRET, JSON, "GET", "/fapi/v1/openOrders", ["symbol==BTCUSDT"]),
+    ("binance-futures", SECRET, FORM, "POST", "/fapi/v1/order", ["symbol=BTCUSDT", "side=BUY", "quantity=1"]),
     ("bitfinex", SECRET, JSON, "POST", "/v2/auth/w/order/submit", ["type=EXCHANGE LIMIT", "symbol=tBTCUSD"]),
     ("bitget", SECRET, JSON, "GET", "/api/v2/mix/account/account", ["symbol==BTCUSDT", "productType==USDT-FUTURES"]),
     ("bitget", SECRET, JSON, "POST", "/api/v2/spot/trade/place-order", ["symbol=BTCUSDT", "side=buy"]),

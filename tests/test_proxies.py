@@ -62,6 +62,11 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/api/v3/order", {"data": _FORM}),
         Call("DELETE", "/api/v3/order", {"params": _QUERY}),
     ],
+    "binance-futures": [
+        Call("GET", "/fapi/v1/openOrders", {"params": _QUERY}),
+        Call("POST", "/fapi/v1/order", {"data": _FORM}),
+        Call("DELETE", "/fapi/v1/order", {"params": _QUERY}),
+    ],
     "bitfinex": [Call("POST", "/v2/auth/w/order/submit", {"json": _JSON}), Call("POST", "/v2/auth/r/wallets")],
     "bitget": [
         Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),

@@ -254,7 +254,7 @@ def _preset_request(name: str, secret: str = "U0VDUkVU") -> tuple[Any, Any, dict
     passphrase = "passphrases" in inspect.signature(verifier_cls).parameters
     verifier = verifier_cls({KEY: "U0VDUkVU"}, **({"passphrases": {KEY: "PP"}} if passphrase else {}))
     auth = auth_cls(KEY, secret, **({"passphrase": "PP"} if passphrase else {}))
-    form = name in {"kraken", "poloniex", "binance", "bitstamp", "mexc"}
+    form = name in {"kraken", "poloniex", "binance", "binance-futures", "bitstamp", "mexc"}
     return verifier, auth, {"data": {"a": "1"}} if form else {"json": {"a": "1"}}
 
 
