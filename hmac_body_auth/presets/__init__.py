@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .binance_futures import BinanceFutures, BinanceFuturesVerifier
     from .bitfinex import Bitfinex, BitfinexVerifier
     from .bitget import Bitget, BitgetVerifier
+    from .bitmex import BitMEX, BitMEXVerifier
     from .bitstamp import Bitstamp, BitstampVerifier
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
@@ -47,6 +48,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "binance-futures": ("binance_futures", "BinanceFutures", "BinanceFuturesVerifier"),
     "bitfinex": ("bitfinex", "Bitfinex", "BitfinexVerifier"),
     "bitget": ("bitget", "Bitget", "BitgetVerifier"),
+    "bitmex": ("bitmex", "BitMEX", "BitMEXVerifier"),
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
@@ -79,6 +81,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "BinanceFutures",
     "BinanceFuturesVerifier",
     "BinanceVerifier",
+    "BitMEX",
+    "BitMEXVerifier",
     "Bitfinex",
     "BitfinexVerifier",
     "Bitget",
