@@ -37,6 +37,7 @@ SAMPLES: dict[str, Sample] = {
     "binance-futures": Sample("GET", "https://fapi.binance.com/fapi/v3/balance", None, None),
     "bitfinex": Sample("POST", "https://api.bitfinex.com/v2/auth/r/wallets", b"{}", "application/json"),
     "bitget": Sample("GET", "https://api.bitget.com/api/v2/spot/account/assets?coin=USDT", None, None),
+    "bitmex": Sample("GET", "https://www.bitmex.com/api/v1/position?count=5", None, None),
     "bitstamp": Sample("POST", "https://www.bitstamp.net/api/v2/balance/", None, None),
     "bybit": Sample("GET", "https://api.bybit.com/v5/account/wallet-balance?accountType=UNIFIED", None, None),
     "coinbase-exchange": Sample("GET", "https://api.exchange.coinbase.com/accounts", None, None),

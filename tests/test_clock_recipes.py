@@ -527,6 +527,8 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
     # Binance USD-M futures "Check Server Time".
     "binance-futures": (b'{\n  "serverTime": 1499827319559\n}', 1_499_827_319_559 * MS),
+    # BitMEX GET /api/v1 (as third-party clients read it).
+    "bitmex": (b'{"name":"BitMEX API","version":"1.2.0","timestamp":1554709447283}', 1_554_709_447_283 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://bybit-exchange.github.io/docs/v5/market/time
@@ -549,6 +551,7 @@ TIME_PATHS = {
     "bitget": "/api/v2/public/time",
     "gateio": "/api/v4/spot/time",
     "binance-futures": "/fapi/v1/time",
+    "bitmex": "/api/v1",
     "mexc": "/api/v3/time",
     "bybit": "/v5/market/time",
     "okx": "/api/v5/public/time",
@@ -569,6 +572,7 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
     ],
     "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
     "binance-futures": [b'{"serverTime":"1499827319559"}', b'{"serverTime":true}', b'{"serverTime":-1}', b'{"time":1}'],
+    "bitmex": [b'{"name":"BitMEX API","timestamp":"1554709447283"}', b'{"timestamp":1.5e12}', b'{"time":1}'],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "bybit": [
         b'{"retCode":10001,"result":{"timeNano":"1688639403423213947"}}',
@@ -656,6 +660,7 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("coinbase-exchange", 30_000),
         ("gateio", 60_000),
         ("mexc", 5000),
+        ("bitmex", 5000),
         ("binance-futures", 5000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
@@ -674,6 +679,7 @@ def test_the_documented_window(name: str, window_ms: int) -> None:
     [
         ("binance", {"recv_window": 10_000}, 10_000),
         ("mexc", {"recv_window": 20_000}, 20_000),
+        ("bitmex", {"expires_after": 60}, 60_000),
         ("binance-futures", {"recv_window": 30_000}, 30_000),
         ("bybit", {"recv_window": 20_000}, 20_000),
         ("hitbtc", {"window": 30_000}, 30_000),

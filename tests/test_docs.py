@@ -53,6 +53,7 @@ ORIGINS: dict[str, str | None] = {
     "https://fapi.binance.com": "binance-futures",
     "https://api.bitfinex.com": "bitfinex",
     "https://api.bitget.com": "bitget",
+    "https://www.bitmex.com": "bitmex",
     "https://www.bitstamp.net": "bitstamp",
     "https://api.bybit.com": "bybit",
     "https://api.exchange.coinbase.com": "coinbase-exchange",

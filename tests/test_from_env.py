@@ -16,6 +16,7 @@ DEFAULT_PREFIXES = {
     "binance-futures": "BINANCE_FUTURES",
     "bitfinex": "BITFINEX",
     "bitget": "BITGET",
+    "bitmex": "BITMEX",
     "bitstamp": "BITSTAMP",
     "bybit": "BYBIT",
     "coinbase-exchange": "COINBASE_EXCHANGE",

@@ -72,6 +72,11 @@ CALLS: dict[str, list[Call]] = {
         Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),
         Call("POST", "/api/v2/spot/trade/place-order", {"json": _JSON}),
     ],
+    "bitmex": [
+        Call("GET", "/api/v1/position", {"params": _QUERY}),
+        Call("POST", "/api/v1/order", {"json": _JSON}),
+        Call("DELETE", "/api/v1/order", {"data": _FORM}),
+    ],
     "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
     "bybit": [
         Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
