@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .bitget import Bitget, BitgetVerifier
     from .bitmex import BitMEX, BitMEXVerifier
     from .bitstamp import Bitstamp, BitstampVerifier
+    from .bitvavo import Bitvavo, BitvavoVerifier
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
     from .gateio import GateIO, GateIOVerifier
@@ -50,6 +51,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "bitget": ("bitget", "Bitget", "BitgetVerifier"),
     "bitmex": ("bitmex", "BitMEX", "BitMEXVerifier"),
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
+    "bitvavo": ("bitvavo", "Bitvavo", "BitvavoVerifier"),
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
     "gateio": ("gateio", "GateIO", "GateIOVerifier"),
@@ -89,6 +91,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "BitgetVerifier",
     "Bitstamp",
     "BitstampVerifier",
+    "Bitvavo",
+    "BitvavoVerifier",
     "Bybit",
     "BybitVerifier",
     "CoinbaseExchange",
