@@ -39,6 +39,7 @@ SAMPLES: dict[str, Sample] = {
     "bitget": Sample("GET", "https://api.bitget.com/api/v2/spot/account/assets?coin=USDT", None, None),
     "bitmex": Sample("GET", "https://www.bitmex.com/api/v1/position?count=5", None, None),
     "bitstamp": Sample("POST", "https://www.bitstamp.net/api/v2/balance/", None, None),
+    "bitvavo": Sample("GET", "https://api.bitvavo.com/v2/balance?symbol=BTC", None, None),
     "bybit": Sample("GET", "https://api.bybit.com/v5/account/wallet-balance?accountType=UNIFIED", None, None),
     "coinbase-exchange": Sample("GET", "https://api.exchange.coinbase.com/accounts", None, None),
     "gateio": Sample("GET", "https://api.gateio.ws/api/v4/spot/accounts?currency=USDT", None, None),

@@ -39,6 +39,7 @@ TIMESTAMP_PRESETS = [
     "bitget",
     "bitmex",
     "bitstamp",
+    "bitvavo",
     "bybit",
     "coinbase-exchange",
     "gateio",

@@ -55,6 +55,7 @@ ORIGINS: dict[str, str | None] = {
     "https://api.bitget.com": "bitget",
     "https://www.bitmex.com": "bitmex",
     "https://www.bitstamp.net": "bitstamp",
+    "https://api.bitvavo.com": "bitvavo",
     "https://api.bybit.com": "bybit",
     "https://api.exchange.coinbase.com": "coinbase-exchange",
     "https://api.gateio.ws": "gateio",

@@ -18,6 +18,7 @@ DEFAULT_PREFIXES = {
     "bitget": "BITGET",
     "bitmex": "BITMEX",
     "bitstamp": "BITSTAMP",
+    "bitvavo": "BITVAVO",
     "bybit": "BYBIT",
     "coinbase-exchange": "COINBASE_EXCHANGE",
     "gateio": "GATEIO",

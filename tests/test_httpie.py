@@ -42,6 +42,8 @@ CASES = [
     ("bitmex", SECRET, JSON, "POST", "/api/v1/order", ["symbol=XBTUSD", "orderQty:=100", "text=a b é"]),
     ("bitmex", SECRET, FORM, "DELETE", "/api/v1/order", ["orderID=5f7b8f1e", "text=cancel me"]),
     ("bitstamp", SECRET, FORM, "POST", "/api/v2/buy/btcusd/", ["amount=0.001", "price=20000"]),
+    ("bitvavo", SECRET, JSON, "GET", "/v2/trades", ["market==BTC-EUR", "limit==25"]),
+    ("bitvavo", SECRET, JSON, "POST", "/v2/order", ["market=BTC-EUR", "side=buy", "amount=1.23"]),
     ("bybit", SECRET, JSON, "GET", "/v5/account/wallet-balance", ["accountType==UNIFIED"]),
     ("coinbase-exchange", B64_SECRET, JSON, "POST", "/orders", ["size=0.01", "side=buy", "product_id=BTC-USD"]),
     ("gateio", SECRET, JSON, "GET", "/api/v4/spot/orders", ["currency_pair==BTC_USDT", "status==open"]),

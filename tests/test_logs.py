@@ -119,6 +119,7 @@ NOT_SECRET = {
     "paptrading",
     "recvwindow",
     "signtimestamp",
+    "bitvavo-access-window",
     "x-simulated-trading",
     "webhook-id",
 }

@@ -78,6 +78,11 @@ CALLS: dict[str, list[Call]] = {
         Call("DELETE", "/api/v1/order", {"data": _FORM}),
     ],
     "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
+    "bitvavo": [
+        Call("GET", "/v2/balance", {"params": _QUERY}),
+        Call("POST", "/v2/order", {"json": _JSON}),
+        Call("DELETE", "/v2/order", {"params": _QUERY}),
+    ],
     "bybit": [
         Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
         Call("POST", "/v5/order/create", {"json": _JSON}),
