@@ -250,6 +250,9 @@ class Recipe:
     """The body sent (and signed) when the caller gives none (Bitfinex: ``{}``)."""
     timestamp: TimeFormat | None = None
     """How ``{timestamp}`` is written (``None``: the API signs no timestamp and the auth takes no ``clock=``)."""
+    timestamp_ahead: Callable[[Mapping[str, Any]], int] | None = None
+    """Milliseconds (given the option values) added to the clock's reading before it is written: the API
+    signs an expiry time, not the time of signing (BitMEX ``api-expires``). A verifier reads the expiry."""
     nonce: Callable[[str], Callable[[], int | str]] | None = None
     """The default nonce source for a key (``None``: the API has no nonce)."""
     nonce_text: Literal["digits", "any"] | Callable[[object], str] = "digits"
@@ -654,6 +657,7 @@ class RecipeScheme:
 
     __slots__ = (
         "_after",
+        "_ahead",
         "_before",
         "_compiled",
         "_default_type",
@@ -676,6 +680,7 @@ class RecipeScheme:
         self._passphrase = passphrase
         self._compiled = compiled = _compiled(recipe)
         self.header_names = recipe.header_names()
+        self._ahead = recipe.timestamp_ahead(self.options) if recipe.timestamp_ahead is not None else 0
         # What this scheme's options switch on, decided once rather than per request.
         active = [(f, t) for f, t in compiled.fields if f.when is None or self.options.get(f.when)]
         self._before = tuple((f, t) for f, t in active if "signature" not in t.names)
@@ -772,7 +777,7 @@ class RecipeScheme:
         compiled = self._compiled
         if key is None and recipe.keyed:
             raise ConfigurationError(f"{recipe.title} signs with the API key: an auth without a key cannot sign")
-        stamp = recipe.timestamp.format(int(clock())) if recipe.timestamp is not None else None
+        stamp = recipe.timestamp.format(int(clock()) + self._ahead) if recipe.timestamp is not None else None
         nonce_text = self._nonce_text(nonce) if recipe.nonce is not None else None
         options = self.options
         values: dict[str, str | bytes] = dict(self._option_text)

@@ -456,6 +456,78 @@ DERIBIT = ClockApi(
     doc="https://docs.deribit.com/#rpc-error-codes",
 )
 
+# --- Binance USD-M futures: https://developers.binance.com/docs/derivatives/usds-margined-futures/general-info
+# ("Timing Security"), spot's rule and answers on another host: -1021 with HTTP 400
+# (https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code).
+# Server time: GET /fapi/v1/time.
+
+BINANCE_FUTURES = ClockApi(
+    name="binance-futures",
+    window_ms=5000,
+    ahead_ms=1000,
+    signed_ms=_binance_signed_ms,
+    rejection=_binance_rejection,
+    time_path="/fapi/v1/time",
+    time_answer=lambda server_ms: _compact({"serverTime": server_ms}),
+    doc="https://developers.binance.com/docs/derivatives/usds-margined-futures/error-code",
+)
+
+# --- BitMEX: https://www.bitmex.com/app/apiKeysUsage: api-expires (Unix seconds) is an expiry,
+# refused once it is in the past with HTTP 400 and the server's time in seconds
+# (BitMEX/sample-market-maker#49). No bound on how far ahead is documented (ccxt's users send a day
+# ahead), so a client ahead of the server is never refused: the shared step-to-the-other-side run of
+# tests/test_clock_sync_e2e.py does not apply, and BITMEX is not in CLOCK_APIS (see
+# tests/presets/test_bitmex.py). Server time: GET /api/v1.
+
+
+def _bitmex_expires_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    seconds = _int_ms(_header(headers, "api-expires"))
+    return None if seconds is None else seconds * 1000
+
+
+def _bitmex_expired(server_ms: int, signed_ms: int) -> tuple[int, dict[str, str], bytes]:
+    message = f"This request has expired - `expires` is in the past. Current time: {server_ms // 1000}"
+    return 400, dict(_JSON), _compact({"error": {"message": message, "name": "HTTPError"}})
+
+
+BITMEX = ClockApi(
+    name="bitmex",
+    window_ms=0,  # signed_ms is the expiry: refused once the server's clock has passed it
+    ahead_ms=10**12,
+    signed_ms=_bitmex_expires_ms,
+    rejection=_bitmex_expired,
+    time_path="/api/v1",
+    time_answer=lambda server_ms: _compact({"name": "BitMEX API", "version": "1.2.0", "timestamp": server_ms}),
+    doc="https://github.com/BitMEX/sample-market-maker/issues/49",
+)
+
+# --- Bitvavo: https://docs.bitvavo.com/docs/errors, errorCode 304 "Request was not received within
+# acceptable window ... of Bitvavo-Access-Timestamp header", HTTP 403 (ccxt/ccxt#8890). The window is
+# the Bitvavo-Access-Window the preset sends (10000 ms); which side it applies to is not documented:
+# modelled on both sides, as the message reads. Server time: GET /v2/time.
+
+BITVAVO = ClockApi(
+    name="bitvavo",
+    window_ms=10_000,
+    ahead_ms=10_000,
+    signed_ms=_header_ms("Bitvavo-Access-Timestamp"),
+    rejection=lambda server_ms, signed_ms: (
+        403,
+        dict(_JSON),
+        _compact(
+            {
+                "errorCode": 304,
+                "error": "Request was not received within acceptable window (default 30s, or custom with "
+                "Bitvavo-Access-Window header) of Bitvavo-Access-Timestamp header (or timestamp parameter for "
+                "websocket).",
+            }
+        ),
+    ),
+    time_path="/v2/time",
+    time_answer=lambda server_ms: _compact({"time": server_ms, "timeNs": server_ms * 1_000_000}),
+    doc="https://docs.bitvavo.com/docs/errors",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
     api.name: api
@@ -473,5 +545,7 @@ CLOCK_APIS: dict[str, ClockApi] = {
         MEXC,
         CRYPTOCOM,
         DERIBIT,
+        BINANCE_FUTURES,
+        BITVAVO,
     )
 }

@@ -41,9 +41,9 @@ class Counts:
 class ClockServer:
     """Emulates preset ``name``'s clock on 127.0.0.1 (use as a context manager)."""
 
-    def __init__(self, name: str, *, skew_ns: int = 0) -> None:
+    def __init__(self, name: str, *, skew_ns: int = 0, api: ClockApi | None = None) -> None:
         self.name = name
-        self.api: ClockApi = CLOCK_APIS[name]
+        self.api: ClockApi = CLOCK_APIS[name] if api is None else api
         self.skew_ns = skew_ns
         self.counts = Counts()
         self.lock = threading.Lock()

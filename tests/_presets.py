@@ -47,12 +47,27 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/api/v3/order", {"data": _FORM}),
         Call("DELETE", "/api/v3/order", {"params": _QUERY}),
     ],
+    "binance-futures": [
+        Call("GET", "/fapi/v1/openOrders", {"params": _QUERY}),
+        Call("POST", "/fapi/v1/order", {"data": _FORM}),
+        Call("DELETE", "/fapi/v1/order", {"params": _QUERY}),
+    ],
     "bitfinex": [Call("POST", "/v2/auth/w/order/submit", {"json": _JSON}), Call("POST", "/v2/auth/r/wallets")],
     "bitget": [
         Call("GET", "/api/v2/spot/trade/orderInfo", {"params": _QUERY}),
         Call("POST", "/api/v2/spot/trade/place-order", {"json": _JSON}),
     ],
+    "bitmex": [
+        Call("GET", "/api/v1/position", {"params": _QUERY}),
+        Call("POST", "/api/v1/order", {"json": _JSON}),
+        Call("DELETE", "/api/v1/order", {"data": _FORM}),
+    ],
     "bitstamp": [Call("POST", "/api/v2/buy/btcusd/", {"data": _FORM}), Call("POST", "/api/v2/balance/")],
+    "bitvavo": [
+        Call("GET", "/v2/balance", {"params": _QUERY}),
+        Call("POST", "/v2/order", {"json": _JSON}),
+        Call("DELETE", "/v2/order", {"params": _QUERY}),
+    ],
     "bybit": [
         Call("GET", "/v5/account/wallet-balance", {"params": _QUERY}),
         Call("POST", "/v5/order/create", {"json": _JSON}),

@@ -27,8 +27,10 @@ from tests._presets import KEY, PASSPHRASE, SAMPLES, SECRET, takes
 
 NAMES = [
     "binance",
+    "binance-futures",
     "bitget",
     "bitstamp",
+    "bitvavo",
     "bybit",
     "coinbase-exchange",
     "cryptocom",
@@ -130,6 +132,22 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             _dumps({**DERIBIT_UNAUTHORIZED, "usIn": (SIGNED_MS - 60_001) * 1000}),
             SIGNED_MS,
             (SIGNED_MS - 60_001) * MS,
+        ),
+    ],
+    # Binance USD-M futures error-code page, "-1021 INVALID_TIMESTAMP" (both messages), HTTP 400.
+    "binance-futures": [
+        (400, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS, None),
+        (400, b'{"code":-1021,"msg":"Timestamp for this request was 1000ms ahead of the server\'s time."}', None, None),
+    ],
+    # Bitvavo errorCode 304 (https://docs.bitvavo.com/docs/errors), HTTP 403 as ccxt/ccxt#8890 shows it.
+    "bitvavo": [
+        (
+            403,
+            b'{"errorCode":304,"error":"Request was not received within acceptable window (default 30s, or custom'
+            b" with Bitvavo-Access-Window header) of Bitvavo-Access-Timestamp header (or timestamp parameter for"
+            b' websocket)."}',
+            SIGNED_MS,
+            None,
         ),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
@@ -267,6 +285,36 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (401, _dumps({k: v for k, v in DERIBIT_UNAUTHORIZED.items() if k != "usIn"}), SIGNED_MS),
         (401, _dumps({**DERIBIT_UNAUTHORIZED, "result": {"order_id": "1"}}), SIGNED_MS),
         (401, _dumps([DERIBIT_UNAUTHORIZED]), SIGNED_MS),
+    ],
+    "binance-futures": [
+        (400, b'{"code":-1022,"msg":"Signature for this request is not valid."}', SIGNED_MS),
+        (401, b'{"code":-2015,"msg":"Invalid API-key, IP, or permissions for action."}', SIGNED_MS),
+        (
+            400,
+            b'{"code":-4164,"msg":"Order\'s notional must be no smaller than 100 (unless you choose reduce only)."}',
+            SIGNED_MS,
+        ),
+        (401, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (200, b'{"code":-1021,"msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":"-1021","msg":"Timestamp for this request is outside of the recvWindow."}', SIGNED_MS),
+        (400, b'{"code":-1021,"msg":null}', SIGNED_MS),
+        (400, b'{"code":-1021,"msg":"x","orderId":12345}', SIGNED_MS),
+        (400, b'{"code":-1022,"code":-1021,"msg":"x"}', SIGNED_MS),
+        (200, b'{"orderId":1021,"symbol":"BTCUSDT","clientOrderId":"-1021"}', SIGNED_MS),
+    ],
+    "bitvavo": [
+        (403, b'{"errorCode":309,"error":"The signature is invalid."}', SIGNED_MS),
+        (403, b'{"errorCode":302,"error":"Timestamp is invalid. This must be a timestamp in ms."}', SIGNED_MS),
+        (403, b'{"errorCode":303,"error":"Window must be between 100 and 60000 ms."}', SIGNED_MS),
+        (400, b'{"errorCode":304,"error":"Request was not received within acceptable window"}', SIGNED_MS),
+        (200, b'{"errorCode":304,"error":"Request was not received within acceptable window"}', SIGNED_MS),
+        (403, b'{"errorCode":"304","error":"Request was not received within acceptable window"}', SIGNED_MS),
+        (403, b'{"errorCode":304.0,"error":"x"}', SIGNED_MS),
+        (403, b'{"errorCode":304}', SIGNED_MS),
+        (403, b'{"errorCode":304,"error":null}', SIGNED_MS),
+        (403, b'{"event":"error","errorCode":304,"error":"x"}', SIGNED_MS),
+        (403, b'{"errorCode":309,"errorCode":304,"error":"x"}', SIGNED_MS),
+        (200, b'{"orderId":"1","clientOrderId":"304","errorCode":0}', SIGNED_MS),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -564,6 +612,12 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     ),
     # Gate API v4 "Get server current time".
     "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
+    # Binance USD-M futures "Check Server Time".
+    "binance-futures": (b'{\n  "serverTime": 1499827319559\n}', 1_499_827_319_559 * MS),
+    # BitMEX GET /api/v1 (as third-party clients read it).
+    "bitmex": (b'{"name":"BitMEX API","version":"1.2.0","timestamp":1554709447283}', 1_554_709_447_283 * MS),
+    # https://docs.bitvavo.com/docs/rest-api/get-server-time/ (newer docs add timeNs).
+    "bitvavo": (b'{"time": 1590379519148, "timeNs": 1590379519148000000}', 1_590_379_519_148 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://docs.deribit.com/#public-get_time
@@ -590,6 +644,9 @@ TIME_PATHS = {
     "binance": "/api/v3/time",
     "bitget": "/api/v2/public/time",
     "gateio": "/api/v4/spot/time",
+    "binance-futures": "/fapi/v1/time",
+    "bitmex": "/api/v1",
+    "bitvavo": "/v2/time",
     "mexc": "/api/v3/time",
     "deribit": "/api/v2/public/get_time",
     "bybit": "/v5/market/time",
@@ -610,6 +667,9 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
         b'{"code":"00000","requestTime":1700111073740}',
     ],
     "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
+    "binance-futures": [b'{"serverTime":"1499827319559"}', b'{"serverTime":true}', b'{"serverTime":-1}', b'{"time":1}'],
+    "bitmex": [b'{"name":"BitMEX API","timestamp":"1554709447283"}', b'{"timestamp":1.5e12}', b'{"time":1}'],
+    "bitvavo": [b'{"time":"1590379519148"}', b'{"time":0}', b'{"time":true}', b'{"errorCode":101,"error":"x"}'],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "deribit": [
         b'{"jsonrpc":"2.0","result":"1550147385946"}',
@@ -706,6 +766,9 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("deribit", 60_000),
         ("gateio", 60_000),
         ("mexc", 5000),
+        ("bitvavo", 10_000),
+        ("bitmex", 5000),
+        ("binance-futures", 5000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
         ("poloniex-v3", 1000),
@@ -723,6 +786,9 @@ def test_the_documented_window(name: str, window_ms: int) -> None:
     [
         ("binance", {"recv_window": 10_000}, 10_000),
         ("mexc", {"recv_window": 20_000}, 20_000),
+        ("bitvavo", {"access_window": 5000}, 5000),
+        ("bitmex", {"expires_after": 60}, 60_000),
+        ("binance-futures", {"recv_window": 30_000}, 30_000),
         ("bybit", {"recv_window": 20_000}, 20_000),
         ("hitbtc", {"window": 30_000}, 30_000),
         ("poloniex-v3", {"recv_window": 1500}, 1500),

@@ -14,7 +14,15 @@ import pytest
 import hmac_body_auth as hba
 from hmac_body_auth import BodyDigestScheme, ClockNonce, ConfigurationError, FileNonce, HmacAuth
 from hmac_body_auth._redis import RedisNonce
-from hmac_body_auth.presets import PRESETS, Binance, BinanceVerifier, HitBTC, HitBTCVerifier, Kraken, preset
+from hmac_body_auth.presets import (
+    PRESETS,
+    Binance,
+    BinanceVerifier,
+    HitBTC,
+    HitBTCVerifier,
+    Kraken,
+    preset,
+)
 from hmac_body_auth.verify import ReplayGuard, Verdict
 
 from ._clocks import NOW_NS
@@ -160,10 +168,14 @@ def test_each_timestamp_preset_signs_the_fake_clock_in_its_own_unit(name: str) -
     """With a fake ns clock, the preset's verifier reads the timestamp in ms (whole seconds for the seconds APIs)."""
     verdict = verify(name, _preset_auth(name, lambda: FAKE_NS))
     assert verdict.ok, verdict.reason
-    written = preset(name)[0].recipe.timestamp
+    recipe = preset(name)[0].recipe
+    written = recipe.timestamp
+    # An expiry (BitMEX's api-expires) is the reading plus the default lead; a timestamp is the reading.
+    defaults = {option.name: option.default for option in recipe.options}
+    ahead = recipe.timestamp_ahead(defaults) if recipe.timestamp_ahead is not None else 0
     # What the API's format can carry: whole seconds for the seconds APIs, else the millisecond.
-    expected = written.parse(written.format(FAKE_MS))
-    assert expected in (FAKE_MS, FAKE_MS // 1000 * 1000)
+    expected = written.parse(written.format(FAKE_MS + ahead))
+    assert expected - ahead in (FAKE_MS, FAKE_MS // 1000 * 1000, (FAKE_MS + 500) // 1000 * 1000)
     assert verdict.timestamp_ms == expected
 
 

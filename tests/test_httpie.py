@@ -36,10 +36,17 @@ FORM, JSON = True, False
 #: HTTPie encodes its own way (spaces, ``!@#``, ``:=`` numbers, repeated keys).
 EDGE_CASES = [
     ("binance", SECRET, JSON, "GET", "/api/v3/account", ["omitZeroBalances==true"]),
+    ("binance-futures", SECRET, JSON, "GET", "/fapi/v1/openOrders", ["symbol==BTCUSDT"]),
+    ("binance-futures", SECRET, FORM, "POST", "/fapi/v1/order", ["symbol=BTCUSDT", "side=BUY", "quantity=1"]),
     ("bitfinex", SECRET, JSON, "POST", "/v2/auth/w/order/submit", ["type=EXCHANGE LIMIT", "symbol=tBTCUSD"]),
     ("bitget", SECRET, JSON, "GET", "/api/v2/mix/account/account", ["symbol==BTCUSDT", "productType==USDT-FUTURES"]),
     ("bitget", SECRET, JSON, "POST", "/api/v2/spot/trade/place-order", ["symbol=BTCUSDT", "side=buy"]),
+    ("bitmex", SECRET, JSON, "GET", "/api/v1/position", ['filter=={"symbol": "XBTUSD"}']),
+    ("bitmex", SECRET, JSON, "POST", "/api/v1/order", ["symbol=XBTUSD", "orderQty:=100", "text=a b é"]),
+    ("bitmex", SECRET, FORM, "DELETE", "/api/v1/order", ["orderID=5f7b8f1e", "text=cancel me"]),
     ("bitstamp", SECRET, FORM, "POST", "/api/v2/buy/btcusd/", ["amount=0.001", "price=20000"]),
+    ("bitvavo", SECRET, JSON, "GET", "/v2/trades", ["market==BTC-EUR", "limit==25"]),
+    ("bitvavo", SECRET, JSON, "POST", "/v2/order", ["market=BTC-EUR", "side=buy", "amount=1.23"]),
     ("bybit", SECRET, JSON, "GET", "/v5/account/wallet-balance", ["accountType==UNIFIED"]),
     ("coinbase-exchange", B64_SECRET, JSON, "POST", "/orders", ["size=0.01", "side=buy", "product_id=BTC-USD"]),
     ("cryptocom", SECRET, JSON, "POST", "/exchange/v1/private/create-order", ["instrument_name=BTC_USD", "side=BUY"]),

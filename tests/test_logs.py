@@ -113,7 +113,16 @@ def test_extra_query_params_are_redacted() -> None:
 
 
 # Headers a preset sets that carry nothing secret: left readable for debugging.
-NOT_SECRET = {"cache-control", "paptrading", "recvwindow", "signtimestamp", "x-simulated-trading", "webhook-id"}
+NOT_SECRET = {
+    "api-expires",
+    "cache-control",
+    "paptrading",
+    "recvwindow",
+    "signtimestamp",
+    "bitvavo-access-window",
+    "x-simulated-trading",
+    "webhook-id",
+}
 NOT_SECRET_PARTS = ("timestamp", "nonce", "version", "recv-window", "sign-type")
 ENTRIES = registry() + webhook_entries()
 

@@ -12,9 +12,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .binance import Binance, BinanceVerifier
+    from .binance_futures import BinanceFutures, BinanceFuturesVerifier
     from .bitfinex import Bitfinex, BitfinexVerifier
     from .bitget import Bitget, BitgetVerifier
+    from .bitmex import BitMEX, BitMEXVerifier
     from .bitstamp import Bitstamp, BitstampVerifier
+    from .bitvavo import Bitvavo, BitvavoVerifier
     from .bybit import Bybit, BybitVerifier
     from .coinbase_exchange import CoinbaseExchange, CoinbaseExchangeVerifier
     from .cryptocom import CryptoCom, CryptoComVerifier
@@ -45,9 +48,12 @@ if TYPE_CHECKING:
 #: (title, passphrase, environment prefix, doc URL, headers) comes from the module's recipe (:func:`entry`).
 PRESETS: dict[str, tuple[str, str, str]] = {
     "binance": ("binance", "Binance", "BinanceVerifier"),
+    "binance-futures": ("binance_futures", "BinanceFutures", "BinanceFuturesVerifier"),
     "bitfinex": ("bitfinex", "Bitfinex", "BitfinexVerifier"),
     "bitget": ("bitget", "Bitget", "BitgetVerifier"),
+    "bitmex": ("bitmex", "BitMEX", "BitMEXVerifier"),
     "bitstamp": ("bitstamp", "Bitstamp", "BitstampVerifier"),
+    "bitvavo": ("bitvavo", "Bitvavo", "BitvavoVerifier"),
     "bybit": ("bybit", "Bybit", "BybitVerifier"),
     "coinbase-exchange": ("coinbase_exchange", "CoinbaseExchange", "CoinbaseExchangeVerifier"),
     "cryptocom": ("cryptocom", "CryptoCom", "CryptoComVerifier"),
@@ -78,13 +84,19 @@ for _module, _auth, _verifier in (*PRESETS.values(), *WEBHOOKS.values()):
 
 __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "Binance",
+    "BinanceFutures",
+    "BinanceFuturesVerifier",
     "BinanceVerifier",
+    "BitMEX",
+    "BitMEXVerifier",
     "Bitfinex",
     "BitfinexVerifier",
     "Bitget",
     "BitgetVerifier",
     "Bitstamp",
     "BitstampVerifier",
+    "Bitvavo",
+    "BitvavoVerifier",
     "Bybit",
     "BybitVerifier",
     "CoinbaseExchange",
