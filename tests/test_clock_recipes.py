@@ -33,6 +33,7 @@ NAMES = [
     "coinbase-exchange",
     "gateio",
     "hitbtc",
+    "htx",
     "kucoin",
     "mexc",
     "okx",
@@ -70,6 +71,10 @@ BYBIT_MESSAGE = (
     "invalid request, please check your server timestamp or recv_window param. "
     f"req_timestamp[{SIGNED_MS}],server_timestamp[{SERVER_MS}],recv_window[5000]"
 )
+HTX_STALE = (
+    '{"status":"error","err-code":"api-signature-not-valid","err-msg":"Signature not valid: Invalid submission '
+    'time or incorrect time format [无效的提交时间\uff0c或时间格式错误]","data":null}'
+).encode()
 HITBTC_ERROR = {"code": 1002, "message": "Authorization is required or has been failed", "description": ""}
 
 #: Preset -> [(status, the API's timestamp refusal, signed_ms, the server time it carries (ns) or None)].
@@ -99,6 +104,11 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             None,
         ),
         (401, b'{"label":"REQUEST_EXPIRED","message":""}', None, None),
+    ],
+    # HTX: response code 12001's answer (Huobi's REST_authentication wiki page; ccxt #25931), HTTP 200.
+    "htx": [
+        (200, HTX_STALE, SIGNED_MS, None),
+        (200, HTX_STALE, None, None),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
     "mexc": [
@@ -206,6 +216,35 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (401, b'{"label":"INVALID_SIGNATURE","label":"REQUEST_EXPIRED","message":"x"}', SIGNED_MS),
         (401, b'{"error":{"label":"REQUEST_EXPIRED","message":"x"}}', SIGNED_MS),
         (401, b'[{"label":"REQUEST_EXPIRED","message":"x"}]', SIGNED_MS),
+    ],
+    "htx": [
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Verification failure"),
+            SIGNED_MS,
+        ),
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Incorrect Access key"),
+            SIGNED_MS,
+        ),
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Submission time is required"),
+            1,
+        ),
+        (200, HTX_STALE.replace("\uff0c".encode(), b","), SIGNED_MS),
+        (200, HTX_STALE.replace(b"api-signature-not-valid", b"api-signature-check-failed"), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"status":"error"', b'"status":"ok"'), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"data":null', b'"data":[]'), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"data":null', b'"data":null,"ts":1706972596658'), SIGNED_MS),
+        (200, HTX_STALE.replace(b',"data":null', b""), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"err-code":"api-signature-not-valid",', b""), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"err-code"', b'"err-code":"x","err-code"'), SIGNED_MS),
+        (400, HTX_STALE, SIGNED_MS),
+        (401, HTX_STALE, SIGNED_MS),
+        (200, b"[" + HTX_STALE + b"]", SIGNED_MS),
+        (200, b'{"status":"ok","data":{"client-order-id":"Invalid submission time or incorrect time format"}}', 1),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -503,6 +542,8 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     ),
     # Gate API v4 "Get server current time".
     "gateio": (b'{"server_time": 1597026383085}', 1_597_026_383_085 * MS),
+    # HTX "Get Current Timestamp" (the docs show only "data"; the envelope as ccxt's tests record it).
+    "htx": (b'{"status":"ok","data":1494900087029}', 1_494_900_087_029 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://bybit-exchange.github.io/docs/v5/market/time
@@ -524,6 +565,7 @@ TIME_PATHS = {
     "binance": "/api/v3/time",
     "bitget": "/api/v2/public/time",
     "gateio": "/api/v4/spot/time",
+    "htx": "/v1/common/timestamp",
     "mexc": "/api/v3/time",
     "bybit": "/v5/market/time",
     "okx": "/api/v5/public/time",
@@ -543,6 +585,13 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
         b'{"code":"00000","requestTime":1700111073740}',
     ],
     "gateio": [b'{"server_time":"1597026383085"}', b'{"server_time":true}', b'{"server_time":1.5e12}', b'{"time":1}'],
+    "htx": [
+        b'{"data":1494900087029}',
+        b'{"status":"error","data":1494900087029}',
+        b'{"status":"ok","data":"1494900087029"}',
+        b'{"status":"ok","data":0}',
+        b'{"status":"ok","data":1.5e12}',
+    ],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "bybit": [
         b'{"retCode":10001,"result":{"timeNano":"1688639403423213947"}}',
@@ -630,6 +679,7 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("coinbase-exchange", 30_000),
         ("gateio", 60_000),
         ("mexc", 5000),
+        ("htx", 60_000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
         ("poloniex-v3", 1000),
@@ -716,6 +766,6 @@ def test_emulation_reads_the_timestamp_the_preset_signs(name: str) -> None:
     sample = SAMPLES[name]
     signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     expected = now_ns // MS
-    if name in ("coinbase-exchange", "gateio"):
+    if name in ("coinbase-exchange", "gateio", "htx"):
         expected = expected // 1000 * 1000  # whole seconds
     assert CLOCK_APIS[name].signed_ms(sample.method, signed.url, signed.headers, signed.body) == expected
