@@ -22,34 +22,26 @@ from __future__ import annotations
 
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
-from .._clocksync import ClockSync, TimestampRejection, milliseconds_ns
+from .._clocksync import ClockSync
 from ..recipe import ISO_SECONDS, Field, Recipe, RecipeAuth, RecipeVerifier, Wire
-from ._answers import json_answer
+from ._answers import Refusal, TimeMember
 
 __all__ = ["HTX", "HTX_CLOCK_SYNC", "HTXVerifier"]
 
 #: Where the refusal's answer is documented (Huobi's 2018 authentication page, response code 12001).
 HTX_TIMESTAMP_DOC = "https://github.com/jinxue447461686/Huobi-API-Docs/wiki/REST_authentication"
-_REFUSED = "api-signature-not-valid"
 _STALE = "Signature not valid: Invalid submission time or incorrect time format [无效的提交时间\uff0c或时间格式错误]"
-_MEMBERS = frozenset({"status", "err-code", "err-msg", "data"})
 
-
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """The 12001 answer with HTTP 200, exactly; a bad signature or key (same err-code) is ``None``."""
-    answer = json_answer(body, needle=b"Invalid submission time") if status == 200 else None
-    if not isinstance(answer, dict) or not _MEMBERS - {"data"} <= answer.keys() <= _MEMBERS:
-        return None
-    found = (answer["status"], answer["err-code"], answer["err-msg"], answer.get("data"))
-    return TimestampRejection(None) if found == ("error", _REFUSED, _STALE, None) else None
-
-
-def _server_time(body: bytes) -> int | None:
-    """``{"status": "ok", "data": <Unix ms>}`` in nanoseconds, or ``None``."""
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or answer.get("status") != "ok" or type(answer.get("data")) is not int:
-        return None
-    return milliseconds_ns(answer["data"])
+# Exactly the documented answer, with HTTP 200: a bad signature or key (the same err-code) is not.
+# Every HTX answer is a 200: one without the message's text is not parsed.
+_timestamp_rejection = Refusal(
+    frozenset({200}),
+    {"status": "error", "err-code": "api-signature-not-valid", "err-msg": _STALE, "data": None},
+    only=True,
+    needle=b"Invalid submission time",
+)
+# ``GET /v1/common/timestamp``: ``{"status": "ok", "data": <Unix ms>}``.
+_server_time = TimeMember(("data",), where={"status": "ok"})
 
 
 HTX_CLOCK_SYNC = ClockSync(
