@@ -18,8 +18,9 @@ What prints headers or bodies in the clients:
 - ``repr(request.headers)`` shows ``Key``/``Sign`` in both clients (httpx masks only
   ``Authorization``): logging a request's headers yourself is the common leak, and
   what this filter catches.
-- A query-string signature (Binance's ``signature=``) is part of the URL that urllib3
-  (DEBUG) and httpx (INFO) log with every request: redacted too.
+- A query-string signature (Binance's ``signature=``, HTX's ``Signature=`` and
+  ``AccessKeyId=``) is part of the URL that urllib3 (DEBUG) and httpx (INFO) log with
+  every request: redacted too.
 
 Recognised renderings of a signing header: ``'Name': 'value'`` (dict and
 ``Headers`` reprs, JSON), ``('Name', 'value')``, ``Name: value`` at the start of a
@@ -74,8 +75,9 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-DEFAULT_QUERY_PARAMS = frozenset({"signature"})
-"""Query parameters whose values are always redacted in URLs (Binance's ``signature``)."""
+DEFAULT_QUERY_PARAMS = frozenset({"signature", "accesskeyid"})
+"""Query parameters whose values are always redacted in URLs (lowercase; Binance's ``signature``,
+HTX's ``Signature`` and ``AccessKeyId``: the key too, as the presets' key headers are)."""
 
 _MASK = "***"
 # An unquoted value: up to whitespace or a delimiter of reprs, lists and query strings.

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
-from urllib.parse import unquote_to_bytes, urlsplit
+from urllib.parse import quote_from_bytes, unquote, unquote_to_bytes, urlsplit
 
 from ._auth import HmacAuth
 from ._body import FORM_CONTENT_TYPE, check_form, media_type
@@ -42,6 +42,7 @@ from .verify import MAX_DIGITS, Verdict, ascii_int, form_field, header
 
 __all__ = [
     "ISO_MILLISECONDS",
+    "ISO_SECONDS",
     "MILLISECONDS",
     "SECONDS",
     "Codec",
@@ -64,6 +65,7 @@ _PLACEHOLDER = re.compile(r"\{([a-z_][a-z0-9_]*)\}")
 # Printable ASCII without leading or trailing space: a header value that goes out unchanged.
 _HEADER_TEXT = re.compile(r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$")
 _ISO = re.compile(r"^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)\.(\d{3})Z$")
+_ISO_SECONDS = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})", re.ASCII)
 _DECIMAL_SECONDS = re.compile(r"^([0-9]{1,12})(?:\.([0-9]{1,9}))?$")
 
 BodyKind = Literal["form", "json", "json-object", "any"]
@@ -114,12 +116,24 @@ def _parse_iso(text: str) -> int | None:
         return None
 
 
+def _parse_iso_seconds(text: str) -> int | None:
+    match = _ISO_SECONDS.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return calendar.timegm((*(int(g) for g in match.groups()), 0, 0, 0)) * 1000
+    except (ValueError, OverflowError):
+        return None
+
+
 MILLISECONDS = TimeFormat(str, _parse_ms)
 """Unix milliseconds as decimal digits (``1700000000000``)."""
 SECONDS = TimeFormat(lambda ms: str(ms // 1000), _parse_seconds)
 """Unix seconds as decimal digits (``1700000000``); a verifier also reads ``1700000000.123``."""
 ISO_MILLISECONDS = TimeFormat(_format_iso, _parse_iso)
 """UTC ISO 8601 with milliseconds (``2020-12-08T09:08:57.715Z``)."""
+ISO_SECONDS = TimeFormat(lambda ms: _iso_second(int(ms) // 1000), _parse_iso_seconds)
+"""UTC ISO 8601 in whole seconds, without a zone (``2017-05-11T15:19:30``; milliseconds truncated)."""
 
 
 # -- declarations ------------------------------------------------------------------------------
@@ -184,6 +198,9 @@ class Field:
     when: str | None = None
     unless_given: bool = False
     """Leave it out when the caller's parameters already have it (Binance's own ``recvWindow`` wins)."""
+    quote: bool = False
+    """Percent-encode the value as it goes in (RFC 3986 unreserved characters kept, ``:`` as ``%3A``,
+    ``+`` as ``%2B``): for values that are not URL-safe, such as HTX's timestamp and base64 signature."""
 
 
 @dataclass(frozen=True)
@@ -861,6 +878,8 @@ def _given(name: str, url: str, body: bytes) -> bool:
 
 def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tuple[str, bytes, bool]:
     """Add ``name=value`` where the field goes; whether it went into the body."""
+    if spec.quote:
+        value = quote_from_bytes(value, safe="").encode("ascii")
     pair = spec.name.encode("ascii") + b"=" + value
     into = spec.into
     if into == "params":
@@ -973,6 +992,8 @@ class RecipeVerifier:
             if "signature" in template_.names:
                 # As written: a signature is ASCII, and a "+" in a wrongly encoded one must not become a space.
                 raw = _last_as_written(params, spec_.name)
+                if raw is not None and spec_.quote:
+                    raw = unquote(raw)  # %XX only: a "+" stays a "+"
             else:
                 raw = form_field(params, spec_.name)
             if raw is None:
@@ -981,8 +1002,11 @@ class RecipeVerifier:
                     # checked (the verdict says nonce=None; a ReplayGuard then refuses it).
                     continue
                 return Verdict(False, f"missing {spec_.name}", found.get("key"))
-            for name in template_.names:
-                found[name] = raw
+            # Read back through the template: a constant field (SignatureVersion=2) must have its value.
+            parts = template_.read(raw)
+            if parts is None:
+                return Verdict(False, f"bad {spec_.name}", found.get("key"))
+            found.update(parts)
             if "signature" in template_.names:
                 if source is not None:
                     wire_body = _without_last(body, spec_.name)

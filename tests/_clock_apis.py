@@ -528,6 +528,40 @@ BITVAVO = ClockApi(
     doc="https://docs.bitvavo.com/docs/errors",
 )
 
+# --- HTX (Huobi) spot: https://huobiapi.github.io/docs/spot/v1/en/#authentication: the Timestamp
+# query parameter, UTC YYYY-MM-DDThh:mm:ss, "less than 1 minute" from the server's time (FAQ Q6);
+# refused with HTTP 200 and response code 12001's answer (Huobi's REST_authentication wiki page,
+# as ccxt #25931 shows it). Server time: GET /v1/common/timestamp, {"status":"ok","data":<ms>}.
+_HTX_STAMP = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})", re.ASCII)
+_HTX_STALE = {
+    "status": "error",
+    "err-code": "api-signature-not-valid",
+    "err-msg": "Signature not valid: Invalid submission time or incorrect time format "
+    "[无效的提交时间\uff0c或时间格式错误]",
+    "data": None,
+}
+
+
+def _htx_signed_ms(method: str, url: str, headers: Mapping[str, str], body: bytes) -> int | None:
+    match = _HTX_STAMP.fullmatch(dict(parse_qsl(urlsplit(url).query)).get("Timestamp", ""))
+    return None if match is None else calendar.timegm((*(int(g) for g in match.groups()), 0, 0, 0)) * 1000
+
+
+HTX = ClockApi(
+    name="htx",
+    window_ms=60_000,
+    ahead_ms=60_000,
+    signed_ms=_htx_signed_ms,
+    rejection=lambda server_ms, signed_ms: (
+        200,
+        dict(_JSON),
+        json.dumps(_HTX_STALE, ensure_ascii=False, separators=(",", ":")).encode(),
+    ),
+    time_path="/v1/common/timestamp",
+    time_answer=lambda server_ms: _compact({"status": "ok", "data": server_ms}),
+    doc="https://huobiapi.github.io/docs/spot/v1/en/#authentication",
+)
+
 #: Preset registry name -> its API's clock rules (the presets' default options).
 CLOCK_APIS: dict[str, ClockApi] = {
     api.name: api
@@ -547,5 +581,6 @@ CLOCK_APIS: dict[str, ClockApi] = {
         DERIBIT,
         BINANCE_FUTURES,
         BITVAVO,
+        HTX,
     )
 }

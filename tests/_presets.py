@@ -97,6 +97,10 @@ CALLS: dict[str, list[Call]] = {
         Call("POST", "/api/3/spot/order", {"json": _JSON}),
         Call("DELETE", "/api/3/spot/order", {"params": _QUERY}),
     ],
+    "htx": [
+        Call("GET", "/v1/order/openOrders", {"params": _QUERY}),
+        Call("POST", "/v1/order/orders/place", {"json": _JSON}),
+    ],
     "kraken": [Call("POST", "/0/private/AddOrder", {"data": _FORM}), Call("POST", "/0/private/Balance")],
     "kucoin": [
         Call("GET", "/api/v1/deposit-addresses", {"params": _QUERY}),

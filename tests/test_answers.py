@@ -12,6 +12,7 @@ MS = 1_000_000
 CODED = Refusal(frozenset({400}), {"code": -1021}, text=("msg",), only=True)
 TEXT_CODE = Refusal(frozenset({401}), {"code": "50102"}, text=("msg",))
 SAME_STATUS = Refusal(frozenset({400, 408}), text=("message",), only=True, status_member="code")
+NEEDLE = Refusal(frozenset({200}), {"status": "error", "err-msg": "stale time"}, needle=b"stale time")
 
 
 @pytest.mark.parametrize(
@@ -20,6 +21,8 @@ SAME_STATUS = Refusal(frozenset({400, 408}), text=("message",), only=True, statu
         (CODED, 400, b'{"code": -1021, "msg": "Timestamp outside recvWindow"}'),
         (TEXT_CODE, 401, b'{"code": "50102", "msg": "Timestamp request expired", "data": []}'),
         (SAME_STATUS, 408, b'{"code": 408, "message": "timeout"}'),
+        (NEEDLE, 200, b'{"status": "error", "err-msg": "stale time"}'),
+        (NEEDLE, 200, b'{"status": "error", "err-msg": "stale \\u0074ime"}'),  # an escape: parsed to be sure
     ],
 )
 def test_the_documented_refusal_is_recognised(refusal: Refusal, status: int, body: bytes) -> None:
@@ -44,6 +47,8 @@ def test_the_documented_refusal_is_recognised(refusal: Refusal, status: int, bod
         (TEXT_CODE, 401, b'{"data": {"code": "50102", "msg": "x"}}'),  # nested, e.g. an order note
         (SAME_STATUS, 400, b'{"code": 408, "message": "timeout"}'),  # code and status differ
         (SAME_STATUS, 408, b'{"code": true, "message": "timeout"}'),
+        (NEEDLE, 200, b'{"status": "ok", "data": {"note": "stale time"}}'),  # the text elsewhere
+        (NEEDLE, 200, b'{"status": "error", "err-msg": "stale"}'),  # without the needle: not parsed
     ],
 )
 def test_anything_else_is_not_a_refusal(refusal: Refusal, status: int, body: bytes) -> None:

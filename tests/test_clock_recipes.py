@@ -37,6 +37,7 @@ NAMES = [
     "deribit",
     "gateio",
     "hitbtc",
+    "htx",
     "kucoin",
     "mexc",
     "okx",
@@ -82,6 +83,10 @@ DERIBIT_UNAUTHORIZED = {
     "usOut": (SERVER_MS + 61_000) * 1000 + 89,
     "usDiff": 89,
 }
+HTX_STALE = (
+    '{"status":"error","err-code":"api-signature-not-valid","err-msg":"Signature not valid: Invalid submission '
+    'time or incorrect time format [无效的提交时间\uff0c或时间格式错误]","data":null}'
+).encode()
 HITBTC_ERROR = {"code": 1002, "message": "Authorization is required or has been failed", "description": ""}
 
 #: Preset -> [(status, the API's timestamp refusal, signed_ms, the server time it carries (ns) or None)].
@@ -149,6 +154,11 @@ GENUINE: dict[str, list[tuple[int, bytes, int | None, int | None]]] = {
             SIGNED_MS,
             None,
         ),
+    ],
+    # HTX: response code 12001's answer (Huobi's REST_authentication wiki page; ccxt #25931), HTTP 200.
+    "htx": [
+        (200, HTX_STALE, SIGNED_MS, None),
+        (200, HTX_STALE, None, None),
     ],
     # MEXC "Error Code" 700003, HTTP 400 (ccxt #22619, hummingbot #7065).
     "mexc": [
@@ -315,6 +325,35 @@ NEAR_MISSES: dict[str, list[tuple[int, bytes, int | None]]] = {
         (403, b'{"event":"error","errorCode":304,"error":"x"}', SIGNED_MS),
         (403, b'{"errorCode":309,"errorCode":304,"error":"x"}', SIGNED_MS),
         (200, b'{"orderId":"1","clientOrderId":"304","errorCode":0}', SIGNED_MS),
+    ],
+    "htx": [
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Verification failure"),
+            SIGNED_MS,
+        ),
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Incorrect Access key"),
+            SIGNED_MS,
+        ),
+        (
+            200,
+            HTX_STALE.replace(b"Invalid submission time or incorrect time format", b"Submission time is required"),
+            1,
+        ),
+        (200, HTX_STALE.replace("\uff0c".encode(), b","), SIGNED_MS),
+        (200, HTX_STALE.replace(b"api-signature-not-valid", b"api-signature-check-failed"), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"status":"error"', b'"status":"ok"'), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"data":null', b'"data":[]'), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"data":null', b'"data":null,"ts":1706972596658'), SIGNED_MS),
+        (200, HTX_STALE.replace(b',"data":null', b""), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"err-code":"api-signature-not-valid",', b""), SIGNED_MS),
+        (200, HTX_STALE.replace(b'"err-code"', b'"err-code":"x","err-code"'), SIGNED_MS),
+        (400, HTX_STALE, SIGNED_MS),
+        (401, HTX_STALE, SIGNED_MS),
+        (200, b"[" + HTX_STALE + b"]", SIGNED_MS),
+        (200, b'{"status":"ok","data":{"client-order-id":"Invalid submission time or incorrect time format"}}', 1),
     ],
     "mexc": [
         (400, b'{"code":700002,"msg":"Signature for this request is not valid."}', SIGNED_MS),
@@ -618,6 +657,8 @@ TIME_ANSWERS: dict[str, tuple[bytes, int]] = {
     "bitmex": (b'{"name":"BitMEX API","version":"1.2.0","timestamp":1554709447283}', 1_554_709_447_283 * MS),
     # https://docs.bitvavo.com/docs/rest-api/get-server-time/ (newer docs add timeNs).
     "bitvavo": (b'{"time": 1590379519148, "timeNs": 1590379519148000000}', 1_590_379_519_148 * MS),
+    # HTX "Get Current Timestamp" (the docs show only "data"; the envelope as ccxt's tests record it).
+    "htx": (b'{"status":"ok","data":1494900087029}', 1_494_900_087_029 * MS),
     # MEXC spot v3 "Check Server Time".
     "mexc": (b'{"serverTime": 1645539742000}', 1_645_539_742_000 * MS),
     # https://docs.deribit.com/#public-get_time
@@ -647,6 +688,7 @@ TIME_PATHS = {
     "binance-futures": "/fapi/v1/time",
     "bitmex": "/api/v1",
     "bitvavo": "/v2/time",
+    "htx": "/v1/common/timestamp",
     "mexc": "/api/v3/time",
     "deribit": "/api/v2/public/get_time",
     "bybit": "/v5/market/time",
@@ -670,6 +712,13 @@ TIME_GARBAGE: dict[str, list[bytes]] = {
     "binance-futures": [b'{"serverTime":"1499827319559"}', b'{"serverTime":true}', b'{"serverTime":-1}', b'{"time":1}'],
     "bitmex": [b'{"name":"BitMEX API","timestamp":"1554709447283"}', b'{"timestamp":1.5e12}', b'{"time":1}'],
     "bitvavo": [b'{"time":"1590379519148"}', b'{"time":0}', b'{"time":true}', b'{"errorCode":101,"error":"x"}'],
+    "htx": [
+        b'{"data":1494900087029}',
+        b'{"status":"error","data":1494900087029}',
+        b'{"status":"ok","data":"1494900087029"}',
+        b'{"status":"ok","data":0}',
+        b'{"status":"ok","data":1.5e12}',
+    ],
     "mexc": [b'{"serverTime":"1645539742000"}', b'{"serverTime":0}', b'{"serverTime":false}', b'{"time":1}'],
     "deribit": [
         b'{"jsonrpc":"2.0","result":"1550147385946"}',
@@ -769,6 +818,7 @@ def test_apis_without_a_time_endpoint_have_none(name: str) -> None:
         ("bitvavo", 10_000),
         ("bitmex", 5000),
         ("binance-futures", 5000),
+        ("htx", 60_000),
         ("bitstamp", 150_000),
         ("hitbtc", 10_000),
         ("poloniex-v3", 1000),
@@ -858,6 +908,6 @@ def test_emulation_reads_the_timestamp_the_preset_signs(name: str) -> None:
     sample = SAMPLES[name]
     signed = auth.sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     expected = now_ns // MS
-    if name in ("coinbase-exchange", "gateio"):
+    if name in ("coinbase-exchange", "gateio", "htx"):
         expected = expected // 1000 * 1000  # whole seconds
     assert CLOCK_APIS[name].signed_ms(sample.method, signed.url, signed.headers, signed.body) == expected

@@ -56,6 +56,8 @@ EDGE_CASES = [
     ("gateio", SECRET, JSON, "POST", "/api/v4/spot/orders", ["currency_pair=BTC_USDT", "amount=0.001"]),
     ("gemini", SECRET, JSON, "POST", "/v1/balances", []),
     ("hitbtc", SECRET, JSON, "GET", "/api/3/spot/order", ["symbol==ETH BTC"]),
+    ("htx", SECRET, JSON, "GET", "/v1/order/openOrders", ["symbol==ethusdt", "note==a b:c"]),
+    ("htx", SECRET, JSON, "POST", "/v1/order/orders/place", ["symbol=ethusdt", "type=buy-limit"]),
     ("kraken", B64_SECRET, FORM, "POST", "/0/private/AddOrder", ["pair=XBTUSD", "volume=1.25"]),
     ("kucoin", SECRET, JSON, "GET", "/api/v1/deposit-addresses", ["currency==BTC", "note==a b!@#"]),
     ("mexc", SECRET, JSON, "GET", "/api/v3/myTrades", ["symbol==BTCUSDT", "limit==10"]),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import logging
+import re
 import subprocess
 import sys
 from typing import Any
@@ -15,7 +16,7 @@ import requests
 
 import hmac_body_auth as hba
 import hmac_body_auth.presets
-from hmac_body_auth.logs import DEFAULT_HEADERS, GENERIC_HEADERS, RedactingFilter
+from hmac_body_auth.logs import DEFAULT_HEADERS, DEFAULT_QUERY_PARAMS, GENERIC_HEADERS, RedactingFilter
 from hmac_body_auth.presets import Entry, registry, webhook_entries
 from hmac_body_auth.presets.binance import BinanceVerifier
 from hmac_body_auth.testing import PoloniexServer, SchemeServer
@@ -127,6 +128,20 @@ NOT_SECRET_PARTS = ("timestamp", "nonce", "version", "recv-window", "sign-type")
 ENTRIES = registry() + webhook_entries()
 
 
+def _query_secrets(found: Entry) -> set[str]:
+    """The parameters (lowercase) in which a preset may send its key or signature in the query string."""
+    fields = getattr(getattr(found.auth, "recipe", None), "fields", ())
+    return {f.name.lower() for f in fields if f.into != "body" and re.search(r"\{(key|signature)\}", f.value)}
+
+
+@pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
+def test_default_query_params_cover_every_preset(found: Entry) -> None:
+    """Each preset's query-string key and signature parameters are redacted in URLs without passing the auth."""
+    assert _query_secrets(found) <= DEFAULT_QUERY_PARAMS, found.name
+    url = "GET https://h/p?a=1" + "".join(f"&{name}=s1gvalue" for name in sorted(_query_secrets(found)))
+    assert "s1gvalue" not in RedactingFilter().redact(url)
+
+
 @pytest.mark.parametrize("found", ENTRIES, ids=[e.name for e in ENTRIES])
 def test_default_headers_cover_every_preset(found: Entry) -> None:
     """Each preset's key, signature, passphrase and payload headers are redacted without passing the auth."""
@@ -140,7 +155,7 @@ def test_default_headers_cover_every_preset(found: Entry) -> None:
     secret_bearing = {
         n for n in scheme_names if n not in NOT_SECRET and not any(part in n for part in NOT_SECRET_PARTS)
     }
-    assert secret_bearing, found.name
+    assert secret_bearing or _query_secrets(found), found.name  # HTX sends its key and signature in the query
     assert secret_bearing <= found.secret_headers <= DEFAULT_HEADERS, found.name
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .gateio import GateIO, GateIOVerifier
     from .gemini import Gemini, GeminiVerifier
     from .hitbtc import HitBTC, HitBTCVerifier
+    from .htx import HTX, HTXVerifier
     from .kraken import Kraken, KrakenVerifier
     from .kucoin import KuCoin, KuCoinVerifier
     from .mexc import MEXC, MEXCVerifier
@@ -61,6 +62,7 @@ PRESETS: dict[str, tuple[str, str, str]] = {
     "gateio": ("gateio", "GateIO", "GateIOVerifier"),
     "gemini": ("gemini", "Gemini", "GeminiVerifier"),
     "hitbtc": ("hitbtc", "HitBTC", "HitBTCVerifier"),
+    "htx": ("htx", "HTX", "HTXVerifier"),
     "kraken": ("kraken", "Kraken", "KrakenVerifier"),
     "kucoin": ("kucoin", "KuCoin", "KuCoinVerifier"),
     "mexc": ("mexc", "MEXC", "MEXCVerifier"),
@@ -112,6 +114,8 @@ __all__ = [  # noqa: RUF022 - plain sorted() order, which a test checks
     "GeminiVerifier",
     "GitHubWebhook",
     "GitHubWebhookVerifier",
+    "HTX",
+    "HTXVerifier",
     "HitBTC",
     "HitBTCVerifier",
     "Kraken",

@@ -105,7 +105,9 @@ class Refusal:
     A JSON object answered with one of ``statuses`` whose ``members`` have exactly
     those values (and types), whose ``text`` members are strings, and (``only``)
     that has no other member. ``status_member``: a member that must equal the HTTP
-    status (PoloniexV3 answers ``{"code": 408}`` with a 408). The answer says
+    status (PoloniexV3 answers ``{"code": 408}`` with a 408). ``needle``: bytes every
+    such answer holds, for an API that refuses with the status of its successes (HTX's
+    200): other answers are not parsed (see :func:`json_answer`). The answer says
     nothing of the server's time (the time endpoint gives it).
     """
 
@@ -114,11 +116,12 @@ class Refusal:
     text: tuple[str, ...] = ()
     only: bool = False
     status_member: str | None = None
+    needle: bytes | None = None
 
     def __call__(self, status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
         if status not in self.statuses:
             return None
-        answer = json_answer(body)
+        answer = json_answer(body, needle=self.needle)
         if not isinstance(answer, dict):
             return None
         if self.only and answer.keys() != {*self.members, *self.text, *filter(None, [self.status_member])}:
