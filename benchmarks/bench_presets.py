@@ -45,6 +45,7 @@ import hashlib
 import hmac
 import inspect
 import itertools
+import json
 import platform
 import statistics
 import sys
@@ -87,10 +88,11 @@ class Case:
     seconds: bool = False  # ccxt's nonce() is in seconds (Coinbase's timestamp)
     counter: bool = False  # a nonce counter (Kraken, Bitfinex, Gemini, Poloniex legacy)
     api: tuple[str, ...] = ("private",)  # ccxt's api argument (the section of its API table)
+    method: str = "POST"
 
     @property
     def request(self) -> str:
-        return f"POST {urlsplit(self.url).path} ({self.kind})"
+        return f"{self.method} {urlsplit(self.url).path} ({self.kind if self.method == 'POST' else 'query'})"
 
 
 CASES = [
@@ -110,6 +112,24 @@ CASES = [
             "newClientOrderId": "bench-0001",  # else ccxt makes one up
         },
         options={"recv_window": 10_000},  # ccxt's default recvWindow
+    ),
+    Case(
+        "binance-futures",
+        "binanceusdm",
+        "order",
+        "https://fapi.binance.com/fapi/v1/order",
+        "form",
+        {
+            "symbol": "BTCUSDT",
+            "side": "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": "0.001",
+            "price": "50000",
+            "newClientOrderId": "bench-0001",
+        },
+        options={"recv_window": 10_000},  # ccxt's default recvWindow
+        api=("fapiPrivate",),
     ),
     Case(
         "bitfinex",
@@ -132,6 +152,14 @@ CASES = [
         api=("private", "spot"),
     ),
     Case(
+        "bitmex",
+        None,
+        "",
+        "https://www.bitmex.com/api/v1/order",
+        "json",
+        {"symbol": "XBTUSD", "side": "Buy", "orderQty": "100", "price": "50000", "ordType": "Limit"},
+    ),
+    Case(
         "bitstamp",
         "bitstamp",
         "buy/{pair}/",
@@ -140,6 +168,21 @@ CASES = [
         {"amount": "0.001", "price": "50000"},
         ccxt_params={"pair": "btcusd", "amount": "0.001", "price": "50000"},
         options={"ordered": False},  # the preset's default with its UUID nonce
+    ),
+    Case(
+        "bitvavo",
+        "bitvavo",
+        "order",
+        "https://api.bitvavo.com/v2/order",
+        "json",
+        {
+            "market": "BTC-EUR",
+            "side": "buy",
+            "orderType": "limit",
+            "amount": "0.001",
+            "price": "50000",
+            "clientOrderId": "bench-0001",
+        },
     ),
     Case(
         "bybit",
@@ -167,6 +210,31 @@ CASES = [
         options={"passphrase": PASSPHRASE},
         verifier_options={"passphrases": {KEY: PASSPHRASE}},
         seconds=True,
+    ),
+    Case(
+        "cryptocom",
+        "cryptocom",
+        "private/create-order",
+        "https://api.crypto.com/exchange/v1/private/create-order",
+        "json",
+        {
+            "instrument_name": "BTC_USD",
+            "side": "BUY",
+            "type": "LIMIT",
+            "quantity": "0.001",
+            "price": "50000",
+            "client_oid": "bench-0001",
+        },
+        api=("v1", "private"),
+    ),
+    Case(
+        "deribit",
+        "deribit",
+        "buy",
+        "https://www.deribit.com/api/v2/private/buy?instrument_name=BTC-PERPETUAL&amount=10&type=limit&price=50000",
+        "query",
+        {"instrument_name": "BTC-PERPETUAL", "amount": "10", "type": "limit", "price": "50000"},
+        method="GET",
     ),
     Case(
         "gateio",
@@ -207,6 +275,21 @@ CASES = [
             "quantity": "0.001",
             "price": "50000",
             "client_order_id": "bench-0001",
+        },
+    ),
+    Case(
+        "htx",
+        "htx",
+        "order/orders/place",
+        "https://api.huobi.pro/v1/order/orders/place",
+        "json",
+        {
+            "account-id": "100009",
+            "symbol": "btcusdt",
+            "type": "buy-limit",
+            "amount": "0.001",
+            "price": "50000",
+            "client-order-id": "bench0001",
         },
     ),
     Case(
@@ -305,9 +388,29 @@ class LegacyPoloniexBaseline:
         return {"url": "https://poloniex.com/tradingApi", "method": method, "body": body, "headers": headers}
 
 
+class BitMEXBaseline:
+    """BitMEX by hand, as its official ``APIKeyAuthenticator`` signs: verb + path + expires + data, hex HMAC-SHA256.
+
+    ccxt 4.5 has no BitMEX class; this is the shape of BitMEX's own Python code
+    (PyPI ``bitmex`` 0.2.2, ``BitMEXAPIKeyAuthenticator.py``): JSON body, expiry 5 s ahead.
+    """
+
+    def __init__(self, key: str, secret: str) -> None:
+        self.key = key
+        self.secret = secret.encode()
+
+    def sign(self, path: str, api: list[str], method: str, params: dict[str, str]) -> dict[str, Any]:
+        body = json.dumps(params, separators=(",", ":"))
+        expires = str(round(FIXED_MS / 1000) + 5)
+        message = (method + "/api/v1/order" + expires + body).encode()
+        signature = hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+        headers = {"Content-Type": JSON, "api-expires": expires, "api-key": self.key, "api-signature": signature}
+        return {"url": "https://www.bitmex.com/api/v1/order", "method": method, "body": body, "headers": headers}
+
+
 def make_ccxt(ccxt: Any, case: Case) -> Any:
     if case.ccxt_id is None:
-        return LegacyPoloniexBaseline(KEY, SECRET)
+        return BitMEXBaseline(KEY, SECRET) if case.name == "bitmex" else LegacyPoloniexBaseline(KEY, SECRET)
     exchange = getattr(ccxt, case.ccxt_id)({"apiKey": KEY, "secret": SECRET, "password": PASSPHRASE})
     stamp = FIXED_MS // 1000 if case.seconds else FIXED_MS
     # Fixed time on the instance; incrementing_nonce() still counts up from it (max(nonce(), last + 1)).
@@ -316,6 +419,8 @@ def make_ccxt(ccxt: Any, case: Case) -> Any:
     exchange.uuid = lambda: FIXED_UUID
     if case.ccxt_id == "kucoin":
         exchange.options["partner"] = {}
+    if case.ccxt_id == "htx":
+        exchange.hostname = "api.huobi.pro"  # ccxt fills it in from its options when it loads markets
     return exchange
 
 
@@ -346,25 +451,31 @@ class Bench:
 def build(ccxt: Any, case: Case) -> Bench:
     exchange = make_ccxt(ccxt, case)
     auth = make_ours(case)
-    method, url, params = "POST", case.url, case.params
+    method, url, params = case.method, case.url, case.params
     ccxt_params = case.ccxt_params or params
     api = list(case.api)
     path = case.path
     json_body = case.kind == "json"
-    content_type = JSON if json_body else FORM
+    content_type = JSON if json_body else FORM if case.kind == "form" else None
     # ccxt's own encoders (orjson, which ccxt requires, for JSON), so encoding costs the same on both sides.
     to_text: Callable[[dict[str, str]], str] = ccxt.Exchange.json if json_body else ccxt.Exchange.urlencode
 
     def encode(p: dict[str, str]) -> bytes:
         return to_text(p).encode()
 
-    body = encode(params)
+    body = encode(params) if case.kind != "query" else None
     data_kw: dict[str, Any] = {"json": params} if json_body else {"data": params}
+    if case.kind == "query":
+        data_kw = {}
 
     calls: dict[str, Callable[[], Any]] = {
         "ccxt": lambda: exchange.sign(path, api, method, ccxt_params),
         "sign": lambda: auth.sign(method, url, body=body, content_type=content_type),
-        "encode+sign": lambda: auth.sign(method, url, body=encode(params), content_type=content_type),
+        "encode+sign": (
+            (lambda: auth.sign(method, url, body=encode(params), content_type=content_type))
+            if body is not None
+            else (lambda: auth.sign(method, url.split("?")[0] + "?" + ccxt.Exchange.urlencode(params)))
+        ),
         "requests+auth": lambda: requests.Request(method, url, auth=auth, **data_kw).prepare(),
         "requests": lambda: requests.Request(method, url, **data_kw).prepare(),
     }
@@ -391,7 +502,9 @@ def check(bench: Bench) -> None:
         signed = bench.calls[name]()
         headers = dict(signed.headers)
         headers.setdefault("Content-Type", signed.content_type or (JSON if case.kind == "json" else FORM))
-        sigs.append(verify(f"our {name}", "POST", signed.url, headers, signed.body))
+        if case.kind == "query":
+            headers.pop("Content-Type")
+        sigs.append(verify(f"our {name}", case.method, signed.url, headers, signed.body))
     prepared = bench.calls["requests+auth"]()
     body = prepared.body.encode() if isinstance(prepared.body, str) else (prepared.body or b"")
     verify("our requests", prepared.method, prepared.url, dict(prepared.headers), body)
@@ -403,6 +516,12 @@ def check(bench: Bench) -> None:
 def signature_header(case: Case) -> str:
     return {
         "binance": "",  # in the body
+        "binance-futures": "",
+        "bitmex": "api-signature",
+        "bitvavo": "bitvavo-access-signature",
+        "cryptocom": "",  # in the body
+        "deribit": "authorization",
+        "htx": "",  # in the query
         "bitget": "access-sign",
         "gateio": "sign",
         "mexc": "",  # in the query or body
@@ -560,6 +679,7 @@ def main() -> None:
     print()
     print("* poloniex (legacy tradingApi): ccxt no longer has it; the baseline is hand-written in the shape of")
     print("  ccxt's former class: urlencode(params + nonce) and hmac.new(secret, body, sha512).hexdigest()")
+    print("* bitmex: ccxt 4.5 has no BitMEX class; the baseline is BitMEX's own APIKeyAuthenticator by hand")
     print("requests = Request(..., auth=auth).prepare() minus Request(...).prepare() in the same round")
     print("same sig = ccxt's and our signature are the same string (otherwise both verify, the bytes differ)")
     worst = max(sign_ratios)
