@@ -895,6 +895,24 @@ def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tup
 # -- verifying -------------------------------------------------------------------------------------
 
 
+class _Passphrases:
+    """Each key's passphrase, kept out of ``repr`` and ``vars`` (a credential, like the secrets)."""
+
+    __slots__ = ("_by_key",)
+
+    def __init__(self, given: Mapping[str, str]) -> None:
+        self._by_key = dict(given)
+
+    def get(self, key: str) -> str | None:
+        return self._by_key.get(key)
+
+    def __repr__(self) -> str:
+        return f"<passphrases of {len(self._by_key)} key(s): ***>"
+
+    def __reduce__(self) -> Any:
+        raise TypeError("passphrases cannot be pickled")
+
+
 class RecipeVerifier:
     """Verifies requests signed with a :class:`Recipe`, on the server side.
 
@@ -934,13 +952,17 @@ class RecipeVerifier:
         self._signers = {
             key: [_signer(recipe, s) for s in _several(given)] for key, given in _accounts(recipe, secrets)
         }
-        self._passphrases = dict(passphrases) if passphrases is not None and recipe.needs_passphrase else None
+        self._passphrases = _Passphrases(passphrases) if passphrases is not None and recipe.needs_passphrase else None
         known = {o.name: o for o in recipe.options}
         unknown = sorted(set(options) - set(known))
         if unknown:
             raise ConfigurationError(f"{type(self).__name__} takes no option {unknown[0]!r}")
         self._options = {name: o.check(options.get(name, o.default)) for name, o in known.items()}
         self._compiled = _compiled(recipe)
+
+    def __reduce__(self) -> Any:
+        # It holds every key's secrets (and passphrases): refuse on purpose, not by the accident of a lambda.
+        raise TypeError(f"{type(self).__name__} holds secrets and cannot be pickled; build it again from them")
 
     @property
     def carries_nonce(self) -> bool:
