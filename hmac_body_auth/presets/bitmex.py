@@ -1,20 +1,15 @@
-"""BitMEX REST API keys, the ``api-expires`` scheme (``https://www.bitmex.com/api/v1/...``).
+"""BitMEX REST API keys, the ``api-expires`` scheme (https://www.bitmex.com/app/apiKeysUsage).
 
-Scheme (https://www.bitmex.com/app/apiKeysUsage, "Authenticating with an API Key"; the official
-``APIKeyAuthenticator`` of the PyPI package bitmex 0.2.2 = BitMEX/api-connectors @ 9f8f5e69,
-``official-http/python-swaggerpy``): ``api-signature`` = hex HMAC-SHA256 of ``verb + path +
-expires + data``: the method, the path with ``?`` and the query string as sent, the
-``api-expires`` header and the raw body. ``api-expires`` is an expiry time in Unix seconds,
-"after which the request is no longer valid": now, rounded to the second as the SDK does,
-plus ``expires_after`` (5 s, the SDK's "grace period"). ``api-key`` carries the key. Bodies:
-JSON or a form. Testnet: https://testnet.bitmex.com (``testnet=True``); keys work in one
-environment only, so a request to the other one's host is refused (OriginError).
-
-Clock sync (:func:`bitmex_clock_sync`): an expiry in the past is refused with HTTP 400
-``{"error":{"message":"This request has expired - `expires` is in the past. Current time:
-1516534870","name":"HTTPError"}}`` (not in the docs; as BitMEX answers it in
-BitMEX/sample-market-maker#49 and BitMEX/api-connectors#17, #202): the server's time in seconds.
-Server time: ``GET /api/v1``, ``{"name":"BitMEX API","version":"1.2.0","timestamp":<Unix ms>}``.
+``api-signature``: hex HMAC-SHA256 of ``verb + path + expires + data``: the method, the path with ``?`` and
+the query as sent, ``api-expires`` and the raw body; ``api-key``: the key. ``api-expires``: the expiry in Unix
+seconds, "after which the request is no longer valid": now, rounded to the second, plus ``expires_after``
+(5 s, the "grace period" of the official ``APIKeyAuthenticator``: PyPI bitmex 0.2.2 = BitMEX/api-connectors
+@ 9f8f5e69, ``official-http/python-swaggerpy``). Testnet: https://testnet.bitmex.com (keys work in one
+environment only: a request to the other one's host is refused, OriginError).
+Clock sync (:func:`bitmex_clock_sync`): HTTP 400 ``{"error":{"message":"This request has expired -
+`expires` is in the past. Current time: 1516534870","name":"HTTPError"}}``, the server's time in seconds (not
+in the docs; BitMEX's answer in BitMEX/sample-market-maker#49, BitMEX/api-connectors#17, #202). Server
+time: ``GET /api/v1``, ``{"name":"BitMEX API","version":"1.2.0","timestamp":<Unix ms>}``.
 """
 
 from __future__ import annotations
@@ -26,7 +21,7 @@ from typing import Any
 from .._clocksync import ClockSync, TimestampRejection
 from ..errors import ConfigurationError
 from ..recipe import SECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, TimeFormat
-from ._answers import json_answer, milliseconds_member
+from ._answers import TimeMember, json_answer
 from ._hosts import TESTNET, environment_check
 
 __all__ = ["BitMEX", "BitMEXVerifier", "bitmex_clock_sync"]
@@ -53,18 +48,13 @@ def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> Tim
     return None if found is None else TimestampRejection(int(found[1]) * 10**9 + 500_000_000)
 
 
-def _server_time(body: bytes) -> int | None:
-    """``GET /api/v1``: ``{..., "timestamp": <Unix ms>}`` in nanoseconds, or ``None``."""
-    return milliseconds_member(body, "timestamp")
-
-
 def bitmex_clock_sync(expires_after: int = 5) -> ClockSync:
     """BitMEX's clock-sync recipe: the "expired" answer (HTTP 400) and ``GET /api/v1``, for the expiry sent."""
     return ClockSync(
         rejection=_timestamp_rejection,
         statuses=frozenset({400}),
         time_path="/api/v1",
-        server_time=_server_time,
+        server_time=TimeMember(("timestamp",)),
         window_ms=expires_after * 1000,
         doc="https://github.com/BitMEX/sample-market-maker/issues/49",
     )
@@ -92,12 +82,7 @@ RECIPE = Recipe(
 
 
 class BitMEX(RecipeAuth):
-    """Auth for BitMEX REST API keys: ``BitMEX(key, secret, expires_after=5, testnet=False)``.
-
-    ``expires_after``: seconds from now to the ``api-expires`` sent (1 to 3600). ``clock``:
-    int nanoseconds since the Unix epoch (``time.time_ns``); ``clock_sync``: when BitMEX
-    says the request has expired, learn its clock from that answer, re-sign once and resend.
-    """
+    """Auth for BitMEX API keys: ``BitMEX(key, secret, expires_after=5, testnet=False)``; see docs/presets.md#bitmex."""
 
     recipe = RECIPE
 

@@ -1,19 +1,14 @@
-"""Bitvavo REST API v2 (``https://api.bitvavo.com/v2/...``).
+"""Bitvavo REST API v2 (https://docs.bitvavo.com/docs/rest-api/introduction/, "Authentication").
 
-Scheme (https://docs.bitvavo.com/docs/rest-api/introduction/, "Authentication"; the official SDK
-python-bitvavo-api 1.4.3 = bitvavo/python-bitvavo-api @ 27c0640e, ``createSignature``):
-``Bitvavo-Access-Signature`` = hex HMAC-SHA256 of ``timestamp + method + path + body``, no
-delimiter: the ``Bitvavo-Access-Timestamp`` (Unix ms), the method, the path from ``/v2`` with
-the query string as sent (as the SDK and ccxt sign it; the docs show no query) and the body
-as sent. ``Bitvavo-Access-Key`` carries the key; ``Bitvavo-Access-Window`` the window in ms
-(100 to 60000, "default value is 10000"), always sent as the SDK does. Bodies: a JSON object
-(POST/PUT); GET and DELETE take URL parameters (errorCode 201), so a DELETE body is refused.
-Every request carries ``Content-Type: application/json`` (docs, "API structure").
-
-Clock sync (:func:`bitvavo_clock_sync`): a timestamp outside the window is refused with
-``{"errorCode": 304, "error": "Request was not received within acceptable window ..."}``
-(https://docs.bitvavo.com/docs/errors; HTTP 403, as ccxt/ccxt#8890 shows it). Server time:
-``GET /v2/time``, ``{"time": 1590379519148}`` (https://docs.bitvavo.com/docs/rest-api/get-server-time/).
+``Bitvavo-Access-Signature``: hex HMAC-SHA256 of ``timestamp + method + path + body``, no delimiter: the
+``Bitvavo-Access-Timestamp`` (Unix ms), the method, the path from ``/v2`` with the query as sent (as the
+official SDK python-bitvavo-api 1.4.3 = bitvavo/python-bitvavo-api @ 27c0640e, ``createSignature``, and ccxt
+sign it; the docs show no query) and the body. ``Bitvavo-Access-Window``: ms, 100 to 60000 ("default value
+is 10000"), always sent as the SDK does. Bodies: a JSON object (POST/PUT); GET and DELETE take URL parameters
+(errorCode 201). Every request carries ``Content-Type: application/json`` (docs, "API structure").
+Clock sync (:func:`bitvavo_clock_sync`): outside the window, ``{"errorCode": 304, "error": "Request was not
+received within acceptable window ..."}`` (https://docs.bitvavo.com/docs/errors; HTTP 403, as ccxt/ccxt#8890
+shows it). Server time: ``GET /v2/time`` (https://docs.bitvavo.com/docs/rest-api/get-server-time/).
 """
 
 from __future__ import annotations
@@ -22,15 +17,13 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from .._clocksync import ClockSync, TimestampRejection
+from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError, ConfigurationError
 from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier
-from ._answers import coded_answer, milliseconds_member
+from ._answers import Refusal, TimeMember
 
 __all__ = ["Bitvavo", "BitvavoVerifier", "bitvavo_clock_sync"]
-
-_OUTSIDE_WINDOW = 304
 
 
 def _access_window(value: Any) -> int:
@@ -45,26 +38,14 @@ def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
         raise BodyError("Bitvavo DELETE requests carry their parameters in the query string (params=), not a body")
 
 
-def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """``{"errorCode": 304, "error": "..."}`` with HTTP 403, exactly; 309 (signature) and the rest are ``None``."""
-    found = coded_answer(body, "errorCode", "error") if status == 403 else None
-    if found is None or type(found[0]) is not int or found[0] != _OUTSIDE_WINDOW:
-        return None
-    return TimestampRejection(None)
-
-
-def _server_time(body: bytes) -> int | None:
-    """``GET /v2/time``: ``{"time": <Unix ms>}`` in nanoseconds, or ``None``."""
-    return milliseconds_member(body, "time")
-
-
 def bitvavo_clock_sync(access_window: int = 10_000) -> ClockSync:
     """Bitvavo's clock-sync recipe: errorCode 304 (HTTP 403) and ``GET /v2/time``, for the window sent."""
     return ClockSync(
-        rejection=_timestamp_rejection,
+        # Exactly the documented answer: 309 (signature) and the rest are not.
+        rejection=Refusal(frozenset({403}), {"errorCode": 304}, text=("error",), only=True),
         statuses=frozenset({403}),
         time_path="/v2/time",
-        server_time=_server_time,
+        server_time=TimeMember(("time",)),
         window_ms=access_window,
         doc="https://docs.bitvavo.com/docs/errors",
     )
@@ -95,12 +76,7 @@ RECIPE = Recipe(
 
 
 class Bitvavo(RecipeAuth):
-    """Auth for the Bitvavo REST API v2: ``Bitvavo(key, secret, access_window=10000)``.
-
-    ``access_window``: the ``Bitvavo-Access-Window`` to send (100 to 60000 ms). ``clock``:
-    int nanoseconds since the Unix epoch (``time.time_ns``); ``clock_sync``: on errorCode
-    304, learn the server's clock (``GET /v2/time``), re-sign once and resend.
-    """
+    """Auth for the Bitvavo REST API v2: ``Bitvavo(key, secret, access_window=10000)``; see docs/presets.md#bitvavo."""
 
     recipe = RECIPE
 

@@ -1,36 +1,15 @@
-"""HitBTC API 3 (``https://api.hitbtc.com/api/3/...``), HS256 authentication.
+"""HitBTC API 3, HS256 authentication (https://api.hitbtc.com/#authentication).
 
-Scheme (https://api.hitbtc.com/, section "Authentication", "HS256"; the same text and
-example are in the docs of its sister exchange CryptoMarket, https://api.exchange.cryptomkt.com/):
-
-* ``signature``: lowercase hex HMAC-SHA256, keyed with the secret as is, of
-  ``METHOD + path + ("?" + query, if any) + body (if any) + timestamp (+ window, if set)``,
-  the path and query exactly as they are on the URL that is sent;
-* ``Authorization: HS256 <base64(key:signature:timestamp[:window])>``, where
-  ``timestamp`` is Unix time in milliseconds and ``window`` (optional) the number
-  of milliseconds the request stays valid after it.
-
-The credentials travel in ``Authorization``, which both clients already drop on a
-redirect to another origin. HitBTC has no nonce, only the timestamp (and window),
-so requests need no ordering. Bodies are JSON or forms; others are refused before
-anything is sent.
-
-Clock sync (:func:`hitbtc_clock_sync`): HitBTC has no error code of its own for a
-stale timestamp. Every authentication failure is the generic code ``1002``
-"Authorization is required or has been failed", HTTP 401 (its causes, as listed in
-https://support.cryptohopper.com/en/articles/9234473: an invalid API key, a
-forbidden operation, an invalid time window, an invalid HMAC signature), in the
-API 3 error shape ``{"error": {"code": 1002, "message": "...", "description": "..."}}``
-(https://api.hitbtc.com/, "Errors"; ccxt's hitbtc.py). The answer also carries the server's time:
-the top-level ``timestamp`` (ISO 8601, UTC) of the error metadata that the SDKs
-of HitBTC's sister exchange CryptoMarket model as ``{"timestamp", "path", "error",
-"request_id", "status"}`` (https://github.com/cryptomkt/cryptomkt-go, models.go).
-So a 1002 is taken for a clock refusal only when that time shows the signed
-timestamp outside the window (``|server - signed| > window``); a wrong key at a
-good clock never is. The window is the request's ``window`` or the server's
-default of 10 000 ms (the CryptoMarket SDKs: "Use 0 for default window (10
-seconds)", "Max is 60_000"; HitBTC's own page gives no number). HitBTC has no
-public server-time endpoint.
+``signature``: lowercase hex HMAC-SHA256 (the secret as is) of ``METHOD + path + ("?" + query) + body +
+timestamp (+ window)``, path and query as on the URL sent; ``Authorization: HS256
+base64(key:signature:timestamp[:window])``: Unix ms, and the optional ms the request stays valid after it
+(the same text is in the docs of the sister exchange CryptoMarket, https://api.exchange.cryptomkt.com/).
+Clock sync (:func:`hitbtc_clock_sync`): every authentication failure, a stale timestamp as a wrong key, is
+code ``1002`` with HTTP 401 (https://api.hitbtc.com/#errors; ccxt's hitbtc.py; its causes as listed in
+https://support.cryptohopper.com/en/articles/9234473). The answer's top-level ``timestamp`` (ISO 8601 UTC,
+the error metadata of https://github.com/cryptomkt/cryptomkt-go models.go) is the server's time: a 1002 is
+a clock refusal only when it is more than the window from the signed timestamp. The window: the request's,
+else 10 000 ms (the CryptoMarket SDKs: "Use 0 for default window (10 seconds)"). No time endpoint.
 """
 
 from __future__ import annotations
@@ -51,10 +30,6 @@ from ._answers import json_answer
 
 __all__ = ["HitBTC", "HitBTCVerifier", "hitbtc_clock_sync"]
 
-
-#: Where HitBTC documents its error answers (code 1002).
-HITBTC_TIMESTAMP_DOC = "https://api.hitbtc.com/#errors"
-_AUTHORIZATION_FAILED = 1002
 #: The server's default ``window`` when the request sends none (ms).
 DEFAULT_WINDOW_MS = 10_000
 _ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?Z", re.ASCII)
@@ -79,13 +54,10 @@ def _rejection(window_ms: int) -> Callable[[int, bytes, int | None], TimestampRe
         if status != 401 or signed_ms is None:
             return None
         answer = json_answer(body)
-        if not isinstance(answer, dict) or answer.get("status", status) != status:
-            return None
-        error = answer.get("error")
+        error = answer.get("error") if isinstance(answer, dict) and answer.get("status", status) == status else None
         if not isinstance(error, dict) or not isinstance(error.get("message"), str):
             return None
-        code = error.get("code")
-        if type(code) is not int or code != _AUTHORIZATION_FAILED:
+        if type(error.get("code")) is not int or error["code"] != 1002:
             return None
         server_ns = _iso_ns(answer.get("timestamp"))
         if server_ns is None or abs(server_ns // 1_000_000 - signed_ms) <= window_ms:
@@ -98,15 +70,14 @@ def _rejection(window_ms: int) -> Callable[[int, bytes, int | None], TimestampRe
 def hitbtc_clock_sync(window: int | None = None) -> ClockSync:
     """HitBTC's clock-sync recipe: a 1002 (HTTP 401) whose server time shows the timestamp outside ``window``.
 
-    ``window``: the ``window`` the auth sends, ms (``None``: the server's default,
-    ``DEFAULT_WINDOW_MS``, 10 000 ms). No time endpoint: the time is the answer's.
+    ``window``: the ``window`` the auth sends, ms (``None``: the server's default, ``DEFAULT_WINDOW_MS``).
     """
     window_ms = DEFAULT_WINDOW_MS if window is None else window
     return ClockSync(
         rejection=_rejection(window_ms),
         statuses=frozenset({401}),
         window_ms=window_ms,
-        doc=HITBTC_TIMESTAMP_DOC,
+        doc="https://api.hitbtc.com/#errors",
     )
 
 
@@ -162,39 +133,13 @@ RECIPE = Recipe(
 
 
 class HitBTC(RecipeAuth):
-    """Auth for the HitBTC API 3 (HS256).
-
-    Args:
-        key: the API key.
-        secret: the API secret, used as is.
-        window: the optional ``window`` in milliseconds: how long after its
-            timestamp the request stays valid; ``None`` (default) leaves it to the
-            server's default.
-        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (``time.time_ns``, the default); the timestamp is sent in milliseconds.
-        clock_sync: when the API refuses a call for its timestamp (a 1002 whose
-            server time is outside the window), learn the server's clock (from that
-            answer), re-sign once and resend; ``False``: use ``clock=`` only.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
-            ``origin="https://api.hitbtc.com"``. A ``str`` body is encoded as UTF-8.
-
-    """
+    """Auth for the HitBTC API 3 (HS256): ``HitBTC(key, secret, window=None)``; see docs/presets.md#hitbtc."""
 
     recipe = RECIPE
 
 
 class HitBTCVerifier(RecipeVerifier):
-    """Verify HitBTC HS256 signatures on the server side.
-
-    Args:
-        secrets: API key -> secret.
-        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (like ``time.time_ns``); when given, a request that carries a
-            ``window`` is rejected once the time in ms is past ``timestamp + window``.
-
-    The verdict carries the key and the timestamp (as ``timestamp_ms``); wrap it in
-    a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a time window.
-    """
+    """Verify HitBTC HS256 signatures; with ``clock=`` (like ``time.time_ns``), also the request's ``window``."""
 
     recipe = RECIPE
 

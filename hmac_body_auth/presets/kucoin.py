@@ -1,35 +1,13 @@
-"""KuCoin REST API (``https://api.kucoin.com/api/v1/...``), API keys of version 1, 2 or 3.
+"""KuCoin REST API (spot, margin, futures), key versions 1 to 3 (https://www.kucoin.com/docs-new/authentication).
 
-Scheme (https://www.kucoin.com/docs-new/authentication, and
-https://www.kucoin.com/docs/basic-info/connection-method/authentication/signing-a-message):
-
-* ``KC-API-SIGN``: base64 HMAC-SHA256, keyed with the secret as is, of
-  ``timestamp + METHOD + endpoint + body``, where ``endpoint`` is the path with
-  the query string (``/api/v1/deposit-addresses?currency=XBT``) and ``body`` the
-  raw JSON body (``""`` when there is none);
-* ``KC-API-TIMESTAMP``: Unix time in milliseconds, the one that was signed;
-* ``KC-API-KEY`` and ``KC-API-KEY-VERSION``;
-* ``KC-API-PASSPHRASE``: for key versions 2 and 3 the base64 HMAC-SHA256 of the
-  passphrase keyed with the secret, for version 1 the passphrase in plain text.
-
-"When generating signature, the URL must use the content that has not been
-URL-encoded": ``...&passphrase=abc%21%40%2311`` is signed as ``...&passphrase=abc!@#11``.
-The scheme therefore signs the percent-decoded path and query of the URL exactly
-as it is sent (a ``+`` in the query is a form-encoded space, as KuCoin's servers
-read it). Request bodies are JSON ("all requests and responses are
-application/json"); other bodies are refused before anything is sent. KuCoin has
-no nonce, only the timestamp, so requests need no ordering.
-
-Clock sync (:data:`KUCOIN_CLOCK_SYNC`): "The difference between your timestamp and
-the API service time must be less than 5 seconds, or your request will be
-considered expired and rejected"; the refusal is system code ``400002``
-"KC-API-TIMESTAMP Invalid -- Time differs from server time by more than 5 seconds"
-(https://github.com/Kucoin/kucoin-api-docs, "System error codes" and "Selecting a
-Timestamp"), answered with HTTP 400: ``{"code":"400002","msg":"Invalid
-KC-API-TIMESTAMP"}`` (kucoin-python-sdk raises it as ``400-{...}``, the status
-then the body). The docs also say an error may come with HTTP 200; the strict
-reading keeps the status that is seen, 400. The time endpoint is
-``GET /api/v1/timestamp``: ``{"code":"200000","msg":"success","data":1546837113087}``.
+``KC-API-SIGN``: base64 HMAC-SHA256 (the secret as is) of ``timestamp + METHOD + endpoint + body``:
+``KC-API-TIMESTAMP`` (Unix ms), the path and query percent-decoded ("the URL must use the content that
+has not been URL-encoded"; a ``+`` in the query is a space, as KuCoin reads it) and the raw JSON body
+(https://www.kucoin.com/docs/basic-info/connection-method/authentication/signing-a-message).
+``KC-API-PASSPHRASE``: the passphrase's base64 HMAC-SHA256 with the secret (versions 2, 3), or itself (1).
+Clock sync: code 400002 with HTTP 400, a 5 s window (https://github.com/Kucoin/kucoin-api-docs, "System
+error codes", "Selecting a Timestamp"; kucoin-python-sdk raises it as ``400-{...}``). The docs say errors
+may come with HTTP 200: the strict reading keeps the 400 seen. Server time: ``GET /api/v1/timestamp``.
 """
 
 from __future__ import annotations
@@ -46,25 +24,13 @@ from ._answers import Refusal, TimeMember
 
 __all__ = ["KUCOIN_CLOCK_SYNC", "KuCoin", "KuCoinVerifier"]
 
-
-#: Where KuCoin documents system code 400002 and the 5-second rule.
-KUCOIN_TIMESTAMP_DOC = "https://www.kucoin.com/docs/basic-info/connection-method/types/timestamps"
-_TIMESTAMP_INVALID = "400002"
-
-
-# ``{"code": "400002", "msg": "..."}`` with HTTP 400; any other code (400003 key, 400005 sign, ...) is not.
-_timestamp_rejection = Refusal(frozenset({400}), {"code": _TIMESTAMP_INVALID}, text=("msg",))
-# ``GET /api/v1/timestamp``: ``{"code": "200000", "data": <Unix ms>}``.
-_server_time = TimeMember(("data",), where={"code": "200000"})
-
-
 KUCOIN_CLOCK_SYNC = ClockSync(
-    rejection=_timestamp_rejection,
+    rejection=Refusal(frozenset({400}), {"code": "400002"}, text=("msg",)),
     statuses=frozenset({400}),
     time_path="/api/v1/timestamp",
-    server_time=_server_time,
+    server_time=TimeMember(("data",), where={"code": "200000"}),
     window_ms=5000,
-    doc=KUCOIN_TIMESTAMP_DOC,
+    doc="https://www.kucoin.com/docs/basic-info/connection-method/types/timestamps",
 )
 """KuCoin's clock-sync recipe: code 400002 (HTTP 400) and ``GET /api/v1/timestamp``; a 5 s window."""
 
@@ -100,10 +66,8 @@ def _passphrase(passphrase: str, signer: Signer, options: Mapping[str, Any]) -> 
 def _endpoint(wire: Wire) -> bytes:
     """The ``endpoint`` KuCoin signs: the URL's path and query, percent-decoded (bytes)."""
     parts = urlsplit(wire.url)
-    endpoint = unquote_to_bytes(parts.path or "/")
-    if parts.query:
-        endpoint += b"?" + unquote_to_bytes(parts.query.replace("+", " "))
-    return endpoint
+    query = b"?" + unquote_to_bytes(parts.query.replace("+", " ")) if parts.query else b""
+    return unquote_to_bytes(parts.path or "/") + query
 
 
 RECIPE = Recipe(
@@ -131,38 +95,12 @@ RECIPE = Recipe(
 
 
 class KuCoin(RecipeAuth):
-    """Auth for the KuCoin REST API (spot, margin, futures: the same signature).
-
-    Args:
-        key: the API key (``KC-API-KEY``).
-        secret: the API secret, used as is.
-        passphrase: the passphrase chosen when the key was created.
-        key_version: the key's version, 2 by default (1: the passphrase is sent in
-            plain text; 2 and 3: its HMAC with the secret is sent).
-        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (``time.time_ns``, the default); ``KC-API-TIMESTAMP`` is sent in milliseconds.
-        clock_sync: when the API refuses a call for its timestamp (code 400002), learn
-            the server's clock (``GET /api/v1/timestamp``), re-sign once and resend;
-            ``False``: use ``clock=`` only.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
-            ``origin="https://api.kucoin.com"``. A ``str`` body is encoded as UTF-8.
-
-    """
+    """Auth for KuCoin REST: ``KuCoin(key, secret, passphrase=..., key_version=2)``; see docs/presets.md#kucoin."""
 
     recipe = RECIPE
 
 
 class KuCoinVerifier(RecipeVerifier):
-    """Verify KuCoin signatures (and passphrases) on the server side.
-
-    Args:
-        secrets: API key -> secret.
-        passphrases: API key -> passphrase; when given, ``KC-API-PASSPHRASE`` is
-            checked too, as the key version in ``KC-API-KEY-VERSION`` says.
-            ``None``: passphrases are not checked.
-
-    The verdict carries the key and ``KC-API-TIMESTAMP`` (as ``timestamp_ms``); wrap
-    it in a :class:`~hmac_body_auth.verify.ReplayGuard` to enforce a time window.
-    """
+    """Verify KuCoin signatures (and, given ``passphrases=``, ``KC-API-PASSPHRASE`` as its key version says)."""
 
     recipe = RECIPE
