@@ -94,3 +94,12 @@ def test_the_time_member_is_read_in_nanoseconds(reader: TimeMember, body: bytes,
 def test_a_time_answer_of_another_shape_gives_none(reader: TimeMember, body: bytes) -> None:
     """An answer of another shape gives no server time rather than a wrong one."""
     assert reader(body) is None
+
+
+def test_readers_are_hashable_so_clock_sync_recipes_are() -> None:
+    """A ClockSync holding a Refusal and a TimeMember can be hashed (and equal readers hash alike)."""
+    from hmac_body_auth.presets.bitvavo import bitvavo_clock_sync
+
+    assert hash(CODED) == hash(Refusal(frozenset({400}), {"code": -1021}, text=("msg",), only=True))
+    assert hash(TimeMember(("serverTime",))) == hash(TimeMember(("serverTime",)))
+    assert hash(bitvavo_clock_sync()) == hash(bitvavo_clock_sync())

@@ -118,6 +118,10 @@ class Refusal:
     status_member: str | None = None
     needle: bytes | None = None
 
+    def __hash__(self) -> int:
+        # Frozen but holding a dict: hashed by its items, so a ClockSync that holds it stays hashable.
+        return hash((self.statuses, tuple(self.members.items()), self.text, self.only, self.status_member, self.needle))
+
     def __call__(self, status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
         if status not in self.statuses:
             return None
@@ -151,6 +155,9 @@ class TimeMember:
     where: Mapping[str, object] = field(default_factory=dict)
     text: bool = False
     unit: Literal["ms"] = "ms"
+
+    def __hash__(self) -> int:
+        return hash((self.path, tuple(self.where.items()), self.text, self.unit))
 
     def __call__(self, body: bytes) -> int | None:
         answer = json_answer(body)
