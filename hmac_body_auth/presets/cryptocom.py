@@ -1,26 +1,16 @@
 """Crypto.com Exchange API v1, private REST methods (``POST https://api.crypto.com/exchange/v1/{method}``).
 
-Scheme (https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#digital-signature, "Digital
-Signature" and "Request Format"; the docs' JS/Python/Java examples and crypto-com/cdcx-cli
-``crates/cdcx-core/src/signing.rs`` at d8ddc06; vectors from ccxt 4.5.90): everything travels in the
-JSON body ``{"id", "method", "params", "api_key", "sig", "nonce"}``, nothing in headers.
-``sig`` is lowercase hex HMAC-SHA256 (the secret as is) of ``method + id + api_key + params
-string + nonce``, the params string being each key of ``params`` in ascending order followed by its
-value (a list: its items in order, an object in a list: the same rule). ``nonce`` is the time in
-Unix ms (+-60 s); ``method`` is the URL path after ``/exchange/v1/``.
+Docs: https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#digital-signature ("Digital Signature", "Request
+Format"), with its JS/Python/Java examples and crypto-com/cdcx-cli ``crates/cdcx-core/src/signing.rs`` at d8ddc06;
+vectors: ccxt 4.5.90 (spec and the implementations' disagreements: tests/vectors/generate_cryptocom.py). Everything
+travels in the JSON body ``{"id", "method", "params", "api_key", "sig", "nonce"}``: ``sig`` is hex HMAC-SHA256 of
+``method + id + api_key + params string + nonce`` (keys sorted, each followed by its value), ``nonce`` Unix ms
+(+-60 s), ``method`` the URL path after ``/exchange/v1/``. Values must be strings ("All numbers must be strings"):
+others, whose text the implementations disagree on, are refused before anything is sent.
 
-The caller POSTs the ``params`` object as ``json={...}`` (or nothing); the auth writes the request
-object around it, ``id`` being the nonce's text as in ccxt (``id=<int>``: that id). With
-``envelope="fill"`` the caller's body is the docs' ``{"id", "method", "params"}`` and the auth adds
-``api_key``, ``nonce`` and ``sig``. Parameter values must be strings ("All numbers must be
-strings"): the implementations disagree on the text of numbers, booleans, ``null``, objects outside a
-list and deeper nesting, so those are refused before anything is sent. ``demo=True`` signs for the
-UAT sandbox ``https://uat-api.3ona.co`` only.
-
-Clock sync (:data:`CRYPTOCOM_CLOCK_SYNC`): a stale nonce is HTTP 400, code ``40102``
-"INVALID_NONCE: Nonce value differs by more than 60 seconds" (docs, "Response and Reason Codes"), in
-the error shape of the per-method examples ``{"id", "method", "code", "message"}`` (``code`` a string
-there, an int in "Response Format"). v1 documents no time endpoint: the ``Date`` header is read.
+Clock sync (:data:`CRYPTOCOM_CLOCK_SYNC`): HTTP 400, code ``40102`` "INVALID_NONCE: Nonce value differs by more
+than 60 seconds" (docs, "Response and Reason Codes"), in the per-method examples' error shape ``{"id", "method",
+"code", "message"}`` (``code`` a string there, an int in "Response Format"). v1 has no time endpoint: ``Date`` is read.
 """
 
 from __future__ import annotations
@@ -39,12 +29,7 @@ from ._answers import _unique_members, json_answer
 
 __all__ = ["CRYPTOCOM_CLOCK_SYNC", "CryptoCom", "CryptoComVerifier", "cryptocom_param_string"]
 
-#: Where Crypto.com documents code 40102 (HTTP 400).
-CRYPTOCOM_TIMESTAMP_DOC = "https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes"
-_INVALID_NONCE = 40102
-_ERROR_MEMBERS = frozenset({"id", "method", "code", "message", "original"})  # docs, "Response Format"
 _METHOD = re.compile(r"/exchange/v1/(private/[A-Za-z0-9_/-]+)")
-_UAT_HOST = "uat-api.3ona.co"
 
 
 def cryptocom_param_string(params: object) -> str:
@@ -117,8 +102,8 @@ def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
     method = _METHOD.fullmatch(url.path)
     if method is None:
         raise BodyError("Crypto.com private methods are POSTed to /exchange/v1/private/...")
-    if options["demo"] and url.hostname != _UAT_HOST:
-        raise BodyError(f"demo=True signs for the UAT sandbox (https://{_UAT_HOST}) only")
+    if options["demo"] and url.hostname != "uat-api.3ona.co":
+        raise BodyError("demo=True signs for the UAT sandbox (https://uat-api.3ona.co) only")
     try:
         given = _json(out.body) if out.body.strip() else {}
     except ValueError:
@@ -143,20 +128,21 @@ def _verify_method(wire: Wire) -> str | None:
 
 
 def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
-    """Code 40102 (an int or its string) with HTTP 400 in the documented error shape; anything else is ``None``."""
-    answer = json_answer(body)
-    if status != 400 or not isinstance(answer, dict) or not answer.keys() <= _ERROR_MEMBERS:
+    """Code 40102 (an int or its string), HTTP 400, in the documented error shape; anything else is ``None``."""
+    answer = json_answer(body) if status == 400 else None
+    if not isinstance(answer, dict) or answer.keys() - {"id", "method", "code", "message", "original"}:
         return None
-    code = answer.get("code")
-    if not ((type(code) is int and code == _INVALID_NONCE) or code == str(_INVALID_NONCE)):
+    if type(answer.get("code")) not in (int, str) or answer.get("code") not in (40102, "40102"):
         return None
-    if not all(isinstance(answer.get(name, ""), str) for name in ("method", "message", "original")):
-        return None
-    return TimestampRejection(None)
+    ok = all(isinstance(answer.get(name, ""), str) for name in ("method", "message", "original"))
+    return TimestampRejection(None) if ok else None
 
 
 CRYPTOCOM_CLOCK_SYNC = ClockSync(
-    rejection=_timestamp_rejection, statuses=frozenset({400}), window_ms=60_000, doc=CRYPTOCOM_TIMESTAMP_DOC
+    rejection=_timestamp_rejection,
+    statuses=frozenset({400}),
+    window_ms=60_000,
+    doc="https://exchange-docs.crypto.com/exchange/v1/rest-ws/index.html#response-and-reason-codes",
 )
 """Crypto.com's clock-sync recipe: code 40102 (HTTP 400), the ``Date`` header (no time endpoint); +-60 s."""
 
@@ -198,18 +184,9 @@ RECIPE = Recipe(
 
 
 class CryptoCom(RecipeAuth):
-    """Auth for Crypto.com Exchange API v1 private methods: POST the params as ``json={...}``.
+    """Crypto.com Exchange v1 auth: ``CryptoCom(key, secret)``, POST the params as ``json={...}``.
 
-    Args:
-        key: the API key; secret: the API secret, used as is.
-        id: ``"nonce"`` (the request ``id`` is the nonce's text, as ccxt) or a fixed int id.
-        envelope: ``"params"`` (the body is the params object) or ``"fill"`` (the body is the docs'
-            ``{"id", "method", "params"}``; ``id=`` is then not used).
-        demo: sign only for the UAT sandbox, ``https://uat-api.3ona.co``.
-        clock: a zero-argument callable returning int ns since the Unix epoch; ``nonce`` is sent in ms.
-        clock_sync: on code 40102 learn the server's clock (``Date``), re-sign once and resend.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
-
+    Options (``id``, ``envelope="fill"``, ``demo``, ``clock``): see docs/presets.md#cryptocom.
     """
 
     recipe = RECIPE
@@ -221,10 +198,6 @@ class CryptoCom(RecipeAuth):
 
 
 class CryptoComVerifier(RecipeVerifier):
-    """Verify Crypto.com v1 request objects on the server side (``api_key``, ``nonce``, ``sig`` in the body).
-
-    The verdict carries the key and ``nonce`` (as ``timestamp_ms``); wrap it in a
-    :class:`~hmac_body_auth.verify.ReplayGuard` to enforce the 60 s window.
-    """
+    """Verify Crypto.com v1 request objects (``api_key``, ``nonce``, ``sig``); a ReplayGuard keeps the 60 s window."""
 
     recipe = RECIPE

@@ -1,24 +1,16 @@
 r"""Deribit API v2 over HTTP (``https://www.deribit.com/api/v2/...``), "Deribit Signature Credentials".
 
-Scheme (https://docs.deribit.com/#authentication, API v2.1.1; the docs' shell recipe, run as
-written, and ccxt 4.5.90 ``deribit.sign`` give the vectors; Deribit's official clients,
-deribit/deribit-api-clients@7ae49f6, do not sign HTTP requests):
-``Authorization: deri-hmac-sha256 id=<ClientId>,ts=<ms>,sig=<hex>,nonce=<nonce>``, where ``sig``
-is lowercase hex HMAC-SHA256 (the Client Secret as is) of
-``ts + "\n" + nonce + "\n" + METHOD + "\n" + URI + "\n" + body + "\n"``, ``URI`` being the path
-and query string exactly as sent. ``ts`` is valid for 60 s; the nonce is "single usage, user
-generated": a random one by default, so requests need no ordering. Calls are ``GET`` with the
-parameters in the query string, or a JSON-RPC object POSTed (``POST /api/v2``, as JSON-RPC over
-HTTP; no implementation at hand signs a POST). ``testnet=True`` signs for
-``https://test.deribit.com`` only (separate accounts and keys).
+Docs: https://docs.deribit.com/#authentication (v2.1.1); vectors: the docs' shell recipe run as written, and ccxt
+4.5.90 ``deribit.sign`` (spec: tests/vectors/generate_deribit.py); the official clients, deribit/deribit-api-clients
+@7ae49f6, do not sign HTTP requests. ``sig`` (in ``Authorization``) is hex HMAC-SHA256 of
+``ts\nnonce\nMETHOD\nURI\nbody\n``, ``URI`` the path and query as sent, ``ts`` Unix ms (valid 60 s); the nonce is
+"single usage, user generated": random by default, so requests need no ordering. GET with a query, or a JSON-RPC
+object POSTed (``POST /api/v2``; no implementation at hand signs a POST).
 
-Clock sync (:data:`DERIBIT_CLOCK_SYNC`): Deribit documents no code of its own for a stale ``ts``
-(https://docs.deribit.com/#rpc-error-codes); a bad signature is 13009 ``"unauthorized"``, answered
-with HTTP 401 (knowm/XChange#3783) as ``{"jsonrpc": "2.0", "error": {"message": "unauthorized",
-"code": 13009}, "testnet": false, "usIn": ..., "usOut": ..., "usDiff": ...}`` (ccxt#9133). Every
-answer carries the server's receipt time ``usIn`` (µs), so, as for HitBTC, a 13009 counts as a
-clock refusal only when ``usIn`` shows ``ts`` more than 60 s away; a wrong key at a good clock never
-does. Server time: ``GET /api/v2/public/get_time`` -> ``{"jsonrpc": "2.0", "result": <ms>}``.
+Clock sync (:data:`DERIBIT_CLOCK_SYNC`): no code for a stale ``ts`` is documented (https://docs.deribit.com/#rpc-error-codes);
+a bad signature is 13009 ``"unauthorized"``, HTTP 401 (knowm/XChange#3783), shaped as in ccxt#9133. Every answer has
+the server's receipt time ``usIn`` (µs), so, as for HitBTC, a 13009 is a clock refusal only when ``usIn`` shows ``ts``
+more than 60 s away. Server time: ``GET /api/v2/public/get_time`` -> ``{"jsonrpc": "2.0", "result": <ms>}``.
 """
 
 from __future__ import annotations
@@ -36,12 +28,8 @@ from ._answers import json_answer
 
 __all__ = ["DERIBIT_CLOCK_SYNC", "Deribit", "DeribitVerifier", "deribit_nonce"]
 
-#: Where Deribit documents its RPC error codes (13009 "unauthorized").
-DERIBIT_TIMESTAMP_DOC = "https://docs.deribit.com/#rpc-error-codes"
-_UNAUTHORIZED = 13009
 _WINDOW_MS = 60_000
 _FIELDS = {"id": "key", "ts": "timestamp", "sig": "signature", "nonce": "nonce"}
-_TESTNET_HOST = "test.deribit.com"
 
 
 def deribit_nonce() -> str:
@@ -80,23 +68,21 @@ def _parse(value: str) -> dict[str, str] | None:
 
 
 def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
-    if options["testnet"] and urlsplit(out.url).hostname != _TESTNET_HOST:
-        raise BodyError(f"testnet=True signs for https://{_TESTNET_HOST} only (its keys are not production's)")
+    if options["testnet"] and urlsplit(out.url).hostname != "test.deribit.com":
+        raise BodyError("testnet=True signs for https://test.deribit.com only (its keys are not production's)")
 
 
 def _timestamp_rejection(status: int, body: bytes, signed_ms: int | None) -> TimestampRejection | None:
     """A 13009 (HTTP 401) whose ``usIn`` is more than 60 s from ``signed_ms``; anything else is ``None``."""
-    answer = json_answer(body)
-    if status != 401 or signed_ms is None or not isinstance(answer, dict) or answer.get("jsonrpc") != "2.0":
+    answer = json_answer(body) if status == 401 else None
+    if signed_ms is None or not isinstance(answer, dict) or answer.get("jsonrpc") != "2.0" or "result" in answer:
         return None
     error, received_us = answer.get("error"), answer.get("usIn")
-    if not isinstance(error, dict) or error.get("code") != _UNAUTHORIZED or type(error.get("code")) is not int:
+    if not isinstance(error, dict) or type(error.get("code")) is not int or error.get("code") != 13009:
         return None
-    if error.get("message") != "unauthorized" or "result" in answer or type(received_us) is not int:
+    if error.get("message") != "unauthorized" or type(received_us) is not int or received_us <= 0:
         return None
-    if received_us <= 0 or abs(received_us // 1000 - signed_ms) <= _WINDOW_MS:
-        return None
-    return TimestampRejection(received_us * 1000)
+    return TimestampRejection(received_us * 1000) if abs(received_us // 1000 - signed_ms) > _WINDOW_MS else None
 
 
 def _server_time(body: bytes) -> int | None:
@@ -114,7 +100,7 @@ DERIBIT_CLOCK_SYNC = ClockSync(
     time_path="/api/v2/public/get_time",
     server_time=_server_time,
     window_ms=_WINDOW_MS,
-    doc=DERIBIT_TIMESTAMP_DOC,
+    doc="https://docs.deribit.com/#rpc-error-codes",
 )
 """Deribit's clock-sync recipe: 13009 (HTTP 401) with ``usIn`` 60 s off, and ``GET /api/v2/public/get_time``."""
 
@@ -140,29 +126,12 @@ RECIPE = Recipe(
 
 
 class Deribit(RecipeAuth):
-    """Auth for Deribit API v2 over HTTP (``deri-hmac-sha256``).
-
-    Args:
-        key: the Client Id; secret: the Client Secret, used as is.
-        nonce: a zero-argument callable returning a fresh str per request (visible ASCII, no
-            ``,``); by default :func:`deribit_nonce` (random, so requests are not serialized).
-        testnet: sign only for ``https://test.deribit.com``.
-        clock: a zero-argument callable returning int ns since the Unix epoch; ``ts`` is sent in ms.
-        clock_sync: on a 13009 whose ``usIn`` shows ``ts`` 60 s off, learn the server's clock
-            (``GET /api/v2/public/get_time``), re-sign once and resend; ``False``: ``clock=`` only.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
-
-    """
+    """Deribit API v2 auth: ``Deribit(client_id, secret)``; GET ``params=``, POST ``json=``; docs/presets.md#deribit."""
 
     recipe = RECIPE
 
 
 class DeribitVerifier(RecipeVerifier):
-    """Verify Deribit ``deri-hmac-sha256`` requests on the server side (fields in any order).
-
-    The verdict carries the key, the nonce (a string: a
-    :class:`~hmac_body_auth.verify.ReplayGuard` refuses it a second time) and ``ts``
-    (as ``timestamp_ms``; Deribit allows 60 s).
-    """
+    """Verify ``deri-hmac-sha256`` requests (fields in any order); a ReplayGuard refuses a nonce seen before."""
 
     recipe = RECIPE

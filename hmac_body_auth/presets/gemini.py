@@ -1,33 +1,17 @@
 """Gemini REST private API (``POST https://api.gemini.com/v1/...``).
 
-Docs: https://docs.gemini.com/rest-api/#private-api-invocation (now
-https://developer.gemini.com/authentication/api-key and
-https://docs.gemini.com/websocket/overview/requests/private-api).
-
-A private call is a POST whose parameters do not travel in the body: they form a
-JSON payload ``{"request": "<path>", "nonce": <nonce>, ...parameters}`` that is
-base64-encoded into the ``X-GEMINI-PAYLOAD`` header. The body is empty
-(``Content-Length: 0``, ``Content-Type: text/plain``)::
-
-    X-GEMINI-APIKEY    = key
-    X-GEMINI-PAYLOAD   = base64(json payload)
-    X-GEMINI-SIGNATURE = hex(HMAC-SHA384(secret, X-GEMINI-PAYLOAD))
-
-The nonce must increase with every call of the key (the session); the docs
-recommend millisecond or finer timestamps. The auth takes the parameters from a
-JSON object body (``json={...}``), keeps their bytes, and moves them into the
-payload after ``request`` and ``nonce``; the request goes out with an empty body.
-Gemini answers a stale nonce with ``{"result": "error", "reason": "InvalidNonce"}``:
-the call was not executed, so the auth re-signs once with a fresh nonce.
+Docs: https://docs.gemini.com/rest-api/#private-api-invocation (now https://developer.gemini.com/authentication/api-key,
+https://docs.gemini.com/websocket/overview/requests/private-api); vectors: the docs' example and ccxt
+(tests/vectors/generate_gemini.py). The JSON object body's members, as written, go after ``request`` (the path) and
+``nonce`` (increasing per key) into a payload sent as ``X-GEMINI-PAYLOAD = base64(payload)``, with ``X-GEMINI-APIKEY``
+and ``X-GEMINI-SIGNATURE = hex(HMAC-SHA384(secret, X-GEMINI-PAYLOAD))``; the body goes out empty (``text/plain``).
+A stale nonce, ``{"result": "error", "reason": "InvalidNonce"}``, was not executed: it is re-signed once.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
-from collections.abc import Mapping
-from typing import Any
 
 from .._body import media_type
 from .._core import Outgoing
@@ -38,43 +22,24 @@ from ._answers import json_answer
 
 __all__ = ["Gemini", "GeminiVerifier", "gemini_nonce_error"]
 
-_BODY_TYPES = frozenset({"application/json", "text/plain"})
-_NONCE_REASONS = frozenset({"InvalidNonce", "BadNonce"})
-_ERROR_MEMBERS = frozenset({"result", "reason", "message"})
-
 
 def gemini_nonce_error(status: int, body: bytes) -> int | None:
-    """Recognise ``{"result": "error", "reason": "InvalidNonce"}``: 0 (re-sign with a fresh nonce), else ``None``.
+    """0 (re-sign) for an error status and exactly ``{"result": "error", "reason": "InvalidNonce"}``, else ``None``.
 
-    Only an error status with exactly that answer counts: a JSON object (strict
-    UTF-8, at most 64 KiB) of ``result`` ``"error"``, a nonce ``reason`` and
-    optionally a string ``message``; never a 2xx or an order that echoes it.
+    The reason may also be ``BadNonce``; a string ``message`` may be added, nothing else.
     """
-    if status < 400:
+    answer = json_answer(body) if status >= 400 else None
+    if not isinstance(answer, dict) or answer.keys() - {"result", "reason", "message"}:
         return None
-    answer = json_answer(body)
-    if not isinstance(answer, dict) or not answer.keys() <= _ERROR_MEMBERS:
-        return None
-    reason, message = answer.get("reason"), answer.get("message", "")
-    if answer.get("result") != "error" or not isinstance(reason, str) or not isinstance(message, str):
-        return None
-    return 0 if reason in _NONCE_REASONS else None
-
-
-def _params(body: bytes) -> bytes:
-    """The members of a JSON object body, as written (``b""`` for ``{}`` or no body)."""
-    text = body.strip()
-    if not text:
-        return b""
-    return text[1:-1].strip()
+    ok = answer.get("result") == "error" and isinstance(answer.get("message", ""), str)
+    return 0 if ok and answer.get("reason") in ("InvalidNonce", "BadNonce") else None
 
 
 def _payload(wire: Wire) -> str:
     """base64 of ``{"request": path, "nonce": nonce, ...parameters as written}`` (an int nonce is a JSON number)."""
-    # An int nonce is a JSON number, as in the docs' example; a str nonce a JSON string.
-    head = '{"request":%s,"nonce":%s' % (json.dumps(wire.path), json.dumps(wire.raw_nonce))  # noqa: UP031
-    params = _params(wire.body)
-    return base64.b64encode(head.encode("utf-8") + (b"," + params if params else b"") + b"}").decode("ascii")
+    head = f'{{"request":{json.dumps(wire.path)},"nonce":{json.dumps(wire.raw_nonce)}'.encode()
+    params = wire.body.strip()[1:-1].strip()  # the members of the JSON object body (none for {} or no body)
+    return base64.b64encode(head + (b"," + params if params else b"") + b"}").decode("ascii")
 
 
 def _nonce(nonce: object) -> str:
@@ -85,25 +50,21 @@ def _nonce(nonce: object) -> str:
 
 def _read_payload(value: str) -> dict[str, str]:
     """The payload header as received, and the nonce inside it (when it has one)."""
-    parts = {"payload": value}
     try:
         fields = json.loads(base64.b64decode(value, validate=True))
-    except (binascii.Error, ValueError):
-        return parts
+    except ValueError:  # binascii.Error is one
+        fields = None
     nonce = fields.get("nonce") if isinstance(fields, dict) else None
-    if (type(nonce) is int and nonce >= 0) or (isinstance(nonce, str) and nonce.isascii() and nonce.isdigit()):
-        parts["nonce"] = str(nonce)
-    return parts
+    ok = (type(nonce) is int and nonce >= 0) or (isinstance(nonce, str) and nonce.isascii() and nonce.isdigit())
+    return {"payload": value, "nonce": str(nonce)} if ok else {"payload": value}
 
 
-def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
+def _check(out: Outgoing, options: object) -> None:
     kind = media_type(out.content_type)
-    if kind is not None and kind not in _BODY_TYPES:
+    if kind is not None and kind not in ("application/json", "text/plain"):
         raise BodyError(f"Gemini takes parameters as a JSON object (json={{...}}), not {kind}")
-    if not out.body.strip():
-        return
     try:
-        params = json.loads(out.body)
+        params = json.loads(out.body) if out.body.strip() else {}
     except ValueError:
         raise BodyError("Gemini takes parameters as a JSON object (json={...}); this body is not JSON") from None
     if not isinstance(params, dict):
@@ -117,7 +78,7 @@ def _verify_payload(wire: Wire) -> str | None:
     """The payload must be a JSON object whose ``request`` is the URL's path and which carries a nonce."""
     try:
         fields = json.loads(base64.b64decode(wire.found["payload"], validate=True))
-    except (binascii.Error, ValueError):
+    except ValueError:
         return "payload is not base64 JSON"
     if not isinstance(fields, dict):
         return "payload is not a JSON object"
@@ -154,37 +115,12 @@ RECIPE = Recipe(
 
 
 class Gemini(RecipeAuth):
-    """Auth for Gemini's REST private API.
-
-    POST to the endpoint with the parameters as ``json={...}`` (or nothing);
-    the auth moves them into the signed ``X-GEMINI-PAYLOAD`` header.
-
-    Args:
-        key: the API key (``X-GEMINI-APIKEY`` header).
-        secret: the API secret.
-        nonce: a zero-argument callable returning an increasing int; by default
-            the process-wide millisecond clock nonce of this key
-            (``max(now_ms, last + 1)``), as the docs recommend. Keys created with
-            "Uses a time based nonce" need seconds within 30 s of the clock instead:
-            pass ``nonce=ClockNonce(unit="s")`` and send at most one call a second.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
-            ``ordered=False``, ``lease_timeout=`` or ``origin=``.
-
-    """
+    """Gemini private API auth: ``Gemini(key, secret)``, POST ``json={...}`` or nothing; docs/presets.md#gemini."""
 
     recipe = RECIPE
 
 
 class GeminiVerifier(RecipeVerifier):
-    """Verify Gemini private requests as Gemini does (for tests and API providers).
-
-    Checks the signature over the ``X-GEMINI-PAYLOAD`` header as received, then
-    that the payload is a JSON object whose ``request`` is the URL's path and
-    which carries a nonce.
-
-    Args:
-        secrets: API key -> API secret.
-
-    """
+    """Verify Gemini requests: the signature of ``X-GEMINI-PAYLOAD``, its ``request`` (the path) and nonce."""
 
     recipe = RECIPE

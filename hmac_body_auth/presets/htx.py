@@ -1,21 +1,15 @@
 r"""HTX (Huobi) spot REST, signature version 2 (``https://api.huobi.pro/v1/...``, ``/v2/...``).
 
-Scheme (https://www.htx.com/en-us/opend/newApiPages/ "Authentication", as in
-https://huobiapi.github.io/docs/spot/v1/en/#authentication; the official SDK
-HuobiRDCenter/huobi_Python @ 7d66d883, ``huobi/utils/api_signature.py``): the auth
-appends ``AccessKeyId``, ``SignatureVersion=2``, ``SignatureMethod=HmacSHA256``,
-``Timestamp`` (UTC ``2017-05-11T15:19:30``, percent-encoded) and ``Signature`` to the
-query string, in the SDK's order. ``Signature``: base64 HMAC-SHA256 of
-``METHOD\nhost\n/path\n`` and every query parameter but itself, decoded and
-re-encoded (``%20`` for a space, hex upper case), sorted by encoded name. A POST's
-JSON body is not signed; there are no headers. Signed endpoints take GET and POST.
+Docs: https://www.htx.com/en-us/opend/newApiPages/ "Authentication", as in
+https://huobiapi.github.io/docs/spot/v1/en/#authentication; SDK: HuobiRDCenter/huobi_Python @ 7d66d883,
+``huobi/utils/api_signature.py`` (spec and vectors: tests/vectors/generate_htx.py). ``Signature`` (base64
+HMAC-SHA256 of ``METHOD\nhost\n/path\n`` and the query, re-encoded and sorted) and the other auth parameters go in
+the query string, in the SDK's order; ``Timestamp`` is UTC ``2017-05-11T15:19:30``; a POST's JSON body is not signed.
 
-Clock sync (:data:`HTX_CLOCK_SYNC`): the refusal is code 12001's answer on Huobi's "API
-安全认证变更" wiki page (:data:`HTX_TIMESTAMP_DOC`, a copy of Huobi's API docs wiki; the
-same text in ccxt/ccxt#25931, 2025), with HTTP 200 (huobiapi/REST-API-demos#4: that
-demo returns only 200 bodies). Its ``err-code`` is every signature error's, so the
-``err-msg`` is matched exactly. The window: "less than 1 minute" (FAQ Q6; "valid within
-5 minutes" in "Signature Method"). Server time: ``GET /v1/common/timestamp``.
+Clock sync (:data:`HTX_CLOCK_SYNC`): code 12001's answer on Huobi's "API 安全认证变更" wiki page (``doc`` below, a
+copy of Huobi's API docs; the same text in ccxt/ccxt#25931, 2025), with HTTP 200 (huobiapi/REST-API-demos#4). Its
+``err-code`` is every signature error's, so the ``err-msg`` is matched exactly. Window: "less than 1 minute" (FAQ Q6;
+"valid within 5 minutes" in "Signature Method"). Server time: ``GET /v1/common/timestamp``.
 """
 
 from __future__ import annotations
@@ -28,29 +22,21 @@ from ._answers import Refusal, TimeMember
 
 __all__ = ["HTX", "HTX_CLOCK_SYNC", "HTXVerifier"]
 
-#: Where the refusal's answer is documented (Huobi's 2018 authentication page, response code 12001).
-HTX_TIMESTAMP_DOC = "https://github.com/jinxue447461686/Huobi-API-Docs/wiki/REST_authentication"
 _STALE = "Signature not valid: Invalid submission time or incorrect time format [无效的提交时间\uff0c或时间格式错误]"
 
-# Exactly the documented answer, with HTTP 200: a bad signature or key (the same err-code) is not.
-# Every HTX answer is a 200: one without the message's text is not parsed.
-_timestamp_rejection = Refusal(
-    frozenset({200}),
-    {"status": "error", "err-code": "api-signature-not-valid", "err-msg": _STALE, "data": None},
-    only=True,
-    needle=b"Invalid submission time",
-)
-# ``GET /v1/common/timestamp``: ``{"status": "ok", "data": <Unix ms>}``.
-_server_time = TimeMember(("data",), where={"status": "ok"})
-
-
 HTX_CLOCK_SYNC = ClockSync(
-    rejection=_timestamp_rejection,
+    # Exactly the documented answer; every HTX answer is a 200, so one without its text is not parsed.
+    rejection=Refusal(
+        frozenset({200}),
+        {"status": "error", "err-code": "api-signature-not-valid", "err-msg": _STALE, "data": None},
+        only=True,
+        needle=b"Invalid submission time",
+    ),
     statuses=frozenset({200}),
     time_path="/v1/common/timestamp",
-    server_time=_server_time,
+    server_time=TimeMember(("data",), where={"status": "ok"}),  # {"status": "ok", "data": <Unix ms>}
     window_ms=60_000,
-    doc=HTX_TIMESTAMP_DOC,
+    doc="https://github.com/jinxue447461686/Huobi-API-Docs/wiki/REST_authentication",
 )
 """HTX's clock-sync recipe: the "Invalid submission time" answer (HTTP 200) and ``GET /v1/common/timestamp``."""
 
@@ -91,12 +77,7 @@ RECIPE = Recipe(
 
 
 class HTX(RecipeAuth):
-    """Auth for HTX (Huobi) spot REST: ``HTX(key, secret)``; GET parameters in ``params=``, POST ones in ``json=``.
-
-    ``clock``: int nanoseconds since the Unix epoch (``time.time_ns``), sent in whole
-    seconds; ``clock_sync``: on the "Invalid submission time" answer, learn the server's
-    clock (``GET /v1/common/timestamp``), re-sign once and resend.
-    """
+    """HTX (Huobi) spot auth: ``HTX(key, secret)``; GET ``params=``, POST ``json=``. Options: docs/presets.md#htx."""
 
     recipe = RECIPE
 

@@ -1,11 +1,10 @@
-"""Poloniex legacy trading API (``POST https://poloniex.com/tradingApi``).
+"""Poloniex legacy trading API (``POST https://poloniex.com/tradingApi``), retired in 2022.
 
-Each call is a form POST carrying a ``nonce`` that must increase per API key;
-``Key`` carries the key and ``Sign`` the hex HMAC-SHA512 of the exact body.
-The API answers a stale nonce with ``{"error": "Nonce must be greater than X.
-You provided Y."}``: the request was not executed, so the auth raises its
-nonce floor above X and re-signs once. (The legacy API was retired in 2022; the
-current one is :class:`~hmac_body_auth.presets.PoloniexV3`.)
+Docs: https://docs.poloniex.com/#http-api (legacy); the full story: docs/poloniex.md. A form POST with a
+``nonce`` field increasing per key; ``Key`` carries the key and ``Sign`` the hex HMAC-SHA512 of the exact
+body. A stale nonce is answered ``{"error": "Nonce must be greater than X. You provided Y."}``: not executed,
+so the auth raises its nonce floor above X and re-signs once. The current API is
+:class:`~hmac_body_auth.presets.PoloniexV3`.
 """
 
 from __future__ import annotations
@@ -18,29 +17,17 @@ from ._answers import json_answer, nonce_floor
 
 __all__ = ["Poloniex", "PoloniexVerifier", "poloniex_nonce_error"]
 
-# The whole ``error`` member, as Poloniex wrote it; X and Y are bounded by nonce_floor().
 _NONCE_ERROR = re.compile(r"Nonce must be greater than ([0-9]+)\. You provided ([0-9]+)\.", re.ASCII)
 
 
 def poloniex_nonce_error(status: int, body: bytes) -> int | None:
-    """Return X from Poloniex's ``{"error": "Nonce must be greater than X. You provided Y."}``, else ``None``.
-
-    Only that exact answer counts: a JSON object (strict UTF-8, at most 64 KiB)
-    whose only member ``error`` is that whole sentence, with X and Y of at most
-    20 ASCII digits and Y not above X. A successful call's answer that merely
-    contains the sentence (an echoed note, say) is not a nonce error: re-sending
-    it would execute the call twice.
-    """
+    """X from exactly ``{"error": "Nonce must be greater than X. You provided Y."}`` (Y <= X), else ``None``."""
     answer = json_answer(body, needle=b"Nonce must be greater than ")
     if not isinstance(answer, dict) or answer.keys() != {"error"} or not isinstance(answer["error"], str):
         return None
     match = _NONCE_ERROR.fullmatch(answer["error"])
-    if match is None:
-        return None
-    last, given = nonce_floor(match[1]), nonce_floor(match[2])
-    if last is None or given is None or given > last:
-        return None
-    return last
+    last, given = (nonce_floor(match[1]), nonce_floor(match[2])) if match else (None, None)
+    return last if last is not None and given is not None and given <= last else None
 
 
 RECIPE = Recipe(
@@ -61,18 +48,7 @@ RECIPE = Recipe(
 
 
 class Poloniex(RecipeAuth):
-    """Auth for the Poloniex legacy trading API.
-
-    Args:
-        key: the API key (``Key`` header).
-        secret: the API secret.
-        nonce: a zero-argument callable returning an int; by default the
-            process-wide microsecond clock nonce of this key
-            (``max(now_us, last + 1)``), shared by every auth object of the key.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as
-            ``ordered=False`` or ``lease_timeout=``.
-
-    """
+    """Poloniex legacy auth: ``Poloniex(key, secret)``, POST ``data={...}``; docs/presets.md#poloniex-legacy."""
 
     recipe = RECIPE
 
