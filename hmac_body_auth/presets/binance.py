@@ -1,34 +1,20 @@
 """Binance spot REST ``SIGNED`` endpoints (``TRADE`` and ``USER_DATA``).
 
-Docs: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security
-(and the "SIGNED Endpoint Examples for POST /api/v3/order" of
-https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md).
+Docs: https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security and the
+"SIGNED Endpoint Examples for POST /api/v3/order" of
+https://github.com/binance/binance-spot-api-docs/blob/master/rest-api.md (the tests reproduce
+"Example 3: Mixed query string and request body", signature ``0fd168b8...``, in rest-api.md up to
+commit 6ad97145cfa9d48977e9c8b6f6ec8ad9d7eb8e86). The key goes in ``X-MBX-APIKEY``; ``signature`` is
+the hex HMAC-SHA256 of ``totalParams``, "the query string concatenated without separator to the
+HTTP body" (rest-api.md at commit a5e0bc3ddc0fd7e6bb696849323b74423fa3a54d). ``recvWindow`` (if set
+and not given), ``timestamp`` (Unix ms) then ``signature`` are appended to the form body when there
+is one, else to the query string. No nonce: freshness is the timestamp and the receive window.
 
-The key goes in the ``X-MBX-APIKEY`` header. A signed request carries a
-``timestamp`` parameter (Unix milliseconds), optionally ``recvWindow``, and a
-``signature`` parameter: the hex HMAC-SHA256 of ``totalParams``, which is the
-query string concatenated with the request body (no ``&`` between them): "the query
-string concatenated without separator to the HTTP body" (rest-api.md at commit
-a5e0bc3ddc0fd7e6bb696849323b74423fa3a54d). The docs' "Example 3: Mixed query string and
-request body" (signature ``0fd168b8...``, in rest-api.md up to commit
-6ad97145cfa9d48977e9c8b6f6ec8ad9d7eb8e86) is reproduced byte for byte by the tests.
-
-Where the parameters go follows the docs: ``GET`` endpoints take everything in
-the query string; ``POST``/``PUT``/``DELETE`` may use the query string, a form
-body (``application/x-www-form-urlencoded``) or both. The auth appends
-``recvWindow`` (if configured and not already given), ``timestamp`` and then
-``signature`` as the last parameter of the body when the request has one, and
-of the query string otherwise, exactly as in the documented examples 1-3.
-Binance has no nonce: freshness is the timestamp and the receive window.
-
-Clock sync (:func:`binance_clock_sync`): a ``timestamp`` outside the window is
-refused with ``-1021 INVALID_TIMESTAMP`` (HTTP 400: "4XX return codes are used for
-malformed requests"), "Timestamp for this request is outside of the recvWindow."
-or "... was 1000ms ahead of the server's time."
+Clock sync: ``-1021 INVALID_TIMESTAMP`` with HTTP 400
 (https://developers.binance.com/docs/binance-spot-api-docs/errors#-1021-invalid_timestamp;
-``binance.error.ClientError: (400, -1021, ...)`` in binance-connector-python). Only the
-code is read ("Codes are universal, but messages can vary"). The server's time is
-``GET /api/v3/time``, ``{"serverTime": 1499827319559}`` (milliseconds).
+``binance.error.ClientError: (400, -1021, ...)`` in binance-connector-python); only the code is
+read ("Codes are universal, but messages can vary"). Server time: ``GET /api/v3/time``,
+``{"serverTime": 1499827319559}``. Options and examples: docs/presets.md#binance.
 """
 
 from __future__ import annotations
@@ -42,53 +28,31 @@ from .._clock import milliseconds, validate_clock
 from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError
-from ..recipe import (
-    MILLISECONDS,
-    Field,
-    Header,
-    Option,
-    Recipe,
-    RecipeAuth,
-    RecipeVerifier,
-    Verdict,
-    milliseconds_window,
-)
+from ..recipe import MILLISECONDS, Field, Header, Option, Recipe, RecipeAuth, RecipeVerifier, milliseconds_window
+from ..verify import Verdict
 from ._answers import Refusal, TimeMember
 
 __all__ = ["Binance", "BinanceVerifier", "binance_clock_sync"]
 
-
-#: Where Binance documents ``-1021`` (and, on the same site, the timing rule and ``GET /api/v3/time``).
-BINANCE_TIMESTAMP_DOC = "https://developers.binance.com/docs/binance-spot-api-docs/errors#-1021-invalid_timestamp"
-_INVALID_TIMESTAMP = -1021
 _DEFAULT_RECV_WINDOW = 5000
-
-
-# ``{"code": -1021, "msg": "..."}`` with HTTP 400, exactly: any other code (-1022 bad signature,
-# -2014/-2015 bad or rejected key, ...) is not a clock problem. No server time in it.
-_timestamp_rejection = Refusal(frozenset({400}), {"code": _INVALID_TIMESTAMP}, text=("msg",), only=True)
-# ``GET /api/v3/time``: ``{"serverTime": <Unix ms>}``.
+# Exactly ``{"code": -1021, "msg": "..."}`` (HTTP 400): -1022 (signature), -2014/-2015 (key) are not clock problems.
+_timestamp_rejection = Refusal(frozenset({400}), {"code": -1021}, text=("msg",), only=True)
 _server_time = TimeMember(("serverTime",))
 
 
 def binance_clock_sync(recv_window: int | None = None) -> ClockSync:
-    """Binance's clock-sync recipe: ``-1021`` (HTTP 400) and ``GET /api/v3/time``.
-
-    ``recv_window``: the ``recvWindow`` the auth sends (``None``: Binance's default
-    of 5000 ms). Binance processes a request when ``timestamp < serverTime + 1000``
-    and ``serverTime - timestamp <= recvWindow`` (the docs' "Timing security").
-    """
+    """Binance's clock-sync recipe (``-1021``, ``GET /api/v3/time``) for the ``recvWindow`` sent (``None``: 5000)."""
     return ClockSync(
         rejection=_timestamp_rejection,
         statuses=frozenset({400}),
         time_path="/api/v3/time",
         server_time=_server_time,
         window_ms=_DEFAULT_RECV_WINDOW if recv_window is None else recv_window,
-        doc=BINANCE_TIMESTAMP_DOC,
+        doc="https://developers.binance.com/docs/binance-spot-api-docs/errors#-1021-invalid_timestamp",
     )
 
 
-# The clock-sync recipe is immutable: one per receive window, not one per auth built.
+# Immutable: one per receive window, not one per auth built.
 _cached_clock_sync = functools.lru_cache(maxsize=64)(binance_clock_sync)
 
 
@@ -97,12 +61,9 @@ def form_or_query_check(title: str) -> Callable[[Outgoing, Mapping[str, Any]], N
 
     def check(out: Outgoing, options: Mapping[str, Any]) -> None:
         kind = media_type(out.content_type)
-        if (
-            out.body
-            and out.method not in ("GET", "HEAD")
-            and kind != FORM_CONTENT_TYPE
-            and (kind is not None or b"=" not in out.body)
-        ):
+        if not out.body or out.method in ("GET", "HEAD") or kind == FORM_CONTENT_TYPE:
+            return
+        if kind is not None or b"=" not in out.body:
             raise BodyError(
                 f"{title} takes parameters as a query string or a form body (data=dict), not {kind or 'this body'}"
             )
@@ -110,8 +71,8 @@ def form_or_query_check(title: str) -> Callable[[Outgoing, Mapping[str, Any]], N
     return check
 
 
-#: ``recvWindow`` (when set, unless the caller gave one), ``timestamp``, then ``signature`` last:
-#: the parameters a ``totalParams`` API adds, in the body when there is one, else the query.
+#: What a ``totalParams`` API adds, in the body when there is one, else the query: ``recvWindow``
+#: (when set, unless the caller gave one), ``timestamp``, then ``signature`` last.
 TOTAL_PARAMS_FIELDS = (
     Field("recvWindow", "{recv_window}", into="params", when="recv_window", unless_given=True),
     Field("timestamp", "{timestamp}", into="params"),
@@ -119,15 +80,13 @@ TOTAL_PARAMS_FIELDS = (
 )
 RECV_WINDOW = Option("recv_window", None, milliseconds_window("recv_window", optional=True))
 
-
 RECIPE = Recipe(
     name="binance",
     title="Binance",
     doc="https://developers.binance.com/docs/binance-spot-api-docs/rest-api/request-security",
     origin="https://api.binance.com",
     env_prefix="BINANCE",
-    # totalParams: the query string followed by the body, as sent, without the signature.
-    message="{params}",
+    message="{params}",  # totalParams: the query string then the body, as sent, without the signature
     headers=(Header("X-MBX-APIKEY", "{key}"),),
     fields=TOTAL_PARAMS_FIELDS,
     bodies=frozenset({"form"}),
@@ -139,42 +98,15 @@ RECIPE = Recipe(
 
 
 class Binance(RecipeAuth):
-    """Auth for Binance spot ``SIGNED`` REST endpoints.
-
-    Send ``GET`` parameters as ``params=``, and ``POST``/``PUT``/``DELETE``
-    parameters as ``params=`` or a form (``data=dict``); the auth adds
-    ``timestamp`` (and ``recvWindow``) and the ``signature``.
-
-    Args:
-        key: the API key (``X-MBX-APIKEY`` header).
-        secret: the HMAC secret key.
-        clock: a zero-argument callable returning int nanoseconds since the Unix epoch
-            (``time.time_ns``, the default); ``timestamp`` is sent in milliseconds.
-        recv_window: the ``recvWindow`` to send, in ms (1 to 60000), or ``None``
-            to let Binance use its default of 5000. A ``recvWindow`` already in
-            the request's parameters wins.
-        clock_sync: when the API refuses a call for its timestamp (``-1021``), learn
-            the server's clock (``GET /api/v3/time``), re-sign once and resend;
-            ``False``: use ``clock=`` only.
-        **options: any other :class:`~hmac_body_auth.HmacAuth` keyword, such as ``origin=``.
-
-    """
+    """Auth for Binance spot ``SIGNED`` REST (``recv_window=None``); see docs/presets.md#binance."""
 
     recipe = RECIPE
 
 
 class BinanceVerifier(RecipeVerifier):
-    """Verify Binance ``SIGNED`` requests as Binance does (for tests and API providers).
+    """Verify Binance ``SIGNED`` requests; with ``clock`` (int ns, like ``time.time_ns``), also the timing rule.
 
-    ``totalParams`` is the query string followed by the body, without the
-    ``signature`` parameter; the signature is compared case-insensitively, as the docs say.
-
-    Args:
-        secrets: API key -> secret key.
-        clock: if given (int nanoseconds since the Unix epoch,
-            like ``time.time_ns``), also apply Binance's timing rule (in milliseconds):
-            ``timestamp < now + 1000`` and ``now - timestamp <= recvWindow`` (default 5000).
-
+    Binance's rule, in ms: ``timestamp < now + 1000 and now - timestamp <= recvWindow`` (default 5000).
     """
 
     recipe = RECIPE
@@ -196,6 +128,6 @@ class BinanceVerifier(RecipeVerifier):
         except ValueError:
             return Verdict(False, "bad recvWindow", verdict.key, None, stamp)
         now = self._clock()
-        if not (stamp < now + 1000 and now - stamp <= recv_window):
-            return Verdict(False, "timestamp outside the recvWindow", verdict.key, None, stamp)
-        return verdict
+        if stamp < now + 1000 and now - stamp <= recv_window:
+            return verdict
+        return Verdict(False, "timestamp outside the recvWindow", verdict.key, None, stamp)

@@ -1,25 +1,15 @@
 """Bitget v2 REST API (``https://api.bitget.com/api/v2/...``), HMAC keys.
 
-Scheme (https://www.bitget.com/api-doc/common/signature; the official SDK
-BitgetLimited/v3-bitget-api-sdk, ``bitget-python-sdk-api`` @ 9bdab50a, ``bitget/utils.py``):
+Docs: https://www.bitget.com/api-doc/common/signature, demo trading (``paptrading: 1``) at
+https://www.bitget.com/api-doc/common/demotrading/restapi; official SDK BitgetLimited/v3-bitget-api-sdk,
+``bitget-python-sdk-api`` @ 9bdab50a, ``bitget/utils.py`` (the spec: tests/vectors/generate_bitget.py).
+``ACCESS-SIGN``: base64 HMAC-SHA256 of ``timestamp + METHOD + path + "?" + query + body`` (no ``?``
+without a query), the query percent-decoded and sorted by key (the SDK and ccxt sign the raw text,
+ccxt PR #28890). So the auth sends the query sorted by key (stably, as the SDK), non-ASCII, spaces and
+``+`` as ``%XX``; the verifier signs it as it arrives. ``Content-Type: application/json`` goes on
+every request, as the SDK sends it ("set to application/json for all POST request").
 
-* ``ACCESS-SIGN``: base64 HMAC-SHA256, keyed with the secret as is, of
-  ``timestamp + METHOD + path + "?" + query + body`` (no ``?`` without a query);
-  ``body`` is the raw JSON body, nothing when there is none;
-* ``ACCESS-KEY``, ``ACCESS-TIMESTAMP`` (Unix milliseconds), ``ACCESS-PASSPHRASE``
-  (the passphrase set with the key, as is); demo trading adds ``paptrading: 1``
-  (https://www.bitget.com/api-doc/common/demotrading/restapi, ``demo=True``).
-
-The query is signed percent-decoded (``%E9%BE%99`` as ``龙``; the SDK and ccxt sign the
-raw text, ccxt PR #28890) and sorted by key ("sorted in ascending alphabetical order
-by key"). So that what is signed is what is sent, the auth sends the query sorted by
-key (a stable sort, as the SDK's), non-ASCII and spaces percent-encoded and a ``+``
-as ``%20`` (a space either way a server decodes it). The verifier signs the query
-as it arrives. Bodies are JSON; ``Content-Type: application/json`` goes on every
-request, as the SDK sends it ("set to application/json for all POST request").
-
-Clock sync (:data:`BITGET_CLOCK_SYNC`): a stale timestamp is refused with code
-``40008`` "Request timestamp expired", HTTP 400 (as users report it; the status is
+Clock sync: code ``40008`` "Request timestamp expired", HTTP 400 (as users report it; the status is
 not on bitget.com); the window is not documented (30 s, third parties). Server time:
 ``GET /api/v2/public/time`` (https://www.bitget.com/api-doc/common/public/Get-Server-Time).
 """
@@ -34,20 +24,12 @@ from ._answers import Refusal, TimeMember
 
 __all__ = ["BITGET_CLOCK_SYNC", "Bitget", "BitgetVerifier"]
 
-_EXPIRED = "40008"
-
-
-# ``{"code": "40008", "msg": "..."}`` with HTTP 400; any other code (40009 sign, 40037 key, ...) is not.
-_timestamp_rejection = Refusal(frozenset({400}), {"code": _EXPIRED}, text=("msg",))
-# ``{"code": "00000", "data": {"serverTime": "<Unix ms>"}}``.
-_server_time = TimeMember(("data", "serverTime"), where={"code": "00000"}, text=True)
-
-
 BITGET_CLOCK_SYNC = ClockSync(
-    rejection=_timestamp_rejection,
+    # Code 40008 only: 40009 (sign), 40037 (key) and the rest are not clock problems.
+    rejection=Refusal(frozenset({400}), {"code": "40008"}, text=("msg",)),
     statuses=frozenset({400}),
     time_path="/api/v2/public/time",
-    server_time=_server_time,
+    server_time=TimeMember(("data", "serverTime"), where={"code": "00000"}, text=True),
     window_ms=30_000,
     doc="https://www.bitget.com/api-doc/common/signature",
 )
@@ -94,12 +76,7 @@ RECIPE = Recipe(
 
 
 class Bitget(RecipeAuth):
-    """Auth for the Bitget v2 REST API: ``Bitget(key, secret, passphrase=..., demo=False)``.
-
-    ``clock``: int nanoseconds since the Unix epoch (``time.time_ns``); ``clock_sync``:
-    on code 40008, learn the server's clock (``GET /api/v2/public/time``), re-sign once
-    and resend (``False``: ``clock=`` only). The query is sent sorted by key.
-    """
+    """Auth for the Bitget v2 API: ``Bitget(key, secret, passphrase=..., demo=False)``; see docs/presets.md#bitget."""
 
     recipe = RECIPE
 
