@@ -681,6 +681,7 @@ class RecipeScheme:
         "_headers",
         "_option_text",
         "_passphrase",
+        "_signed_passphrase",
         "_sniff",
         "header_names",
         "options",
@@ -695,6 +696,7 @@ class RecipeScheme:
         # Each option as its templates show it, made once: "" for None.
         self._option_text = {name: "" if value is None else str(value) for name, value in self.options.items()}
         self._passphrase = passphrase
+        self._signed_passphrase: tuple[Signer, str] | None = None
         self._compiled = compiled = _compiled(recipe)
         self.header_names = recipe.header_names()
         self._ahead = recipe.timestamp_ahead(self.options) if recipe.timestamp_ahead is not None else 0
@@ -835,7 +837,11 @@ class RecipeScheme:
                 content_type = FORM_CONTENT_TYPE
         if recipe.passphrase is not None:
             assert self._passphrase is not None
-            values["passphrase"] = recipe.passphrase(self._passphrase, signer, options)
+            # The same for every request of one signer (KuCoin v2 sends HMAC(secret, passphrase)): made once.
+            made = self._signed_passphrase
+            if made is None or made[0] is not signer:
+                made = self._signed_passphrase = (signer, recipe.passphrase(self._passphrase, signer, options))
+            values["passphrase"] = made[1]
         headers = {name: template_.fill_text(values) for name, template_ in self._headers}
         if recipe.moves_body is not None:
             return SignedRequest(url, b"", headers, recipe.moves_body, nonce)
