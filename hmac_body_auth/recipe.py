@@ -970,6 +970,17 @@ class RecipeVerifier:
         # It holds every key's secrets (and passphrases): refuse on purpose, not by the accident of a lambda.
         raise TypeError(f"{type(self).__name__} holds secrets and cannot be pickled; build it again from them")
 
+    def __copy__(self) -> Any:
+        # Copies stay possible (refusing pickles must not refuse copy.copy): the signers are immutable, shared.
+        twin = object.__new__(type(self))
+        twin.__dict__.update(self.__dict__)
+        return twin
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        twin = self.__copy__()
+        twin._signers = {key: list(signers) for key, signers in self._signers.items()}
+        return twin
+
     @property
     def carries_nonce(self) -> bool:
         """Whether the scheme's requests carry a nonce."""

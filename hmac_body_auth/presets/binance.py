@@ -126,6 +126,8 @@ class BinanceVerifier(RecipeVerifier):
         try:
             recv_window = float(window or _DEFAULT_RECV_WINDOW)
         except ValueError:
+            recv_window = -1.0
+        if not 0 < recv_window <= 60_000:  # Binance's own cap; also refuses inf and nan
             return Verdict(False, "bad recvWindow", verdict.key, None, stamp)
         now = self._clock()
         if stamp < now + 1000 and now - stamp <= recv_window:

@@ -20,7 +20,7 @@ from typing import Any
 from .._clocksync import ClockSync
 from .._core import Outgoing
 from ..errors import BodyError, ConfigurationError
-from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier
+from ..recipe import MILLISECONDS, Header, Option, Recipe, RecipeAuth, RecipeVerifier, Wire
 from ._answers import Refusal, TimeMember
 
 __all__ = ["Bitvavo", "BitvavoVerifier", "bitvavo_clock_sync"]
@@ -31,6 +31,14 @@ def _access_window(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 60_000:
         raise ConfigurationError("access_window must be an int of milliseconds between 100 and 60000")
     return value
+
+
+def _window_sent(wire: Wire) -> str | None:
+    """The verifier refuses what Bitvavo refuses (errorCode 303): a window other than 100 to 60000 ms."""
+    sent = wire.found.get("access_window", "")
+    if sent.isascii() and sent.isdigit() and len(sent) <= 5 and 100 <= int(sent) <= 60_000:
+        return None
+    return "Bitvavo-Access-Window must be 100 to 60000 ms"
 
 
 def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
@@ -69,6 +77,7 @@ RECIPE = Recipe(
     bodies=frozenset({"json-object"}),
     timestamp=MILLISECONDS,
     check=_check,
+    verify_check=_window_sent,
     options=(Option("access_window", 10_000, _access_window),),
     clock_sync=lambda options: _cached_clock_sync(options["access_window"]),
     bodiless_content_type="application/json",
@@ -82,6 +91,6 @@ class Bitvavo(RecipeAuth):
 
 
 class BitvavoVerifier(RecipeVerifier):
-    """Verify Bitvavo requests on the server side (the window is read from ``Bitvavo-Access-Window``)."""
+    """Verify Bitvavo requests on the server side (``Bitvavo-Access-Window`` must be 100 to 60000 ms)."""
 
     recipe = RECIPE

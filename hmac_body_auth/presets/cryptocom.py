@@ -92,6 +92,8 @@ def _unwrap(body: bytes) -> dict[str, str]:
         raise ValueError("the body is not a JSON request object") from None
     if not isinstance(request, dict) or not isinstance(request.get("api_key"), str):
         raise ValueError("missing api_key")
+    if request.keys() - {"id", "method", "params", "api_key", "sig", "nonce"}:
+        raise ValueError("the request object has a member that is not signed")
     if not isinstance(request.get("sig"), str):
         raise ValueError("missing sig")
     return {"key": request["api_key"], "signature": request["sig"], "timestamp": _text(request.get("nonce"))}

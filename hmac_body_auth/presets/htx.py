@@ -53,8 +53,15 @@ def _signed_query(wire: Wire) -> bytes:
     return "&".join(f"{name}={value}" for name, value in pairs if name != "Signature").encode("ascii")
 
 
+def _one_signature(wire: Wire) -> str | None:
+    """The verifier's rule: no ``Signature`` left once the checked one is taken out (a copy is not signed)."""
+    names = [_recode(p.partition(b"=")[0]) for p in wire.url.partition("?")[2].encode("utf-8").split(b"&") if p]
+    return None if "Signature" not in names else "more than one Signature parameter"
+
+
 RECIPE = Recipe(
     name="htx",
+    verify_check=_one_signature,
     title="HTX",
     doc="https://www.htx.com/en-us/opend/newApiPages/",
     origin="https://api.huobi.pro",
