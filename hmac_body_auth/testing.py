@@ -17,7 +17,11 @@ framing cannot be trusted (a bad ``Content-Length`` or chunk size, a body over
 
 from __future__ import annotations
 
+import contextlib
 import json
+import selectors
+import socket
+import socketserver
 import sys
 import threading
 import time
@@ -289,7 +293,60 @@ def _poloniex_answer(request: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return 200, {"ok": True, "command": command, "nonce": fields.get("nonce")}
 
 
-class _Server(ThreadingHTTPServer):
+class _PromptStop(socketserver.TCPServer):
+    """A server whose ``shutdown()`` returns at once instead of after up to one poll interval.
+
+    socketserver's loop notices a shutdown only when its ``select`` times out; a test
+    suite stops thousands of servers, so that wait adds up (about 7 ms each at a 10 ms
+    interval). Here ``shutdown()`` also wakes the loop through a socket pair.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._listen_fd = self.socket.fileno()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._stop_asked = False
+        self._stopped = threading.Event()
+        self._stopped.set()
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Handle requests until :meth:`shutdown` (same contract as socketserver's)."""
+        self._stopped.clear()
+        try:
+            with selectors.DefaultSelector() as selector:
+                # The descriptor taken at bind time: the socket object may be swapped for a
+                # TLS-wrapped one on the same descriptor while this starts (the old object's
+                # fileno() is then -1).
+                selector.register(self._listen_fd, selectors.EVENT_READ, data=True)
+                selector.register(self._wake_r, selectors.EVENT_READ, data=False)
+                while not self._stop_asked:
+                    ready = selector.select(poll_interval)
+                    if self._stop_asked:
+                        break
+                    if any(key.data for key, _ in ready):
+                        # socketserver's own step after a ready select (typeshed omits it).
+                        self._handle_request_noblock()  # type: ignore[attr-defined]
+                    self.service_actions()
+        finally:
+            self._stop_asked = False
+            self._stopped.set()
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` and wait until it has returned."""
+        self._stop_asked = True
+        # The pair is closed by server_close(), which may have run first.
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        """Close the listening socket and the wake-up pair."""
+        super().server_close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+
+class _Server(_PromptStop, ThreadingHTTPServer):
     # socketserver's default backlog of 5 drops connections when a test opens a
     # hundred at once (asyncio clients do); a real API accepts them.
     request_queue_size = 1024

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from hmac_body_auth.presets import preset
+from hmac_body_auth.testing import _PromptStop
 from tests._clock_apis import CLOCK_APIS, ClockApi
 from tests._presets import KEY, PASSPHRASE, SECRET, takes
 
@@ -36,6 +37,10 @@ class Counts:
     probes: int = 0
     """Requests to the time endpoint."""
     probe_headers: list[dict[str, str]] = field(default_factory=list)
+
+
+class _QuickHTTPServer(_PromptStop, ThreadingHTTPServer):
+    """A threading HTTP server that stops at once."""
 
 
 class ClockServer:
@@ -69,7 +74,7 @@ class ClockServer:
         class Handler(_Handler):
             server_owner = owner
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _QuickHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True).start()
         return self

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urlsplit
 
+from hmac_body_auth.testing import _PromptStop
+
 __all__ = ["ConnectProxy", "Forwarded", "ProxyRequest"]
 
 #: Target hosts the proxy connects to; every one of them means 127.0.0.1.
@@ -187,7 +189,7 @@ class ConnectProxy:
             def handle(self) -> None:
                 proxy._handle(self.request)
 
-        class Server(socketserver.ThreadingTCPServer):
+        class Server(_PromptStop, socketserver.ThreadingTCPServer):
             daemon_threads = True
             allow_reuse_address = True
             request_queue_size = 1024

@@ -6,6 +6,7 @@ import socket
 import struct
 import time
 from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
@@ -212,3 +213,37 @@ def test_a_secret_the_signers_refuse_is_refused_by_the_servers_too(secret: str) 
         VerifyingServer({KEY: secret})
     with pytest.raises(hba.ConfigurationError):
         PoloniexServer({KEY: secret})
+
+
+def test_stop_returns_at_once_whatever_the_poll_interval() -> None:
+    """stop() wakes the accept loop instead of waiting out its poll interval (a suite stops thousands)."""
+    import threading
+
+    from hmac_body_auth.testing import _Server
+
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, args=(30.0,), daemon=True)
+    thread.start()
+    with socket.create_connection(server.server_address, timeout=5):
+        pass  # the loop is running and accepting
+    started = time.monotonic()
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    assert not thread.is_alive()
+    assert time.monotonic() - started < 1.0
+
+
+def test_stopping_a_server_whose_loop_has_not_started_does_not_hang() -> None:
+    """shutdown() before serve_forever() runs returns, and the loop started late ends at once."""
+    import threading
+
+    from hmac_body_auth.testing import _Server
+
+    server = _Server(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server.shutdown()
+    thread = threading.Thread(target=server.serve_forever, args=(30.0,), daemon=True)
+    thread.start()
+    thread.join(5)
+    assert not thread.is_alive()
+    server.server_close()
