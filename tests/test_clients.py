@@ -379,3 +379,37 @@ def test_driving_auth_flow_directly_is_refused_not_sent_unsigned(server: Polonie
     assert server.received == []
     with httpx.Client(auth=auth) as client:  # twin: httpx itself drives sync_auth_flow
         assert client.post(server.url, data={"command": "returnBalances"}).status_code == 200
+
+
+class _LoggingHeaders(requests.structures.CaseInsensitiveDict):  # type: ignore[type-arg]
+    """A user's own headers mapping: every write goes through __setitem__."""
+
+    written: list[str]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.__dict__.setdefault("written", []).append(key)
+        super().__setitem__(key, value)
+
+
+@pytest.mark.parametrize("mapping", ["requests' own", "a subclass"])
+def test_requests_headers_are_set_exactly_whatever_the_mapping(server: PoloniexServer, mapping: str) -> None:
+    """Content-Type is read and Content-Length, Key and Sign written the same on CaseInsensitiveDict and a subclass."""
+    prepared = requests.Request(
+        "POST",
+        server.url,
+        data={"command": "returnBalances"},
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    ).prepare()
+    if mapping == "a subclass":
+        prepared.headers = _LoggingHeaders(prepared.headers)
+    auth = hba.Poloniex(KEY, SECRET)
+    with requests.Session() as s:
+        signed = auth(prepared)
+        if mapping == "a subclass":
+            assert {"Content-Length", "Key", "Sign"} <= set(signed.headers.written)
+        names = {name for name, _ in signed.headers.lower_items()}
+        assert {"content-length", "key", "sign", "content-type"} <= names
+        assert [n for n in signed.headers if n.lower() == "key"] == ["Key"]
+        assert signed.headers["Content-Length"] == str(len(signed.body))
+        assert s.send(signed).status_code == 200
+    assert server.stats.accepted == 1
