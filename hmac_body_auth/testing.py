@@ -328,6 +328,11 @@ class _PromptStop(socketserver.TCPServer):
                         self._handle_request_noblock()  # type: ignore[attr-defined]
                     self.service_actions()
         finally:
+            # Drain the wake-up byte: a later serve_forever() must not find it and spin.
+            self._wake_r.setblocking(False)
+            with contextlib.suppress(OSError):
+                while self._wake_r.recv(64):
+                    pass
             self._stop_asked = False
             self._stopped.set()
 
