@@ -73,6 +73,19 @@ class SeedStyleHttpxAuth(httpx.Auth):
         yield request
 
 
+def _answered(request: httpx.Request, response: httpx.Response) -> None:
+    """What httpx does with an answer before the flow sees it, the transport aside.
+
+    ``_send_single_request`` sets ``response.request``; ``_send_handling_redirects``
+    sets the history and asks ``has_redirect_location`` (which reads the headers, so
+    a flow that reads them next finds their encoding worked out, as with a real client).
+    """
+    response.request = request
+    response.history = []
+    if response.has_redirect_location:
+        raise RuntimeError("the ready answer is a redirect")
+
+
 def send_handling_auth(
     self: httpx.Client, request: httpx.Request, auth: httpx.Auth, follow_redirects: bool, response: httpx.Response
 ) -> httpx.Request:
@@ -80,7 +93,7 @@ def send_handling_auth(
     auth_flow = auth.sync_auth_flow(request)
     try:
         request = next(auth_flow)
-        response.request = request
+        _answered(request, response)
         try:
             auth_flow.send(response)
         except StopIteration:
@@ -97,7 +110,7 @@ async def async_send_handling_auth(
     auth_flow: AsyncGenerator[httpx.Request, httpx.Response] = auth.async_auth_flow(request)
     try:
         request = await auth_flow.__anext__()
-        response.request = request
+        _answered(request, response)
         try:
             await auth_flow.asend(response)
         except StopAsyncIteration:

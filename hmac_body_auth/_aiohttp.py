@@ -574,7 +574,8 @@ class _Middleware:
                     self._expect_hop(req, resp, call, source)
                     return resp
                 body = await resp.read() if call.wants_body(resp.status, resp.headers) else None
-                decision = await call.after_async(resp.status, body, date=resp.headers.get("Date"))
+                date = resp.headers.get("Date") if call.wants_date else None
+                decision = await call.after_async(resp.status, body, date=date)
                 if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                     decision = await call.probed_async(*await _probe(req, decision.probe))
                 if decision.action is not Action.RESEND or decision.signed is None:

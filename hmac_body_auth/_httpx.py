@@ -304,7 +304,13 @@ def _rebuild(
     return rebuilt
 
 
-def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guard: _Guard | None) -> httpx.Request:
+def _signed_copy(
+    request: httpx.Request,
+    call: Call,
+    signed: SignedRequest,
+    guard: _Guard | None,
+    raw: list[tuple[bytes, bytes]] | None = None,
+) -> httpx.Request:
     """Return the request to send: a copy of ``request`` with the signed URL, body and headers.
 
     A copy, so that the caller's request stays as it was (it can be sent again,
@@ -312,7 +318,8 @@ def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guar
     re-parses the URL and the headers: most of the auth's cost otherwise). The
     URL is parsed only when the scheme changed it, the body replaced only when
     the scheme changed it (a nonce field), and ``guard`` installs the redirect
-    guard's ``trace`` next to the user's.
+    guard's ``trace`` next to the user's. ``raw``: the request's raw headers, if
+    already read (:func:`_facts`).
     """
     package = _client(request)
     sent: httpx.Request = object.__new__(type(request))
@@ -320,22 +327,23 @@ def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guar
     if signed.url != call.out.url:
         sent.url = package.URL(signed.url)
     body = signed.body
-    added: list[tuple[bytes | str, bytes | str]] = []
-    if body is not call.out.body:
+    replaced = body is not call.out.body
+    # Raw (bytes) pairs throughout: httpx takes them as they are, without encoding each.
+    added: list[tuple[bytes, bytes]] = []
+    if replaced:
         # httpx has no public setter for a request's body: its stream is public, and
         # the bytes ``request.content`` returns are the ones read() cached.
         sent.stream = package.ByteStream(body)
         sent._content = body
-        drop = _dropped(call.policy.header_names, framing=True, content_type=signed.content_type is not None)
         if body or request.method not in ("GET", "HEAD"):
-            added.append(("Content-Length", str(len(body))))
-    else:
-        drop = _dropped(call.policy.header_names, framing=False, content_type=signed.content_type is not None)
+            added.append((b"Content-Length", b"%d" % len(body)))
+    drop = _dropped(call.policy.header_names, replaced, signed.content_type is not None)
     if signed.content_type is not None:
-        added.append(("Content-Type", signed.content_type))
-    added.extend(signed.headers.items())
+        added.append((b"Content-Type", signed.content_type.encode("latin-1")))
+    for name, value in signed.headers.items():
+        added.append((name.encode("latin-1"), value.encode("latin-1")))
     # One new header list (not a copy and a __setitem__ per header: each rescans the list).
-    kept: list[tuple[bytes | str, bytes | str]] = [(k, v) for k, v in request.headers.raw if k.lower() not in drop]
+    kept = [(k, v) for k, v in (request.headers.raw if raw is None else raw) if k.lower() not in drop]
     sent.headers = package.Headers(kept + added)
     if guard is not None:
         sent.extensions = {**request.extensions, "trace": _async_trace(guard) if guard.is_async else _sync_trace(guard)}
@@ -343,7 +351,7 @@ def _signed_copy(request: httpx.Request, call: Call, signed: SignedRequest, guar
 
 
 @functools.lru_cache(maxsize=64)
-def _dropped(names: frozenset[str], *, framing: bool, content_type: bool) -> frozenset[bytes]:
+def _dropped(names: frozenset[str], framing: bool, content_type: bool) -> frozenset[bytes]:
     """The lowercase raw names of the headers a signed copy replaces: the scheme's, the framing, the type."""
     dropped = {name.encode("latin-1") for name in names}
     if framing:
@@ -365,7 +373,14 @@ def _guard(call: Call, request: httpx.Request, signed: SignedRequest, *, is_asyn
 
 
 def _send(
-    call: Call, request: httpx.Request, signed: SignedRequest, *, hops: bool, is_async: bool, spool: Spool | None
+    call: Call,
+    request: httpx.Request,
+    signed: SignedRequest,
+    *,
+    hops: bool,
+    is_async: bool,
+    spool: Spool | None,
+    raw: list[tuple[bytes, bytes]] | None = None,
 ) -> tuple[httpx.Request, _Guard | None]:
     """The signed request to yield, and its redirect guard when the client may follow hops below the flow.
 
@@ -376,7 +391,7 @@ def _send(
         streamed = _guard(call, request, signed, is_async=is_async)
         return _rebuild(request, signed, streamed, is_async=is_async, spool=spool), streamed
     guard = _guard(call, request, signed, is_async=is_async) if hops else None
-    return _signed_copy(request, call, signed, guard), guard
+    return _signed_copy(request, call, signed, guard, raw), guard
 
 
 def _streams(policy: Policy, request: httpx.Request) -> bool:
@@ -397,8 +412,25 @@ async def _aiter(spool: Spool) -> AsyncIterator[bytes]:
         yield chunk
 
 
-def _call(policy: Policy, request: httpx.Request, body: bytes) -> Call:
-    return policy.call(request.method, str(request.url), request.headers.get("Content-Type"), body)
+def _call(policy: Policy, request: httpx.Request, body: bytes, content_type: str | None) -> Call:
+    return policy.call(request.method, str(request.url), content_type, body)
+
+
+def _facts(request: httpx.Request) -> tuple[list[tuple[bytes, bytes]], str | None]:
+    """The request's raw headers and its Content-Type, in one pass over them.
+
+    ``headers.get()`` would first work out the headers' encoding (another pass
+    decoding every header) on a request that has just been built.
+    """
+    raw = request.headers.raw
+    found: bytes | None = None
+    for name, value in raw:
+        if name.lower() == b"content-type":
+            found = value if found is None else b"%b, %b" % (found, value)
+    if found is None:
+        return raw, None
+    # Not ASCII: as httpx decodes it (its guess of the headers' encoding).
+    return raw, found.decode("ascii") if found.isascii() else request.headers.get("Content-Type")
 
 
 def _form_streams(policy: Policy, request: httpx.Request) -> bool:
@@ -406,26 +438,31 @@ def _form_streams(policy: Policy, request: httpx.Request) -> bool:
     return policy.digests and not isinstance(request.stream, _client(request).ByteStream)
 
 
-def _checked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
-    """The call of ``request`` and, for a stream that a nonce field follows, its spool."""
+_Checked = tuple["Spool | None", Call, "list[tuple[bytes, bytes]] | None"]
+
+
+def _checked(policy: Policy, request: httpx.Request) -> _Checked:
+    """The call of ``request``; for a stream that a nonce field follows, its spool; the raw headers read."""
+    raw, content_type = _facts(request)
     if not _form_streams(policy, request):
-        return None, _call(policy, request, _body(policy, request))
-    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+        return None, _call(policy, request, _body(policy, request), content_type), raw
+    digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = _spool(policy, request, digester.update)
     try:
-        return spool, policy.digested_call(digester)
+        return spool, policy.digested_call(digester), raw
     except BaseException:
         spool.close()
         raise
 
 
-async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call]:
+async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
+    raw, content_type = _facts(request)
     if not _form_streams(policy, request):
-        return None, _call(policy, request, await _abody(policy, request))
-    digester = policy.form_stream(request.method, str(request.url), request.headers.get("Content-Type"))
+        return None, _call(policy, request, await _abody(policy, request), content_type), raw
+    digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = await _aspool(request, digester.update)
     try:
-        return spool, policy.digested_call(digester)
+        return spool, policy.digested_call(digester), raw
     except BaseException:
         spool.close()
         raise
@@ -498,10 +535,10 @@ def sync_flow(
         finally:
             spool.close()
         return
-    form_spool, call = _checked(policy, request)
+    form_spool, call, raw = _checked(policy, request)
     call.hold()
     try:
-        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False, spool=form_spool)
+        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False, spool=form_spool, raw=raw)
         response = yield sent
         while True:
             if hops_guard is not None:
@@ -515,7 +552,9 @@ def sync_flow(
                 decision = call.probed(answer.status_code, answer.read())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=False, spool=form_spool)
+            sent, hops_guard = _send(
+                call, request, decision.signed, hops=hops, is_async=False, spool=form_spool, raw=raw
+            )
             response = yield sent
     finally:
         call.release()
@@ -535,10 +574,12 @@ async def async_flow(
         finally:
             spool.close()
         return
-    form_spool, call = await _achecked(policy, request)
+    form_spool, call, raw = await _achecked(policy, request)
     await call.hold_async()
     try:
-        sent, hops_guard = _send(call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool)
+        sent, hops_guard = _send(
+            call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool, raw=raw
+        )
         response = yield sent
         while True:
             if hops_guard is not None:
@@ -552,7 +593,9 @@ async def async_flow(
                 decision = await call.probed_async(answer.status_code, await answer.aread())
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
-            sent, hops_guard = _send(call, request, decision.signed, hops=hops, is_async=True, spool=form_spool)
+            sent, hops_guard = _send(
+                call, request, decision.signed, hops=hops, is_async=True, spool=form_spool, raw=raw
+            )
             response = yield sent
     finally:
         await call.release_async()

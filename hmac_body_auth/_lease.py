@@ -237,9 +237,15 @@ class Lease:
 
     async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
         """Wait, without blocking the event loop, until the calling task holds the lease."""
+        hold = Hold(hold_timeout, active=True)
+        with self._mutex:
+            if self._holder is None:
+                # Free (the common case): what _claim() does then, inline.
+                hold.expires = time.monotonic() + hold_timeout
+                self._holder = hold
+                return hold
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else time.monotonic() + wait
-        hold = Hold(hold_timeout, active=True)
         with self._mutex:
             if self._reentrant(blocking=False):
                 hold.nested = True

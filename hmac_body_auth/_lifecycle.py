@@ -41,7 +41,7 @@ from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
 from .errors import NonceError, OriginError, RedirectError
-from .nonces import OrderedNonceSource, _is_ordered
+from .nonces import ClockNonce, OrderedNonceSource, _is_ordered
 
 __all__ = [
     "BODY_LIMIT",
@@ -230,6 +230,12 @@ class Policy:
         #: bodies in memory, files and streams: see :meth:`form_stream`), never hashed twice.
         self.digests = isinstance(scheme, BodyDigestScheme) and nonce is not None
         self.header_names = scheme.header_names
+        #: The source's asyncio API, when it has one that waits for something (an in-process
+        #: source's only calls the source: it is called directly, one coroutine fewer per request).
+        fetch = getattr(nonce, "next_async", None)
+        self._next_async: Callable[[], Any] | None = (
+            None if fetch is None or getattr(type(nonce), "next_async", None) is ClockNonce.next_async else fetch
+        )
 
     def with_signer(self, signer: Signer) -> Policy:
         """The same policy (same nonce source and lease) with another signer (for deepcopy)."""
@@ -302,11 +308,16 @@ class Policy:
 
     async def next_nonce_async(self) -> int | str | None:
         """As :meth:`next_nonce`, through the source's asyncio API when it has one."""
-        fetch = getattr(self.nonce, "next_async", None)
+        fetch = self._next_async
         if fetch is None:
             return self.next_nonce()
-        with _failures_as_nonce_error("the nonce source"):
+        # Inline, not _failures_as_nonce_error(): this runs for every request.
+        try:
             value = await fetch()
+        except NonceError:
+            raise
+        except Exception as exc:
+            raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
         return _checked_nonce(value)
 
     def sign(self, out: Outgoing, nonce: int | str | None) -> SignedRequest:
@@ -497,6 +508,9 @@ class Call:
 
     async def release_async(self) -> None:
         """As :meth:`release`, through the source's asyncio API when it has one."""
+        if not self.policy.interprocess:
+            self.release()  # no cross-process lock: nothing to wait for
+            return
         source = self.policy.source
         release_async = getattr(source, "release_async", None)
         hold = self._hold
@@ -688,6 +702,8 @@ class Call:
     async def after_async(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
         action, floor = self._decide(status, body, date)
+        if action is Action.DONE:
+            return _DONE
         if action is Action.SYNC_CLOCK:
             return self._probe()
         if action is not Action.RESEND:
