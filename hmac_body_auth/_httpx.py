@@ -58,6 +58,59 @@ def _client(request: httpx.Request) -> ModuleType:
 
 _PACKAGES: dict[type, ModuleType] = {}
 
+#: (raw name, lowercase name, value), as bytes: one header as the flow handles it.
+_Entry = tuple[bytes, bytes, bytes]
+
+
+@functools.cache
+def _entries_layout(headers_type: type) -> bool:
+    """Whether ``headers_type`` keeps its headers as a list of :data:`_Entry` in ``_list``.
+
+    httpx and httpx2 do (since httpx 0.18). Building ``Headers`` from pairs
+    normalizes every header again (half of the flow's own cost when measured),
+    so the signed copy hands over its entries directly, but only after checking,
+    once per class, that such a list reads back through the public API exactly
+    as the public constructor builds it; any other layout takes the public path.
+    """
+    try:
+        built = headers_type([("X-Probe", "v"), ("x-Probe", "w")])
+        handed = _handed(headers_type, [(b"X-Probe", b"x-probe", b"v"), (b"x-Probe", b"x-probe", b"w")])
+        return bool(
+            vars(built).keys() == {"_list", "_encoding"}
+            and built._list == handed._list
+            and handed.raw == [(b"X-Probe", b"v"), (b"x-Probe", b"w")]
+            and handed.get_list("x-probe") == ["v", "w"]
+            and handed.multi_items() == built.multi_items()
+        )
+    except Exception:
+        return False
+
+
+def _entries(headers: httpx.Headers) -> list[_Entry]:
+    """The headers as :data:`_Entry` (read, never changed)."""
+    if _entries_layout(type(headers)):
+        entries: list[_Entry] = headers._list
+        return entries
+    return [(name, name.lower(), value) for name, value in headers.raw]
+
+
+def _handed(headers_type: type, entries: list[_Entry]) -> Any:
+    # What Headers(None, encoding=None).__init__ leaves, with the entries in place.
+    headers: Any = object.__new__(headers_type)
+    headers._list = entries
+    headers._encoding = None
+    return headers
+
+
+def _headers(package: ModuleType, entries: list[_Entry]) -> httpx.Headers:
+    """A new ``Headers`` of ``entries`` (see :func:`_entries_layout`)."""
+    headers_type = package.Headers
+    if _entries_layout(headers_type):
+        handed: httpx.Headers = _handed(headers_type, entries)
+        return handed
+    built: httpx.Headers = headers_type([(name, value) for name, _, value in entries])
+    return built
+
 
 # -- the client that drives the flow ------------------------------------------------
 
@@ -309,7 +362,7 @@ def _signed_copy(
     call: Call,
     signed: SignedRequest,
     guard: _Guard | None,
-    raw: list[tuple[bytes, bytes]] | None = None,
+    entries: list[_Entry] | None = None,
 ) -> httpx.Request:
     """Return the request to send: a copy of ``request`` with the signed URL, body and headers.
 
@@ -318,7 +371,7 @@ def _signed_copy(
     re-parses the URL and the headers: most of the auth's cost otherwise). The
     URL is parsed only when the scheme changed it, the body replaced only when
     the scheme changed it (a nonce field), and ``guard`` installs the redirect
-    guard's ``trace`` next to the user's. ``raw``: the request's raw headers, if
+    guard's ``trace`` next to the user's. ``entries``: the request's headers, if
     already read (:func:`_facts`).
     """
     package = _client(request)
@@ -328,26 +381,31 @@ def _signed_copy(
         sent.url = package.URL(signed.url)
     body = signed.body
     replaced = body is not call.out.body
-    # Raw (bytes) pairs throughout: httpx takes them as they are, without encoding each.
-    added: list[tuple[bytes, bytes]] = []
+    drop = _dropped(call.policy.header_names, replaced, signed.content_type is not None)
+    # One new header list (not a copy and a __setitem__ per header: each rescans the list).
+    headers = [entry for entry in (_entries(request.headers) if entries is None else entries) if entry[1] not in drop]
     if replaced:
         # httpx has no public setter for a request's body: its stream is public, and
         # the bytes ``request.content`` returns are the ones read() cached.
         sent.stream = package.ByteStream(body)
         sent._content = body
         if body or request.method not in ("GET", "HEAD"):
-            added.append((b"Content-Length", b"%d" % len(body)))
-    drop = _dropped(call.policy.header_names, replaced, signed.content_type is not None)
+            headers.append((b"Content-Length", b"content-length", b"%d" % len(body)))
     if signed.content_type is not None:
-        added.append((b"Content-Type", signed.content_type.encode("latin-1")))
+        headers.append((b"Content-Type", b"content-type", signed.content_type.encode("latin-1")))
     for name, value in signed.headers.items():
-        added.append((name.encode("latin-1"), value.encode("latin-1")))
-    # One new header list (not a copy and a __setitem__ per header: each rescans the list).
-    kept = [(k, v) for k, v in (request.headers.raw if raw is None else raw) if k.lower() not in drop]
-    sent.headers = package.Headers(kept + added)
+        headers.append((*_names(name), value.encode("latin-1")))
+    sent.headers = _headers(package, headers)
     if guard is not None:
         sent.extensions = {**request.extensions, "trace": _async_trace(guard) if guard.is_async else _sync_trace(guard)}
     return sent
+
+
+@functools.lru_cache(maxsize=64)
+def _names(name: str) -> tuple[bytes, bytes]:
+    """A header name as bytes, and lowercased (a scheme's few names, encoded once)."""
+    raw = name.encode("latin-1")
+    return raw, raw.lower()
 
 
 @functools.lru_cache(maxsize=64)
@@ -380,7 +438,7 @@ def _send(
     hops: bool,
     is_async: bool,
     spool: Spool | None,
-    raw: list[tuple[bytes, bytes]] | None = None,
+    entries: list[_Entry] | None = None,
 ) -> tuple[httpx.Request, _Guard | None]:
     """The signed request to yield, and its redirect guard when the client may follow hops below the flow.
 
@@ -391,7 +449,7 @@ def _send(
         streamed = _guard(call, request, signed, is_async=is_async)
         return _rebuild(request, signed, streamed, is_async=is_async, spool=spool), streamed
     guard = _guard(call, request, signed, is_async=is_async) if hops else None
-    return _signed_copy(request, call, signed, guard, raw), guard
+    return _signed_copy(request, call, signed, guard, entries), guard
 
 
 def _streams(policy: Policy, request: httpx.Request) -> bool:
@@ -416,21 +474,36 @@ def _call(policy: Policy, request: httpx.Request, body: bytes, content_type: str
     return policy.call(request.method, str(request.url), content_type, body)
 
 
-def _facts(request: httpx.Request) -> tuple[list[tuple[bytes, bytes]], str | None]:
-    """The request's raw headers and its Content-Type, in one pass over them.
+def _facts(request: httpx.Request) -> tuple[list[_Entry], str | None]:
+    """The request's headers and its Content-Type, in one pass over them.
 
     ``headers.get()`` would first work out the headers' encoding (another pass
     decoding every header) on a request that has just been built.
     """
-    raw = request.headers.raw
+    entries = _entries(request.headers)
+    return entries, _value(request.headers, entries, b"content-type")
+
+
+def _value(headers: httpx.Headers, entries: list[_Entry], name: bytes) -> str | None:
+    """What ``headers.get(name)`` returns, read from ``entries`` (repeated values joined as httpx joins them)."""
     found: bytes | None = None
-    for name, value in raw:
-        if name.lower() == b"content-type":
+    for _, lower, value in entries:
+        if lower == name:
             found = value if found is None else b"%b, %b" % (found, value)
-    if found is None:
-        return raw, None
+    if found is None or found.isascii():
+        return None if found is None else found.decode("ascii")
     # Not ASCII: as httpx decodes it (its guess of the headers' encoding).
-    return raw, found.decode("ascii") if found.isascii() else request.headers.get("Content-Type")
+    text: str | None = headers.get(name.decode("ascii"))
+    return text
+
+
+def _wants_body(call: Call, response: httpx.Response) -> bool:
+    """:meth:`Call.wants_body`, reading the Content-Length without ``Headers.get``."""
+    status = response.status_code
+    if not call.reads(status):
+        return False
+    headers = response.headers
+    return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
 
 
 def _form_streams(policy: Policy, request: httpx.Request) -> bool:
@@ -438,31 +511,31 @@ def _form_streams(policy: Policy, request: httpx.Request) -> bool:
     return policy.digests and not isinstance(request.stream, _client(request).ByteStream)
 
 
-_Checked = tuple["Spool | None", Call, "list[tuple[bytes, bytes]] | None"]
+_Checked = tuple["Spool | None", Call, "list[_Entry] | None"]
 
 
 def _checked(policy: Policy, request: httpx.Request) -> _Checked:
-    """The call of ``request``; for a stream that a nonce field follows, its spool; the raw headers read."""
-    raw, content_type = _facts(request)
+    """The call of ``request``; for a stream that a nonce field follows, its spool; the headers read."""
+    entries, content_type = _facts(request)
     if not _form_streams(policy, request):
-        return None, _call(policy, request, _body(policy, request), content_type), raw
+        return None, _call(policy, request, _body(policy, request), content_type), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = _spool(policy, request, digester.update)
     try:
-        return spool, policy.digested_call(digester), raw
+        return spool, policy.digested_call(digester), entries
     except BaseException:
         spool.close()
         raise
 
 
 async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
-    raw, content_type = _facts(request)
+    entries, content_type = _facts(request)
     if not _form_streams(policy, request):
-        return None, _call(policy, request, await _abody(policy, request), content_type), raw
+        return None, _call(policy, request, await _abody(policy, request), content_type), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = await _aspool(request, digester.update)
     try:
-        return spool, policy.digested_call(digester), raw
+        return spool, policy.digested_call(digester), entries
     except BaseException:
         spool.close()
         raise
@@ -535,16 +608,18 @@ def sync_flow(
         finally:
             spool.close()
         return
-    form_spool, call, raw = _checked(policy, request)
+    form_spool, call, entries = _checked(policy, request)
     call.hold()
     try:
-        sent, hops_guard = _send(call, request, call.sign(), hops=hops, is_async=False, spool=form_spool, raw=raw)
+        sent, hops_guard = _send(
+            call, request, call.sign(), hops=hops, is_async=False, spool=form_spool, entries=entries
+        )
         response = yield sent
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = response.read() if call.wants_body(status, response.headers) else None
+            body = response.read() if _wants_body(call, response) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
@@ -553,7 +628,7 @@ def sync_flow(
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             sent, hops_guard = _send(
-                call, request, decision.signed, hops=hops, is_async=False, spool=form_spool, raw=raw
+                call, request, decision.signed, hops=hops, is_async=False, spool=form_spool, entries=entries
             )
             response = yield sent
     finally:
@@ -574,18 +649,18 @@ async def async_flow(
         finally:
             spool.close()
         return
-    form_spool, call, raw = await _achecked(policy, request)
+    form_spool, call, entries = await _achecked(policy, request)
     await call.hold_async()
     try:
         sent, hops_guard = _send(
-            call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool, raw=raw
+            call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool, entries=entries
         )
         response = yield sent
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = await response.aread() if call.wants_body(status, response.headers) else None
+            body = await response.aread() if _wants_body(call, response) else None
             date = response.headers.get("date") if call.wants_date else None
             decision = await call.after_async(status, body, date=date)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
@@ -594,7 +669,7 @@ async def async_flow(
             if decision.action is not Action.RESEND or decision.signed is None:
                 return
             sent, hops_guard = _send(
-                call, request, decision.signed, hops=hops, is_async=True, spool=form_spool, raw=raw
+                call, request, decision.signed, hops=hops, is_async=True, spool=form_spool, entries=entries
             )
             response = yield sent
     finally:

@@ -594,11 +594,17 @@ class Call:
         only if its length is known and at most :data:`BODY_LIMIT`, or, without a
         length, for an error status: a streamed success is never held up.
         """
-        if self.resent or self.streamed or status not in self.policy.answer_statuses:
+        if not self.reads(status):
             return False
-        if buffered:
-            return True
-        length = _header(headers, "content-length")
+        return buffered or self.body_fits(status, _header(headers, "content-length"))
+
+    def reads(self, status: int) -> bool:
+        """Whether an answer with ``status`` may need its body to decide (the cheap half of :meth:`wants_body`)."""
+        return not (self.resent or self.streamed or status not in self.policy.answer_statuses)
+
+    @staticmethod
+    def body_fits(status: int, length: str | None) -> bool:
+        """The other half of :meth:`wants_body` (unbuffered), given the Content-Length value (``None``: absent)."""
         if length is not None:
             return length.strip().isdigit() and int(length) <= BODY_LIMIT
         return status >= 400

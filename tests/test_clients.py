@@ -356,6 +356,35 @@ def test_httpx_async_the_callers_request_is_left_as_it_was(server: PoloniexServe
     assert [r.body for r in server.received] == [first.request.content, second.request.content]
 
 
+@pytest.mark.parametrize("package", ["httpx", "httpx2"])
+def test_httpx_signed_headers_are_the_same_on_the_public_path(
+    server: PoloniexServer, package: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signed copy's headers (built from httpx's header list when its layout checks out) equal the public build."""
+    from hmac_body_auth import _httpx
+
+    client_package = pytest.importorskip(package)
+    assert _httpx._entries_layout(client_package.Headers)  # the fast path is the one taken today
+
+    def send(layout: bool) -> list[tuple[str, str]]:
+        _httpx._entries_layout.cache_clear()
+        if not layout:
+            monkeypatch.setattr(_httpx, "_entries_layout", lambda headers_type: False)
+        with client_package.Client() as client:
+            headers = {"X-Twice": "a", "x-twice": "b", "Content-Type": "application/x-www-form-urlencoded"}
+            response = client.post(server.url, data={"command": "returnBalances"}, headers=headers, auth=auth)
+        monkeypatch.undo()
+        assert response.status_code == 200
+        sent = response.request.headers
+        assert sent.get("x-twice") == "a, b"
+        assert sent["Content-Length"] == str(len(response.request.content))
+        return [(k, v) for k, v in sent.multi_items() if k.lower() not in ("sign", "content-length")]
+
+    auth = hba.Poloniex(KEY, SECRET)
+    assert send(True) == send(False)
+    assert [r.status for r in server.received] == [200, 200]  # verified, nonces increasing
+
+
 class _Composed(httpx.Auth):
     """Composes auths the way httpx-auth 0.22's ``_MultiAuth`` (``a + b``) does: ``next(mode.auth_flow(request))``."""
 
