@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -253,3 +254,45 @@ def test_a_success_without_the_phrase_is_not_parsed(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(_answers.json, "loads", no_parse)
     for name in ("poloniex", "kraken"):
         assert PARSERS[name](200, b'{"BTC": "0.00000000", "ETH": "1.50000000"}') is None
+
+
+NEEDLED = [name for name in NAMES if getattr(PARSERS[name], "needle", None) is not None]
+
+
+def _policy(parser: Parser) -> Any:
+    """The lifecycle policy of an auth whose nonce-error parser is ``parser``."""
+    from hmac_body_auth import BodyDigestAuth
+
+    return BodyDigestAuth("K", secret=b"s" * 32, nonce=lambda: 1, nonce_error=parser).lifecycle
+
+
+def test_poloniex_and_kraken_declare_their_needles() -> None:
+    """The parsers of answers to every call (a 200 may be the error) declare the bytes the error holds."""
+    assert {"poloniex", "kraken"} <= set(NEEDLED)
+
+
+@pytest.mark.parametrize("name", NEEDLED)
+def test_the_policy_recognises_the_genuine_answer_plain_and_escaped(name: str) -> None:
+    """Through the lifecycle (which skips a needled parser): the genuine answer is seen, plain and escaped."""
+    status, body, floor = GENUINE[name]
+    policy = _policy(PARSERS[name])
+    assert policy.parse_nonce_error(status, body) == floor
+    assert policy.parse_nonce_error(status, body.replace(b"e", b"\\u0065")) == floor
+
+
+@pytest.mark.parametrize("name", NEEDLED)
+def test_the_policy_does_not_call_a_needled_parser_for_a_body_without_its_needle(name: str) -> None:
+    """A success without the needle and without an escape is decided without calling the parser."""
+    calls: list[bytes] = []
+    parser = PARSERS[name]
+
+    def counted(status: int, body: bytes) -> int | None:
+        calls.append(body)
+        return parser(status, body)
+
+    counted.needle = parser.needle  # type: ignore[attr-defined]
+    policy = _policy(counted)
+    assert policy.parse_nonce_error(200, b'{"BTC": "0.00000000", "ETH": "1.50000000"}') is None
+    assert calls == []
+    assert policy.parse_nonce_error(200, b'{"note": "a \\"quoted\\" word"}') is None
+    assert len(calls) == 1  # an escape: the parser decides

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .._clocksync import TimestampRejection, milliseconds_ns
 
@@ -70,6 +70,23 @@ def json_answer(body: object, *, needle: bytes | None = None) -> Any:
         return json.loads(bytes(body).decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return None
+
+
+_Parser = TypeVar("_Parser", bound=Callable[[int, bytes], "int | None"])
+
+
+def with_needle(needle: bytes) -> Callable[[_Parser], _Parser]:
+    """Declare a nonce-error parser's ``needle`` (see :func:`hmac_body_auth._lifecycle.needle_of`).
+
+    The parser must return ``None`` for a body that :func:`json_answer` with this
+    needle leaves unparsed; the lifecycle then skips calling it for such a body.
+    """
+
+    def declare(parser: _Parser) -> _Parser:
+        setattr(parser, "needle", needle)  # noqa: B010  # a function attribute, for needle_of()
+        return parser
+
+    return declare
 
 
 def nonce_floor(text: str) -> int | None:

@@ -12,13 +12,14 @@ import hashlib
 
 from ..nonces import ClockNonce
 from ..recipe import Field, Header, Recipe, RecipeAuth, RecipeVerifier
-from ._answers import json_answer
+from ._answers import json_answer, with_needle
 
 __all__ = ["Kraken", "KrakenVerifier", "kraken_nonce_error"]
 
 _NONCE_ERROR = "EAPI:Invalid nonce"
 
 
+@with_needle(_NONCE_ERROR.encode())
 def kraken_nonce_error(status: int, body: bytes) -> int | None:
     """0 (re-sign; Kraken names no floor) for an ``error`` list with the code and no result (it ran), else ``None``."""
     answer = json_answer(body, needle=_NONCE_ERROR.encode())

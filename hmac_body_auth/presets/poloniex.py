@@ -13,16 +13,20 @@ import re
 
 from ..nonces import ClockNonce
 from ..recipe import Field, Header, Recipe, RecipeAuth, RecipeVerifier
-from ._answers import json_answer, nonce_floor
+from ._answers import json_answer, nonce_floor, with_needle
 
 __all__ = ["Poloniex", "PoloniexVerifier", "poloniex_nonce_error"]
 
 _NONCE_ERROR = re.compile(r"Nonce must be greater than ([0-9]+)\. You provided ([0-9]+)\.", re.ASCII)
 
 
+_NEEDLE = b"Nonce must be greater than "
+
+
+@with_needle(_NEEDLE)
 def poloniex_nonce_error(status: int, body: bytes) -> int | None:
     """X from exactly ``{"error": "Nonce must be greater than X. You provided Y."}`` (Y <= X), else ``None``."""
-    answer = json_answer(body, needle=b"Nonce must be greater than ")
+    answer = json_answer(body, needle=_NEEDLE)
     if not isinstance(answer, dict) or answer.keys() != {"error"} or not isinstance(answer["error"], str):
         return None
     match = _NONCE_ERROR.fullmatch(answer["error"])
