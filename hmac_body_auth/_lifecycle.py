@@ -613,7 +613,7 @@ class Call:
         only if its length is known and at most :data:`BODY_LIMIT`, or, without a
         length, for an error status: a streamed success is never held up.
         """
-        if not self.reads(status):
+        if self.resent or self.streamed or status not in self.policy.answer_statuses:  # reads(), inline
             return False
         return buffered or self.body_fits(status, _header(headers, "content-length"))
 
