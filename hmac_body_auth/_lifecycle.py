@@ -54,6 +54,7 @@ __all__ = [
     "Policy",
     "Situation",
     "decide",
+    "lacks",
     "needle_of",
 ]
 
@@ -74,6 +75,12 @@ def needle_of(parser: object) -> bytes | None:
     """
     needle = getattr(parser, "needle", None)
     return needle if isinstance(needle, bytes) and needle else None
+
+
+def lacks(body: bytes | bytearray, needle: bytes) -> bool:
+    """Whether JSON text ``body`` cannot hold ``needle`` in any string: neither the bytes nor an escape are in it."""
+    # Without a backslash no JSON string has an escape, so its text is in the bytes as it is.
+    return needle not in body and b"\\" not in body
 
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -345,7 +352,7 @@ class Policy:
         if self.nonce_error is None:
             return None
         needle = self._needle
-        if needle is not None and type(body) is bytes and needle not in body and b"\\" not in body:
+        if needle is not None and type(body) is bytes and lacks(body, needle):
             return None  # it cannot be the answer the parser recognises (needle_of)
         try:
             floor = self.nonce_error(status, body[:BODY_LIMIT])

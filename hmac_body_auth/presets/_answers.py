@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from .._clocksync import TimestampRejection, milliseconds_ns
+from .._lifecycle import lacks
 
 __all__ = [
     "MAX_ANSWER_BYTES",
@@ -62,9 +63,7 @@ def json_answer(body: object, *, needle: bytes | None = None) -> Any:
     """
     if not isinstance(body, (bytes, bytearray)) or len(body) > MAX_ANSWER_BYTES:
         return None
-    # Without a backslash no JSON string has an escape, so its text is in the bytes
-    # as it is: a body without the needle cannot hold it (with one, parse to be sure).
-    if needle is not None and needle not in body and b"\\" not in body:
+    if needle is not None and lacks(body, needle):  # else parse to be sure
         return None
     try:
         return json.loads(bytes(body).decode("utf-8"), object_pairs_hook=_unique_members, parse_constant=_no_constant)
