@@ -138,7 +138,10 @@ def _has_field(field: str) -> BodyError:
 
 def check_form(body: bytes, content_type: str | None, field: str) -> None:
     """Refuse a body the nonce cannot be added to, or that already carries it."""
-    kind = _form_kind(content_type)
+    # A form's Content-Type seen before costs one lookup; any other goes through _form_kind.
+    kind = _MEDIA_TYPES.get(content_type) if content_type is not None else None
+    if kind != FORM_CONTENT_TYPE:
+        kind = _form_kind(content_type)
     if not body:
         return
     wanted = field.encode("ascii")

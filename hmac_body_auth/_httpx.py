@@ -53,6 +53,7 @@ def _client(request: httpx.Request) -> ModuleType:
     package = _PACKAGES.get(kind)
     if package is None:
         package = _PACKAGES[kind] = sys.modules[kind.__module__.partition(".")[0]]
+        _note_pickers(package)
     return package
 
 
@@ -86,9 +87,23 @@ def _entries_layout(headers_type: type) -> bool:
         return False
 
 
+#: The ``Headers`` classes found to have that layout (a set test costs no call per request).
+_LISTED: set[type] = set()
+
+
+def _listed(headers_type: type) -> bool:
+    """:func:`_entries_layout`, remembered in :data:`_LISTED` for the per-request checks."""
+    if headers_type in _LISTED:
+        return True
+    if _entries_layout(headers_type):
+        _LISTED.add(headers_type)
+        return True
+    return False
+
+
 def _entries(headers: httpx.Headers) -> list[_Entry]:
     """The headers as :data:`_Entry` (read, never changed)."""
-    if _entries_layout(type(headers)):
+    if type(headers) in _LISTED or _listed(type(headers)):
         entries: list[_Entry] = headers._list
         return entries
     return [(name, name.lower(), value) for name, value in headers.raw]
@@ -105,7 +120,7 @@ def _handed(headers_type: type, entries: list[_Entry]) -> Any:
 def _headers(package: ModuleType, entries: list[_Entry]) -> httpx.Headers:
     """A new ``Headers`` of ``entries`` (see :func:`_entries_layout`)."""
     headers_type = package.Headers
-    if _entries_layout(headers_type):
+    if headers_type in _LISTED or _listed(headers_type):
         handed: httpx.Headers = _handed(headers_type, entries)
         return handed
     built: httpx.Headers = headers_type([(name, value) for name, _, value in entries])
@@ -144,9 +159,11 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     # other URLs (a redirect can lead there). httpcore's own transports report each
     # hop through trace; a subclass that overrides the send may not reach httpcore.
     mounts: Any = getattr(client, "_mounts", {}) or {}
-    transports = [pick(request.url), getattr(client, "_transport", None), *mounts.values()]
-    transports = [t for t in transports if t is not None]
-    unguarded = [t for t in transports if not _reports_hops(t, package)]
+    transports = [getattr(client, "_transport", None), *mounts.values()]
+    if getattr(type(client), "_transport_for_url", None) not in _PICKERS:
+        # A client class that chooses its transport its own way: ask it for this URL's.
+        transports.append(pick(request.url))
+    unguarded = [t for t in transports if t is not None and not _reports_hops(t, package)]
     if not unguarded:
         return True
     kind = type(unguarded[0])
@@ -157,7 +174,31 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     )
 
 
+#: httpx's (and httpx2's) own ``Client._transport_for_url`` / ``AsyncClient``'s, once seen: they
+#: return the transport mounted for the URL or the client's own, both among those checked.
+_PICKERS: set[Any] = set()
+
+
+def _note_pickers(package: ModuleType) -> None:
+    for name in ("Client", "AsyncClient"):
+        pick = getattr(getattr(package, name, None), "_transport_for_url", None)
+        if pick is not None:
+            _PICKERS.add(pick)
+
+
 def _reports_hops(transport: Any, package: ModuleType) -> bool:
+    """Whether hops sent through ``transport`` reach httpcore's ``trace`` (remembered per transport class)."""
+    key = (type(transport), package)
+    known = _REPORTS.get(key)
+    if known is None:
+        known = _REPORTS[key] = _reports(transport, package)
+    return known
+
+
+_REPORTS: dict[tuple[type, ModuleType], bool] = {}
+
+
+def _reports(transport: Any, package: ModuleType) -> bool:
     kind = type(transport)
     if isinstance(transport, package.HTTPTransport):
         return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
@@ -203,6 +244,8 @@ def _hop_url(request: Any) -> str | None:
 
 class _Guard:
     """State of the trace callback of one signed request: which hop is being sent."""
+
+    __slots__ = ("call", "inner", "is_async", "method", "sent", "spool", "url")
 
     def __init__(self, call: Call, url: str, method: str, inner: Any, *, is_async: bool = False) -> None:
         self.call = call
@@ -305,7 +348,7 @@ def _async_trace(guard: _Guard) -> Callable[[str, dict[str, Any]], Any]:
 def _check_history(response: httpx.Response, guard: _Guard) -> None:
     # Redirects were followed below us, but the transport never reported the hops:
     # the hop's headers could not be checked. Refuse the answer rather than hide it.
-    if guard.sent <= 1 and any(earlier.has_redirect_location for earlier in response.history):
+    if guard.sent <= 1 and response.history and any(earlier.has_redirect_location for earlier in response.history):
         raise RedirectError(
             "the transport followed a redirect without reporting the hop to the auth; the key and "
             "signature may have been sent along (use follow_redirects=False with this transport)"
@@ -374,8 +417,9 @@ def _signed_copy(
     guard's ``trace`` next to the user's. ``entries``: the request's headers, if
     already read (:func:`_facts`).
     """
-    package = _client(request)
-    sent: httpx.Request = object.__new__(type(request))
+    kind = type(request)
+    package = _PACKAGES.get(kind) or _client(request)
+    sent: httpx.Request = object.__new__(kind)
     sent.__dict__.update(request.__dict__)
     if signed.url != call.out.url:
         sent.url = package.URL(signed.url)
@@ -383,7 +427,10 @@ def _signed_copy(
     replaced = body is not call.out.body
     drop = _dropped(call.policy.header_names, replaced, signed.content_type is not None)
     # One new header list (not a copy and a __setitem__ per header: each rescans the list).
-    headers = [entry for entry in (_entries(request.headers) if entries is None else entries) if entry[1] not in drop]
+    headers = []
+    for entry in _entries(request.headers) if entries is None else entries:
+        if entry[1] not in drop:
+            headers.append(entry)
     if replaced:
         # httpx has no public setter for a request's body: its stream is public, and
         # the bytes ``request.content`` returns are the ones read() cached.
@@ -394,18 +441,28 @@ def _signed_copy(
     if signed.content_type is not None:
         headers.append((b"Content-Type", b"content-type", signed.content_type.encode("latin-1")))
     for name, value in signed.headers.items():
-        headers.append((*_names(name), value.encode("latin-1")))
-    sent.headers = _headers(package, headers)
+        raw, lower = _NAMES.get(name) or _names(name)
+        headers.append((raw, lower, value.encode("latin-1")))
+    headers_type = package.Headers
+    if headers_type in _LISTED or _listed(headers_type):
+        sent.headers = _handed(headers_type, headers)
+    else:
+        sent.headers = _headers(package, headers)
     if guard is not None:
         sent.extensions = {**request.extensions, "trace": _async_trace(guard) if guard.is_async else _sync_trace(guard)}
     return sent
 
 
-@functools.lru_cache(maxsize=64)
 def _names(name: str) -> tuple[bytes, bytes]:
-    """A header name as bytes, and lowercased (a scheme's few names, encoded once)."""
+    """A header name as bytes, and lowercased (a scheme's few names, encoded once: :data:`_NAMES`)."""
     raw = name.encode("latin-1")
-    return raw, raw.lower()
+    names = raw, raw.lower()
+    if len(_NAMES) < 256:
+        _NAMES[name] = names
+    return names
+
+
+_NAMES: dict[str, tuple[bytes, bytes]] = {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -497,18 +554,10 @@ def _value(headers: httpx.Headers, entries: list[_Entry], name: bytes) -> str | 
     return text
 
 
-def _wants_body(call: Call, response: httpx.Response) -> bool:
-    """:meth:`Call.wants_body`, reading the Content-Length without ``Headers.get``."""
-    status = response.status_code
-    if not call.reads(status):
-        return False
+def _fits(call: Call, status: int, response: httpx.Response) -> bool:
+    """After :meth:`Call.reads`, the rest of :meth:`Call.wants_body`: Content-Length read without ``Headers.get``."""
     headers = response.headers
     return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
-
-
-def _form_streams(policy: Policy, request: httpx.Request) -> bool:
-    """Whether the body is a stream that a nonce field follows (spooled and hashed as it is read)."""
-    return policy.digests and not isinstance(request.stream, _client(request).ByteStream)
 
 
 _Checked = tuple["Spool | None", Call, "list[_Entry] | None"]
@@ -517,7 +566,10 @@ _Checked = tuple["Spool | None", Call, "list[_Entry] | None"]
 def _checked(policy: Policy, request: httpx.Request) -> _Checked:
     """The call of ``request``; for a stream that a nonce field follows, its spool; the headers read."""
     entries, content_type = _facts(request)
-    if not _form_streams(policy, request):
+    if isinstance(request.stream, _client(request).ByteStream):
+        # Bytes in memory (every body but files and generators): read when the request was built.
+        return None, policy.call(request.method, str(request.url), content_type, request.read()), entries
+    if not policy.digests:
         return None, _call(policy, request, _body(policy, request), content_type), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = _spool(policy, request, digester.update)
@@ -530,7 +582,9 @@ def _checked(policy: Policy, request: httpx.Request) -> _Checked:
 
 async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
     entries, content_type = _facts(request)
-    if not _form_streams(policy, request):
+    if isinstance(request.stream, _client(request).ByteStream):
+        return None, policy.call(request.method, str(request.url), content_type, await request.aread()), entries
+    if not policy.digests:
         return None, _call(policy, request, await _abody(policy, request), content_type), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = await _aspool(request, digester.update)
@@ -539,11 +593,6 @@ async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
     except BaseException:
         spool.close()
         raise
-
-
-def _close(spool: Spool | None) -> None:
-    if spool is not None:
-        spool.close()
 
 
 def _unreadable(exc: Exception) -> BodyError:
@@ -599,7 +648,7 @@ def sync_flow(
 
     ``hops``: the client may follow redirects below the flow (guard each hop).
     """
-    if _streams(policy, request):
+    if policy.streams and _streams(policy, request):
         spool = _spool(policy, request)
         try:
             signed_request, guard = _spooled(policy, request, spool, False)
@@ -611,15 +660,19 @@ def sync_flow(
     form_spool, call, entries = _checked(policy, request)
     call.hold()
     try:
-        sent, hops_guard = _send(
-            call, request, call.sign(), hops=hops, is_async=False, spool=form_spool, entries=entries
-        )
+        signed = call.sign()
+        if hops or signed.stream_size is not None:
+            sent, hops_guard = _send(
+                call, request, signed, hops=hops, is_async=False, spool=form_spool, entries=entries
+            )
+        else:  # the common case, without the _send() layer
+            sent, hops_guard = _signed_copy(request, call, signed, None, entries), None
         response = yield sent
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = response.read() if _wants_body(call, response) else None
+            body = response.read() if call.reads(status) and _fits(call, status, response) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
@@ -633,14 +686,15 @@ def sync_flow(
             response = yield sent
     finally:
         call.release()
-        _close(form_spool)
+        if form_spool is not None:
+            form_spool.close()
 
 
 async def async_flow(
     policy: Policy, request: httpx.Request, *, hops: bool = True
 ) -> AsyncGenerator[httpx.Request, httpx.Response]:
     """The async auth flow: as :func:`sync_flow`, waiting without blocking the event loop."""
-    if _streams(policy, request):
+    if policy.streams and _streams(policy, request):
         spool = await _aspool(request)
         try:
             signed_request, guard = _spooled(policy, request, spool, True)
@@ -652,15 +706,17 @@ async def async_flow(
     form_spool, call, entries = await _achecked(policy, request)
     await call.hold_async()
     try:
-        sent, hops_guard = _send(
-            call, request, await call.sign_async(), hops=hops, is_async=True, spool=form_spool, entries=entries
-        )
+        signed = await call.sign_async()
+        if hops or signed.stream_size is not None:
+            sent, hops_guard = _send(call, request, signed, hops=hops, is_async=True, spool=form_spool, entries=entries)
+        else:  # the common case, without the _send() layer
+            sent, hops_guard = _signed_copy(request, call, signed, None, entries), None
         response = yield sent
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = await response.aread() if _wants_body(call, response) else None
+            body = await response.aread() if call.reads(status) and _fits(call, status, response) else None
             date = response.headers.get("date") if call.wants_date else None
             decision = await call.after_async(status, body, date=date)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
@@ -674,4 +730,5 @@ async def async_flow(
             response = yield sent
     finally:
         await call.release_async()
-        _close(form_spool)
+        if form_spool is not None:
+            form_spool.close()

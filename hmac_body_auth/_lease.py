@@ -61,8 +61,11 @@ def _collect(holder: Hold, waiter: _Waiter) -> bool:
 
 def _current_task() -> asyncio.Task[object] | None:
     # Without a running loop there is no task (and asyncio.current_task() would raise).
-    loop = asyncio.events._get_running_loop()
+    loop = _get_running_loop()
     return None if loop is None else asyncio.current_task(loop)
+
+
+_get_running_loop = asyncio.events._get_running_loop
 
 
 class Hold:
@@ -77,7 +80,9 @@ class Hold:
         self.collected = 0
         self.expires = 0.0
         self.thread = threading.get_ident()
-        self.task = _current_task() if active else None
+        # _current_task(), inline: a hold is taken for every request.
+        loop = _get_running_loop() if active else None
+        self.task = None if loop is None else asyncio.current_task(loop)
         self.active = active
         self.nested = nested
 

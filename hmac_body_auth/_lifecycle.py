@@ -195,6 +195,8 @@ def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
 
 
 _DONE = Decision(Action.DONE)
+#: What Call._decide returns for "done, no nonce floor".
+_DONE_NOTHING: tuple[Action, None] = (Action.DONE, None)
 
 
 class Policy:
@@ -280,13 +282,15 @@ class Policy:
 
     def call(self, method: str, url: str, content_type: str | None, body: str | bytes | None) -> Call:
         """Check a request whose whole body is known and return its :class:`Call`."""
-        if type(body) is str:
+        if type(body) is bytes:
+            data = body
+        elif type(body) is str:
             try:
                 data = body.encode(self.body_encoding)
             except UnicodeEncodeError:
                 data = encode_body(body, self.body_encoding)  # raises the error that says what to do
         else:
-            data = body if type(body) is bytes else encode_body(body, self.body_encoding)
+            data = encode_body(body, self.body_encoding)
         return Call(self, self.check(method, url, content_type, data))
 
     def stream_call(self, method: str, url: str, content_type: str | None) -> Call:
@@ -566,7 +570,15 @@ class Call:
         if self._nonce is not None:
             nonce = self._taken_nonce()  # allocated with the cross-process lock (acquire_next)
         if nonce is None and source is not None:
-            nonce = policy.next_nonce()
+            # Policy.next_nonce(), inline: this runs for every request.
+            try:
+                nonce = source()
+            except NonceError:
+                raise
+            except Exception as exc:
+                raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+            if type(nonce) is not int:
+                nonce = _checked_nonce(nonce)
         if policy.clock_sync is None:  # the common case, without the _sign() layer
             signed = policy.scheme.sign(out, policy.signer, policy.key, nonce, policy.clock)
         else:
@@ -637,6 +649,12 @@ class Call:
 
     def _decide(self, status: int, body: bytes | None, date: str | None) -> tuple[Action, int | None]:
         policy = self.policy
+        if policy.clock_sync is None and status not in policy.resign_statuses:
+            # The common answer, decided before anything else is looked at: no clock sync, not a
+            # status to re-sign after, and a body that is not read or cannot hold the nonce error.
+            needle = policy._needle
+            if body is None or self.resent or (needle is not None and type(body) is bytes and lacks(body, needle)):
+                return _DONE_NOTHING
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
             floor = policy.parse_nonce_error(status, body)

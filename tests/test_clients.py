@@ -368,6 +368,7 @@ def test_httpx_signed_headers_are_the_same_on_the_public_path(
 
     def send(layout: bool) -> list[tuple[str, str]]:
         _httpx._entries_layout.cache_clear()
+        _httpx._LISTED.clear()
         if not layout:
             monkeypatch.setattr(_httpx, "_entries_layout", lambda headers_type: False)
         with client_package.Client() as client:
