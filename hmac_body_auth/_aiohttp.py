@@ -560,13 +560,16 @@ class _Middleware:
             call = Call(policy, out._replace(digest=source.form[1]))
         else:
             call = policy.call(method, url, source.content_type, source.body)
-        await call.hold_async()
+        if not call.hold_now():
+            await call.hold_async()
         try:
+            # After the hold: a pool's call has its member's policy now.
+            waits = not call.policy.in_process
             if spooled is not None:
                 signed = SignedRequest(call.out.url, b"", spooled.signature_headers, None, None)
                 await _put(req, signed, source, spooled, hop=hop, url=url)
             else:
-                signed = await call.sign_async()
+                signed = await call.sign_async() if waits else call.sign()
                 await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
             resp = await handler(req)
             while True:
@@ -575,7 +578,10 @@ class _Middleware:
                     return resp
                 body = await resp.read() if call.wants_body(resp.status, resp.headers) else None
                 date = resp.headers.get("Date") if call.wants_date else None
-                decision = await call.after_async(resp.status, body, date=date)
+                if waits:
+                    decision = await call.after_async(resp.status, body, date=date)
+                else:
+                    decision = call.after(resp.status, body, date=date)
                 if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                     decision = await call.probed_async(*await _probe(req, decision.probe))
                 if decision.action is not Action.RESEND or decision.signed is None:
@@ -584,7 +590,10 @@ class _Middleware:
                 await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop, url=url)
                 resp = await handler(req)
         finally:
-            await call.release_async()
+            if call.policy.in_process:
+                call.release()
+            else:
+                await call.release_async()
 
     def _expect_hop(
         self, req: aiohttp.ClientRequest, resp: aiohttp.ClientResponse, call: Call, source: _Source

@@ -581,9 +581,8 @@ def _checked(policy: Policy, request: httpx.Request) -> _Checked:
 
 
 async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
+    """As :func:`_checked`, for a body that is not in memory yet (an async stream)."""
     entries, content_type = _facts(request)
-    if isinstance(request.stream, _client(request).ByteStream):
-        return None, policy.call(request.method, str(request.url), content_type, await request.aread()), entries
     if not policy.digests:
         return None, _call(policy, request, await _abody(policy, request), content_type), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
@@ -703,10 +702,16 @@ async def async_flow(
         finally:
             spool.close()
         return
-    form_spool, call, entries = await _achecked(policy, request)
-    await call.hold_async()
+    if isinstance(request.stream, _client(request).ByteStream):
+        form_spool, call, entries = _checked(policy, request)  # in memory already: nothing to wait for
+    else:
+        form_spool, call, entries = await _achecked(policy, request)
+    if not call.hold_now():
+        await call.hold_async()
     try:
-        signed = await call.sign_async()
+        # After the hold: a pool's call has its member's policy now.
+        waits = not call.policy.in_process
+        signed = await call.sign_async() if waits else call.sign()
         if hops or signed.stream_size is not None:
             sent, hops_guard = _send(call, request, signed, hops=hops, is_async=True, spool=form_spool, entries=entries)
         else:  # the common case, without the _send() layer
@@ -718,7 +723,7 @@ async def async_flow(
             status = response.status_code
             body = await response.aread() if call.reads(status) and _fits(call, status, response) else None
             date = response.headers.get("date") if call.wants_date else None
-            decision = await call.after_async(status, body, date=date)
+            decision = await call.after_async(status, body, date=date) if waits else call.after(status, body, date=date)
             if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
                 decision = await call.probed_async(answer.status_code, await answer.aread())
@@ -729,6 +734,9 @@ async def async_flow(
             )
             response = yield sent
     finally:
-        await call.release_async()
+        if call.policy.in_process:
+            call.release()
+        else:
+            await call.release_async()
         if form_spool is not None:
             form_spool.close()

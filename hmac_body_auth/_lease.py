@@ -240,8 +240,8 @@ class Lease:
                     self._leave(waiter)
                     raise LeaseTimeout("timed out waiting for the per-key ordering lease")
 
-    async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
-        """Wait, without blocking the event loop, until the calling task holds the lease."""
+    def try_acquire(self, *, hold_timeout: float) -> Hold | None:
+        """The calling task's (or thread's) hold if the lease is free now; ``None`` otherwise (nothing taken)."""
         hold = Hold(hold_timeout, active=True)
         with self._mutex:
             if self._holder is None:
@@ -249,6 +249,14 @@ class Lease:
                 hold.expires = time.monotonic() + hold_timeout
                 self._holder = hold
                 return hold
+        return None
+
+    async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
+        """Wait, without blocking the event loop, until the calling task holds the lease."""
+        free = self.try_acquire(hold_timeout=hold_timeout)
+        if free is not None:
+            return free
+        hold = Hold(hold_timeout, active=True)
         loop = asyncio.get_running_loop()
         deadline = None if wait is None else time.monotonic() + wait
         with self._mutex:

@@ -261,6 +261,16 @@ class Policy:
         self._next_async: Callable[[], Any] | None = (
             None if fetch is None or getattr(type(nonce), "next_async", None) is ClockNonce.next_async else fetch
         )
+        raise_async = getattr(type(nonce), "raise_floor_async", None)
+        #: Nothing of a call but a busy lease ever waits: the nonce source and its floor are in this
+        #: process, and there is no cross-process lock. An asyncio adapter then calls ``sign``,
+        #: ``after`` and ``release`` directly (each is what its ``_async`` twin does, without the
+        #: coroutine), and awaits ``hold_async`` only when :meth:`Call.hold_now` cannot take the lease.
+        self.in_process = (
+            self._next_async is None
+            and not self.interprocess
+            and (raise_async is None or raise_async is ClockNonce.raise_floor_async)
+        )
 
     def with_signer(self, signer: Signer) -> Policy:
         """The same policy (same nonce source and lease) with another signer (for deepcopy)."""
@@ -446,6 +456,25 @@ class Call:
                 self._hold = None
                 lease.release(hold)
                 raise
+
+    def hold_now(self) -> bool:
+        """Take the lease if that needs no waiting; ``False``: await :meth:`hold_async` instead.
+
+        For asyncio adapters: a free in-process lease is taken as :meth:`hold_async`
+        would take it, without a coroutine. A call that takes no lease, or holds it
+        already, needs nothing (``True``).
+        """
+        policy = self.policy
+        lease = policy.lease
+        if lease is None or self.streamed or self._hold is not None:
+            return True
+        if policy.interprocess:
+            return False
+        hold = lease.try_acquire(hold_timeout=policy.lease_timeout)
+        if hold is None:
+            return False
+        self._hold = hold
+        return True
 
     async def hold_async(self) -> None:
         """Take the lease without blocking the event loop."""

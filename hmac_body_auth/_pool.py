@@ -232,6 +232,10 @@ class PooledCall(Call):
             self._pool.slots.give_back(member)
             raise
 
+    def hold_now(self) -> bool:
+        """Whether the call holds its member already; a free member is taken by :meth:`hold_async` only."""
+        return self._member is not None
+
     async def hold_async(self) -> None:
         """As :meth:`hold`, without blocking the event loop."""
         if self._member is not None:
