@@ -204,3 +204,46 @@ def test_bad_input_takes_no_nonce_and_no_lease() -> None:
     assert calls == 0
     assert auth.lifecycle.lease is not None
     assert auth.lifecycle.lease.holder is None
+
+
+def test_hold_now_takes_a_free_lease_and_declines_a_busy_one() -> None:
+    """hold_now() takes a free in-process lease as hold_async() would; a busy lease is left to hold_async()."""
+    first, second = _call(), _call()
+    assert first.hold_now()
+    assert first.holding
+    assert not second.hold_now()  # the lease is first's: nothing taken, the caller must wait
+    assert not second.holding
+    assert first.hold_now()  # holding already: nothing more to take
+    first.release()
+    assert second.hold_now()
+    second.release()
+    unordered = _call(ordered=False)
+    assert unordered.hold_now()
+    assert not unordered.holding
+
+
+def test_in_process_says_when_nothing_but_the_lease_can_wait(tmp_path: Any) -> None:
+    """Policy.in_process: an in-process nonce source (or none) never waits; file, Redis and async sources may."""
+    assert hba.Poloniex(KEY, SECRET).lifecycle.in_process
+    assert hba.BodyDigestAuth(KEY, secret=SECRET).lifecycle.in_process
+    assert hba.Poloniex(KEY, SECRET, nonce=lambda: 1).lifecycle.in_process
+    assert not hba.Poloniex(KEY, SECRET, nonce=hba.FileNonce(tmp_path / "n")).lifecycle.in_process
+    assert not hba.Poloniex(KEY, SECRET, nonce=hba.RedisNonce("redis://127.0.0.1:1/0", name="t")).lifecycle.in_process
+
+    class Fetched:
+        def __call__(self) -> int:
+            return 1
+
+        async def next_async(self) -> int:
+            return 2
+
+    assert not hba.Poloniex(KEY, SECRET, nonce=Fetched()).lifecycle.in_process
+
+
+def test_interprocess_source_is_never_held_now(tmp_path: Any) -> None:
+    """A source with a cross-process lock (FileNonce) is held through hold_async() only: hold_now() takes nothing."""
+    call = hba.Poloniex(KEY, SECRET, nonce=hba.FileNonce(tmp_path / "n")).lifecycle.call(
+        "POST", "https://poloniex.com/t", None, "a=1"
+    )
+    assert not call.hold_now()
+    assert not call.holding

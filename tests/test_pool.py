@@ -297,3 +297,20 @@ def test_a_key_the_api_refuses_is_reported_and_kept(caplog: pytest.LogCaptureFix
     assert "answered 403 to key" in caplog.text
     assert KEYS[0] not in caplog.text
     assert "pool-secret" not in caplog.text
+
+
+def test_a_pool_call_takes_its_member_through_hold_async_only() -> None:
+    """hold_now() on a pool's call takes no member (waiting calls queue in hold_async); once held, it is True."""
+    pool = _pool(2)
+    call = pool.lifecycle.call("POST", "https://poloniex.com/tradingApi", None, "command=buy")
+    assert not call.hold_now()
+    assert not call.holding
+
+    async def hold() -> bool:
+        await call.hold_async()
+        return call.hold_now()
+
+    assert asyncio.run(hold())
+    assert call.holding
+    call.release()
+    assert not call.holding
