@@ -599,15 +599,7 @@ class Call:
         if self._nonce is not None:
             nonce = self._taken_nonce()  # allocated with the cross-process lock (acquire_next)
         if nonce is None and source is not None:
-            # Policy.next_nonce(), inline: this runs for every request.
-            try:
-                nonce = source()
-            except NonceError:
-                raise
-            except Exception as exc:
-                raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
-            if type(nonce) is not int:
-                nonce = _checked_nonce(nonce)
+            nonce = policy.next_nonce()
         if policy.clock_sync is None:  # the common case, without the _sign() layer
             signed = policy.scheme.sign(out, policy.signer, policy.key, nonce, policy.clock)
         else:
