@@ -137,14 +137,7 @@ class BodyDigestScheme:
                 data = add_form_field(data, self.nonce_field, nonce)
             if out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
-        signature = signer.sign(data)
-        # self.headers(), inline: this runs for every request.
-        headers = (
-            {self.signature_header: signature}
-            if key is None
-            else {self.key_header: key, self.signature_header: signature}
-        )
-        return SignedRequest(out.url, data, headers, content_type, nonce)
+        return SignedRequest(out.url, data, self.headers(key, signer.sign(data)), content_type, nonce)
 
     def _sign_digested(
         self, out: Outgoing, digest: Digested, key: str | None, nonce: int | str | None

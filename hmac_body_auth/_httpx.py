@@ -53,7 +53,6 @@ def _client(request: httpx.Request) -> ModuleType:
     package = _PACKAGES.get(kind)
     if package is None:
         package = _PACKAGES[kind] = sys.modules[kind.__module__.partition(".")[0]]
-        _note_pickers(package)
     return package
 
 
@@ -159,10 +158,7 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     # other URLs (a redirect can lead there). httpcore's own transports report each
     # hop through trace; a subclass that overrides the send may not reach httpcore.
     mounts: Any = getattr(client, "_mounts", {}) or {}
-    transports = [getattr(client, "_transport", None), *mounts.values()]
-    if getattr(type(client), "_transport_for_url", None) not in _PICKERS:
-        # A client class that chooses its transport its own way: ask it for this URL's.
-        transports.append(pick(request.url))
+    transports = [pick(request.url), getattr(client, "_transport", None), *mounts.values()]
     unguarded = [t for t in transports if t is not None and not _reports_hops(t, package)]
     if not unguarded:
         return True
@@ -174,31 +170,7 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     )
 
 
-#: httpx's (and httpx2's) own ``Client._transport_for_url`` / ``AsyncClient``'s, once seen: they
-#: return the transport mounted for the URL or the client's own, both among those checked.
-_PICKERS: set[Any] = set()
-
-
-def _note_pickers(package: ModuleType) -> None:
-    for name in ("Client", "AsyncClient"):
-        pick = getattr(getattr(package, name, None), "_transport_for_url", None)
-        if pick is not None:
-            _PICKERS.add(pick)
-
-
 def _reports_hops(transport: Any, package: ModuleType) -> bool:
-    """Whether hops sent through ``transport`` reach httpcore's ``trace`` (remembered per transport class)."""
-    key = (type(transport), package)
-    known = _REPORTS.get(key)
-    if known is None:
-        known = _REPORTS[key] = _reports(transport, package)
-    return known
-
-
-_REPORTS: dict[tuple[type, ModuleType], bool] = {}
-
-
-def _reports(transport: Any, package: ModuleType) -> bool:
     kind = type(transport)
     if isinstance(transport, package.HTTPTransport):
         return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)

@@ -261,7 +261,9 @@ class Policy:
         self._next_async: Callable[[], Any] | None = (
             None if fetch is None or getattr(type(nonce), "next_async", None) is ClockNonce.next_async else fetch
         )
-        raise_async = getattr(type(nonce), "raise_floor_async", None)
+        # Looked up as after_async() looks it up: on the source itself (an attribute set on a
+        # function or an object counts), then compared with ClockNonce's own.
+        raise_async = getattr(nonce, "raise_floor_async", None)
         #: Nothing of a call but a busy lease ever waits: the nonce source and its floor are in this
         #: process, and there is no cross-process lock. An asyncio adapter then calls ``sign``,
         #: ``after`` and ``release`` directly (each is what its ``_async`` twin does, without the
@@ -269,7 +271,8 @@ class Policy:
         self.in_process = (
             self._next_async is None
             and not self.interprocess
-            and (raise_async is None or raise_async is ClockNonce.raise_floor_async)
+            and (raise_async is None or getattr(raise_async, "__func__", None) is ClockNonce.raise_floor_async)
+            and (fetch is None or getattr(fetch, "__func__", None) is ClockNonce.next_async)
         )
 
     def with_signer(self, signer: Signer) -> Policy:

@@ -239,6 +239,16 @@ def test_in_process_says_when_nothing_but_the_lease_can_wait(tmp_path: Any) -> N
 
     assert not hba.Poloniex(KEY, SECRET, nonce=Fetched()).lifecycle.in_process
 
+    def counted() -> int:
+        return 1
+
+    async def raise_floor_async(value: int) -> None:
+        """A floor kept elsewhere (after_async awaits it)."""
+
+    counted.raise_floor_async = raise_floor_async  # type: ignore[attr-defined]
+    # Found on the object, as after_async finds it.
+    assert not hba.Poloniex(KEY, SECRET, nonce=counted).lifecycle.in_process
+
 
 def test_interprocess_source_is_never_held_now(tmp_path: Any) -> None:
     """A source with a cross-process lock (FileNonce) is held through hold_async() only: hold_now() takes nothing."""
@@ -247,3 +257,19 @@ def test_interprocess_source_is_never_held_now(tmp_path: Any) -> None:
     )
     assert not call.hold_now()
     assert not call.holding
+
+
+def test_a_scheme_subclass_headers_are_on_every_body() -> None:
+    """A BodyDigestScheme subclass's headers() is used for a small body as for a large one."""
+    from hmac_body_auth._core import BodyDigestScheme
+
+    class Versioned(BodyDigestScheme):
+        def headers(self, key: str | None, signature: str) -> dict[str, str]:
+            return {**super().headers(key, signature), "X-Api-Version": "2"}
+
+    scheme = Versioned(key_header="Key", signature_header="Sign", nonce_field="nonce")
+    auth = hba.HmacAuth(scheme, key=KEY, secret=SECRET, nonce=lambda: 7)
+    for body in (b"a=1", b"a=" + b"1" * (2 << 20)):
+        signed = auth.lifecycle.call("POST", "https://poloniex.com/t", None, body).sign()
+        assert signed.headers["X-Api-Version"] == "2"
+        assert set(signed.headers) == {"Key", "Sign", "X-Api-Version"}

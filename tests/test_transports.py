@@ -224,6 +224,33 @@ def test_mock_transport_following_is_refused(mode: str) -> None:
     assert seen == []
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("module", MODULES)
+def test_client_choosing_its_transport_its_own_way_is_refused(
+    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer
+) -> None:
+    """A client whose _transport_for_url (set on the client itself) picks a socket transport is refused."""
+    mod, transport = _transport(module, mode)
+    api.redirect("/old", 307, elsewhere.origin + "/steal")
+    auth = hba.Poloniex(KEY, SECRET)
+
+    async def go() -> Any:
+        async with mod.AsyncClient(auth=auth, timeout=10, follow_redirects=True) as client:
+            client._transport_for_url = lambda url: transport
+            return await client.post(api.origin + "/old", data=BODY)
+
+    def run() -> Any:
+        if mode == "async":
+            return asyncio.run(go())
+        with mod.Client(auth=auth, timeout=10, follow_redirects=True) as client:
+            client._transport_for_url = lambda url: transport
+            return client.post(api.origin + "/old", data=BODY)
+
+    with pytest.raises(hba.RedirectError, match="nothing was sent"):
+        run()
+    assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
+
+
 # -- follow_redirects=False: the same transports work normally -------------------------------------
 
 
