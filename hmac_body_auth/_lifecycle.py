@@ -558,6 +558,11 @@ class Call:
         self._nonce = None
         if hold is None:
             return
+        policy = self.policy
+        if not policy.interprocess:  # the common case: only the in-process lease to end
+            assert policy.lease is not None
+            policy.lease.release(hold)
+            return
         try:
             source = self.policy.source
             if self.policy.interprocess and not hold.nested and source is not None and not _deferred(source):
