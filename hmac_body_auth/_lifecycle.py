@@ -7,7 +7,11 @@ client's objects into the calls below and does the I/O:
    body, scheme) before any nonce or lease is spent, and returns a :class:`Call`.
 2. ``call.hold()`` / ``await call.hold_async()`` takes the per-key ordering
    lease (and, for nonce sources shared between processes or hosts, their lock;
-   a source with ``acquire_next`` returns the first nonce with it).
+   a source with ``acquire_next`` returns the first nonce with it). An asyncio
+   adapter first tries ``call.hold_now()``, which takes a free in-process lease
+   without a coroutine; and where ``call.policy.in_process`` (after the hold)
+   says nothing but the lease can wait, it calls ``sign``, ``after`` and
+   ``release`` rather than their ``_async`` twins, which do the same then.
 3. ``call.sign()`` allocates the nonce (or uses the one taken with the lock) and
    returns the exact bytes and headers.
 4. When a response's status and headers arrive: ``call.wants_body(...)`` says
