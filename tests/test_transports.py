@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import http.client
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -109,16 +109,22 @@ def send(
     auth: Any,
     transport: Any,
     request: dict[str, Any] | None = None,
+    setup: Callable[[Any], None] = lambda client: None,
     **client_kwargs: Any,
 ) -> Any:
-    """POST once to ``url`` on a Client / AsyncClient of ``mod`` (``request``: post() arguments, default ``BODY``)."""
+    """POST once to ``url`` on a Client / AsyncClient of ``mod`` (``request``: post() arguments, default ``BODY``).
+
+    ``setup`` is given the client before the request.
+    """
     post = {"data": BODY} if request is None else request
     if mode == "sync":
         with mod.Client(auth=auth, transport=transport, timeout=10, **client_kwargs) as client:
+            setup(client)
             return client.post(url, **post)
 
     async def go() -> Any:
         async with mod.AsyncClient(auth=auth, transport=transport, timeout=10, **client_kwargs) as client:
+            setup(client)
             return await client.post(url, **post)
 
     return asyncio.run(go())
@@ -232,22 +238,12 @@ def test_client_choosing_its_transport_its_own_way_is_refused(
     """A client whose _transport_for_url (set on the client itself) picks a socket transport is refused."""
     mod, transport = _transport(module, mode)
     api.redirect("/old", 307, elsewhere.origin + "/steal")
-    auth = hba.Poloniex(KEY, SECRET)
 
-    async def go() -> Any:
-        async with mod.AsyncClient(auth=auth, timeout=10, follow_redirects=True) as client:
-            client._transport_for_url = lambda url: transport
-            return await client.post(api.origin + "/old", data=BODY)
-
-    def run() -> Any:
-        if mode == "async":
-            return asyncio.run(go())
-        with mod.Client(auth=auth, timeout=10, follow_redirects=True) as client:
-            client._transport_for_url = lambda url: transport
-            return client.post(api.origin + "/old", data=BODY)
+    def choose(client: Any) -> None:
+        client._transport_for_url = lambda url: transport
 
     with pytest.raises(hba.RedirectError, match="nothing was sent"):
-        run()
+        send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, setup=choose, follow_redirects=True)
     assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
 
 
