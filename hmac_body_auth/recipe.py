@@ -166,6 +166,10 @@ class Envelope(NamedTuple):
     names: Mapping[str, str]
     wrap: Callable[[Wire, str | None], bytes]
     unwrap: Callable[[bytes], Mapping[str, str] | None]
+    message: Callable[[Wire], bytes | None] | None = None
+    """The signing side's shortcut: the recipe's message of ``wrap(wire, None)``, made from ``wire``
+    without writing that body and reading it back (``None``: for this request, do that). A
+    verifier reads the message from the body it received, with the recipe's own ``message``."""
 
 
 @dataclass(frozen=True)
@@ -820,14 +824,19 @@ class RecipeScheme:
         wire = Wire(out.method, url, body, out.content_type or content_type, key, nonce_text, stamp, options)
         wire.raw_nonce = nonce
         caller, envelope = wire, recipe.envelope
+        message: bytes | None = None
         if envelope is not None:
-            # The message is made of the request object as signed; the caller's request is what it wraps.
-            signed = envelope.wrap(caller, None)
-            wire = Wire(out.method, url, signed, caller.content_type, key, nonce_text, stamp, options)
-            wire.raw_nonce = nonce
-        for name, getter in compiled.derived:
-            values[name] = getter(wire)
-        message = compiled.message.fill(values) if compiled.message is not None else compiled.message_of(wire)
+            if envelope.message is not None and not compiled.derived:
+                message = envelope.message(caller)
+            if message is None:
+                # The message is made of the request object as signed; the caller's request is what it wraps.
+                signed = envelope.wrap(caller, None)
+                wire = Wire(out.method, url, signed, caller.content_type, key, nonce_text, stamp, options)
+                wire.raw_nonce = nonce
+        if message is None:
+            for name, getter in compiled.derived:
+                values[name] = getter(wire)
+            message = compiled.message.fill(values) if compiled.message is not None else compiled.message_of(wire)
         values["signature"] = signature = signer.sign(message)
         if envelope is not None:
             body = envelope.wrap(caller, signature)

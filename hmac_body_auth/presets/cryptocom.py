@@ -15,9 +15,11 @@ than 60 seconds" (docs, "Response and Reason Codes"), in the per-method examples
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +31,7 @@ from ._answers import _unique_members, json_answer
 
 __all__ = ["CRYPTOCOM_CLOCK_SYNC", "CryptoCom", "CryptoComVerifier", "cryptocom_param_string"]
 
+_NOT_JSON = "Crypto.com takes the params as a JSON object (json={...}); this body is not JSON (in UTF-8)"
 _METHOD = re.compile(r"/exchange/v1/(private/[A-Za-z0-9_/-]+)")
 
 
@@ -36,6 +39,11 @@ def cryptocom_param_string(params: object) -> str:
     """The docs' parameter string of ``params``; ``ValueError`` for a value whose text is not agreed."""
     if not isinstance(params, dict):
         raise ValueError("params must be a JSON object")
+    try:
+        # Every value a string (the usual order): name + value, in name order, in one pass.
+        return "".join([name + params[name] for name in sorted(params)])
+    except TypeError:
+        pass  # a list, an object or a value that is not agreed: the checks below
     text = []
     for name in sorted(params):
         value = params[name]
@@ -49,8 +57,49 @@ def cryptocom_param_string(params: object) -> str:
     return "".join(text)
 
 
+#: A duplicate member reads two ways: refused.
+_DECODER = json.JSONDecoder(object_pairs_hook=_unique_members)
+
+
 def _json(body: bytes) -> Any:
-    return json.loads(body, object_pairs_hook=_unique_members)  # a duplicate member reads two ways: refused
+    """``json.loads(body)``, duplicate members refused; a UTF-8 body is parsed without guessing its encoding."""
+    try:
+        return _DECODER.decode(body.decode("utf-8"))
+    except ValueError:  # not UTF-8 (json.loads also reads UTF-16 and -32), or not JSON: its own answer
+        return json.loads(body, object_pairs_hook=_unique_members)
+
+
+def _carried_json(body: bytes) -> Any:
+    """The JSON value of a caller's body, which the request object carries byte for byte: UTF-8 only.
+
+    The object is written around those bytes, so a body in UTF-16 or -32, or with a
+    byte order mark, would make it no JSON at all: such a body is refused.
+    """
+    return _DECODER.decode(body.decode("utf-8"))
+
+
+class _NotJson(ValueError):
+    """The body is not JSON (a ValueError of the param string is about the values)."""
+
+
+@functools.lru_cache(maxsize=64)
+def _cached_params_text(body: bytes) -> str:
+    try:
+        given = _carried_json(body)
+    except ValueError:
+        raise _NotJson from None
+    return cryptocom_param_string(given)
+
+
+def _params_text(body: bytes) -> str:
+    """The parameter string of a params body; remembered for small ones (check and sign read the same bytes)."""
+    return _cached_params_text(body) if len(body) <= 16384 else _cached_params_text.__wrapped__(body)
+
+
+def _quoted(value: object) -> bytes:
+    """``json.dumps(value)`` as bytes (a string, the usual value, without the encoder's layers)."""
+    text = encode_basestring_ascii(value) if type(value) is str else json.dumps(value)
+    return text.encode("ascii")
 
 
 def _text(value: object) -> str:
@@ -73,14 +122,38 @@ def _message(wire: Wire) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
+def _signing_message(wire: Wire) -> bytes | None:
+    """:func:`_message` of ``_wrap(wire, None)``, from the caller's body alone (``None``: not a plain UTF-8 one).
+
+    The request object is not written and parsed back: the caller's body is parsed
+    once (its params are a JSON value, read the same alone as inside the object).
+    """
+    body = wire.body.strip()
+    options = wire.options
+    try:
+        if options["envelope"] == "fill":
+            given = _carried_json(body)
+            method, request_id, params = given["method"], given["id"], cryptocom_param_string(given["params"])
+        else:
+            method = _METHOD.fullmatch(wire.path)[1]  # type: ignore[index]  # check() matched it
+            request_id = wire.timestamp if options["id"] == "nonce" else options["id"]
+            params = _params_text(wire.body if body else b"{}")  # as check() read it
+        parts = [method, _text(request_id), wire.key, params, _text(wire.timestamp)]
+    except (ValueError, KeyError, TypeError):
+        return None  # whatever _message says of the body as signed
+    if not all(type(part) is str for part in parts):
+        return None
+    return "".join(parts).encode("utf-8")
+
+
 def _wrap(wire: Wire, signature: str | None) -> bytes:
     """The request object: the caller's params wrapped (ccxt's member order), or the caller's object filled in."""
-    stamp, key = json.dumps(wire.timestamp).encode(), json.dumps(wire.key).encode()
-    sig = b',"sig":' + json.dumps(signature).encode() if signature is not None else b""
+    stamp, key = _quoted(wire.timestamp), _quoted(wire.key)
+    sig = b',"sig":' + _quoted(signature) if signature is not None else b""
     if wire.options["envelope"] == "fill":
         return wire.body.strip()[:-1].rstrip() + b',"api_key":' + key + b',"nonce":' + stamp + sig + b"}"
     request_id = stamp if wire.options["id"] == "nonce" else str(wire.options["id"]).encode()
-    method = json.dumps(_METHOD.fullmatch(wire.path)[1]).encode()  # type: ignore[index]  # check() matched it
+    method = _quoted(_METHOD.fullmatch(wire.path)[1])  # type: ignore[index]  # check() matched it
     head = b'{"id":%b,"method":%b,"params":%b' % (request_id, method, wire.body.strip() or b"{}")
     return head + b',"api_key":' + key + sig + b',"nonce":' + stamp + b"}"
 
@@ -106,19 +179,26 @@ def _check(out: Outgoing, options: Mapping[str, Any]) -> None:
         raise BodyError("Crypto.com private methods are POSTed to /exchange/v1/private/...")
     if options["demo"] and url.hostname != "uat-api.3ona.co":
         raise BodyError("demo=True signs for the UAT sandbox (https://uat-api.3ona.co) only")
+    given_body = out.body if out.body.strip() else b"{}"
+    if options["envelope"] != "fill":
+        try:
+            _params_text(given_body)  # remembered: sign() reads the same bytes
+        except _NotJson:
+            raise BodyError(_NOT_JSON) from None
+        except ValueError as exc:
+            raise BodyError(f"Crypto.com: {exc}") from None
+        return
     try:
-        given = _json(out.body) if out.body.strip() else {}
+        given = _carried_json(given_body)
     except ValueError:
-        raise BodyError("Crypto.com takes the params as a JSON object (json={...}); this body is not JSON") from None
+        raise BodyError(_NOT_JSON) from None
     try:
-        if options["envelope"] == "fill":
-            if not isinstance(given, dict) or given.keys() != {"id", "method", "params"}:
-                raise ValueError('envelope="fill" takes a body of exactly "id", "method" and "params"')
-            _text(given["id"])
-            if given["method"] != method[1]:
-                raise ValueError("the body's method is not the URL's")
-            given = given["params"]
-        cryptocom_param_string(given)
+        if not isinstance(given, dict) or given.keys() != {"id", "method", "params"}:
+            raise ValueError('envelope="fill" takes a body of exactly "id", "method" and "params"')
+        _text(given["id"])
+        if given["method"] != method[1]:
+            raise ValueError("the body's method is not the URL's")
+        cryptocom_param_string(given["params"])
     except ValueError as exc:
         raise BodyError(f"Crypto.com: {exc}") from None
 
@@ -169,7 +249,7 @@ RECIPE = Recipe(
     env_prefix="CRYPTOCOM",
     message=_message,
     headers=(),
-    envelope=Envelope({"key": "api_key", "signature": "sig", "timestamp": "nonce"}, _wrap, _unwrap),
+    envelope=Envelope({"key": "api_key", "signature": "sig", "timestamp": "nonce"}, _wrap, _unwrap, _signing_message),
     bodies=frozenset({"json-object"}),
     methods=frozenset({"POST"}),
     query=False,

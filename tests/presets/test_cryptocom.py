@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
 import pickle
 from pathlib import Path
@@ -20,6 +22,7 @@ from hmac_body_auth.presets.cryptocom import (
     CryptoComVerifier,
     cryptocom_param_string,
 )
+from hmac_body_auth.recipe import Wire
 from hmac_body_auth.testing import SchemeServer
 from hmac_body_auth.verify import header
 
@@ -130,6 +133,38 @@ def test_verifier_rejects_a_wrong_secret() -> None:
     assert _verifier().verify("POST", signed.url, {}, signed.body).reason == "bad signature"
 
 
+@pytest.mark.parametrize(
+    ("options", "body"),
+    [
+        ({}, ORDER),
+        ({}, {}),
+        ({}, {"b": "2", "a": ["x", {"d": "4", "c": "3"}], "note": 'caf\u00e9 \u2603 \\ " }'}),
+        ({"id": 7}, ORDER),
+        ({"id": 0}, {"z": "", "": "empty name"}),
+        ({"envelope": "fill"}, {"id": 9, "method": "private/create-order", "params": ORDER}),
+        ({"envelope": "fill"}, {"params": {"a": ["1", "2"]}, "method": "private/create-order", "id": "12"}),
+    ],
+)
+@pytest.mark.parametrize("indent", [None, 2])
+def test_the_signed_message_is_the_one_read_back_from_the_request_object(
+    options: dict[str, Any], body: dict[str, Any], indent: int | None
+) -> None:
+    """The signing side's message (made from the caller's body) is the one the verifier reads from what is sent."""
+    auth = CryptoCom(KEY, SECRET, clock=lambda: NOW_MS * 1_000_000, **options)
+    data = json.dumps(body, indent=indent, ensure_ascii=indent is None).encode()
+    signed = auth.sign("POST", BASE + "private/create-order", body=data, content_type="application/json")
+    recipe = CryptoCom.recipe
+    assert recipe.envelope is not None
+    assert recipe.envelope.message is not None
+    sent = Wire("POST", signed.url, signed.body, "application/json", KEY, None, str(NOW_MS), {})
+    caller = Wire("POST", signed.url, data, "application/json", KEY, None, str(NOW_MS), auth.lifecycle.scheme.options)
+    read_back = recipe.message(sent)  # type: ignore[operator]
+    assert recipe.envelope.message(caller) == read_back
+    assert _sig(signed) == hmac.new(SECRET.encode(), read_back, hashlib.sha256).hexdigest()
+    verdict = _verifier().verify("POST", signed.url, {}, signed.body)
+    assert verdict.ok, verdict.reason
+
+
 def test_fixed_id_is_a_json_number_and_signed() -> None:
     """id=<int> is sent as that number (as the official Rust client does) and signed as its digits."""
     auth = CryptoCom(KEY, SECRET, id=42, clock=lambda: NOW_MS * 1_000_000)
@@ -198,6 +233,10 @@ def test_fill_envelope_end_to_end() -> None:
         ("POST", "private/create-order", {"json": {"a": {"b": "c"}}}, "must be a string"),
         ("POST", "private/create-order", {"json": {"a": [{"b": ["c"]}]}}, "must be a string"),
         ("POST", "private/create-order", {"content": b'{"a":"1","a":"2"}'}, "not JSON"),
+        # The request object is written around the caller's bytes: they must be UTF-8 JSON.
+        ("POST", "private/create-order", {"content": '{"a":"1"}'.encode("utf-16")}, "not JSON"),
+        ("POST", "private/create-order", {"content": '{"a":"1"}'.encode("utf-32")}, "not JSON"),
+        ("POST", "private/create-order", {"content": b'\xef\xbb\xbf{"a":"1"}'}, "not JSON"),
     ],
 )
 def test_bad_input_is_refused_before_sending(method: str, path: str, kwargs: dict[str, Any], message: str) -> None:
