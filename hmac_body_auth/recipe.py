@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
-from urllib.parse import quote_from_bytes, unquote, unquote_to_bytes, urlsplit
+from urllib.parse import SplitResult, unquote, unquote_to_bytes, urlsplit
 
 from ._auth import HmacAuth
 from ._body import FORM_CONTENT_TYPE, check_form, media_type
@@ -378,7 +378,19 @@ class Wire:
     ``{timestamp}``, every option by name, and the recipe's own :attr:`Recipe.parts`.
     """
 
-    __slots__ = ("body", "content_type", "found", "key", "method", "nonce", "options", "raw_nonce", "timestamp", "url")
+    __slots__ = (
+        "_split",
+        "body",
+        "content_type",
+        "found",
+        "key",
+        "method",
+        "nonce",
+        "options",
+        "raw_nonce",
+        "timestamp",
+        "url",
+    )
 
     def __init__(
         self,
@@ -404,28 +416,36 @@ class Wire:
         self.nonce = nonce
         self.timestamp = timestamp
         self.options = options
+        self._split: tuple[str, SplitResult] | None = None
+
+    def _parts(self) -> SplitResult:
+        # Split once per wire request (a message may use several parts of the URL), again if the URL was changed.
+        split = self._split
+        if split is None or split[0] is not self.url:
+            split = self._split = (self.url, urlsplit(self.url))
+        return split[1]
 
     @property
     def path(self) -> str:
         """The URL's path as written (``/`` when empty)."""
-        return urlsplit(self.url).path or "/"
+        return self._parts().path or "/"
 
     @property
     def query(self) -> str:
         """The URL's query string as written, without ``?``."""
-        return urlsplit(self.url).query
+        return self._parts().query
 
     @property
     def path_query(self) -> str:
         """``path?query`` (just the path without a query)."""
-        parts = urlsplit(self.url)
+        parts = self._parts()
         path = parts.path or "/"
         return f"{path}?{parts.query}" if parts.query else path
 
     @property
     def host(self) -> str:
         """The URL's host name, lower case."""
-        return urlsplit(self.url).hostname or ""
+        return self._parts().hostname or ""
 
     def part(self, name: str) -> str | bytes:
         """The value of template part ``name``."""
@@ -891,10 +911,31 @@ def _given(name: str, url: str, body: bytes) -> bool:
     return wanted in _names(query) or wanted in _names(body)
 
 
+#: The bytes ``quote_from_bytes(..., safe="")`` keeps as they are (RFC 3986 unreserved), which no unquoting changes.
+UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_RESERVED = re.compile(b"[^" + re.escape(UNRESERVED) + b"]")
+_ESCAPES = {bytes([byte]): b"%%%02X" % byte for byte in range(256)}
+
+
+def percent_encoded(data: bytes) -> bytes:
+    """``quote_from_bytes(data, safe="")`` as bytes: every byte but the unreserved ones as ``%XX`` (upper case).
+
+    One regular-expression pass that stops only at the bytes to escape (a signature
+    or a timestamp has a few); ``quote_from_bytes`` looks up every byte.
+    """
+    if not data.translate(None, UNRESERVED):
+        return data  # nothing to escape
+    return _RESERVED.sub(_escape, data)
+
+
+def _escape(match: re.Match[bytes]) -> bytes:
+    return _ESCAPES[match[0]]
+
+
 def _place(spec: Field, value: bytes, url: str, body: bytes, method: str) -> tuple[str, bytes, bool]:
     """Add ``name=value`` where the field goes; whether it went into the body."""
     if spec.quote:
-        value = quote_from_bytes(value, safe="").encode("ascii")
+        value = percent_encoded(value)
     pair = spec.name.encode("ascii") + b"=" + value
     into = spec.into
     if into == "params":

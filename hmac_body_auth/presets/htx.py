@@ -14,10 +14,10 @@ copy of Huobi's API docs; the same text in ccxt/ccxt#25931, 2025), with HTTP 200
 
 from __future__ import annotations
 
-from urllib.parse import quote_from_bytes, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from .._clocksync import ClockSync
-from ..recipe import ISO_SECONDS, Field, Recipe, RecipeAuth, RecipeVerifier, Wire
+from ..recipe import ISO_SECONDS, UNRESERVED, Field, Recipe, RecipeAuth, RecipeVerifier, Wire, percent_encoded
 from ._answers import Refusal, TimeMember
 
 __all__ = ["HTX", "HTX_CLOCK_SYNC", "HTXVerifier"]
@@ -43,7 +43,9 @@ HTX_CLOCK_SYNC = ClockSync(
 
 def _recode(text: bytes) -> str:
     """Decoded as the server reads it (``+`` is a space), then encoded as the docs say (``%20``, hex upper case)."""
-    return quote_from_bytes(unquote_to_bytes(text.replace(b"+", b" ")), safe="")
+    if not text.translate(None, UNRESERVED):
+        return text.decode("ascii")  # nothing to decode or encode: the same text
+    return percent_encoded(unquote_to_bytes(text.replace(b"+", b" "))).decode("ascii")
 
 
 def _signed_query(wire: Wire) -> bytes:

@@ -7,16 +7,18 @@ import json
 import pickle
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote_from_bytes, unquote_to_bytes, urlsplit
 
 import httpx
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hmac_body_auth import TimestampRejection
 from hmac_body_auth.errors import BodyError, ConfigurationError
-from hmac_body_auth.presets.htx import HTX, HTX_CLOCK_SYNC, HTXVerifier
-from hmac_body_auth.recipe import ISO_SECONDS, Wire
+from hmac_body_auth.presets.htx import HTX, HTX_CLOCK_SYNC, HTXVerifier, _recode
+from hmac_body_auth.recipe import ISO_SECONDS, Wire, percent_encoded
 from hmac_body_auth.testing import SchemeServer, VerifyingServer
 
 from .._presets import ASYNC_CLIENTS, CLIENTS, Request, send
@@ -94,6 +96,48 @@ def test_vector_tamper_twin(vector: dict[str, Any]) -> None:
     ]
     for twin in twins:
         assert _signature(_sign(vector, **twin)) != good, twin
+
+
+#: Bytes that matter to the encoders (escapes, "+", the unreserved set's edges, UTF-8, NUL) and any others.
+_QUERY_BYTES = st.binary(max_size=24) | st.lists(
+    st.sampled_from(
+        [
+            b"a",
+            b"Z",
+            b"0",
+            b"-",
+            b".",
+            b"_",
+            b"~",
+            b"%",
+            b"%2",
+            b"%2B",
+            b"%zz",
+            b"+",
+            b" ",
+            b"=",
+            b"&",
+            b":",
+            b"/",
+            b"\xc3\xa9",
+            b"\xff",
+            b"\x00",
+        ]
+    ),
+    max_size=12,
+).map(b"".join)
+
+
+@given(_QUERY_BYTES)
+def test_percent_encoding_is_the_standard_librarys(data: bytes) -> None:
+    """The engine's percent-encoding is quote_from_bytes(safe=""), byte for byte."""
+    assert percent_encoded(data) == quote_from_bytes(data, safe="").encode("ascii")
+
+
+@given(_QUERY_BYTES)
+def test_query_values_are_recoded_as_the_sdk_does(text: bytes) -> None:
+    """A query name or value is decoded as a form value, then encoded with %20 and upper-case hex (the SDK's way)."""
+    assert _recode(text) == quote_from_bytes(unquote_to_bytes(text.replace(b"+", b" ")), safe="")
 
 
 def test_the_body_is_not_signed() -> None:
