@@ -47,10 +47,22 @@ def _ascii_host(host: str) -> str:
 
 def origin_of(url: str) -> Origin:
     """Return ``(scheme, host, port)`` of ``url``: lowercase, IDNA-encoded host, default ports filled in."""
+    # A client calls a few URLs again and again: each is looked up whole first (no regex).
+    origin = _BY_URL.get(url)
+    if origin is not None:
+        return origin
     # The origin depends only on "scheme://netloc" (up to the first "/", "?" or "#"
     # after "//", as urlsplit reads it): parse each such prefix once.
     match = _PREFIX.match(url)
-    return _parse_prefix(match.group()) if match is not None else _parse(url)
+    origin = _parse_prefix(match.group()) if match is not None else _parse(url)
+    if len(_BY_URL) >= 1024:
+        _BY_URL.clear()  # bounded (URLs with a nonce or a timestamp in the query never repeat)
+    _BY_URL[url] = origin
+    return origin
+
+
+#: URL -> its origin, for the URLs seen last (a parse raises before anything is stored).
+_BY_URL: dict[str, Origin] = {}
 
 
 @functools.lru_cache(maxsize=512)

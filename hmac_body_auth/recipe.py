@@ -512,8 +512,7 @@ class _Template:
                 return self._format
             value = values[self._single]
             return value if value.__class__ is bytes else value.encode("utf-8")  # type: ignore[union-attr]
-        parts = self._get(values)
-        return self._format % tuple([v if v.__class__ is bytes else v.encode("utf-8") for v in parts])  # type: ignore[union-attr]
+        return self._format % tuple([v if v.__class__ is bytes else v.encode("utf-8") for v in self._get(values)])  # type: ignore[union-attr]
 
     def fill_text(self, values: Mapping[str, str | bytes]) -> str:
         """Render a header value from ``values``."""
@@ -574,9 +573,9 @@ def _header_template(value: str | Codec) -> _Template | _Coded:
     return _Coded(value) if isinstance(value, Codec) else _Template(value)
 
 
+# The parts that are the wire request's attributes and properties, read directly (not through Wire.part).
 _WIRE_GETTERS: dict[str, Callable[[Wire], str | bytes]] = {
-    "method": operator.attrgetter("method"),
-    "body": operator.attrgetter("body"),
+    name: operator.attrgetter(name) for name in ("method", "body", "path", "query", "path_query", "host")
 }
 
 
@@ -676,7 +675,7 @@ def _names(params: bytes) -> list[bytes]:
 _DECODER = json.JSONDecoder()
 
 
-def _json_value(body: bytes) -> Any:
+def json_value(body: bytes) -> Any:
     """``json.loads(body)``, faster for the usual UTF-8 body.
 
     ``json.loads`` of bytes first guesses the encoding (UTF-8, -16 or -32, a BOM);
@@ -783,7 +782,7 @@ class RecipeScheme:
     def _check_json(self, body: bytes) -> None:
         title = self.recipe.title
         try:
-            value = _json_value(body)
+            value = json_value(body)
         except ValueError:
             raise BodyError(
                 f"the request body is not JSON (not valid JSON text); {title} takes JSON request bodies (json=...)"
@@ -801,6 +800,8 @@ class RecipeScheme:
         if not reserved:
             return
         form = out.body if media_type(out.content_type) in (None, FORM_CONTENT_TYPE) else b""
+        if not form and "?" not in out.url:
+            return  # no parameter to read
         given = set(_names(form)) | set(_names(urlsplit(out.url).query.encode("utf-8")))
         for name in sorted(given & reserved):
             raise BodyError(f"the request already has a {name.decode()!r} parameter; let the auth add it")

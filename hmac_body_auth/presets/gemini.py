@@ -17,7 +17,7 @@ from .._body import media_type
 from .._core import Outgoing
 from ..errors import BodyError, NonceError
 from ..nonces import ClockNonce
-from ..recipe import Codec, Header, Recipe, RecipeAuth, RecipeVerifier, Wire
+from ..recipe import Codec, Header, Recipe, RecipeAuth, RecipeVerifier, Wire, json_value
 from ._answers import json_answer
 
 __all__ = ["Gemini", "GeminiVerifier", "gemini_nonce_error"]
@@ -64,7 +64,7 @@ def _check(out: Outgoing, options: object) -> None:
     if kind is not None and kind not in ("application/json", "text/plain"):
         raise BodyError(f"Gemini takes parameters as a JSON object (json={{...}}), not {kind}")
     try:
-        params = json.loads(out.body) if out.body.strip() else {}
+        params = json_value(out.body) if out.body.strip() else {}
     except ValueError:
         raise BodyError("Gemini takes parameters as a JSON object (json={...}); this body is not JSON") from None
     if not isinstance(params, dict):
