@@ -266,13 +266,19 @@ class ClockNonce:
     _shared_lock: ClassVar[threading.RLock] = threading.RLock()
 
     def __init__(self, *, unit: Unit = "us", clock: Callable[[], int] = time.time_ns) -> None:
-        self._divisor = _validate_unit(unit)
-        self.unit = unit
+        divisor = _validate_unit(unit)
         # The default needs no trial reading (an auth built per call builds its key's source).
-        self._clock = clock if clock is time.time_ns else validate_clock(clock)
-        self._state = _Counter()
+        self._start(unit, divisor, clock if clock is time.time_ns else validate_clock(clock), _Counter(), None)
+
+    def _start(
+        self, unit: Unit, divisor: int, clock: Callable[[], int], state: _Counter, scope: Hashable | None
+    ) -> None:
+        self._divisor = divisor
+        self.unit = unit
+        self._clock = clock
+        self._state = state
         self._lock = threading.Lock()
-        self.scope: Hashable = ("clock", id(self))
+        self.scope: Hashable = ("clock", id(self)) if scope is None else scope
         _track_for_fork(self)
 
     @classmethod
@@ -300,10 +306,16 @@ class ClockNonce:
                 state = entry[1]
             else:
                 state = _Counter(cls._ahead.pop(ident, 0))
-            source = cls(unit=unit)
-            source._state = state
             # Every auth object of this key shares one lease, too.
-            source.scope = ("clock-key", key, unit)
+            scope = ("clock-key", key, unit)
+            if cls is ClockNonce:
+                # As __init__ would, without the counter and scope it would make first.
+                source = object.__new__(cls)
+                source._start(unit, _validate_unit(unit), time.time_ns, state, scope)
+            else:
+                source = cls(unit=unit)
+                source._state = state
+                source.scope = scope
             cls._shared[ident] = (weakref.ref(source, functools.partial(_forget_shared, ident)), state)
             return source
 

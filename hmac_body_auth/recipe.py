@@ -24,7 +24,7 @@ import json
 import operator
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple
 from urllib.parse import SplitResult, unquote, unquote_to_bytes, urlsplit
@@ -688,6 +688,60 @@ def json_value(body: bytes) -> Any:
         return json.loads(body)
 
 
+class _Plan(NamedTuple):
+    """What a recipe's scheme does with one set of option values, decided once (shared by its schemes; read only)."""
+
+    option_text: dict[str, str]
+    """Each option as its templates show it: ``""`` for ``None``."""
+    header_names: frozenset[str]
+    ahead: int
+    before: tuple[tuple[Field, _Template], ...]
+    """The fields the options switch on that go in before signing, then those after (they carry it)."""
+    after: tuple[tuple[Field, _Template], ...]
+    headers: tuple[tuple[str, _Template | _Coded], ...]
+    sniff: bool
+    default_type: str | None
+
+
+def _plan(recipe: Recipe, options: dict[str, Any]) -> _Plan:
+    """The plan of ``recipe`` with ``options`` (remembered per recipe and option values)."""
+    ident: Hashable = None
+    if all(type(value) in _PLAIN_TYPES for value in options.values()):
+        # The type too: True == 1 == 1.0, but each is written its own way.
+        ident = (id(recipe), tuple((name, type(value), value) for name, value in options.items()))
+        cached = _PLANS.get(ident)
+        if cached is not None and cached[0] is recipe:
+            return cached[1]
+    compiled = _compiled(recipe)
+    active = [(f, t) for f, t in compiled.fields if f.when is None or options.get(f.when)]
+    takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
+    sniff = takes_json and "form" in recipe.bodies
+    default_type: str | None = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
+    if "any" in recipe.bodies:
+        default_type, sniff = None, False
+    plan = _Plan(
+        option_text={name: "" if value is None else str(value) for name, value in options.items()},
+        header_names=recipe.header_names(),
+        ahead=recipe.timestamp_ahead(options) if recipe.timestamp_ahead is not None else 0,
+        before=tuple((f, t) for f, t in active if "signature" not in t.names),
+        after=tuple((f, t) for f, t in active if "signature" in t.names),
+        headers=tuple((h.name, t) for h, t in compiled.headers if h.when is None or options.get(h.when)),
+        sniff=sniff,
+        default_type=default_type,
+    )
+    if ident is not None:
+        if len(_PLANS) >= 256:
+            _PLANS.clear()
+        _PLANS[ident] = (recipe, plan)
+    return plan
+
+
+#: Option values a plan is remembered for (any other is planned for its scheme alone).
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+#: (id of the recipe, option values) -> (the recipe, its plan): the recipe kept, so that its id is not reused.
+_PLANS: dict[Hashable, tuple[Recipe, _Plan]] = {}
+
+
 class RecipeScheme:
     """Signs with a :class:`Recipe`: a :class:`~hmac_body_auth.Scheme`.
 
@@ -716,23 +770,15 @@ class RecipeScheme:
     def __init__(self, recipe: Recipe, options: Mapping[str, Any], passphrase: str | None = None) -> None:
         self.recipe = recipe
         self.options = dict(options)
-        # Each option as its templates show it, made once: "" for None.
-        self._option_text = {name: "" if value is None else str(value) for name, value in self.options.items()}
         self._passphrase = passphrase
         self._signed_passphrase: tuple[Signer, str] | None = None
-        self._compiled = compiled = _compiled(recipe)
-        self.header_names = recipe.header_names()
-        self._ahead = recipe.timestamp_ahead(self.options) if recipe.timestamp_ahead is not None else 0
-        # What this scheme's options switch on, decided once rather than per request.
-        active = [(f, t) for f, t in compiled.fields if f.when is None or self.options.get(f.when)]
-        self._before = tuple((f, t) for f, t in active if "signature" not in t.names)
-        self._after = tuple((f, t) for f, t in active if "signature" in t.names)
-        self._headers = tuple((h.name, t) for h, t in compiled.headers if h.when is None or self.options.get(h.when))
-        takes_json = "json" in recipe.bodies or "json-object" in recipe.bodies
-        self._sniff = takes_json and "form" in recipe.bodies
-        self._default_type: str | None = JSON_CONTENT_TYPE if takes_json else FORM_CONTENT_TYPE
-        if "any" in recipe.bodies:
-            self._default_type, self._sniff = None, False
+        self._compiled = _compiled(recipe)
+        plan = _plan(recipe, self.options)
+        self._option_text = plan.option_text
+        self.header_names = plan.header_names
+        self._ahead = plan.ahead
+        self._before, self._after, self._headers = plan.before, plan.after, plan.headers
+        self._sniff, self._default_type = plan.sniff, plan.default_type
 
     # -- check -------------------------------------------------------------------------------------
 
@@ -1258,7 +1304,22 @@ def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
 
     An HMAC of the exact body, the key and signature in headers and at most a
     nonce field after the caller's: :class:`~hmac_body_auth.BodyDigestAuth`'s scheme.
+    Decided once per recipe; each auth gets a scheme of its own.
     """
+    cached = _BODY_DIGESTS.get(id(recipe))
+    if cached is None or cached[0] is not recipe:
+        cached = _BODY_DIGESTS[id(recipe)] = (recipe, _body_digest_names(recipe))
+    names = cached[1]
+    if names is None:
+        return None
+    return BodyDigestScheme(key_header=names[0], signature_header=names[1], nonce_field=names[2])
+
+
+#: id of a recipe -> (the recipe, its body-digest header and field names, or ``None``).
+_BODY_DIGESTS: dict[int, tuple[Recipe, tuple[str, str, str] | None]] = {}
+
+
+def _body_digest_names(recipe: Recipe) -> tuple[str, str, str] | None:
     if recipe.message != "{body}" or recipe.options or recipe.passphrase or recipe.timestamp or recipe.empty_body:
         return None
     if recipe.bodies != frozenset({"form"}) or recipe.check is not None or recipe.methods or not recipe.query:
@@ -1271,7 +1332,7 @@ def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
     if nonce.value != "{nonce}" or nonce.into != "body" or nonce.first or nonce.when:
         return None
     key, signature = recipe.headers
-    return BodyDigestScheme(key_header=key.name, signature_header=signature.name, nonce_field=nonce.name)
+    return key.name, signature.name, nonce.name
 
 
 class RecipeAuth(HmacAuth):
