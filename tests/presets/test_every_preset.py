@@ -149,3 +149,17 @@ def test_secrets_stay_out_of_repr_vars_and_pickles(name: str) -> None:
     sample = SAMPLES[name]
     signed = copy.deepcopy(auth).sign(sample.method, sample.url, body=sample.body, content_type=sample.content_type)
     assert verifier.verify(sample.method, signed.url, signed.headers, signed.body).ok
+
+
+def test_a_recipe_plan_is_shared_by_equal_options_and_never_by_equal_looking_ones() -> None:
+    """Schemes of one recipe and option values share one plan; True, 1 and 1.0 (equal in Python) get their own."""
+    from hmac_body_auth.presets.binance import RECIPE
+    from hmac_body_auth.recipe import _plan
+
+    one, again = _plan(RECIPE, {"recv_window": 5000}), _plan(RECIPE, {"recv_window": 5000})
+    assert one is again
+    texts = {_plan(RECIPE, {"recv_window": value}).option_text["recv_window"] for value in (1, True, 1.0)}
+    assert texts == {"1", "True", "1.0"}
+    unhashable = _plan(RECIPE, {"recv_window": [1]})
+    assert unhashable.option_text == {"recv_window": "[1]"}
+    assert _plan(RECIPE, {"recv_window": [1]}) is not unhashable
