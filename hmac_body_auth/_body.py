@@ -34,13 +34,21 @@ _VALUE = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 def validate_body_encoding(encoding: object) -> str:
     """Return ``encoding`` if Python knows it as a text codec."""
+    if type(encoding) is str and encoding in _CODECS:
+        return encoding
     if not isinstance(encoding, str):
         raise ConfigurationError("body_encoding must be a codec name such as 'latin-1' or 'utf-8'")
     try:
         "".encode(encoding)
     except LookupError:
         raise ConfigurationError(f"body_encoding {encoding!r} is not a known codec") from None
+    if len(_CODECS) < 64:
+        _CODECS.add(encoding)
     return encoding
+
+
+# Codec names already found (bounded: names come from code, not from requests).
+_CODECS: set[str] = set()
 
 
 def validate_field_name(name: object, *, argument: str) -> str:

@@ -119,6 +119,8 @@ class _Waiter:
 
 
 _leases: weakref.WeakSet[Lease] = weakref.WeakSet()
+#: How long a waiter waits before the lease is handed to it directly (s).
+_HANDOFF_AFTER = 0.25
 
 
 class Lease:
@@ -131,7 +133,7 @@ class Lease:
     nobody starves. Only the head waiter polls for an expired holder.
     """
 
-    def __init__(self, handoff_after: float = 0.25) -> None:
+    def __init__(self, handoff_after: float = _HANDOFF_AFTER) -> None:
         self.handoff_after = handoff_after
         self._reset()
         _leases.add(self)
@@ -351,7 +353,10 @@ def lease_for(scope: Hashable) -> Lease:
         ref = _registry.get(scope)
         lease = ref() if ref is not None else None
         if lease is None:
-            lease = Lease()
+            # Not in _leases: a registered lease is found through the registry after a fork.
+            lease = object.__new__(Lease)
+            lease.handoff_after = _HANDOFF_AFTER
+            lease._reset()
             _registry[scope] = weakref.ref(lease, functools.partial(_forget, scope))
         return lease
 
@@ -368,7 +373,8 @@ def _after_fork_in_child() -> None:
     # waiters are gone, and a mutex another thread held would stay held forever.
     global _registry_lock
     _registry_lock = threading.RLock()
-    for lease in list(_leases):
+    registered = (ref() for ref in list(_registry.values()))
+    for lease in [*_leases, *(lease for lease in registered if lease is not None)]:
         lease._reset()
 
 

@@ -53,6 +53,8 @@ def validate_header_name(name: object, *, argument: str) -> str:
 
 def validate_key(key: object, *, argument: str = "key") -> str:
     """Return ``key`` if it is visible ASCII without whitespace; never echo it."""
+    if type(key) is str and _VISIBLE_ASCII.fullmatch(key):
+        return key  # the common case, first: an auth built per call checks its key once or twice
     if isinstance(key, bytes):
         try:
             key = key.decode("ascii")
@@ -104,13 +106,15 @@ def _secret_bytes(secret: object, secret_encoding: SecretEncoding) -> bytes:
             raw = secret.encode("utf-8")
         except UnicodeEncodeError:
             raise ConfigurationError("secret must be valid Unicode text (it holds a lone surrogate)") from None
+        padded = secret[:1].isspace() or secret[-1:].isspace()  # what _padded says of text, without a call
     elif isinstance(secret, bytes):
         raw = secret
+        padded = _padded(raw)
     else:
         raise ConfigurationError(f"secret must be str or bytes, got {type(secret).__name__}")
     if not raw:
         raise ConfigurationError("secret must not be empty")
-    if _padded(secret if isinstance(secret, str) else raw):
+    if padded:
         # A secret read from a file usually ends in "\n", and one pasted from a web page
         # may carry a no-break space (U+00A0) or another Unicode space: every signature
         # would be wrong. The message names neither the secret nor its length.

@@ -214,7 +214,8 @@ def _track_for_fork(source: object) -> None:
 
 def _after_fork_in_child() -> None:
     ClockNonce._shared_lock = threading.RLock()
-    for source in list(_FORK_AWARE):
+    shared = (entry[0]() for entry in list(ClockNonce._shared.values()))
+    for source in [*_FORK_AWARE, *(source for source in shared if source is not None)]:
         # A child must start whatever one source does; never let one break the others.
         with contextlib.suppress(Exception):
             source._after_fork_in_child()
@@ -279,7 +280,9 @@ class ClockNonce:
         self._state = state
         self._lock = threading.Lock()
         self.scope: Hashable = ("clock", id(self)) if scope is None else scope
-        _track_for_fork(self)
+        if scope is None:
+            # A shared source (given its scope here) is found through the registry after a fork.
+            _track_for_fork(self)
 
     @classmethod
     def shared(cls, key: str, *, unit: Unit = "us") -> ClockNonce:

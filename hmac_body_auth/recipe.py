@@ -691,6 +691,7 @@ def json_value(body: bytes) -> Any:
 class _Plan(NamedTuple):
     """What a recipe's scheme does with one set of option values, decided once (shared by its schemes; read only)."""
 
+    compiled: _Compiled
     option_text: dict[str, str]
     """Each option as its templates show it: ``""`` for ``None``."""
     header_names: frozenset[str]
@@ -706,9 +707,12 @@ class _Plan(NamedTuple):
 def _plan(recipe: Recipe, options: dict[str, Any]) -> _Plan:
     """The plan of ``recipe`` with ``options`` (remembered per recipe and option values)."""
     ident: Hashable = None
-    if all(type(value) in _PLAIN_TYPES for value in options.values()):
+    if not options:
+        ident = (id(recipe), ())  # most recipes take no option: no tuple of them to build
+    elif all(type(value) in _PLAIN_TYPES for value in options.values()):
         # The type too: True == 1 == 1.0, but each is written its own way.
         ident = (id(recipe), tuple((name, type(value), value) for name, value in options.items()))
+    if ident is not None:
         cached = _PLANS.get(ident)
         if cached is not None and cached[0] is recipe:
             return cached[1]
@@ -720,6 +724,7 @@ def _plan(recipe: Recipe, options: dict[str, Any]) -> _Plan:
     if "any" in recipe.bodies:
         default_type, sniff = None, False
     plan = _Plan(
+        compiled=compiled,
         option_text={name: "" if value is None else str(value) for name, value in options.items()},
         header_names=recipe.header_names(),
         ahead=recipe.timestamp_ahead(options) if recipe.timestamp_ahead is not None else 0,
@@ -772,8 +777,8 @@ class RecipeScheme:
         self.options = dict(options)
         self._passphrase = passphrase
         self._signed_passphrase: tuple[Signer, str] | None = None
-        self._compiled = _compiled(recipe)
         plan = _plan(recipe, self.options)
+        self._compiled = plan.compiled
         self._option_text = plan.option_text
         self.header_names = plan.header_names
         self._ahead = plan.ahead
@@ -1356,25 +1361,25 @@ class RecipeAuth(HmacAuth):
 
     def __init__(self, *credentials: str | bytes, **options: Any) -> None:
         recipe = self.recipe
-        names = ("key", "secret") if recipe.keyed else ("secret",)
-        if len(credentials) > len(names):
-            raise TypeError(f"{type(self).__name__}() takes {' and '.join(names)}, got {len(credentials)} arguments")
-        given: dict[str, Any] = dict(zip(names, credentials, strict=False))
-        for name in names[len(credentials) :]:
-            if name not in options:
-                raise TypeError(f"{type(self).__name__}() missing required argument: {name!r}")
-            given[name] = options.pop(name)
-        key, secret = given.get("key"), given["secret"]
+        key: Any
+        secret: Any
+        if len(credentials) == 2 and recipe.keyed:
+            key, secret = credentials  # the common call, Name(key, secret): nothing to look up
+        else:
+            key, secret = self._credentials(credentials, options)
         if recipe.passphrase is not None and "passphrase" not in options:
             raise TypeError(f"{type(self).__name__}() missing required keyword-only argument: 'passphrase'")
-        for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
-            if name in options and wanted is None:
-                raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+        if options:
+            for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
+                if name in options and wanted is None:
+                    raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
+            for name in _FIXED:
+                if name in options:
+                    raise ConfigurationError(f"{recipe.title} fixes {name}; it cannot be changed")
         passphrase = options.pop("passphrase", None)
         nonce = options.pop("nonce", None)
         clock = options.pop("clock", None)
         clock_sync = options.pop("clock_sync", True)
-        recipe = self.recipe
         title = recipe.title
         if recipe.keyed:
             key = validate_key(key)
@@ -1382,9 +1387,6 @@ class RecipeAuth(HmacAuth):
                 recipe.key_check(key)
         if recipe.secret_decode is not None:
             secret = recipe.secret_decode(secret)
-        for name in _FIXED:
-            if name in options:
-                raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")
         own = {}
         for option in recipe.options:
             own[option.name] = option.check(options.pop(option.name, option.default))
@@ -1419,6 +1421,18 @@ class RecipeAuth(HmacAuth):
             clock_sync=sync,
             **options,
         )
+
+    def _credentials(self, credentials: tuple[str | bytes, ...], options: dict[str, Any]) -> tuple[Any, Any]:
+        """``(key, secret)`` from positional and keyword arguments (key ``None`` if the API takes none)."""
+        names = ("key", "secret") if self.recipe.keyed else ("secret",)
+        if len(credentials) > len(names):
+            raise TypeError(f"{type(self).__name__}() takes {' and '.join(names)}, got {len(credentials)} arguments")
+        given: dict[str, Any] = dict(zip(names, credentials, strict=False))
+        for name in names[len(credentials) :]:
+            if name not in options:
+                raise TypeError(f"{type(self).__name__}() missing required argument: {name!r}")
+            given[name] = options.pop(name)
+        return given.get("key"), given["secret"]
 
     def _repr_fields(self) -> str:
         scheme = self._scheme

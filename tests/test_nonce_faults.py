@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from hmac_body_auth._lease import Lease, lease_for
 from hmac_body_auth.errors import ConfigurationError, LeaseTimeout
 from hmac_body_auth.nonces import AsyncOrderedNonceSource, ClockNonce, FileNonce
 
@@ -250,6 +251,19 @@ def test_clock_nonce_works_in_a_child_forked_while_its_locks_were_held() -> None
         value, same = in_child(lambda: (source(), ClockNonce.shared("FORK-KEY") is source))
     assert value > first
     assert same
+
+
+@pytest.mark.parametrize("made", ["lease_for", "Lease()"])
+def test_a_lease_works_in_a_child_forked_while_its_mutex_was_held(made: str) -> None:
+    """A child forked while another thread held a lease's mutex takes and gives back the lease (registered or not)."""
+    lease = lease_for(("fork-mutex", made)) if made == "lease_for" else Lease()
+
+    def child() -> bool:
+        lease.release(lease.acquire(hold_timeout=5, wait=2))
+        return True
+
+    with _held_in_thread(lease._mutex):
+        assert in_child(child, timeout=5)
 
 
 def test_file_nonce_works_in_a_child_forked_while_its_mutex_was_held(path: str) -> None:
