@@ -153,16 +153,17 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     pick = getattr(client, "_transport_for_url", None)
     if pick is None:
         return True
-    package = _client(request)
+    package = _PACKAGES.get(type(request)) or _client(request)
     # Every transport a hop may go through: the one for this URL and any mounted for
     # other URLs (a redirect can lead there). httpcore's own transports report each
     # hop through trace; a subclass that overrides the send may not reach httpcore.
-    mounts: Any = getattr(client, "_mounts", {}) or {}
-    transports = [pick(request.url), getattr(client, "_transport", None), *mounts.values()]
-    unguarded = [t for t in transports if t is not None and not _reports_hops(t, package)]
-    if not unguarded:
+    mounts: Any = getattr(client, "_mounts", None) or {}
+    for transport in (pick(request.url), getattr(client, "_transport", None), *mounts.values()):
+        if transport is not None and not _reports_hops(transport, package):
+            break
+    else:
         return True
-    kind = type(unguarded[0])
+    kind = type(transport)
     raise RedirectError(
         f"this client follows redirects through its transport ({kind.__name__}), which does not report "
         "each hop to the auth, so a redirect could carry the key and signature to another origin; "
@@ -171,14 +172,28 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
 
 
 def _reports_hops(transport: Any, package: ModuleType) -> bool:
+    """Whether ``transport`` sends through httpcore's own pool, which reports each hop (decided per class)."""
     kind = type(transport)
-    if isinstance(transport, package.HTTPTransport):
+    known = _HOPS.get((kind, package))
+    if known is None:
+        known = _class_reports_hops(kind, package)
+        if len(_HOPS) < 256:
+            _HOPS[(kind, package)] = known
+    return known
+
+
+def _class_reports_hops(kind: type, package: ModuleType) -> bool:
+    if issubclass(kind, package.HTTPTransport):
         return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
-    if isinstance(transport, package.AsyncHTTPTransport):
+    if issubclass(kind, package.AsyncHTTPTransport):
         return getattr(kind, "handle_async_request", None) is getattr(
             package.AsyncHTTPTransport, "handle_async_request", None
         )
     return False
+
+
+#: (transport class, client package) -> whether it reports every hop (bounded: classes come from code).
+_HOPS: dict[tuple[type, ModuleType], bool] = {}
 
 
 # -- redirect hops, through httpcore's trace -----------------------------------------
