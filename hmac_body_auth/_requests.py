@@ -120,8 +120,28 @@ def _install(headers: CaseInsensitiveDict, call: Call) -> _SignedHeaders:  # typ
     return signed
 
 
+def _store(headers: Any) -> dict[str, tuple[str, Any]] | None:
+    """The ``lowercase name -> (name, value)`` store of requests' own header mapping, else ``None``.
+
+    Read and written as ``CaseInsensitiveDict``'s own methods do, without their
+    Python call per header (the mapping of every prepared request).
+    """
+    if type(headers) in _STORED:
+        store: dict[str, tuple[str, Any]] = headers.__dict__["_store"]
+        return store
+    return None
+
+
+_STORED = frozenset({CaseInsensitiveDict, _SignedHeaders})
+
+
 def _content_type(r: requests.PreparedRequest) -> str | None:
-    value: str | bytes | None = r.headers.get("Content-Type")
+    store = _store(r.headers)
+    if store is None:
+        value: str | bytes | None = r.headers.get("Content-Type")
+    else:
+        entry = store.get("content-type")
+        value = None if entry is None else entry[1]
     # requests accepts bytes header values (HTTPie sends only bytes); http.client
     # writes str values as latin-1, so decoding that way names the same bytes.
     return value.decode("latin-1") if isinstance(value, bytes) else value
@@ -141,6 +161,13 @@ def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, w
     if was_stream and "Transfer-Encoding" in headers:
         # The body is bytes now: chunked framing would conflict with Content-Length.
         del headers["Transfer-Encoding"]
+    store = _store(headers)
+    if store is not None and signed.content_type is None and (body or r.method not in ("GET", "HEAD")):
+        # The common case, in requests' own mapping: what the general path below writes.
+        store["content-length"] = ("Content-Length", str(len(body)))
+        for name, value in signed.headers.items():
+            store[name.lower()] = (name, value)
+        return
     if body or r.method not in ("GET", "HEAD"):
         headers["Content-Length"] = str(len(body))
     elif "Content-Length" in headers:
