@@ -172,28 +172,19 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
 
 
 def _reports_hops(transport: Any, package: ModuleType) -> bool:
-    """Whether ``transport`` sends through httpcore's own pool, which reports each hop (decided per class)."""
+    """Whether ``transport`` sends through httpcore's own pool, which reports each hop.
+
+    Looked up for every request, not remembered per class: a transport class
+    patched after the first request must be refused from then on.
+    """
     kind = type(transport)
-    known = _HOPS.get((kind, package))
-    if known is None:
-        known = _class_reports_hops(kind, package)
-        if len(_HOPS) < 256:
-            _HOPS[(kind, package)] = known
-    return known
-
-
-def _class_reports_hops(kind: type, package: ModuleType) -> bool:
-    if issubclass(kind, package.HTTPTransport):
+    if isinstance(transport, package.HTTPTransport):
         return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
-    if issubclass(kind, package.AsyncHTTPTransport):
+    if isinstance(transport, package.AsyncHTTPTransport):
         return getattr(kind, "handle_async_request", None) is getattr(
             package.AsyncHTTPTransport, "handle_async_request", None
         )
     return False
-
-
-#: (transport class, client package) -> whether it reports every hop (bounded: classes come from code).
-_HOPS: dict[tuple[type, ModuleType], bool] = {}
 
 
 # -- redirect hops, through httpcore's trace -----------------------------------------

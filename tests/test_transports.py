@@ -389,3 +389,25 @@ def test_httptransport_subclass_without_httpcore_is_refused_before_sending(
         send(httpx, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), transport, follow_redirects=True)
     assert [(r.path, sorted(k for k in r.headers if k in ("Key", "Sign"))) for r in elsewhere.received] == []
     assert transport.sent == []
+
+
+def test_a_transport_class_patched_after_a_request_is_refused_from_then_on(api: PoloniexServer) -> None:
+    """A transport class that bypasses httpcore only after a first request is refused at the next one: nothing sent."""
+
+    class Late(httpx.HTTPTransport):
+        pass
+
+    auth = hba.Poloniex(KEY, SECRET)
+    with httpx.Client(transport=Late(), follow_redirects=True) as client:
+        assert client.post(api.url, data={"command": "returnBalances"}, auth=auth).status_code == 200
+        sent: list[Any] = []
+
+        def bypass(self: Any, request: Any) -> httpx.Response:
+            sent.append(request)
+            return httpx.Response(200)
+
+        Late.handle_request = bypass  # type: ignore[method-assign]
+        with pytest.raises(hba.RedirectError):
+            client.post(api.url, data={"command": "returnBalances"}, auth=auth)
+        assert sent == []
+    assert api.stats.accepted == 1
