@@ -106,6 +106,17 @@ class BodyDigestScheme:
         self._field = nonce_field.encode("ascii")
         self.header_names = frozenset({key_header.lower(), signature_header.lower()})
 
+    def copy(self) -> BodyDigestScheme:
+        """A scheme of the same names (what a preset's auth gets: one of its own, built without the checks)."""
+        other = object.__new__(type(self))
+        other.key_header, other.signature_header, other.nonce_field = (
+            self.key_header,
+            self.signature_header,
+            self.nonce_field,
+        )
+        other._field, other.header_names = self._field, self.header_names
+        return other
+
     def check(self, out: Outgoing, *, with_nonce: bool) -> None:
         """Refuse bodies a nonce cannot join (JSON, non-forms, GET, a nonce already there)."""
         if with_nonce:

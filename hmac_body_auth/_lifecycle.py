@@ -45,7 +45,7 @@ from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
 from .errors import NonceError, OriginError, RedirectError
-from .nonces import ClockNonce, OrderedNonceSource, _is_ordered
+from .nonces import ClockNonce, OrderedNonceSource, _is_ordered, _unaltered_clock
 
 __all__ = [
     "BODY_LIMIT",
@@ -191,6 +191,13 @@ class Decision(NamedTuple):
     """The server-time URL to ``GET`` without credentials (``SYNC_CLOCK``)."""
 
 
+_NONE: frozenset[int] = frozenset()
+
+
+def _frozen(statuses: Collection[int]) -> frozenset[int]:
+    return statuses if type(statuses) is frozenset else frozenset(statuses)
+
+
 def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
     value = headers.get(name)
     if isinstance(value, bytes):
@@ -238,8 +245,8 @@ class Policy:
         self.lease_timeout = lease_timeout
         self.nonce_error = nonce_error
         self._needle = needle_of(nonce_error)
-        self.nonce_error_statuses = frozenset(nonce_error_statuses)
-        self.resign_statuses = frozenset(resign_statuses)
+        self.nonce_error_statuses = _frozen(nonce_error_statuses)
+        self.resign_statuses = _frozen(resign_statuses)
         self.origin = origin
         #: The API's timestamp-refusal recipe (``None``: clock sync off).
         self.clock_sync = clock_sync
@@ -247,22 +254,27 @@ class Policy:
         self.local_clock = local_clock if local_clock is not None else time.time_ns
         self.with_nonce = nonce is not None
         #: The statuses whose answer may be a nonce error (with a parser) or a timestamp refusal (clock sync).
-        self.answer_statuses = frozenset(
-            (self.nonce_error_statuses if nonce is not None and nonce_error is not None else frozenset())
-            | (clock_sync.statuses if clock_sync is not None else frozenset())
-        )
-        self.source: OrderedNonceSource | None = nonce if _is_ordered(nonce) else None
-        self.interprocess = self.source is not None and bool(self.source.interprocess)
+        answers = self.nonce_error_statuses if nonce is not None and nonce_error is not None else _NONE
+        self.answer_statuses = answers if clock_sync is None else answers | clock_sync.statuses
         #: Bodies this auth can sign while streaming them (a body digest without a nonce).
         self.streams = isinstance(scheme, BodyDigestScheme) and nonce is None
         #: Bodies the nonce field joins that are checked and hashed as they are read (large
         #: bodies in memory, files and streams: see :meth:`form_stream`), never hashed twice.
         self.digests = isinstance(scheme, BodyDigestScheme) and nonce is not None
         self.header_names = scheme.header_names
+        self.source: OrderedNonceSource | None
         #: The source's asyncio API, when it has one that waits for something (an in-process
         #: source's only calls the source: it is called directly, one coroutine fewer per request).
+        self._next_async: Callable[[], Any] | None
+        if _unaltered_clock(nonce):
+            # What the general lookups below find for this package's in-process source,
+            # known without them (an auth built per call builds its policy each time).
+            self.source, self.interprocess, self._next_async, self.in_process = nonce, False, None, True
+            return
+        self.source = nonce if _is_ordered(nonce) else None
+        self.interprocess = self.source is not None and bool(self.source.interprocess)
         fetch = getattr(nonce, "next_async", None)
-        self._next_async: Callable[[], Any] | None = (
+        self._next_async = (
             None if fetch is None or getattr(type(nonce), "next_async", None) is ClockNonce.next_async else fetch
         )
         # Looked up as after_async() looks it up: on the source itself (an attribute set on a

@@ -1313,15 +1313,16 @@ def _body_digest(recipe: Recipe) -> BodyDigestScheme | None:
     """
     cached = _BODY_DIGESTS.get(id(recipe))
     if cached is None or cached[0] is not recipe:
-        cached = _BODY_DIGESTS[id(recipe)] = (recipe, _body_digest_names(recipe))
-    names = cached[1]
-    if names is None:
-        return None
-    return BodyDigestScheme(key_header=names[0], signature_header=names[1], nonce_field=names[2])
+        names = _body_digest_names(recipe)
+        scheme = None
+        if names is not None:
+            scheme = BodyDigestScheme(key_header=names[0], signature_header=names[1], nonce_field=names[2])
+        cached = _BODY_DIGESTS[id(recipe)] = (recipe, scheme)
+    return None if cached[1] is None else cached[1].copy()
 
 
-#: id of a recipe -> (the recipe, its body-digest header and field names, or ``None``).
-_BODY_DIGESTS: dict[int, tuple[Recipe, tuple[str, str, str] | None]] = {}
+#: id of a recipe -> (the recipe, the body-digest scheme its auths copy, or ``None``).
+_BODY_DIGESTS: dict[int, tuple[Recipe, BodyDigestScheme | None]] = {}
 
 
 def _body_digest_names(recipe: Recipe) -> tuple[str, str, str] | None:

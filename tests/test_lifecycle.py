@@ -250,6 +250,38 @@ def test_in_process_says_when_nothing_but_the_lease_can_wait(tmp_path: Any) -> N
     assert not hba.Poloniex(KEY, SECRET, nonce=counted).lifecycle.in_process
 
 
+@pytest.mark.parametrize("replaced", ["next_async", "raise_floor_async", "interprocess"])
+def test_a_clock_nonce_with_a_member_replaced_on_it_is_looked_up_in_full(replaced: str) -> None:
+    """A ClockNonce whose asyncio API or interprocess flag is replaced on the object is not taken for the plain one."""
+    plain = hba.ClockNonce()
+    facts = hba.Poloniex(KEY, SECRET, nonce=plain).lifecycle
+    assert (facts.source, facts.interprocess, facts.in_process) == (plain, False, True)
+
+    async def next_async() -> int:
+        return 5
+
+    async def raise_floor_async(value: int) -> None:
+        """A floor kept elsewhere."""
+
+    source = hba.ClockNonce()
+    setattr(source, replaced, {"next_async": next_async, "raise_floor_async": raise_floor_async}.get(replaced, True))
+    policy = hba.Poloniex(KEY, SECRET, nonce=source).lifecycle
+    assert not policy.in_process
+    assert policy.source is source
+    assert policy.interprocess is (replaced == "interprocess")
+
+
+def test_every_auth_of_a_preset_has_a_scheme_of_its_own() -> None:
+    """Two auths of one preset get equal, separate schemes (one's scheme changed leaves the other's alone)."""
+    first, second = hba.Poloniex(KEY, SECRET), hba.Poloniex(KEY, SECRET)
+    assert first.scheme is not second.scheme
+    assert type(first.scheme) is type(second.scheme)
+    for name in ("key_header", "signature_header", "nonce_field", "header_names"):
+        assert getattr(first.scheme, name) == getattr(second.scheme, name)
+    first.scheme.nonce_field = "other"  # type: ignore[misc]
+    assert second.scheme.nonce_field == "nonce"  # type: ignore[attr-defined]
+
+
 def test_interprocess_source_is_never_held_now(tmp_path: Any) -> None:
     """A source with a cross-process lock (FileNonce) is held through hold_async() only: hold_now() takes nothing."""
     call = hba.Poloniex(KEY, SECRET, nonce=hba.FileNonce(tmp_path / "n")).lifecycle.call(
