@@ -395,10 +395,11 @@ def test_async_client_with_redis_100ms_away_never_blocks_the_loop(far_redis: _De
                     gap, statuses = await _largest_gap_while(posts)
                     return gap, statuses, time.monotonic() - started
 
-            # A blocked loop stops for a whole 200 ms round trip, every run; up to three runs
-            # leave room for a scheduler hiccup on a loaded CI machine.
+            # A blocked loop stops for a whole 200 ms round trip, every run; up to five runs
+            # leave room for scheduler hiccups on a loaded CI machine (three runs of 190 ms
+            # gaps, each short of a round trip, were once seen there with two suites running).
             runs, gap = 0, float("inf")
-            while runs < 3 and gap >= 0.15:
+            while runs < 5 and gap >= 0.15:
                 runs += 1
                 gap, statuses, took = asyncio.run(main())
                 assert statuses == [200] * 2
