@@ -32,7 +32,7 @@ from ._pool import build as build_pool
 from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
-from .nonces import _is_ordered, _lease_of, _unaltered_clock
+from .nonces import _is_ordered, _unaltered_clock
 
 if TYPE_CHECKING:
     import httpx
@@ -237,11 +237,7 @@ class HmacAuth(_ClientAuth):
         self._key = key
         self._nonce = nonce
         self._nonce_error = nonce_error
-        lease = None
-        if nonce is not None and ordered:
-            lease = _lease_of(nonce)
-            if lease is None:
-                lease = lease_for(self._lease_scope(key, nonce))
+        lease = lease_for(self._lease_scope(key, nonce)) if nonce is not None and ordered else None
         self._policy = Policy(
             scheme=scheme,
             signer=self._signer,

@@ -31,7 +31,6 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal, Protocol, TypeGuard, TypeVar, runtime_checkable
 
 from ._clock import validate_clock
-from ._lease import Lease
 from .errors import ConfigurationError, LeaseTimeout, NonceError
 
 try:  # POSIX only; FileNonce says so clearly elsewhere.
@@ -201,18 +200,6 @@ def _unaltered_clock(value: object) -> TypeGuard[ClockNonce]:
     return type(value) is ClockNonce and _CLOCK_MEMBERS.isdisjoint(vars(value))
 
 
-def _lease_of(source: object) -> Lease | None:
-    """The ordering lease a plain :class:`ClockNonce` keeps for its scope; ``None``: take the registry's.
-
-    ``None`` for any other source, a subclass, or a ClockNonce given another scope
-    (which then shares that scope's lease, from :func:`~hmac_body_auth._lease.lease_for`).
-    """
-    if not _unaltered_clock(source):
-        return None
-    scope, lease = source._own_lease
-    return lease if source.scope is scope else None
-
-
 def _validate_unit(unit: object) -> int:
     if unit not in _DIVISOR:
         raise ConfigurationError("unit must be one of 's', 'ms', 'us', 'ns'")
@@ -304,10 +291,6 @@ class ClockNonce:
         self._state = state
         self._lock = threading.Lock()
         self.scope: Hashable = ("clock", id(self)) if scope is None else scope
-        # The ordering lease of this scope, which every auth using this source shares: the
-        # scope is this object's own (a shared source is the one live source of its key),
-        # so the lease lives with it instead of in the lease registry (see _lease_of).
-        self._own_lease = (self.scope, Lease())
         if scope is None:
             # A shared source (given its scope here) is found through the registry after a fork.
             _track_for_fork(self)

@@ -1374,9 +1374,6 @@ class RecipeAuth(HmacAuth):
             for name, wanted in (("passphrase", recipe.passphrase), ("clock_sync", recipe.clock_sync)):
                 if name in options and wanted is None:
                     raise TypeError(f"{type(self).__name__}() got an unexpected keyword argument {name!r}")
-            for name in _FIXED:
-                if name in options:
-                    raise ConfigurationError(f"{recipe.title} fixes {name}; it cannot be changed")
         passphrase = options.pop("passphrase", None)
         nonce = options.pop("nonce", None)
         clock = options.pop("clock", None)
@@ -1388,6 +1385,11 @@ class RecipeAuth(HmacAuth):
                 recipe.key_check(key)
         if recipe.secret_decode is not None:
             secret = recipe.secret_decode(secret)
+        if options:
+            # After the key and secret checks, as before: their errors come first.
+            for name in _FIXED:
+                if name in options:
+                    raise ConfigurationError(f"{title} fixes {name}; it cannot be changed")
         own = {}
         for option in recipe.options:
             own[option.name] = option.check(options.pop(option.name, option.default))

@@ -158,20 +158,3 @@ def test_file_nonce_strictly_increases_for_any_clock_and_restart(
     source.close()
     assert all(b > a for a, b in itertools.pairwise(out))
     assert all(n >= c for n, c in zip(out, clock_values, strict=True))
-
-
-def test_every_auth_of_one_clock_nonce_shares_one_lease() -> None:
-    """Auths of one key (one shared ClockNonce), or given one ClockNonce, share one lease; another key has its own."""
-    from hmac_body_auth._lease import lease_for
-
-    first = hba.Poloniex("LEASE-KEY", "s")
-    same_key = hba.Poloniex("LEASE-KEY", "t")
-    assert same_key.lifecycle.lease is first.lifecycle.lease
-    assert hba.Poloniex("OTHER-LEASE-KEY", "s").lifecycle.lease is not first.lifecycle.lease
-    source = hba.ClockNonce()
-    given = [hba.Poloniex(key, "s", nonce=source) for key in ("GIVEN-1", "GIVEN-2")]
-    assert given[0].lifecycle.lease is given[1].lifecycle.lease is not first.lifecycle.lease
-    # A ClockNonce given a scope of the caller's choosing shares that scope's lease.
-    joined = hba.ClockNonce()
-    joined.scope = ("joined-scope", 1)
-    assert hba.Poloniex("JOINED", "s", nonce=joined).lifecycle.lease is lease_for(("joined-scope", 1))
