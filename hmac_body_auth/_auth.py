@@ -32,7 +32,7 @@ from ._pool import build as build_pool
 from ._signed import Body, Signed, request_body
 from ._signing import DigestEncoding, SecretEncoding, Signer, mask_key, validate_header_name, validate_key
 from .errors import ConfigurationError
-from .nonces import _is_ordered, _unaltered_clock
+from .nonces import _is_ordered
 
 if TYPE_CHECKING:
     import httpx
@@ -305,7 +305,7 @@ class HmacAuth(_ClientAuth):
             raise ConfigurationError(f"{exc} (credentials read from {', '.join(wanted.values())})") from exc
 
     def _lease_scope(self, key: str | None, nonce: Callable[[], int | str]) -> Hashable:
-        if _unaltered_clock(nonce) or _is_ordered(nonce):
+        if _is_ordered(nonce):
             return nonce.scope
         if key is not None:
             return ("key", type(self._scheme).__name__, key)

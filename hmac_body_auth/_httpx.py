@@ -153,7 +153,7 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     pick = getattr(client, "_transport_for_url", None)
     if pick is None:
         return True
-    package = _PACKAGES.get(type(request)) or _client(request)
+    package = _client(request)
     # Every transport a hop may go through: the one for this URL and any mounted for
     # other URLs (a redirect can lead there). httpcore's own transports report each
     # hop through trace; a subclass that overrides the send may not reach httpcore.
