@@ -34,21 +34,27 @@ _VALUE = re.compile(r"^[A-Za-z0-9_.~-]+$")
 
 def validate_body_encoding(encoding: object) -> str:
     """Return ``encoding`` if Python knows it as a text codec."""
-    if type(encoding) is str and encoding in _CODECS:
+    if type(encoding) is str and encoding in _BUILTIN_CODECS:
         return encoding
     if not isinstance(encoding, str):
         raise ConfigurationError("body_encoding must be a codec name such as 'latin-1' or 'utf-8'")
     try:
+        # Found through the codec registry (CPython caches its lookups; codecs.unregister clears that cache).
         "".encode(encoding)
     except LookupError:
         raise ConfigurationError(f"body_encoding {encoding!r} is not a known codec") from None
-    if len(_CODECS) < 64:
-        _CODECS.add(encoding)
     return encoding
 
 
-# Codec names already found (bounded: names come from code, not from requests).
-_CODECS: set[str] = set()
+#: Spellings of the codecs ``str.encode`` runs by name, without the codec registry: always
+#: known, so accepted without a trial encoding (an auth built per call checks its encoding).
+#: Any other name is looked up each time, so a codec unregistered since is refused.
+_BUILTIN_CODECS = frozenset(
+    {
+        *("latin-1", "latin1", "latin_1", "iso-8859-1", "iso8859-1", "iso_8859_1", "Latin-1", "ISO-8859-1"),
+        *("utf-8", "utf8", "utf_8", "UTF-8", "UTF8", "ascii", "us-ascii", "ASCII"),
+    }
+)
 
 
 def validate_field_name(name: object, *, argument: str) -> str:

@@ -150,8 +150,9 @@ class AsyncOrderedNonceSource(OrderedNonceSource, Protocol):
 # them are methods: isinstance counts a method set to None as missing.
 _ORDERED_MEMBERS = tuple(sorted({name for name in vars(OrderedNonceSource) if not name.startswith("_")} | {"__call__"}))
 _ORDERED_METHODS = frozenset(name for name in _ORDERED_MEMBERS if callable(getattr(OrderedNonceSource, name)))
-# What an object could replace of ClockNonce's own (its scope is always its own).
-_CLOCK_MEMBERS = frozenset(_ORDERED_MEMBERS) - {"scope"} | {"next_async", "raise_floor_async"}
+# The attributes ClockNonce._start sets: an object with others (a member replaced on it) or
+# fewer (its scope deleted) is looked up in full.
+_CLOCK_STATE = frozenset({"_clock", "_divisor", "_lock", "_state", "scope", "unit"})
 # Per class: the members its class does not define, so each object must have them itself.
 # Cleared when large, as classes made at run time would otherwise stay referenced.
 _INSTANCE_MEMBERS: dict[type, tuple[str, ...]] = {}
@@ -192,12 +193,15 @@ def _is_ordered(value: object) -> TypeGuard[OrderedNonceSource]:
 
 
 def _unaltered_clock(value: object) -> TypeGuard[ClockNonce]:
-    """Whether ``value`` is a :class:`ClockNonce` itself (no subclass), no member of it replaced on the object.
+    """Whether ``value`` is a :class:`ClockNonce` itself (no subclass), as its constructor left it.
 
     Such a source is ordered, in this process, and waits for nothing: what
     :func:`_is_ordered` and the lifecycle's lookups of its asyncio API would find.
+    Exactly the attributes ``_start`` sets (none replaced, added or deleted: a
+    ``scope`` deleted makes it unordered), and the class's ``interprocess`` not
+    patched (the general path reads it through the object).
     """
-    return type(value) is ClockNonce and _CLOCK_MEMBERS.isdisjoint(vars(value))
+    return type(value) is ClockNonce and vars(value).keys() == _CLOCK_STATE and not ClockNonce.interprocess
 
 
 def _validate_unit(unit: object) -> int:

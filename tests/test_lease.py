@@ -287,3 +287,47 @@ def test_cancelled_waiters_leave_the_queue() -> None:
         return time.monotonic() - started
 
     assert asyncio.run(main()) < 0.1
+
+
+def test_sources_of_one_scope_share_one_lease() -> None:
+    """A wrapper, a subclass and a shared ClockNonce of one scope take one lease: one holds, the others wait."""
+    shared = hba.ClockNonce.shared("test-one-scope")
+
+    class Wrapper:
+        """An ordered source that delegates to the shared one (a counter, a log...)."""
+
+        interprocess = False
+
+        def __init__(self, inner: hba.ClockNonce) -> None:
+            self.inner = inner
+            self.scope = inner.scope
+
+        def __call__(self) -> int:
+            return self.inner()
+
+        def raise_floor(self, value: int) -> None:
+            self.inner.raise_floor(value)
+
+        def acquire(self, timeout: float | None) -> None:
+            """In-process: nothing to lock."""
+
+        def release(self) -> None:
+            """In-process: nothing to unlock."""
+
+    class Counted(hba.ClockNonce):
+        """A subclass given the shared source's scope."""
+
+    counted = Counted()
+    counted.scope = shared.scope
+    auths = [hba.Poloniex("K1", b"s", nonce=source) for source in (shared, Wrapper(shared), counted)]
+    first = auths[0].lifecycle.call("POST", "https://poloniex.com/t", None, "a=1")
+    first.hold()
+    try:
+        for other in auths[1:]:
+            assert other.lifecycle.lease is auths[0].lifecycle.lease
+            assert not other.lifecycle.call("POST", "https://poloniex.com/t", None, "a=1").hold_now()
+    finally:
+        first.release()
+    after = auths[2].lifecycle.call("POST", "https://poloniex.com/t", None, "a=1")
+    assert after.hold_now()
+    after.release()

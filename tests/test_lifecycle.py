@@ -271,6 +271,35 @@ def test_a_clock_nonce_with_a_member_replaced_on_it_is_looked_up_in_full(replace
     assert policy.interprocess is (replaced == "interprocess")
 
 
+def test_a_plain_clock_nonce_takes_the_known_facts() -> None:
+    """A ClockNonce as its constructor (or shared()) left it is known without lookups; an altered one is not."""
+    from hmac_body_auth.nonces import _unaltered_clock
+
+    assert _unaltered_clock(hba.ClockNonce())
+    assert _unaltered_clock(hba.ClockNonce(unit="ms"))
+    assert _unaltered_clock(hba.ClockNonce.shared("test-known-facts"))
+    extra = hba.ClockNonce()
+    extra.note = "added"  # type: ignore[attr-defined]
+    assert not _unaltered_clock(extra)
+
+
+def test_a_clock_nonce_without_its_scope_is_not_ordered() -> None:
+    """A ClockNonce whose scope was deleted is looked up in full: not an ordered source, as isinstance says."""
+    source = hba.ClockNonce()
+    del source.scope
+    policy = hba.Poloniex(KEY, SECRET, nonce=source).lifecycle
+    assert policy.source is None
+    assert not isinstance(source, hba.OrderedNonceSource)
+
+
+def test_clock_nonce_interprocess_patched_on_the_class_is_seen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ClockNonce.interprocess patched on the class is read as the general path reads it, through the object."""
+    monkeypatch.setattr(hba.ClockNonce, "interprocess", True)
+    policy = hba.Poloniex(KEY, SECRET, nonce=hba.ClockNonce()).lifecycle
+    assert policy.interprocess
+    assert not policy.in_process
+
+
 def test_every_auth_of_a_preset_has_a_scheme_of_its_own() -> None:
     """Two auths of one preset get equal, separate schemes (one's scheme changed leaves the other's alone)."""
     first, second = hba.Poloniex(KEY, SECRET), hba.Poloniex(KEY, SECRET)

@@ -85,3 +85,33 @@ def test_base64_and_hex_secrets_are_decoded() -> None:
     assert hba.Signer("00016b6579", secret_encoding="hex").sign(b"m") == raw
     with pytest.raises(hba.ConfigurationError, match="base64"):
         hba.Signer("not base64!", secret_encoding="base64")
+
+
+def test_a_codec_unregistered_since_is_refused_as_body_encoding() -> None:
+    """A codec accepted while registered is refused once unregistered (no stale acceptance), with a typed error."""
+    import codecs
+
+    def search(name: str) -> codecs.CodecInfo | None:
+        return codecs.lookup("latin-1") if name == "test_hba_codec" else None
+
+    codecs.register(search)
+    try:
+        assert hba.Poloniex("K", b"s", body_encoding="test_hba_codec").lifecycle.body_encoding == "test_hba_codec"
+    finally:
+        codecs.unregister(search)
+    with pytest.raises(hba.ConfigurationError, match="not a known codec"):
+        hba.Poloniex("K", b"s", body_encoding="test_hba_codec")
+
+
+def test_the_builtin_codec_spellings_need_no_registry() -> None:
+    """Each spelling accepted without a trial encoding is one str.encode runs without the codec registry."""
+    import subprocess
+    import sys
+
+    code = (
+        "import codecs, encodings; from hmac_body_auth._body import _BUILTIN_CODECS as names; "
+        "codecs.unregister(encodings.search_function); [''.encode(n) for n in names]; print(len(names))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) >= 8
