@@ -16,6 +16,9 @@ from ._body import FORM_CONTENT_TYPE, FormScan, add_form_field, check_form, form
 from ._signing import Partial, Signer
 from .errors import BodyError
 
+#: ``tuple.__new__``: what a NamedTuple's generated ``__new__`` calls, for the per-request tuples.
+_new = tuple.__new__
+
 __all__ = ["DIGEST_CHUNK", "BodyDigestScheme", "Digested", "Digester", "Outgoing", "Scheme", "SignedRequest"]
 
 # Methods whose requests carry no body by convention: a nonce field cannot be placed.
@@ -134,18 +137,20 @@ class BodyDigestScheme:
     ) -> SignedRequest:
         """Append the nonce (if any) and sign the resulting bytes."""
         digest = out.digest
+        data = out.body
+        if digest is None and type(nonce) is int and data and not data.endswith(b"&"):
+            # The common case (a form body in memory, an int nonce): add_form_field() inline,
+            # one copy of the body; the tuple built as SignedRequest's own __new__ builds it.
+            data = b"%b&%b=%d" % (data, self._field, nonce)
+            content_type = FORM_CONTENT_TYPE if out.content_type is None else None
+            return _new(SignedRequest, (out.url, data, self.headers(key, signer.sign(data)), content_type, nonce, None))
         if digest is not None and digest.partial.signer is signer:
             return self._sign_digested(out, digest, key, nonce)
         if digest is not None and digest.streamed:
             raise BodyError("the streamed body was hashed under another key; it cannot be signed with this one")
-        data = out.body
         content_type = None
         if nonce is not None:
-            if type(nonce) is int and data and not data.endswith(b"&"):
-                # add_form_field()'s common case, inline (one copy of the body).
-                data = b"%b&%b=%d" % (data, self._field, nonce)
-            else:
-                data = add_form_field(data, self.nonce_field, nonce)
+            data = add_form_field(data, self.nonce_field, nonce)
             if out.content_type is None:
                 content_type = FORM_CONTENT_TYPE
         return SignedRequest(out.url, data, self.headers(key, signer.sign(data)), content_type, nonce)

@@ -538,28 +538,35 @@ def _fits(call: Call, status: int, response: httpx.Response) -> bool:
     return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
 
 
-_Checked = tuple["Spool | None", Call, "list[_Entry] | None"]
+_Begun = tuple["Spool | None", Call, SignedRequest, "list[_Entry] | None"]
 
 
-def _checked(policy: Policy, request: httpx.Request) -> _Checked:
-    """The call of ``request``; for a stream that a nonce field follows, its spool; the headers read."""
+def _begun(policy: Policy, request: httpx.Request, hops: bool) -> _Begun:
+    """``request`` checked, held and signed: its spool (a stream a nonce field follows), call, signature, headers."""
     entries, content_type = _facts(request)
     if isinstance(request.stream, _client(request).ByteStream):
         # Bytes in memory (every body but files and generators): read when the request was built.
-        return None, policy.call(request.method, str(request.url), content_type, request.read()), entries
+        return (None, *policy.begin(request.method, _url(policy, request, hops), content_type, request.read()), entries)
     if not policy.digests:
-        return None, _call(policy, request, _body(policy, request), content_type), entries
+        call = _call(policy, request, _body(policy, request), content_type)
+        return None, call, call.hold_and_sign(), entries
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = _spool(policy, request, digester.update)
     try:
-        return spool, policy.digested_call(digester), entries
+        call = policy.digested_call(digester)
+        return spool, call, call.hold_and_sign(), entries
     except BaseException:
         spool.close()
         raise
 
 
-async def _achecked(policy: Policy, request: httpx.Request) -> _Checked:
-    """As :func:`_checked`, for a body that is not in memory yet (an async stream)."""
+def _url(policy: Policy, request: httpx.Request, hops: bool) -> str:
+    """The request's URL for the call, or ``""`` where nothing uses it (:attr:`Policy.needs_url`, no hop to guard)."""
+    return str(request.url) if hops or policy.needs_url else ""
+
+
+async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call, list[_Entry] | None]:
+    """The call of a body that is not in memory yet (an async stream), checked: its spool, call, headers read."""
     entries, content_type = _facts(request)
     if not policy.digests:
         return None, _call(policy, request, await _abody(policy, request), content_type), entries
@@ -634,10 +641,8 @@ def sync_flow(
         finally:
             spool.close()
         return
-    form_spool, call, entries = _checked(policy, request)
-    call.hold()
+    form_spool, call, signed, entries = _begun(policy, request, hops)
     try:
-        signed = call.sign()
         if hops or signed.stream_size is not None:
             sent, hops_guard = _send(
                 call, request, signed, hops=hops, is_async=False, spool=form_spool, entries=entries
@@ -680,16 +685,22 @@ async def async_flow(
         finally:
             spool.close()
         return
+    signed: SignedRequest | None
+    entries: list[_Entry] | None
     if isinstance(request.stream, _client(request).ByteStream):
-        form_spool, call, entries = _checked(policy, request)  # in memory already: nothing to wait for
+        # In memory already: nothing to wait for but the lease and the nonce source.
+        entries, content_type = _facts(request)
+        form_spool = None
+        call, signed = policy.begin_now(request.method, _url(policy, request, hops), content_type, request.read())
     else:
         form_spool, call, entries = await _achecked(policy, request)
-    if not call.hold_now():
-        await call.hold_async()
+        signed = None
     try:
-        # After the hold: a pool's call has its member's policy now.
+        if signed is None:
+            await call.hold_async()
+            # After the hold: a pool's call has its member's policy now.
+            signed = call.sign() if call.policy.in_process else await call.sign_async()
         waits = not call.policy.in_process
-        signed = await call.sign_async() if waits else call.sign()
         if hops or signed.stream_size is not None:
             sent, hops_guard = _send(call, request, signed, hops=hops, is_async=True, spool=form_spool, entries=entries)
         else:  # the common case, without the _send() layer

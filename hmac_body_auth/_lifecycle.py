@@ -36,11 +36,11 @@ import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
-from ._body import encode_body
+from ._body import check_form, encode_body
 from ._clocksync import ClockSync, date_header_ns, midpoint_offset, server_clocks
-from ._core import BodyDigestScheme, Digester, Outgoing, Scheme, SignedRequest
+from ._core import _BODILESS, BodyDigestScheme, Digester, Outgoing, Scheme, SignedRequest, _new
 from ._lease import Hold, Lease
 from ._origin import Origin, origin_of
 from ._signing import Signer
@@ -262,14 +262,28 @@ class Policy:
         #: bodies in memory, files and streams: see :meth:`form_stream`), never hashed twice.
         self.digests = isinstance(scheme, BodyDigestScheme) and nonce is not None
         self.header_names = scheme.header_names
+        plain_clock = _unaltered_clock(nonce)
+        #: The configuration most calls have, which :meth:`begin` checks, holds and signs in one
+        #: step (what :meth:`call`, :meth:`Call.hold` and :meth:`Call.sign` do then, without
+        #: their branches for the others): this package's body digest (no subclass), a plain
+        #: ``ClockNonce`` and its lease, no origin pin, no clock sync.
+        self._plain = (
+            plain_clock and type(scheme) is BodyDigestScheme and lease is not None and origin is None
+        ) and clock_sync is None
+        #: Whether a call needs the request's URL. ``False``: a body digest (the URL is not
+        #: signed) with no origin pin and no clock sync, so an adapter that follows no
+        #: redirect itself may pass ``""`` rather than build the URL string (the call only
+        #: carries it into ``SignedRequest.url``).
+        self.needs_url = not (type(scheme) is BodyDigestScheme and origin is None and clock_sync is None)
         self.source: OrderedNonceSource | None
         #: The source's asyncio API, when it has one that waits for something (an in-process
         #: source's only calls the source: it is called directly, one coroutine fewer per request).
         self._next_async: Callable[[], Any] | None
-        if _unaltered_clock(nonce):
+        if plain_clock:
             # What the general lookups below find for this package's in-process source,
             # known without them (an auth built per call builds its policy each time).
-            self.source, self.interprocess, self._next_async, self.in_process = nonce, False, None, True
+            self.source = cast(ClockNonce, nonce)
+            self.interprocess, self._next_async, self.in_process = False, None, True
             return
         self.source = nonce if _is_ordered(nonce) else None
         self.interprocess = self.source is not None and bool(self.source.interprocess)
@@ -321,6 +335,89 @@ class Policy:
         else:
             data = encode_body(body, self.body_encoding)
         return Call(self, self.check(method, url, content_type, data))
+
+    def begin(
+        self, method: str, url: str, content_type: str | None, body: str | bytes | None, *, active: bool = True
+    ) -> tuple[Call, SignedRequest]:
+        """Steps 1 to 3 in one: check the request, take the lease (blocking), sign; the call and what to send.
+
+        ``active``: as for :meth:`Call.hold`. A failure to sign ends the hold
+        before it is raised.
+        """
+        begun = self._begin(method, url, content_type, body, active, True)
+        if begun is not None:
+            return begun
+        call = self.call(method, url, content_type, body)
+        return call, call.hold_and_sign(active=active)
+
+    def begin_now(
+        self, method: str, url: str, content_type: str | None, body: str | bytes | None
+    ) -> tuple[Call, SignedRequest | None]:
+        """As :meth:`begin`, for asyncio adapters: held and signed only if nothing had to wait.
+
+        ``None`` instead of the signed request: the call is checked but not
+        signed, and maybe not held; ``await call.hold_async()`` (nothing when held
+        already), then sign (``sign_async`` unless ``call.policy.in_process``).
+        """
+        begun = self._begin(method, url, content_type, body, True, False)
+        if begun is not None:
+            return begun
+        call = self.call(method, url, content_type, body)
+        if not call.hold_now() or not call.policy.in_process:
+            return call, None
+        return call, call.hold_and_sign()
+
+    def _begin(
+        self, method: str, url: str, content_type: str | None, body: str | bytes | None, active: bool, blocking: bool
+    ) -> tuple[Call, SignedRequest] | None:
+        """:meth:`begin` for the :attr:`_plain` configuration and a small body; ``None`` for the others.
+
+        What call(), hold() and sign() do there, in their order: check, lease, nonce, signature.
+        """
+        if not self._plain:
+            return None
+        if type(body) is str:
+            try:
+                body = body.encode(self.body_encoding)
+            except UnicodeEncodeError:
+                return None  # call() raises the error that says what to do
+        elif type(body) is not bytes:
+            return None
+        if len(body) >= DIGEST_FROM:
+            return None
+        if not method.isupper():
+            method = method.upper()
+        if method in _BODILESS:
+            return None  # call() raises the error
+        scheme: BodyDigestScheme = self.scheme  # type: ignore[assignment]  # _plain: exactly one
+        check_form(body, content_type, scheme.nonce_field)  # scheme.check() with a nonce, for that method
+        # As Outgoing(...) builds it (a NamedTuple's own __new__ calls tuple.__new__).
+        out: Outgoing = _new(Outgoing, (method, url, content_type, body, None))
+        call = Call(self, out)
+        lease = self.lease
+        assert lease is not None
+        if blocking:
+            hold = lease.acquire(hold_timeout=self.lease_timeout, active=active, collectable=not active)
+        else:
+            free = lease.try_acquire(hold_timeout=self.lease_timeout)
+            if free is None:
+                return None
+            hold = free
+        call._hold = hold
+        try:
+            try:
+                # next_nonce() for a ClockNonce (always an int).
+                nonce = self.nonce()  # type: ignore[misc]
+            except NonceError:
+                raise
+            except Exception as exc:
+                raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+            signed = scheme.sign(out, self.signer, self.key, nonce, self.clock)
+        except BaseException:
+            call.release()
+            raise
+        call.signed = signed
+        return call, signed
 
     def stream_call(self, method: str, url: str, content_type: str | None) -> Call:
         """A call whose body is streamed and signed in chunks by the adapter (see :attr:`streams`)."""
@@ -475,6 +572,15 @@ class Call:
                 self._hold = None
                 lease.release(hold)
                 raise
+
+    def hold_and_sign(self, *, active: bool = True) -> SignedRequest:
+        """:meth:`hold`, then :meth:`sign`; a failure to sign ends the hold before it is raised."""
+        self.hold(active=active)
+        try:
+            return self.sign()
+        except BaseException:
+            self.release()
+            raise
 
     def hold_now(self) -> bool:
         """Take the lease if that needs no waiting; ``False``: await :meth:`hold_async` instead.

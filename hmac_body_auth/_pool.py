@@ -342,6 +342,10 @@ def build(members: Sequence[HmacAuth], rate: tuple[int, float] | None) -> PoolPo
     # A pool signs every body whole: which key signs is known only once one is free.
     policy.streams = False
     policy.digests = False
+    # Its calls choose their member (and that member's policy) at hold time: never the
+    # one-step path of a single key's policy, and the URL is given (a member may pin an origin).
+    policy._plain = False
+    policy.needs_url = True
     policy.slots = _Slots(
         [_Member(i, m.lifecycle, mask_key(m.lifecycle.key or "")) for i, m in enumerate(members)], rate
     )

@@ -334,3 +334,117 @@ def test_a_scheme_subclass_headers_are_on_every_body() -> None:
         signed = auth.lifecycle.call("POST", "https://poloniex.com/t", None, body).sign()
         assert signed.headers["X-Api-Version"] == "2"
         assert set(signed.headers) == {"Key", "Sign", "X-Api-Version"}
+
+
+# -- begin(): check, hold and sign in one step ------------------------------------------
+
+FIXED_NS = 1_700_000_000_000_000_000
+
+BEGIN_CASES: list[tuple[str, str | None, str | bytes | None]] = [
+    ("POST", None, "command=returnBalances"),
+    ("post", None, b"command=returnBalances&currencyPair=BTC_ETH"),
+    ("PUT", "application/x-www-form-urlencoded", b"a=1"),
+    ("POST", "application/x-www-form-urlencoded; charset=utf-8", "a=%C3%A9&b=+"),
+    ("POST", None, b"a=1&"),
+    ("POST", None, b""),
+    ("POST", None, None),
+    ("POST", None, "caf\u00e9=1"),
+    ("POST", None, "snow=\u2603"),  # not latin-1: a typed error, from both paths
+    ("POST", "application/json", b'{"a": 1}'),
+    ("POST", None, b"a=1&nonce=5"),
+    ("POST", None, b"a=1&%6Eonce=5"),
+    ("GET", None, b""),
+    ("HEAD", None, None),
+    ("POST", None, b"not a form"),
+]
+
+
+def _fixed_auth() -> hba.Poloniex:
+    return hba.Poloniex(KEY, SECRET, nonce=hba.ClockNonce(clock=lambda: FIXED_NS))
+
+
+def _outcome(step: Any) -> Any:
+    try:
+        call, signed = step()
+    except Exception as exc:  # the error is part of the outcome
+        return type(exc), str(exc)
+    try:
+        return signed, call.holding, call.out
+    finally:
+        call.release()
+
+
+@pytest.mark.parametrize(("method", "content_type", "body"), BEGIN_CASES)
+def test_begin_is_call_hold_and_sign(method: str, content_type: str | None, body: str | bytes | None) -> None:
+    """begin() (one step for the common configuration) gives what call(), hold() and sign() give, errors included."""
+    url = "https://poloniex.com/tradingApi"
+    fast, general = _fixed_auth().lifecycle, _fixed_auth().lifecycle
+    assert fast._plain
+
+    def separate() -> Any:
+        call = general.call(method, url, content_type, body)
+        call.hold()
+        return call, call.sign()
+
+    for _ in range(3):  # the same nonces in turn, too
+        assert _outcome(lambda: fast.begin(method, url, content_type, body)) == _outcome(separate)
+        assert fast.lease is not None
+        assert fast.lease.try_acquire(hold_timeout=1.0) is not None
+        fast.lease.release(fast.lease._holder)  # type: ignore[arg-type]
+
+
+def test_begin_ends_the_hold_when_signing_fails() -> None:
+    """A nonce source that fails inside begin() leaves the lease free, and the error is a NonceError."""
+    readings = iter([FIXED_NS])
+
+    def clock() -> int:
+        return next(readings)  # the construction's trial reading, then it fails
+
+    policy = hba.Poloniex(KEY, SECRET, nonce=hba.ClockNonce(clock=clock)).lifecycle
+    assert policy._plain
+    with pytest.raises(hba.NonceError, match="the nonce source failed: StopIteration"):
+        policy.begin("POST", "https://poloniex.com/t", None, "a=1")
+    other = policy.call("POST", "https://poloniex.com/t", None, "a=1")
+    assert other.hold_now()
+    other.release()
+
+
+def test_begin_now_takes_only_a_free_lease() -> None:
+    """begin_now() signs when the lease is free; when it is held, the call comes back checked, unheld, unsigned."""
+    policy = _fixed_auth().lifecycle
+    first, signed = policy.begin_now("POST", "https://poloniex.com/t", None, "a=1")
+    assert signed is not None
+    assert first.holding
+    second, unsigned = policy.begin_now("POST", "https://poloniex.com/t", None, "a=2")
+    assert unsigned is None
+    assert not second.holding
+    assert second.out.body == b"a=2"
+    first.release()
+    assert second.hold_now()
+    assert second.sign().body.startswith(b"a=2&nonce=")
+    second.release()
+
+
+def test_begin_takes_the_general_path_outside_the_common_configuration() -> None:
+    """Pools, pinned origins, clock sync, other sources and other schemes are not _plain; their begin() still signs."""
+    pinned = hba.Poloniex(KEY, SECRET, origin="https://poloniex.com").lifecycle
+    callable_nonce = hba.Poloniex(KEY, SECRET, nonce=lambda: 7).lifecycle
+    pool = hba.KeyPool([hba.Poloniex(KEY, SECRET), hba.Poloniex(KEY + "2", SECRET)]).lifecycle
+    for policy in (pinned, callable_nonce, pool):
+        assert not policy._plain
+        call, signed = policy.begin("POST", "https://poloniex.com/t", None, "a=1")
+        try:
+            assert signed.body.startswith(b"a=1&nonce=")
+            assert call.holding
+        finally:
+            call.release()
+    assert pinned.needs_url
+    assert pool.needs_url
+    assert not callable_nonce.needs_url
+    assert not _fixed_auth().lifecycle.needs_url
+    # A scheme that signs the URL (path and query) needs it; so does clock sync.
+    from hmac_body_auth.presets.binance import Binance
+
+    binance = Binance(KEY, SECRET).lifecycle
+    assert binance.needs_url
+    assert not binance._plain
