@@ -549,6 +549,7 @@ class _Middleware:
         """One signed call: check, hold, sign, send; decide after the response; release."""
         method, url = req.method, str(req.url)
         spooled = source.spooled
+        signed_now: SignedRequest | None = None
         if spooled is not None:
             call = policy.stream_call(method, url, source.content_type)
             if not spooled.signature_headers:
@@ -559,8 +560,9 @@ class _Middleware:
             out = policy.check(method, url, source.content_type, b"")
             call = Call(policy, out._replace(digest=source.form[1]))
         else:
-            call = policy.call(method, url, source.content_type, source.body)
-        if not call.hold_now():
+            # Checked, and held and signed when nothing has to wait (the common case).
+            call, signed_now = policy.begin_now(method, url, source.content_type, source.body)
+        if signed_now is None and not call.hold_now():
             await call.hold_async()
         try:
             # After the hold: a pool's call has its member's policy now.
@@ -569,7 +571,7 @@ class _Middleware:
                 signed = SignedRequest(call.out.url, b"", spooled.signature_headers, None, None)
                 await _put(req, signed, source, spooled, hop=hop, url=url)
             else:
-                signed = await call.sign_async() if waits else call.sign()
+                signed = signed_now or (await call.sign_async() if waits else call.sign())
                 await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
             resp = await handler(req)
             while True:

@@ -284,14 +284,20 @@ def checked_call(policy: Policy, r: requests.PreparedRequest, *, form_streams: b
 
 def apply(policy: Policy, r: requests.PreparedRequest) -> requests.PreparedRequest:
     """Sign ``r`` in place and register the hook that drives the rest of its lifecycle."""
-    call, had_body, was_stream = checked_call(policy, r)
-    if call.streamed:
-        _install(r.headers, call)
-        _register(r, call)
-        return r
-    call.hold(active=False)
+    body = r.body
+    if type(body) is str or type(body) is bytes:
+        # What requests prepares for data=dict, str and bytes: checked, held and signed in one step.
+        call, signed = policy.begin(r.method or "GET", r.url or "", _content_type(r), body, active=False)
+        had_body, was_stream = True, False
+    else:
+        call, had_body, was_stream = checked_call(policy, r)
+        if call.streamed:
+            _install(r.headers, call)
+            _register(r, call)
+            return r
+        signed = call.hold_and_sign(active=False)
     try:
-        put(r, call.sign(), had_body=had_body, was_stream=was_stream)
+        put(r, signed, had_body=had_body, was_stream=was_stream)
         _install(r.headers, call)
         # Not register_hook(): it does an isinstance(Callable) check per call, and
         # prepared requests always have a "response" list.
