@@ -143,7 +143,9 @@ class BodyDigestScheme:
             # one copy of the body; the tuple built as SignedRequest's own __new__ builds it.
             data = b"%b&%b=%d" % (data, self._field, nonce)
             content_type = FORM_CONTENT_TYPE if out.content_type is None else None
-            return _new(SignedRequest, (out.url, data, self.headers(key, signer.sign(data)), content_type, nonce, None))
+            # self.headers(): a subclass may add its own.
+            headers = self.headers(key, signer.sign(data))
+            return _new(SignedRequest, (out.url, data, headers, content_type, nonce, None))
         if digest is not None and digest.partial.signer is signer:
             return self._sign_digested(out, digest, key, nonce)
         if digest is not None and digest.streamed:

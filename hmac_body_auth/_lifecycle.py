@@ -267,14 +267,16 @@ class Policy:
         #: step (what :meth:`call`, :meth:`Call.hold` and :meth:`Call.sign` do then, without
         #: their branches for the others): this package's body digest (no subclass), a plain
         #: ``ClockNonce`` and its lease, no origin pin, no clock sync.
+        # Policy itself only: a subclass's check(), call() or next_nonce() is never gone around.
+        exact = type(self) is Policy
         self._plain = (
-            plain_clock and type(scheme) is BodyDigestScheme and lease is not None and origin is None
+            exact and plain_clock and type(scheme) is BodyDigestScheme and lease is not None and origin is None
         ) and clock_sync is None
         #: Whether a call needs the request's URL. ``False``: a body digest (the URL is not
         #: signed) with no origin pin and no clock sync, so an adapter that follows no
         #: redirect itself may pass ``""`` rather than build the URL string (the call only
         #: carries it into ``SignedRequest.url``).
-        self.needs_url = not (type(scheme) is BodyDigestScheme and origin is None and clock_sync is None)
+        self.needs_url = not (exact and type(scheme) is BodyDigestScheme and origin is None and clock_sync is None)
         self.source: OrderedNonceSource | None
         #: The source's asyncio API, when it has one that waits for something (an in-process
         #: source's only calls the source: it is called directly, one coroutine fewer per request).
@@ -390,7 +392,8 @@ class Policy:
         if method in _BODILESS:
             return None  # call() raises the error
         scheme: BodyDigestScheme = self.scheme  # type: ignore[assignment]  # _plain: exactly one
-        check_form(body, content_type, scheme.nonce_field)  # scheme.check() with a nonce, for that method
+        # scheme.check() with a nonce, for a method with a body.
+        check_form(body, content_type, scheme.nonce_field)
         # As Outgoing(...) builds it (a NamedTuple's own __new__ calls tuple.__new__).
         out: Outgoing = _new(Outgoing, (method, url, content_type, body, None))
         call = Call(self, out)
@@ -412,6 +415,8 @@ class Policy:
                 raise
             except Exception as exc:
                 raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
+            if type(nonce) is not int:  # ClockNonce.__call__ patched on the class: checked as next_nonce() checks
+                nonce = _checked_nonce(nonce)
             signed = scheme.sign(out, self.signer, self.key, nonce, self.clock)
         except BaseException:
             call.release()
