@@ -43,7 +43,10 @@ SECRET = "0123456789abcdef-secret"
 ANSWER_DELAY = 0.3  # how long the HTTP server takes to answer: the window in which Redis fails
 # Long enough that a loaded CI machine's first script load and connect fit in it (0.5 s once did not).
 SOCKET_TIMEOUT = 1.0
-MARGIN = 0.35  # scheduling slack on top of socket_timeout
+# Scheduling slack on top of socket_timeout: CI runs this suite on two cores next to other
+# jobs (0.75 s of lag seen there). It stays under a second socket_timeout, so a release that
+# waited twice (a retry) still fails the bound.
+MARGIN = 0.9
 
 
 def _redis_binary() -> str:
@@ -258,7 +261,7 @@ def test_redis_failing_mid_request_still_returns_the_response_once(
             # What the caller waited for after the server answered: the release of the lock.
             after_answer = returned - slow.answered_at[0]
             assert after_answer < SOCKET_TIMEOUT + MARGIN, f"{after_answer:.3f} s after the answer"
-            assert returned - started < ANSWER_DELAY + SOCKET_TIMEOUT + 1.0
+            assert returned - started < ANSWER_DELAY + SOCKET_TIMEOUT + MARGIN + 0.5
             if fault == "silent":
                 assert after_answer >= SOCKET_TIMEOUT * 0.8  # it really waited on the frozen Redis, and no longer
             [warning] = _release_warnings(caplog)
