@@ -279,6 +279,10 @@ def _caller_type(req: aiohttp.ClientRequest, body: aiohttp_payload.Payload, *, l
 
 
 def _copied(req: aiohttp.ClientRequest, body: aiohttp_payload.Payload) -> tuple[tuple[str, str], ...]:
+    """The headers aiohttp copied from ``body`` into ``req`` (other than its Content-Type label)."""
+    headers = body.headers
+    if len(headers) == 1 and "Content-Type" in headers:
+        return ()  # a form, bytes or JSON: the label only (the common case, without the loop)
     return tuple(
         (name, value)
         for name, value in body.headers.items()
@@ -393,8 +397,10 @@ async def _put(
     if body is not None:
         if req.body is not body:
             # Sized: Content-Length framing, never chunked (nor both).
-            headers.popall("Transfer-Encoding", None)
-            req.chunked = None
+            if "Transfer-Encoding" in headers:
+                del headers["Transfer-Encoding"]
+            if req.chunked is not None:
+                req.chunked = None
             update = getattr(req, "update_body", None)
             if update is not None:
                 await update(body)  # closes the caller's payload
@@ -547,8 +553,11 @@ class _Middleware:
         hop: bool = False,
     ) -> aiohttp.ClientResponse:
         """One signed call: check, hold, sign, send; decide after the response; release."""
-        method, url = req.method, str(req.url)
+        method = req.method
         spooled = source.spooled
+        # Where nothing uses the URL (Policy.needs_url), it is not made a string: a hop of this
+        # call is checked with the URLs aiohttp gives then, and _put compares like with like.
+        url = str(req.url) if hop or spooled is not None or source.form is not None or policy.needs_url else ""
         signed_now: SignedRequest | None = None
         if spooled is not None:
             call = policy.stream_call(method, url, source.content_type)
