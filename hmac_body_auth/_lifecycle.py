@@ -375,6 +375,9 @@ class Policy:
         """:meth:`begin` for the :attr:`_plain` configuration and a small body; ``None`` for the others.
 
         What call(), hold() and sign() do there, in their order: check, lease, nonce, signature.
+        Those methods' code, inline: a method replaced on ``Policy``, ``Call`` or
+        ``BodyDigestScheme`` themselves (a monkeypatch) is not called here, where a
+        subclass is (it is not :attr:`_plain`); change behaviour by subclassing.
         """
         if not self._plain:
             return None
