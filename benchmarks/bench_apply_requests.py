@@ -24,7 +24,10 @@ the subjects are interleaved (the order rotates each round), the garbage
 collector is off inside the timed loop (as ``timeit`` does), and the ratio is the
 median over rounds of the per-round ratio (paired, so drift cancels).
 
-Run: ``python benchmarks/bench_apply_requests.py [--quick] [--profile]``.
+``--against REV`` adds a ``Poloniex`` row of the package at commit ``REV`` (``_seed.at``),
+timed in the same rounds: a change before and after in one run.
+
+Run: ``python benchmarks/bench_apply_requests.py [--quick] [--profile] [--against REV]``.
 """
 
 from __future__ import annotations
@@ -149,6 +152,9 @@ def main() -> None:
         action="store_true",
         help="also print a cProfile of Poloniex (ordered); it inflates small calls, use it for where, not how much",
     )
+    parser.add_argument(
+        "--against", metavar="REV", default=None, help="also time Poloniex as it was at commit REV (before/after)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (5 if args.quick else 31)
     calls = args.calls or (200 if args.quick else 2000)
@@ -162,6 +168,9 @@ def main() -> None:
         "Poloniex ordered=False": hmac_body_auth.Poloniex(KEY, SECRET, ordered=False),
         "hand-written + nonce": NonceAuth(KEY, SECRET),
     }
+    if args.against:
+        before = _seed.at(args.against)
+        subjects[f"Poloniex {_seed.label(before)}"] = before.Poloniex("BEFORE-" + KEY, SECRET)
     check(subjects, base)
 
     names = list(subjects)

@@ -20,7 +20,10 @@ One connection per client, reused. Rounds of the arms are interleaved (the order
 rotates), the ratio is the median over rounds of the per-round ratio of wall
 time (paired, so drift cancels).
 
-Run: ``python benchmarks/bench_e2e.py [--quick]``.
+``--against REV`` adds an arm with the package at commit ``REV`` (``_seed.at``) and
+a column ours / it: a change before and after in one run.
+
+Run: ``python benchmarks/bench_e2e.py [--quick] [--against REV]``.
 """
 
 from __future__ import annotations
@@ -111,14 +114,20 @@ def _middleware(secret: bytes, key: str | None) -> Any:
 Arm = Callable[[int], float]
 
 
-def _arms(url: str) -> tuple[dict[str, dict[str, Arm]], list[Callable[[], None]]]:
-    """Client -> {arm name -> run(n) -> seconds for n requests}, and what to close at the end."""
+def _arms(url: str, against: str | None = None) -> tuple[dict[str, dict[str, Arm]], list[Callable[[], None]]]:
+    """Client -> {arm name -> run(n) -> seconds for n requests}, and what to close at the end.
+
+    ``against``: also an arm ``before`` with the package at that commit.
+    """
     seed = _seed.load()
     auths = {
         "ours": lambda: hba.Poloniex(KEY, SECRET),
         "seed": lambda: seed.Poloniex("SEED-" + KEY, SECRET),
         "seed bare": lambda: seed.BodyDigestAuth(secret=SECRET),
     }
+    before = _seed.at(against) if against else None
+    if before is not None:
+        auths["before"] = lambda: before.Poloniex("BEFORE-" + KEY, SECRET)
     arms: dict[str, dict[str, Arm]] = {}
     closers: list[Callable[[], None]] = []
 
@@ -186,6 +195,9 @@ def _arms(url: str) -> tuple[dict[str, dict[str, Arm]], list[Callable[[], None]]
             "seed": async_arm(aiohttp_post, _middleware(SECRET, KEY)),
             "seed bare": async_arm(aiohttp_post, _middleware(SECRET, None)),
         }
+        if before is not None:
+            middleware = before.aiohttp_middleware(before.Poloniex("BEFORE-" + KEY, SECRET))
+            arms["aiohttp ClientSession.post"]["before"] = async_arm(aiohttp_post, middleware)
     return arms, closers
 
 
@@ -194,13 +206,16 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few, short rounds)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per arm (default 21, quick 3)")
     parser.add_argument("--calls", type=int, default=None, help="requests per round (default 300, quick 50)")
+    parser.add_argument(
+        "--against", metavar="REV", default=None, help="also an arm with the package at commit REV (before/after)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 21)
     calls = args.calls or (50 if args.quick else 300)
 
     process, port = _server()
     url = f"http://127.0.0.1:{port}/tradingApi"
-    arms, closers = _arms(url)
+    arms, closers = _arms(url, args.against)
     print(f"bench_e2e: small form POST over loopback, {rounds} rounds x {calls} requests per arm")
     print(
         f"python {platform.python_version()}, requests {requests.__version__}, httpx {httpx.__version__}, "
@@ -210,6 +225,7 @@ def main() -> None:
     print(
         f"{'client':<28} {'ours us':>9} {'seed us':>9} {'bare us':>9} "
         f"{'ours/seed (median)':>19} {'(min)':>7} {'ours/bare':>10}"
+        + (f" {'ours/' + _seed.label(_seed.at(args.against)):>18}" if args.against else "")
     )
     results = []
     for name, runs in arms.items():
@@ -232,6 +248,7 @@ def main() -> None:
         print(
             f"{name:<28} {med['ours']:>9.1f} {med['seed']:>9.1f} {med['seed bare']:>9.1f} "
             f"{r_med:>19.3f} {r_min:>7.3f} {ratio('ours', 'seed bare'):>10.3f}"
+            + (f" {ratio('ours', 'before'):>18.3f}" if "before" in times else "")
         )
     for close in closers:
         close()

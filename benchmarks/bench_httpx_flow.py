@@ -26,7 +26,10 @@ subjects are interleaved (the order rotates each round), the garbage collector i
 off in the timed loop, and the ratio is the median over rounds of the per-round
 ratio (paired, so drift cancels).
 
-Run: ``python benchmarks/bench_httpx_flow.py [--quick]``.
+``--against REV`` adds the ``Poloniex`` rows of the package at commit ``REV``
+(``_seed.at``), timed in the same rounds: a change before and after in one run.
+
+Run: ``python benchmarks/bench_httpx_flow.py [--quick] [--against REV]``.
 """
 
 from __future__ import annotations
@@ -122,11 +125,15 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a fast smoke run (few, short rounds)")
     parser.add_argument("--rounds", type=int, default=None, help="rounds per subject (default 21, quick 3)")
     parser.add_argument("--calls", type=int, default=None, help="flows per round (default 2000, quick 200)")
+    parser.add_argument(
+        "--against", metavar="REV", default=None, help="also time Poloniex as it was at commit REV (before/after)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 21)
     calls = args.calls or (200 if args.quick else 2000)
 
     seed = _seed.load()
+    before = _seed.at(args.against) if args.against else None
     subjects: dict[str, Subject] = {}
     for kind, is_async in (("sync", False), ("async", True)):
         subjects[f"{BASELINE} {kind}"] = Subject(
@@ -138,6 +145,10 @@ def main() -> None:
         subjects[f"Poloniex {kind}, follow_redirects"] = Subject(
             hmac_body_auth.Poloniex(KEY, SECRET), is_async=is_async, follow=True, nonce=True
         )
+        if before is not None:
+            subjects[f"Poloniex {kind} {_seed.label(before)}"] = Subject(
+                before.Poloniex("BEFORE-" + KEY, SECRET), is_async=is_async, follow=False, nonce=True
+            )
         subjects[f"seed bare {kind}"] = Subject(
             seed.BodyDigestAuth(secret=SECRET), is_async=is_async, follow=False, nonce=False
         )
@@ -169,7 +180,7 @@ def main() -> None:
         r_med, r_min = statistics.median(paired), min(times[name]) / min(times[base])
         med, low = statistics.median(times[name]) * 1e6, min(times[name]) * 1e6
         print(f"{name:<34} {med:>10.2f} {low:>8.2f} {r_med:>15.2f} {r_min:>12.2f}")
-        if name.startswith("Poloniex"):
+        if name.startswith("Poloniex") and "@" not in name:
             verdicts.append((name, r_med))
     print()
     for name, r_med in verdicts:
