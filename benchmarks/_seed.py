@@ -59,7 +59,7 @@ def at(rev: str) -> ModuleType:
     try:
         # Fixed arguments but the revision, which git parses (never a shell).
         sha = subprocess.run(  # noqa: S603
-            ["git", "-C", str(ROOT), "rev-parse", "--verify", f"{rev}^{{commit}}"],  # noqa: S607
+            ["git", "-C", str(ROOT), "rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}"],  # noqa: S607
             check=True,
             capture_output=True,
             text=True,

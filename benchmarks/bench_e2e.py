@@ -195,7 +195,7 @@ def _arms(url: str, against: str | None = None) -> tuple[dict[str, dict[str, Arm
             "seed": async_arm(aiohttp_post, _middleware(SECRET, KEY)),
             "seed bare": async_arm(aiohttp_post, _middleware(SECRET, None)),
         }
-        if before is not None:
+        if before is not None and hasattr(before, "aiohttp_middleware"):  # commits before the middleware: no arm
             middleware = before.aiohttp_middleware(before.Poloniex("BEFORE-" + KEY, SECRET))
             arms["aiohttp ClientSession.post"]["before"] = async_arm(aiohttp_post, middleware)
     return arms, closers
@@ -225,7 +225,7 @@ def main() -> None:
     print(
         f"{'client':<28} {'ours us':>9} {'seed us':>9} {'bare us':>9} "
         f"{'ours/seed (median)':>19} {'(min)':>7} {'ours/bare':>10}"
-        + (f" {'ours/' + _seed.label(_seed.at(args.against)):>18}" if args.against else "")
+        + (f" {'ours/@' + args.against:>18}" if args.against else "")
     )
     results = []
     for name, runs in arms.items():

@@ -379,7 +379,8 @@ async def _put(
 ) -> None:
     """Put the signed URL, body and headers into ``req``; ``body`` is the payload to send (or ``None``).
 
-    ``url``: ``str(req.url)``, the URL the call was checked with.
+    ``url``: the URL the call was checked with (``str(req.url)``), or ``""`` where the
+    call does not use it (:attr:`Policy.needs_url`): then the signed URL is ``""`` too.
     """
     if signed.url != url:
         if hop:
