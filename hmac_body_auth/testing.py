@@ -305,6 +305,7 @@ class _PromptStop(socketserver.TCPServer):
         super().__init__(*args, **kwargs)
         self._listen_fd = self.socket.fileno()
         self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
         self._stop_asked = False
         self._stopped = threading.Event()
         self._stopped.set()
@@ -323,18 +324,25 @@ class _PromptStop(socketserver.TCPServer):
                     ready = selector.select(poll_interval)
                     if self._stop_asked:
                         break
-                    if any(key.data for key, _ in ready):
-                        # socketserver's own step after a ready select (typeshed omits it).
-                        self._handle_request_noblock()  # type: ignore[attr-defined]
+                    for key, _ in ready:
+                        if key.data:
+                            # socketserver's own step after a ready select (typeshed omits it).
+                            self._handle_request_noblock()  # type: ignore[attr-defined]
+                        else:
+                            # A wake-up byte with no stop asked: one a shutdown() sent after the
+                            # previous loop had already ended (it saw the flag on a poll timeout).
+                            self._drain_wake()
                     self.service_actions()
         finally:
             # Drain the wake-up byte: a later serve_forever() must not find it and spin.
-            self._wake_r.setblocking(False)
-            with contextlib.suppress(OSError):
-                while self._wake_r.recv(64):
-                    pass
+            self._drain_wake()
             self._stop_asked = False
             self._stopped.set()
+
+    def _drain_wake(self) -> None:
+        with contextlib.suppress(OSError):  # BlockingIOError: nothing (more) to read
+            while self._wake_r.recv(64):
+                pass
 
     def shutdown(self) -> None:
         """Stop :meth:`serve_forever` and wait until it has returned."""

@@ -249,6 +249,34 @@ def test_stopping_a_server_whose_loop_has_not_started_does_not_hang() -> None:
     server.server_close()
 
 
+def test_a_wake_up_byte_sent_after_the_loop_ended_does_not_make_the_next_loop_spin() -> None:
+    """A shutdown() byte that arrives after its loop already stopped (on a poll timeout) is drained, not spun on."""
+    import threading
+
+    from hmac_body_auth.testing import _Server
+
+    class Counting(_Server):
+        turns = 0
+
+        def service_actions(self) -> None:
+            self.turns += 1
+
+    server = Counting(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    try:
+        # What the race leaves: the loop saw the stop flag on a timeout and drained nothing;
+        # shutdown()'s byte lands afterwards, before the next serve_forever().
+        server._wake_w.send(b"\0")
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        time.sleep(0.3)
+        server.shutdown()
+        thread.join(5)
+        assert not thread.is_alive()
+        assert server.turns <= 10, f"the loop turned {server.turns} times in 0.3 s at a 50 ms poll interval"
+    finally:
+        server.server_close()
+
+
 def test_a_stopped_server_can_serve_again_without_spinning() -> None:
     """serve_forever() after a shutdown() waits for requests again (the wake-up byte was drained)."""
     import threading
