@@ -7,6 +7,7 @@ import struct
 import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 import requests
@@ -249,10 +250,8 @@ def test_stopping_a_server_whose_loop_has_not_started_does_not_hang() -> None:
     server.server_close()
 
 
-def test_a_wake_up_byte_sent_after_the_loop_ended_does_not_make_the_next_loop_spin() -> None:
-    """A shutdown() byte that arrives after its loop already stopped (on a poll timeout) is drained, not spun on."""
-    import threading
-
+def _counting_server() -> Any:
+    """A test-kit server that counts the turns of its serve_forever() loop."""
     from hmac_body_auth.testing import _Server
 
     class Counting(_Server):
@@ -261,44 +260,42 @@ def test_a_wake_up_byte_sent_after_the_loop_ended_does_not_make_the_next_loop_sp
         def service_actions(self) -> None:
             self.turns += 1
 
-    server = Counting(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    return Counting(("127.0.0.1", 0), BaseHTTPRequestHandler)
+
+
+def _turns_in(server: Any, seconds: float) -> int:
+    """Run serve_forever() (50 ms poll) for ``seconds``, shut it down; the loop's turns."""
+    import threading
+
+    server.turns = 0
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    time.sleep(seconds)
+    server.shutdown()
+    thread.join(5)
+    assert not thread.is_alive()
+    return int(server.turns)
+
+
+def test_a_wake_up_byte_sent_after_the_loop_ended_does_not_make_the_next_loop_spin() -> None:
+    """A shutdown() byte that arrives after its loop already stopped (on a poll timeout) is drained, not spun on."""
+    server = _counting_server()
     try:
         # What the race leaves: the loop saw the stop flag on a timeout and drained nothing;
         # shutdown()'s byte lands afterwards, before the next serve_forever().
         server._wake_w.send(b"\0")
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        time.sleep(0.3)
-        server.shutdown()
-        thread.join(5)
-        assert not thread.is_alive()
-        assert server.turns <= 10, f"the loop turned {server.turns} times in 0.3 s at a 50 ms poll interval"
+        turns = _turns_in(server, 0.3)
+        assert turns <= 10, f"the loop turned {turns} times in 0.3 s at a 50 ms poll interval"
     finally:
         server.server_close()
 
 
 def test_a_stopped_server_can_serve_again_without_spinning() -> None:
     """serve_forever() after a shutdown() waits for requests again (the wake-up byte was drained)."""
-    import threading
-
-    from hmac_body_auth.testing import _Server
-
-    class Counting(_Server):
-        turns = 0
-
-        def service_actions(self) -> None:
-            self.turns += 1
-
-    server = Counting(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    server = _counting_server()
     try:
         for _ in range(2):
-            server.turns = 0
-            thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-            thread.start()
-            time.sleep(0.3)
-            server.shutdown()
-            thread.join(5)
-            assert not thread.is_alive()
-            assert server.turns <= 10, f"the loop turned {server.turns} times in 0.3 s at a 50 ms poll interval"
+            turns = _turns_in(server, 0.3)
+            assert turns <= 10, f"the loop turned {turns} times in 0.3 s at a 50 ms poll interval"
     finally:
         server.server_close()
