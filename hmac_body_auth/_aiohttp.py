@@ -285,7 +285,7 @@ def _copied(req: aiohttp.ClientRequest, body: aiohttp_payload.Payload) -> tuple[
         return ()  # a form, bytes or JSON: the label only (the common case, without the loop)
     return tuple(
         (name, value)
-        for name, value in body.headers.items()
+        for name, value in headers.items()
         if name.lower() != "content-type" and req.headers.get(name) == value
     )
 
