@@ -535,9 +535,7 @@ def _value(headers: httpx.Headers, entries: list[_Entry], name: bytes) -> str | 
 def _fits(call: Call, status: int, response: httpx.Response) -> bool:
     """After :meth:`Call.reads`, the rest of :meth:`Call.wants_body`: Content-Length read without ``Headers.get``."""
     headers = response.headers
-    # _entries(), inline for httpx's own Headers: this runs for every answer.
-    entries = headers._list if type(headers) in _LISTED else _entries(headers)
-    return call.body_fits(status, _value(headers, entries, b"content-length"))
+    return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
 
 
 _Begun = tuple["Spool | None", Call, SignedRequest, "list[_Entry] | None"]

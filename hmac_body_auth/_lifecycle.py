@@ -812,12 +812,7 @@ class Call:
             # The common answer, decided before anything else is looked at: no clock sync, not a
             # status to re-sign after, and a body that is not read or cannot hold the nonce error.
             needle = policy._needle
-            if (
-                body is None
-                or self.resent
-                # lacks(body, needle), inline: this runs for every answer.
-                or (needle is not None and type(body) is bytes and needle not in body and b"\\" not in body)
-            ):
+            if body is None or self.resent or (needle is not None and type(body) is bytes and lacks(body, needle)):
                 return _DONE_NOTHING
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
