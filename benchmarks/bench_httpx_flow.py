@@ -26,8 +26,9 @@ subjects are interleaved (the order rotates each round), the garbage collector i
 off in the timed loop, and the ratio is the median over rounds of the per-round
 ratio (paired, so drift cancels).
 
-``--against REV`` adds the ``Poloniex`` rows of the package at commit ``REV``
-(``_seed.at``), timed in the same rounds: a change before and after in one run.
+``--against REV`` adds the ``Poloniex`` rows (with and without follow_redirects) of
+the package at commit ``REV`` (``_seed.at``), timed in the same rounds: a change
+before and after in one run.
 
 Run: ``python benchmarks/bench_httpx_flow.py [--quick] [--against REV]``.
 """
@@ -148,6 +149,9 @@ def main() -> None:
         if before is not None:
             subjects[f"Poloniex {kind} {_seed.label(before)}"] = Subject(
                 before.Poloniex("BEFORE-" + KEY, SECRET), is_async=is_async, follow=False, nonce=True
+            )
+            subjects[f"Poloniex {kind}, follow {_seed.label(before)}"] = Subject(
+                before.Poloniex("BEFORE-" + KEY, SECRET), is_async=is_async, follow=True, nonce=True
             )
         subjects[f"seed bare {kind}"] = Subject(
             seed.BodyDigestAuth(secret=SECRET), is_async=is_async, follow=False, nonce=False

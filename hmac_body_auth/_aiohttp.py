@@ -52,7 +52,7 @@ from aiohttp.multipart import parse_content_disposition
 from yarl import URL
 
 from ._core import Digested, Digester, SignedRequest
-from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, Action, Call, Policy
+from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, RESEND, SYNC_CLOCK, Action, Call, Policy
 from ._origin import origin_of
 from ._streams import CHUNK, Spool
 from .errors import BodyError, ConfigurationError, OriginError, RedirectError
@@ -243,6 +243,10 @@ class _Into(AbstractStreamWriter):
 #: aiohttp >= 3.12.? gives a payload's bytes directly (3.12.0 only writes them).
 _AS_BYTES = "as_bytes" in vars(aiohttp_payload.BytesPayload)
 
+#: Payloads of bytes in memory, exactly these classes (a subclass may close something):
+#: replacing one needs no ``update_body()``, whose awaited ``close()`` does nothing for them.
+_NOTHING_TO_CLOSE: frozenset[type] = frozenset({aiohttp_payload.BytesPayload, _Signed})
+
 
 def _unreadable(exc: BaseException) -> BodyError:
     return BodyError(
@@ -403,9 +407,11 @@ async def _put(
             if req.chunked is not None:
                 req.chunked = None
             update = getattr(req, "update_body", None)
-            if update is not None:
+            if update is not None and type(req.body) not in _NOTHING_TO_CLOSE:
                 await update(body)  # closes the caller's payload
-            else:  # aiohttp 3.12.0 has no update_body()
+            else:
+                # aiohttp 3.12.0 has no update_body(); and a payload of bytes in memory
+                # (the common case) holds nothing that update_body() would close.
                 headers.popall("Content-Length", None)
                 req.update_body_from_data(body)
         content_type = signed.content_type or source.content_type or source.label
@@ -594,9 +600,9 @@ class _Middleware:
                     decision = await call.after_async(resp.status, body, date=date)
                 else:
                     decision = call.after(resp.status, body, date=date)
-                if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+                if decision.action is SYNC_CLOCK and decision.probe is not None:
                     decision = await call.probed_async(*await _probe(req, decision.probe))
-                if decision.action is not Action.RESEND or decision.signed is None:
+                if decision.action is not RESEND or decision.signed is None:
                     return resp
                 resp.release()
                 await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop, url=url)

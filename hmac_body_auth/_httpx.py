@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._body import encode_body
 from ._core import SignedRequest
-from ._lifecycle import Action, Call, Policy
+from ._lifecycle import RESEND, SYNC_CLOCK, Action, Call, Policy
 from ._streams import Spool
 from .errors import BodyError, RedirectError
 
@@ -154,11 +154,18 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     if pick is None:
         return True
     package = _client(request)
-    # Every transport a hop may go through: the one for this URL and any mounted for
-    # other URLs (a redirect can lead there). httpcore's own transports report each
-    # hop through trace; a subclass that overrides the send may not reach httpcore.
+    # Every transport a hop may go through: the client's and any mounted for other URLs
+    # (a redirect can lead there). httpcore's own transports report each hop through
+    # trace; a subclass that overrides the send may not reach httpcore.
     mounts: Any = getattr(client, "_mounts", None) or {}
-    for transport in (pick(request.url), getattr(client, "_transport", None), *mounts.values()):
+    transports = (getattr(client, "_transport", None), *mounts.values())
+    if getattr(pick, "__func__", None) not in (
+        package.Client._transport_for_url,
+        package.AsyncClient._transport_for_url,
+    ):
+        # A choice of the client's own (httpx's picks among the ones above): this URL's too.
+        transports = (pick(request.url), *transports)
+    for transport in transports:
         if transport is not None and not _reports_hops(transport, package):
             break
     else:
@@ -225,8 +232,9 @@ class _Guard:
 
     __slots__ = ("call", "inner", "is_async", "method", "sent", "spool", "url")
 
-    def __init__(self, call: Call, url: str, method: str, inner: Any, *, is_async: bool = False) -> None:
+    def __init__(self, call: Call, url: str | httpx.URL, method: str, inner: Any, is_async: bool = False) -> None:
         self.call = call
+        #: The request's URL; made a string at the first hop (most requests have none).
         self.url = url
         self.method = method
         self.inner = inner
@@ -242,13 +250,18 @@ class _Guard:
         method = method.decode("ascii", "replace") if isinstance(method, bytes) else str(method)
         if method == "CONNECT":
             return None  # the proxy tunnel for the request, not a hop
-        url = _hop_url(request)
         self.sent += 1
-        if self.sent == 1 or url is None:
+        if self.sent == 1:
             return None
+        url = _hop_url(request)
+        if url is None:
+            return None
+        from_url = self.url
+        if type(from_url) is not str:
+            self.url = from_url = str(from_url)
         resends_body = method == self.method and method not in ("GET", "HEAD")
         # The hop's method says which kind of redirect it is (httpx turns 301-303 into GET).
-        action = self.call.check_hop(307 if resends_body else 302, self.url, url)
+        action = self.call.check_hop(307 if resends_body else 302, from_url, url)
         return action, url, request
 
 
@@ -368,8 +381,9 @@ def _rebuild(
     if stream_size is not None:
         # Given up front, so httpx does not add chunked framing to the stream.
         headers.append(("Content-Length", str(stream_size)))
+    # The signed URL; "" where the call does not use one (Policy.needs_url): the request's.
     rebuilt: httpx.Request = _client(request).Request(
-        request.method, signed.url, headers=headers, content=content, extensions=extensions
+        request.method, signed.url or request.url, headers=headers, content=content, extensions=extensions
     )
     if stream is None and (signed.body or request.method not in ("GET", "HEAD")):
         rebuilt.headers["Content-Length"] = str(len(signed.body))
@@ -462,7 +476,9 @@ def _probe(request: httpx.Request, url: str) -> httpx.Request:
 
 
 def _guard(call: Call, request: httpx.Request, signed: SignedRequest, *, is_async: bool = False) -> _Guard:
-    return _Guard(call, signed.url, request.method, request.extensions.get("trace"), is_async=is_async)
+    # The signed URL, or where the call does not use one (Policy.needs_url: ""), the request's.
+    url = signed.url or request.url
+    return _Guard(call, url, request.method, request.extensions.get("trace"), is_async)
 
 
 def _send(
@@ -538,31 +554,32 @@ def _fits(call: Call, status: int, response: httpx.Response) -> bool:
     return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
 
 
-_Begun = tuple["Spool | None", Call, SignedRequest, "list[_Entry] | None"]
+def _begun_streamed(
+    policy: Policy, request: httpx.Request, content_type: str | None
+) -> tuple[Spool | None, Call, SignedRequest]:
+    """A body not in memory (a file, a generator) checked, held and signed.
 
-
-def _begun(policy: Policy, request: httpx.Request, hops: bool) -> _Begun:
-    """``request`` checked, held and signed: its spool (a stream a nonce field follows), call, signature, headers."""
-    entries, content_type = _facts(request)
-    if isinstance(request.stream, _client(request).ByteStream):
-        # Bytes in memory (every body but files and generators): read when the request was built.
-        return (None, *policy.begin(request.method, _url(policy, request, hops), content_type, request.read()), entries)
+    Returns its spool (a stream a nonce field follows; ``None`` otherwise), call and signature.
+    """
     if not policy.digests:
         call = _call(policy, request, _body(policy, request), content_type)
-        return None, call, call.hold_and_sign(), entries
+        return None, call, call.hold_and_sign()
     digester = policy.form_stream(request.method, str(request.url), content_type)
     spool = _spool(policy, request, digester.update)
     try:
         call = policy.digested_call(digester)
-        return spool, call, call.hold_and_sign(), entries
+        return spool, call, call.hold_and_sign()
     except BaseException:
         spool.close()
         raise
 
 
-def _url(policy: Policy, request: httpx.Request, hops: bool) -> str:
-    """The request's URL for the call, or ``""`` where nothing uses it (:attr:`Policy.needs_url`, no hop to guard)."""
-    return str(request.url) if hops or policy.needs_url else ""
+def _url(policy: Policy, request: httpx.Request) -> str:
+    """The request's URL for the call, or ``""`` where nothing uses it (:attr:`Policy.needs_url`).
+
+    A redirect guard gets the request's URL itself and makes it a string only at a hop.
+    """
+    return str(request.url) if policy.needs_url else ""
 
 
 async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call, list[_Entry] | None]:
@@ -641,7 +658,13 @@ def sync_flow(
         finally:
             spool.close()
         return
-    form_spool, call, signed, entries = _begun(policy, request, hops)
+    entries, content_type = _facts(request)
+    if isinstance(request.stream, (_PACKAGES.get(type(request)) or _client(request)).ByteStream):
+        # Bytes in memory (every body but files and generators): read when the request was built.
+        form_spool = None
+        call, signed = policy.begin(request.method, _url(policy, request), content_type, request.read())
+    else:
+        form_spool, call, signed = _begun_streamed(policy, request, content_type)
     try:
         if hops or signed.stream_size is not None:
             sent, hops_guard = _send(
@@ -656,11 +679,11 @@ def sync_flow(
             status = response.status_code
             body = response.read() if call.reads(status) and _fits(call, status, response) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
-            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            if decision.action is SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
                 # httpx reads every answer a flow moves past in full, so reading it here costs nothing.
                 decision = call.probed(answer.status_code, answer.read())
-            if decision.action is not Action.RESEND or decision.signed is None:
+            if decision.action is not RESEND or decision.signed is None:
                 return
             sent, hops_guard = _send(
                 call, request, decision.signed, hops=hops, is_async=False, spool=form_spool, entries=entries
@@ -691,7 +714,7 @@ async def async_flow(
         # In memory already: nothing to wait for but the lease and the nonce source.
         entries, content_type = _facts(request)
         form_spool = None
-        call, signed = policy.begin_now(request.method, _url(policy, request, hops), content_type, request.read())
+        call, signed = policy.begin_now(request.method, _url(policy, request), content_type, request.read())
     else:
         form_spool, call, entries = await _achecked(policy, request)
         signed = None
@@ -713,10 +736,10 @@ async def async_flow(
             body = await response.aread() if call.reads(status) and _fits(call, status, response) else None
             date = response.headers.get("date") if call.wants_date else None
             decision = await call.after_async(status, body, date=date) if waits else call.after(status, body, date=date)
-            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            if decision.action is SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
                 decision = await call.probed_async(answer.status_code, await answer.aread())
-            if decision.action is not Action.RESEND or decision.signed is None:
+            if decision.action is not RESEND or decision.signed is None:
                 return
             sent, hops_guard = _send(
                 call, request, decision.signed, hops=hops, is_async=True, spool=form_spool, entries=entries

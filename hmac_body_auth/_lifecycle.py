@@ -115,6 +115,12 @@ class Action(enum.Enum):
     """The API refused the timestamp: ``GET`` :attr:`Decision.probe` (no credentials), then :meth:`Call.probed`."""
 
 
+#: The actions every answer is checked against, as module names: on CPython 3.11 a member
+#: read from the class (``Action.DONE``) goes through ``EnumType.__getattr__``'s slot, about
+#: 0.13 us each, a few times per request.
+DONE, RESEND, SYNC_CLOCK = Action.DONE, Action.RESEND, Action.SYNC_CLOCK
+
+
 class Situation(NamedTuple):
     """Everything a decision depends on, as plain values."""
 
@@ -833,7 +839,7 @@ class Call:
         resign = status in policy.resign_statuses and policy.nonce is not None
         if floor is None and not rejected and not resign:
             # Nothing says the call was not executed: the table's last row, without building the situation.
-            return Action.DONE, None
+            return DONE, None
         situation = Situation(
             status,
             nonce_rejected=floor is not None,
@@ -865,11 +871,11 @@ class Call:
         server's clock after a timestamp refusal.
         """
         action, floor = self._decide(status, body, date)
-        if action is Action.DONE:
+        if action is DONE:
             return _DONE
-        if action is Action.SYNC_CLOCK:
+        if action is SYNC_CLOCK:
             return self._probe()
-        if action is not Action.RESEND:
+        if action is not RESEND:
             return Decision(action)
         if floor is not None:
             self._log_floor(floor)
@@ -911,11 +917,11 @@ class Call:
     async def after_async(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
         action, floor = self._decide(status, body, date)
-        if action is Action.DONE:
+        if action is DONE:
             return _DONE
-        if action is Action.SYNC_CLOCK:
+        if action is SYNC_CLOCK:
             return self._probe()
-        if action is not Action.RESEND:
+        if action is not RESEND:
             return Decision(action)
         if floor is not None:
             self._log_floor(floor)

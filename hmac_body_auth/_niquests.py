@@ -47,7 +47,7 @@ from typing import Any, NamedTuple
 
 from ._body import encode_body
 from ._core import SignedRequest
-from ._lifecycle import BODY_LIMIT, Action, Call, Decision, Policy
+from ._lifecycle import BODY_LIMIT, RESEND, SYNC_CLOCK, Action, Call, Decision, Policy
 from ._requests import checked_call, is_redirect, probe, probe_settings, put, resend
 from ._streams import Spool
 from .errors import BodyError, HmacBodyAuthError, RedirectError
@@ -358,9 +358,9 @@ class _Flow:
             buffered = not kwargs.get("stream")
             body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
             decision = call.after(status, body, date=response.headers.get("date"))
-            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs, client=_client(response))
-            if decision.action is Action.RESEND and decision.signed is not None:
+            if decision.action is RESEND and decision.signed is not None:
                 response = resend(response, decision.signed, _resend_settings(kwargs))
         self._redirected(call, response)
         return response
@@ -372,9 +372,9 @@ class _Flow:
             wants = call.wants_body(status, response.headers, buffered=buffered)
             body = await response.content if wants else None
             decision = await call.after_async(status, body, date=response.headers.get("date"))
-            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = await _probe_async(call, response, decision.probe, kwargs)
-            if decision.action is Action.RESEND and decision.signed is not None:
+            if decision.action is RESEND and decision.signed is not None:
                 response = await _resend_async(response, decision.signed, _resend_settings(kwargs))
         self._redirected(call, response)
         return response

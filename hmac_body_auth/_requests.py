@@ -39,7 +39,7 @@ from requests.utils import requote_uri
 
 from ._body import encode_body
 from ._core import SignedRequest
-from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, Action, Call, Decision, Policy
+from ._lifecycle import BODY_LIMIT, REDIRECT_STATUSES, RESEND, SYNC_CLOCK, Action, Call, Decision, Policy
 from ._streams import Spool, Suffixed, digest_file, file_digest, is_seekable_file
 from .errors import BodyError, RedirectError
 
@@ -375,9 +375,9 @@ class _Tracker:
             buffered = not kwargs.get("stream")
             body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
-            if decision.action is Action.SYNC_CLOCK and decision.probe is not None:
+            if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs)
-            if decision.action is Action.RESEND and decision.signed is not None:
+            if decision.action is RESEND and decision.signed is not None:
                 response = resend(response, decision.signed, kwargs)
                 status = response.status_code
                 location = response.headers.get("location")
