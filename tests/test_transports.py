@@ -247,6 +247,27 @@ def test_client_choosing_its_transport_its_own_way_is_refused(
     assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("module", MODULES)
+def test_client_class_choosing_its_transport_its_own_way_is_refused(
+    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer
+) -> None:
+    """A client class whose _transport_for_url picks a socket transport (not httpx's own method) is refused."""
+    mod, transport = _transport(module, mode)
+    api.redirect("/old", 307, elsewhere.origin + "/steal")
+
+    def choose(client: Any) -> None:
+        class Choosing(type(client)):  # type: ignore[misc]
+            def _transport_for_url(self, url: Any) -> Any:
+                return transport
+
+        client.__class__ = Choosing
+
+    with pytest.raises(hba.RedirectError, match="nothing was sent"):
+        send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, setup=choose, follow_redirects=True)
+    assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
+
+
 # -- follow_redirects=False: the same transports work normally -------------------------------------
 
 
