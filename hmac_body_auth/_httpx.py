@@ -158,13 +158,9 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     # (a redirect can lead there). httpcore's own transports report each hop through
     # trace; a subclass that overrides the send may not reach httpcore.
     mounts: Any = getattr(client, "_mounts", None) or {}
-    transports = (getattr(client, "_transport", None), *mounts.values())
-    if getattr(pick, "__func__", None) not in (
-        package.Client._transport_for_url,
-        package.AsyncClient._transport_for_url,
-    ):
-        # A choice of the client's own (httpx's picks among the ones above): this URL's too.
-        transports = (pick(request.url), *transports)
+    # The URL's own pick is always asked: httpx's method may be patched on the class or
+    # borrowed from another client, and either can choose a transport not listed here.
+    transports = (pick(request.url), getattr(client, "_transport", None), *mounts.values())
     for transport in transports:
         if transport is not None and not _reports_hops(transport, package):
             break

@@ -268,6 +268,21 @@ def test_client_class_choosing_its_transport_its_own_way_is_refused(
     assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("module", MODULES)
+def test_transport_for_url_patched_on_the_client_class_is_refused(
+    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client class's own _transport_for_url patched to pick a socket transport is refused: nothing is sent."""
+    mod, transport = _transport(module, mode)
+    api.redirect("/old", 307, elsewhere.origin + "/steal")
+    for kind in (mod.Client, mod.AsyncClient):
+        monkeypatch.setattr(kind, "_transport_for_url", lambda self, url: transport)
+    with pytest.raises(hba.RedirectError, match="nothing was sent"):
+        send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, follow_redirects=True)
+    assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
+
+
 # -- follow_redirects=False: the same transports work normally -------------------------------------
 
 
