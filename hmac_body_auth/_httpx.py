@@ -154,14 +154,11 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     if pick is None:
         return True
     package = _client(request)
-    # Every transport a hop may go through: the client's and any mounted for other URLs
-    # (a redirect can lead there). httpcore's own transports report each hop through
-    # trace; a subclass that overrides the send may not reach httpcore.
+    # Every transport a hop may go through: the one for this URL and any mounted for
+    # other URLs (a redirect can lead there). httpcore's own transports report each
+    # hop through trace; a subclass that overrides the send may not reach httpcore.
     mounts: Any = getattr(client, "_mounts", None) or {}
-    # The URL's own pick is always asked: httpx's method may be patched on the class or
-    # borrowed from another client, and either can choose a transport not listed here.
-    transports = (pick(request.url), getattr(client, "_transport", None), *mounts.values())
-    for transport in transports:
+    for transport in (pick(request.url), getattr(client, "_transport", None), *mounts.values()):
         if transport is not None and not _reports_hops(transport, package):
             break
     else:

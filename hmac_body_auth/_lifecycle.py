@@ -279,9 +279,9 @@ class Policy:
             exact and plain_clock and type(scheme) is BodyDigestScheme and lease is not None and origin is None
         ) and clock_sync is None
         #: Whether a call needs the request's URL. ``False``: a body digest (the URL is not
-        #: signed) with no origin pin and no clock sync, so an adapter that follows no
-        #: redirect itself may pass ``""`` rather than build the URL string (the call only
-        #: carries it into ``SignedRequest.url``).
+        #: signed) with no origin pin and no clock sync, so an adapter may pass ``""`` rather
+        #: than build the URL string (the call only carries it into ``SignedRequest.url``); one
+        #: that guards redirect hops keeps the request's URL for them itself.
         self.needs_url = not (exact and type(scheme) is BodyDigestScheme and origin is None and clock_sync is None)
         self.source: OrderedNonceSource | None
         #: The source's asyncio API, when it has one that waits for something (an in-process

@@ -230,56 +230,32 @@ def test_mock_transport_following_is_refused(mode: str) -> None:
     assert seen == []
 
 
+@pytest.mark.parametrize("where", ["instance", "subclass", "httpx's class"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("module", MODULES)
 def test_client_choosing_its_transport_its_own_way_is_refused(
-    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer
+    module: str, mode: str, where: str, api: PoloniexServer, elsewhere: VerifyingServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A client whose _transport_for_url (set on the client itself) picks a socket transport is refused."""
+    """A _transport_for_url (the client's, a subclass's, httpx's patched) picking a socket transport is refused."""
     mod, transport = _transport(module, mode)
     api.redirect("/old", 307, elsewhere.origin + "/steal")
 
     def choose(client: Any) -> None:
-        client._transport_for_url = lambda url: transport
+        if where == "instance":
+            client._transport_for_url = lambda url: transport
+        elif where == "subclass":
 
+            class Choosing(type(client)):  # type: ignore[misc]
+                def _transport_for_url(self, url: Any) -> Any:
+                    return transport
+
+            client.__class__ = Choosing
+
+    if where == "httpx's class":
+        for kind in (mod.Client, mod.AsyncClient):
+            monkeypatch.setattr(kind, "_transport_for_url", lambda self, url: transport)
     with pytest.raises(hba.RedirectError, match="nothing was sent"):
         send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, setup=choose, follow_redirects=True)
-    assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
-
-
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize("module", MODULES)
-def test_client_class_choosing_its_transport_its_own_way_is_refused(
-    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer
-) -> None:
-    """A client class whose _transport_for_url picks a socket transport (not httpx's own method) is refused."""
-    mod, transport = _transport(module, mode)
-    api.redirect("/old", 307, elsewhere.origin + "/steal")
-
-    def choose(client: Any) -> None:
-        class Choosing(type(client)):  # type: ignore[misc]
-            def _transport_for_url(self, url: Any) -> Any:
-                return transport
-
-        client.__class__ = Choosing
-
-    with pytest.raises(hba.RedirectError, match="nothing was sent"):
-        send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, setup=choose, follow_redirects=True)
-    assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
-
-
-@pytest.mark.parametrize("mode", ["sync", "async"])
-@pytest.mark.parametrize("module", MODULES)
-def test_transport_for_url_patched_on_the_client_class_is_refused(
-    module: str, mode: str, api: PoloniexServer, elsewhere: VerifyingServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The client class's own _transport_for_url patched to pick a socket transport is refused: nothing is sent."""
-    mod, transport = _transport(module, mode)
-    api.redirect("/old", 307, elsewhere.origin + "/steal")
-    for kind in (mod.Client, mod.AsyncClient):
-        monkeypatch.setattr(kind, "_transport_for_url", lambda self, url: transport)
-    with pytest.raises(hba.RedirectError, match="nothing was sent"):
-        send(mod, mode, api.origin + "/old", hba.Poloniex(KEY, SECRET), None, follow_redirects=True)
     assert (transport.sent, api.received, elsewhere.received) == ([], [], [])
 
 
