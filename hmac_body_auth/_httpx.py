@@ -430,7 +430,11 @@ def _signed_copy(
         headers.append((raw, lower, value.encode("latin-1")))
     headers_type = package.Headers
     if headers_type in _LISTED or _listed(headers_type):
-        sent.headers = _handed(headers_type, headers)
+        # _handed(), inline.
+        handed = object.__new__(headers_type)
+        handed._list = headers
+        handed._encoding = None
+        sent.headers = handed
     else:
         sent.headers = _headers(package, headers)
     if guard is not None:
@@ -524,12 +528,16 @@ def _facts(request: httpx.Request) -> tuple[list[_Entry], str | None]:
     ``headers.get()`` would first work out the headers' encoding (another pass
     decoding every header) on a request that has just been built.
     """
-    entries = _entries(request.headers)
-    return entries, _value(request.headers, entries, b"content-type")
+    headers = request.headers
+    entries = headers._list if type(headers) in _LISTED else _entries(headers)
+    return entries, _value(headers, b"content-type", entries)
 
 
-def _value(headers: httpx.Headers, entries: list[_Entry], name: bytes) -> str | None:
+def _value(headers: httpx.Headers, name: bytes, entries: list[_Entry] | None = None) -> str | None:
     """What ``headers.get(name)`` returns, read from ``entries`` (repeated values joined as httpx joins them)."""
+    if entries is None:
+        # _entries(), inline: this runs for every request and every response.
+        entries = headers._list if type(headers) in _LISTED else _entries(headers)
     found: bytes | None = None
     for _, lower, value in entries:
         if lower == name:
@@ -539,12 +547,6 @@ def _value(headers: httpx.Headers, entries: list[_Entry], name: bytes) -> str | 
     # Not ASCII: as httpx decodes it (its guess of the headers' encoding).
     text: str | None = headers.get(name.decode("ascii"))
     return text
-
-
-def _fits(call: Call, status: int, response: httpx.Response) -> bool:
-    """After :meth:`Call.reads`, the rest of :meth:`Call.wants_body`: Content-Length read without ``Headers.get``."""
-    headers = response.headers
-    return call.body_fits(status, _value(headers, _entries(headers), b"content-length"))
 
 
 def _begun_streamed(
@@ -565,14 +567,6 @@ def _begun_streamed(
     except BaseException:
         spool.close()
         raise
-
-
-def _url(policy: Policy, request: httpx.Request) -> str:
-    """The request's URL for the call, or ``""`` where nothing uses it (:attr:`Policy.needs_url`).
-
-    A redirect guard gets the request's URL itself and makes it a string only at a hop.
-    """
-    return str(request.url) if policy.needs_url else ""
 
 
 async def _achecked(policy: Policy, request: httpx.Request) -> tuple[Spool | None, Call, list[_Entry] | None]:
@@ -655,7 +649,9 @@ def sync_flow(
     if isinstance(request.stream, (_PACKAGES.get(type(request)) or _client(request)).ByteStream):
         # Bytes in memory (every body but files and generators): read when the request was built.
         form_spool = None
-        call, signed = policy.begin(request.method, _url(policy, request), content_type, request.read())
+        # "" where nothing uses the URL (Policy.needs_url); a redirect guard keeps its own.
+        url = str(request.url) if policy.needs_url else ""
+        call, signed = policy.begin(request.method, url, content_type, request.read())
     else:
         form_spool, call, signed = _begun_streamed(policy, request, content_type)
     try:
@@ -670,7 +666,7 @@ def sync_flow(
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = response.read() if call.reads(status) and _fits(call, status, response) else None
+            body = response.read() if call.wants_length(status, _value(response.headers, b"content-length")) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
@@ -707,7 +703,9 @@ async def async_flow(
         # In memory already: nothing to wait for but the lease and the nonce source.
         entries, content_type = _facts(request)
         form_spool = None
-        call, signed = policy.begin_now(request.method, _url(policy, request), content_type, request.read())
+        # "" where nothing uses the URL (Policy.needs_url); a redirect guard keeps its own.
+        url = str(request.url) if policy.needs_url else ""
+        call, signed = policy.begin_now(request.method, url, content_type, request.read())
     else:
         form_spool, call, entries = await _achecked(policy, request)
         signed = None
@@ -726,7 +724,8 @@ async def async_flow(
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = await response.aread() if call.reads(status) and _fits(call, status, response) else None
+            wants = call.wants_length(status, _value(response.headers, b"content-length"))
+            body = await response.aread() if wants else None
             date = response.headers.get("date") if call.wants_date else None
             decision = await call.after_async(status, body, date=date) if waits else call.after(status, body, date=date)
             if decision.action is SYNC_CLOCK and decision.probe is not None:

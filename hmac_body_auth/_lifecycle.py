@@ -38,7 +38,7 @@ import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, NamedTuple, cast
 
-from ._body import check_form, encode_body
+from ._body import _MEDIA_TYPES, FORM_CONTENT_TYPE, check_form, encode_body
 from ._clocksync import ClockSync, date_header_ns, midpoint_offset, server_clocks
 from ._core import _BODILESS, BodyDigestScheme, Digester, Outgoing, Scheme, SignedRequest, _new
 from ._lease import Hold, Lease
@@ -401,8 +401,11 @@ class Policy:
         if method in _BODILESS:
             return None  # call() raises the error
         scheme: BodyDigestScheme = self.scheme  # type: ignore[assignment]  # _plain: exactly one
-        # scheme.check() with a nonce, for a method with a body.
-        check_form(body, content_type, scheme.nonce_field)
+        # scheme.check() with a nonce, for a method with a body; check_form()'s first answer
+        # inline (a form's Content-Type seen before, a body with neither the field's name nor
+        # an escape in it: no field can be the nonce field).
+        if _MEDIA_TYPES.get(content_type) != FORM_CONTENT_TYPE or scheme._field in body or b"%" in body:  # type: ignore[arg-type]
+            check_form(body, content_type, scheme.nonce_field)
         # As Outgoing(...) builds it (a NamedTuple's own __new__ calls tuple.__new__).
         out: Outgoing = _new(Outgoing, (method, url, content_type, body, None))
         call = Call(self, out)
@@ -426,7 +429,21 @@ class Policy:
                 raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
             if type(nonce) is not int:  # ClockNonce.__call__ patched on the class: checked as next_nonce() checks
                 nonce = _checked_nonce(nonce)
-            signed = scheme.sign(out, self.signer, self.key, nonce, self.clock)
+            if type(nonce) is int and body and body[-1] != 38:  # 38: "&"
+                # scheme.sign()'s first case and headers(), inline (exactly BodyDigestScheme:
+                # no subclass adds headers): the nonce field appended in one copy of the body.
+                data = b"%b&%b=%d" % (body, scheme._field, nonce)
+                signature = self.signer.sign(data)
+                key = self.key
+                headers = (
+                    {scheme.signature_header: signature}
+                    if key is None
+                    else {scheme.key_header: key, scheme.signature_header: signature}
+                )
+                form_type = FORM_CONTENT_TYPE if content_type is None else None
+                signed = _new(SignedRequest, (url, data, headers, form_type, nonce, None))
+            else:
+                signed = scheme.sign(out, self.signer, self.key, nonce, self.clock)
         except BaseException:
             call.release()
             raise
@@ -805,6 +822,14 @@ class Call:
         """Whether an answer with ``status`` may need its body to decide (the cheap half of :meth:`wants_body`)."""
         return not (self.resent or self.streamed or status not in self.policy.answer_statuses)
 
+    def wants_length(self, status: int, length: str | None) -> bool:
+        """:meth:`wants_body` (unbuffered) given the Content-Length value (``None``: absent), in one call."""
+        if self.resent or self.streamed or status not in self.policy.answer_statuses:  # reads(), inline
+            return False
+        if length is not None:  # body_fits(), inline: an adapter asks this for every response
+            return length.strip().isdigit() and int(length) <= BODY_LIMIT
+        return status >= 400
+
     @staticmethod
     def body_fits(status: int, length: str | None) -> bool:
         """The other half of :meth:`wants_body` (unbuffered), given the Content-Length value (``None``: absent)."""
@@ -870,6 +895,16 @@ class Call:
         ``date``: the response's ``Date`` header, the last resort for the
         server's clock after a timestamp refusal.
         """
+        policy = self.policy
+        if policy.clock_sync is None and status not in policy.resign_statuses:
+            # _decide()'s first answer, and lacks(), inline: most responses end here.
+            needle = policy._needle
+            if (
+                body is None
+                or self.resent
+                or (needle is not None and type(body) is bytes and needle not in body and b"\\" not in body)
+            ):
+                return _DONE
         action, floor = self._decide(status, body, date)
         if action is DONE:
             return _DONE
