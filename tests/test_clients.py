@@ -264,6 +264,40 @@ def test_aiohttp_a_request_sent_again_is_signed_again(server: PoloniexServer) ->
     assert server.stats.bad_nonce == 0
 
 
+@pytest.mark.parametrize("kind", ["dict", "bytes", "str", "file"])
+def test_aiohttp_a_nonce_rejection_is_resent_framed_as_signed(server: PoloniexServer, kind: str, tmp_path: Any) -> None:
+    """A nonce rejection re-signs the body: each try is framed by its own Content-Length, the caller's file closed."""
+    import asyncio
+    import time
+
+    from .conftest import aiohttp_session
+
+    # The server has seen a nonce ahead of our clock: the first try is refused, the answer names that nonce.
+    floor = server.last_nonce[KEY] = time.time_ns() // 1000 + 10**9
+    form = "command=buy&amount=1"
+    (tmp_path / "form").write_bytes(form.encode())
+    opened = open(tmp_path / "form", "rb") if kind == "file" else None  # noqa: SIM115 - closed by aiohttp
+    body: Any = {"dict": {"command": "buy", "amount": "1"}, "bytes": form.encode(), "str": form, "file": opened}[kind]
+    headers = {} if kind == "dict" else {"Content-Type": "application/x-www-form-urlencoded"}
+
+    async def go() -> int:
+        async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as s, s.post(server.url, data=body, headers=headers) as r:
+            await r.read()
+            return r.status
+
+    assert asyncio.run(go()) == 200
+    assert server.stats.bad_nonce == 1
+    assert server.stats.accepted == 1
+    first, second = server.received
+    for sent in (first, second):
+        assert sent.headers["Content-Length"] == str(len(sent.body))
+        assert "Transfer-Encoding" not in sent.headers
+        assert _split_nonce(sent.body)[0] == form.encode()
+    assert _split_nonce(first.body)[1] <= floor < _split_nonce(second.body)[1]
+    if opened is not None:
+        assert opened.closed  # the caller's payload was closed when the signed body replaced it
+
+
 class _DropsTheSecond(BaseHTTPRequestHandler):
     """Answers every PUT, except the second one, whose kept-alive connection it closes unanswered."""
 

@@ -482,3 +482,24 @@ def test_cross_origin_redirect_forwarded_is_refused(
     assert elsewhere.received == []
     assert [f.target for f in proxy.forwarded] == [api.origin + "/old"]
     assert _only_tunnels_to(proxy, elsewhere.origin) == []
+
+
+@pytest.mark.parametrize("pinned", [False, True], ids=["url-unused", "origin-pinned"])
+@pytest.mark.parametrize(("first", "second"), [(307, 302), (302, 307)])
+@pytest.mark.parametrize(("client", "mode"), REDIRECT_CLIENTS)
+def test_every_hop_of_a_forwarded_chain_is_checked(
+    client: str, mode: str, first: int, second: int, pinned: bool, proxy: ConnectProxy, http_pair: Any
+) -> None:
+    """Through a forwarding proxy, A -> A -> B: the second hop's absolute target is checked, and refused."""
+    api, elsewhere = http_pair
+    api.redirect("/a", first, "/b")
+    api.redirect("/b", second, elsewhere.origin + "/steal")
+    auth = hba.Poloniex(KEY, SECRET, origin=api.origin) if pinned else hba.Poloniex(KEY, SECRET)
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        _send_following(client, mode, api.origin + "/a", auth, {"http": proxy.url}, True)
+    assert elsewhere.received == []
+    assert [f.target for f in proxy.forwarded] == [api.origin + "/a", api.origin + "/b"]
+    assert _only_tunnels_to(proxy, elsewhere.origin) == []
+    hop = api.received[1]
+    assert ("Sign" in hop.headers) == (first == 307)  # re-signed when the body goes along, else stripped
+    assert api.stats.bad_nonce == 0

@@ -162,6 +162,29 @@ def test_same_origin_301_302_303_hop_is_stripped(server: PoloniexServer, client:
     assert hop.body == b""
 
 
+@pytest.mark.parametrize("pinned", [False, True], ids=["url-unused", "origin-pinned"])
+@pytest.mark.parametrize(("first", "second"), [(307, 307), (308, 302), (303, 307), (302, 302)])
+@pytest.mark.parametrize("client", CLIENTS)
+def test_every_hop_of_a_chain_is_checked(
+    server: PoloniexServer, elsewhere: VerifyingServer, client: str, first: int, second: int, pinned: bool
+) -> None:
+    """Every client: A -> A -> B, the second hop to another origin is refused, whether the call keeps its URL or not."""
+    # Pinned, the call needs the request's URL (Policy.needs_url); unpinned, a guard keeps its own.
+    auth = hba.Poloniex(KEY, SECRET, origin=server.origin) if pinned else hba.Poloniex(KEY, SECRET)
+    assert auth._policy.needs_url is pinned
+    server.redirect("/a", first, "/b")
+    server.redirect("/b", second, elsewhere.origin + "/steal")
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        _send(client, server.origin + "/a", auth, {"command": "buy", "marker": "SIGNED-BODY"})
+    assert elsewhere.received == []
+    assert [r.path for r in server.received] == ["/a", "/b"]
+    hop = server.received[1]
+    # The first hop: re-signed (a fresh nonce) when it keeps the body, stripped when it becomes a GET.
+    assert ("Key" in hop.headers) == (first in (307, 308))
+    assert ("Sign" in hop.headers) == (first in (307, 308))
+    assert server.stats.bad_nonce == 0
+
+
 @pytest.mark.parametrize("client", CLIENTS)
 def test_same_origin_redirect_without_nonce_follows(open_server: VerifyingServer, client: str) -> None:
     """Without a nonce, a same-origin 308 resends the identical signed body, which verifies."""
@@ -316,18 +339,3 @@ def test_aiohttp_put_redirected_keeps_its_body_and_is_resigned(server: PoloniexS
     assert _leaked([hop], b"-") == ["Key header", "Sign header", "signed body"]  # signed again, for this origin
     assert hop.body != first.body
     assert server.stats.accepted == 1
-
-
-@pytest.mark.parametrize(("first", "second"), [(307, 307), (308, 302), (303, 307), (302, 302)])
-def test_aiohttp_every_hop_of_a_chain_is_checked(
-    server: PoloniexServer, elsewhere: VerifyingServer, first: int, second: int
-) -> None:
-    """A same-origin hop (re-signed or stripped) that redirects to another origin: refused, nothing sent there."""
-    server.redirect("/a", first, "/b")
-    server.redirect("/b", second, elsewhere.origin + "/steal")
-    with pytest.raises(hba.RedirectError, match="another origin"):
-        asyncio.run(_aiohttp_post(server.origin + "/a", hba.Poloniex(KEY, SECRET), {"marker": "SIGNED-BODY"}))
-    assert elsewhere.received == []
-    assert [r.path for r in server.received] == ["/a", "/b"]
-    hop = server.received[1]
-    assert ("Key" in hop.headers) == (first in (307, 308))
