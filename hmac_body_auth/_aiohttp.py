@@ -594,7 +594,9 @@ class _Middleware:
                 if _location(resp) is not None:
                     self._expect_hop(req, resp, call, source)
                     return resp
-                body = await resp.read() if call.wants_body(resp.status, resp.headers) else None
+                # aiohttp's headers are str: the length as wants_body() would read it, one call fewer.
+                wants = call.wants_length(resp.status, resp.headers.get("Content-Length"))
+                body = await resp.read() if wants else None
                 date = resp.headers.get("Date") if call.wants_date else None
                 if waits:
                     decision = await call.after_async(resp.status, body, date=date)

@@ -699,7 +699,7 @@ async def async_flow(
         return
     signed: SignedRequest | None
     entries: list[_Entry] | None
-    if isinstance(request.stream, _client(request).ByteStream):
+    if isinstance(request.stream, (_PACKAGES.get(type(request)) or _client(request)).ByteStream):
         # In memory already: nothing to wait for but the lease and the nonce source.
         entries, content_type = _facts(request)
         form_spool = None

@@ -387,13 +387,13 @@ class Policy:
         """
         if not self._plain:
             return None
-        if type(body) is str:
+        if type(body) is not bytes:  # bytes first: what every adapter but a str body gives
+            if type(body) is not str:
+                return None
             try:
                 body = body.encode(self.body_encoding)
             except UnicodeEncodeError:
                 return None  # call() raises the error that says what to do
-        elif type(body) is not bytes:
-            return None
         if len(body) >= DIGEST_FROM:
             return None
         if not method.isupper():
@@ -427,8 +427,6 @@ class Policy:
                 raise
             except Exception as exc:
                 raise NonceError(f"the nonce source failed: {type(exc).__name__}") from exc
-            if type(nonce) is not int:  # ClockNonce.__call__ patched on the class: checked as next_nonce() checks
-                nonce = _checked_nonce(nonce)
             if type(nonce) is int and body and body[-1] != 38:  # 38: "&"
                 # scheme.sign()'s first case and headers(), inline (exactly BodyDigestScheme:
                 # no subclass adds headers): the nonce field appended in one copy of the body.
@@ -443,6 +441,8 @@ class Policy:
                 form_type = FORM_CONTENT_TYPE if content_type is None else None
                 signed = _new(SignedRequest, (url, data, headers, form_type, nonce, None))
             else:
+                if type(nonce) is not int:  # ClockNonce.__call__ patched on the class: checked as next_nonce() checks
+                    nonce = _checked_nonce(nonce)
                 signed = scheme.sign(out, self.signer, self.key, nonce, self.clock)
         except BaseException:
             call.release()
