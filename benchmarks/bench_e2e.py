@@ -23,7 +23,7 @@ time (paired, so drift cancels).
 ``--against REV`` adds an arm with the package at commit ``REV`` (``_seed.at``) and
 a column ours / it: a change before and after in one run.
 
-Run: ``python benchmarks/bench_e2e.py [--quick] [--against REV]``.
+Run: ``python benchmarks/bench_e2e.py [--quick] [--against REV] [--only aiohttp]``.
 """
 
 from __future__ import annotations
@@ -209,6 +209,9 @@ def main() -> None:
     parser.add_argument(
         "--against", metavar="REV", default=None, help="also an arm with the package at commit REV (before/after)"
     )
+    parser.add_argument(
+        "--only", metavar="TEXT", default=None, help="only the clients whose row name contains TEXT (e.g. aiohttp)"
+    )
     args = parser.parse_args()
     rounds = args.rounds or (3 if args.quick else 21)
     calls = args.calls or (50 if args.quick else 300)
@@ -229,6 +232,8 @@ def main() -> None:
     )
     results = []
     for name, runs in arms.items():
+        if args.only is not None and args.only not in name:
+            continue
         names = list(runs)
         for run in runs.values():
             run(max(calls // 5, 10))  # warm-up: connections open
