@@ -591,7 +591,8 @@ class _Middleware:
                 await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
             resp = await handler(req)
             while True:
-                if _location(resp) is not None:
+                # The status first: most answers are no redirect, and _location() is not called for them.
+                if resp.status in REDIRECT_STATUSES and _location(resp) is not None:
                     self._expect_hop(req, resp, call, source)
                     return resp
                 # aiohttp's headers are str: the length as wants_body() would read it, one call fewer.

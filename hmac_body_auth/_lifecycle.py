@@ -15,7 +15,8 @@ client's objects into the calls below and does the I/O:
 3. ``call.sign()`` allocates the nonce (or uses the one taken with the lock) and
    returns the exact bytes and headers.
 4. When a response's status and headers arrive: ``call.wants_body(...)`` says
-   whether a (small) body must be read to decide; ``call.after(...)`` decides
+   whether a (small) body must be read to decide (``call.wants_length(status,
+   length)`` the same, given the Content-Length value); ``call.after(...)`` decides
    :data:`Action.DONE` or :data:`Action.RESEND` (re-signed); a redirect is decided
    by ``call.redirect(...)``: follow it re-signed, follow it stripped, or refuse.
 5. ``call.release()`` / ``await call.release_async()`` ends the hold exactly once,

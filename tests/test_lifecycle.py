@@ -138,6 +138,19 @@ def test_wants_body_only_when_small_or_free(status: int, headers: dict[str, str]
     """The body is read to decide only if small (or read by the client anyway): a big or streamed answer is not."""
     call = _call()
     assert call.wants_body(status, headers, buffered=buffered) is wanted
+    if not buffered:  # wants_length: the same answer from the Content-Length value alone
+        assert call.wants_length(status, headers.get("content-length")) is wanted
+
+
+@pytest.mark.parametrize("length", ["90", " 90 ", "9x", "", "-1", "90, 90", None])
+@pytest.mark.parametrize("status", [200, 422, 500])
+def test_wants_length_is_wants_body_given_the_length(status: int, length: str | None) -> None:
+    """wants_length(status, length) answers as wants_body does with that Content-Length, before and after a resend."""
+    call = _call()
+    headers = {} if length is None else {"content-length": length}
+    assert call.wants_length(status, length) is call.wants_body(status, headers)
+    call.resent = True
+    assert call.wants_length(status, length) is call.wants_body(status, headers) is False
 
 
 def test_redirect_decisions_sign_or_strip_or_refuse() -> None:
@@ -356,6 +369,12 @@ BEGIN_CASES: list[tuple[str, str | None, str | bytes | None]] = [
     ("GET", None, b""),
     ("HEAD", None, None),
     ("POST", None, b"not a form"),
+    # A form's Content-Type seen before: the check is skipped only for a body without the field's name or an escape.
+    ("POST", "application/x-www-form-urlencoded", b"note=nonce"),
+    ("POST", "application/x-www-form-urlencoded", b"nonce=1"),
+    ("POST", "application/x-www-form-urlencoded", b"a=1&%6Eonce=2"),
+    ("POST", "application/x-www-form-urlencoded", b""),
+    ("POST", "text/plain", b"a=1"),
 ]
 
 
