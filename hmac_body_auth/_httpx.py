@@ -666,7 +666,9 @@ def sync_flow(
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            body = response.read() if call.wants_length(status, _value(response.headers, b"content-length")) else None
+            # The answer's headers are scanned only for a status whose body may be read.
+            length = _value(response.headers, b"content-length") if status in call.policy.answer_statuses else None
+            body = response.read() if call.wants_length(status, length) else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 answer = yield _probe(request, decision.probe)
@@ -724,7 +726,8 @@ async def async_flow(
             if hops_guard is not None:
                 _check_history(response, hops_guard)
             status = response.status_code
-            wants = call.wants_length(status, _value(response.headers, b"content-length"))
+            length = _value(response.headers, b"content-length") if status in call.policy.answer_statuses else None
+            wants = call.wants_length(status, length)
             body = await response.aread() if wants else None
             date = response.headers.get("date") if call.wants_date else None
             decision = await call.after_async(status, body, date=date) if waits else call.after(status, body, date=date)

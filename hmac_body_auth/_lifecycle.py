@@ -212,6 +212,16 @@ def _header(headers: Mapping[str, str] | Any, name: str) -> str | None:
     return value if isinstance(value, str) or value is None else str(value)
 
 
+def _small_length(length: str) -> bool:
+    """Whether a Content-Length value is ASCII digits (spaces around) worth at most :data:`BODY_LIMIT`.
+
+    ``isdigit()`` alone takes ``"²"`` (which ``int()`` refuses) and ``int()`` takes other
+    scripts' digits; more than 20 digits is no small body (and ``int()`` refuses 4300).
+    """
+    text = length.strip()
+    return text.isascii() and text.isdigit() and len(text) <= 20 and int(text) <= BODY_LIMIT
+
+
 _DONE = Decision(Action.DONE)
 #: What Call._decide returns for "done, no nonce floor".
 _DONE_NOTHING: tuple[Action, None] = (Action.DONE, None)
@@ -828,14 +838,14 @@ class Call:
         if self.resent or self.streamed or status not in self.policy.answer_statuses:  # reads(), inline
             return False
         if length is not None:  # body_fits(), inline: an adapter asks this for every response
-            return length.strip().isdigit() and int(length) <= BODY_LIMIT
+            return _small_length(length)
         return status >= 400
 
     @staticmethod
     def body_fits(status: int, length: str | None) -> bool:
         """The other half of :meth:`wants_body` (unbuffered), given the Content-Length value (``None``: absent)."""
         if length is not None:
-            return length.strip().isdigit() and int(length) <= BODY_LIMIT
+            return _small_length(length)
         return status >= 400
 
     def _decide(self, status: int, body: bytes | None, date: str | None) -> tuple[Action, int | None]:

@@ -276,17 +276,20 @@ def test_aiohttp_a_nonce_rejection_is_resent_framed_as_signed(server: PoloniexSe
     floor = server.last_nonce[KEY] = time.time_ns() // 1000 + 10**9
     form = "command=buy&amount=1"
     (tmp_path / "form").write_bytes(form.encode())
-    opened = open(tmp_path / "form", "rb") if kind == "file" else None  # noqa: SIM115 - closed by aiohttp
-    body: Any = {"dict": {"command": "buy", "amount": "1"}, "bytes": form.encode(), "str": form, "file": opened}[kind]
     headers = {} if kind == "dict" else {"Content-Type": "application/x-www-form-urlencoded"}
 
-    async def go() -> int:
+    async def go(body: Any) -> int:
         async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as s, s.post(server.url, data=body, headers=headers) as r:
             await r.read()
             return r.status
 
-    assert asyncio.run(go()) == 200
+    with open(tmp_path / "form", "rb") as opened:
+        data = {"dict": {"command": "buy", "amount": "1"}, "bytes": form.encode(), "str": form, "file": opened}[kind]
+        assert asyncio.run(go(data)) == 200
+        if kind == "file":
+            assert opened.closed  # the caller's payload was closed when the signed body replaced it
     assert server.stats.bad_nonce == 1
+    assert server.stats.bad_signature == 0
     assert server.stats.accepted == 1
     first, second = server.received
     for sent in (first, second):
@@ -294,8 +297,6 @@ def test_aiohttp_a_nonce_rejection_is_resent_framed_as_signed(server: PoloniexSe
         assert "Transfer-Encoding" not in sent.headers
         assert _split_nonce(sent.body)[0] == form.encode()
     assert _split_nonce(first.body)[1] <= floor < _split_nonce(second.body)[1]
-    if opened is not None:
-        assert opened.closed  # the caller's payload was closed when the signed body replaced it
 
 
 class _DropsTheSecond(BaseHTTPRequestHandler):
