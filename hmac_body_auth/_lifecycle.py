@@ -837,9 +837,8 @@ class Call:
         """:meth:`wants_body` (unbuffered) given the Content-Length value (``None``: absent), in one call."""
         if self.resent or self.streamed or status not in self.policy.answer_statuses:  # reads(), inline
             return False
-        if length is not None:  # body_fits() and _small_length(), inline: an adapter asks this for every response
-            text = length.strip()
-            return text.isascii() and text.isdigit() and len(text) <= 20 and int(text) <= BODY_LIMIT
+        if length is not None:  # body_fits(), inline: an adapter asks this for every response
+            return _small_length(length)
         return status >= 400
 
     @staticmethod
