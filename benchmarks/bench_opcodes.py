@@ -192,6 +192,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--against", metavar="REV", default=None, help="also count Poloniex as it was at commit REV")
     parser.add_argument("--by-function", action="store_true", help="where each Poloniex row's instructions run")
+    parser.add_argument("--top", type=int, default=12, metavar="N", help="how many functions --by-function lists")
     args = parser.parse_args()
     before = _seed.at(args.against) if args.against else None
 
@@ -215,7 +216,7 @@ def main() -> None:
                 continue
             print()
             print(f"{name}: the functions that run the most instructions")
-            for (filename, function), n in counts.most_common(12):
+            for (filename, function), n in counts.most_common(args.top):
                 print(f"  {n / COUNT:>7.0f}  {filename}:{function}")
 
 

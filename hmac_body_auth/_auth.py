@@ -108,7 +108,7 @@ class _ClientAuth(_AuthBase):
         niquests calls it too, for ``Session`` and ``AsyncSession`` alike: a niquests
         request is checked now and signed by its hooks when it is sent.
         """
-        if _niquests.handles(r):
+        if "niquests" in sys.modules and _niquests.handles(r):  # not imported: no niquests request
             # niquests' own PreparedRequest (typed loosely there: niquests is optional).
             prepared: requests.PreparedRequest = _niquests.apply(self._policy, r)
             return prepared

@@ -153,12 +153,18 @@ def check_transport(request: httpx.Request, caller: FrameType | None) -> bool:
     pick = getattr(client, "_transport_for_url", None)
     if pick is None:
         return True
-    package = _client(request)
+    package = _PACKAGES.get(type(request)) or _client(request)
     # Every transport a hop may go through: the one for this URL and any mounted for
     # other URLs (a redirect can lead there). httpcore's own transports report each
     # hop through trace; a subclass that overrides the send may not reach httpcore.
-    mounts: Any = getattr(client, "_mounts", None) or {}
-    for transport in (pick(request.url), getattr(client, "_transport", None), *mounts.values()):
+    mounts: Any = getattr(client, "_mounts", None)
+    first = pick(request.url)
+    default = getattr(client, "_transport", None)
+    # Without mounts the URL's transport is the client's own (checked once, not twice).
+    transports = (first,) if first is default else (first, default)
+    if mounts:
+        transports = (*transports, *mounts.values())
+    for transport in transports:
         if transport is not None and not _reports_hops(transport, package):
             break
     else:
@@ -178,6 +184,8 @@ def _reports_hops(transport: Any, package: ModuleType) -> bool:
     patched after the first request must be refused from then on.
     """
     kind = type(transport)
+    if kind is package.HTTPTransport or kind is package.AsyncHTTPTransport:
+        return True  # httpcore's own (a patch of the class itself is the class's send, as below)
     if isinstance(transport, package.HTTPTransport):
         return getattr(kind, "handle_request", None) is getattr(package.HTTPTransport, "handle_request", None)
     if isinstance(transport, package.AsyncHTTPTransport):

@@ -161,7 +161,8 @@ def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, w
     if was_stream and "Transfer-Encoding" in headers:
         # The body is bytes now: chunked framing would conflict with Content-Length.
         del headers["Transfer-Encoding"]
-    store = _store(headers)
+    # _store(), inline.
+    store = headers.__dict__["_store"] if type(headers) in _STORED else None
     if store is not None and signed.content_type is None and (body or r.method not in ("GET", "HEAD")):
         # The common case, in requests' own mapping: what the general path below writes.
         store["content-length"] = ("Content-Length", str(len(body)))
@@ -372,8 +373,9 @@ class _Tracker:
         redirect = status in REDIRECT_STATUSES
         location = response.headers.get("location") if redirect else None
         if decides and not (redirect and location):
-            buffered = not kwargs.get("stream")
-            body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
+            # Read whole anyway without stream=True: then wants_body() is reads() (no header lookup).
+            wants = call.wants_body(status, response.headers) if kwargs.get("stream") else call.reads(status)
+            body = response.content if wants else None
             decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs)

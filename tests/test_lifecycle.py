@@ -159,6 +159,8 @@ def test_wants_body_only_when_small_or_free(status: int, headers: dict[str, str]
 
 LENGTHS = ["90", " 90 ", "9x", "", "-1", "90, 90", "\u00b2", "\u0661\u0662", "9" * 5000, None]
 LENGTHS += [str(BODY_LIMIT), str(BODY_LIMIT + 1), "0" * 20 + "1"]
+# Around the four-digit shortcut: the longest lengths it takes, and the first it leaves to the full check.
+LENGTHS += ["0", "9999", "0090", "99999", "00090", "9\u0669", " 9"]
 
 
 @pytest.mark.parametrize("length", LENGTHS)
@@ -170,7 +172,7 @@ def test_wants_length_is_wants_body_given_the_length(status: int, length: str | 
     wanted = call.wants_length(status, length)
     assert wanted is call.wants_body(status, headers)
     if status != 500:  # a status this API reports nonce errors with: the length alone decides
-        small = length is not None and length.strip() in ("90", str(BODY_LIMIT))
+        small = length is not None and length.strip() in ("90", str(BODY_LIMIT), "0", "9999", "0090", "00090", "9")
         assert wanted is (small if length is not None else status >= 400)
     call.resent = True
     assert call.wants_length(status, length) is call.wants_body(status, headers) is False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import importlib
 import importlib.util
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -423,3 +424,24 @@ def test_a_transport_class_patched_after_a_request_is_refused_from_then_on(api: 
             client.post(api.url, data={"command": "returnBalances"}, auth=auth)
         assert sent == []
     assert api.stats.accepted == 1
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_only_httpcores_own_send_counts_as_reporting_hops(module: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The transports of httpx, and subclasses keeping their send, report hops; an overridden send does not."""
+    from hmac_body_auth import _httpx
+
+    mod = importlib.import_module(module)
+
+    class Kept(mod.HTTPTransport):  # type: ignore[misc,name-defined]
+        pass
+
+    class Overridden(mod.AsyncHTTPTransport):  # type: ignore[misc,name-defined]
+        async def handle_async_request(self, request: Any) -> Any:
+            raise AssertionError("never sent")
+
+    transports = [mod.HTTPTransport(), mod.AsyncHTTPTransport(), Kept(), Overridden(), mod.MockTransport(lambda r: r)]
+    assert [_httpx._reports_hops(t, mod) for t in transports] == [True, True, True, False, False]
+    # A send patched onto the subclass after its first use: refused from then on.
+    monkeypatch.setattr(Kept, "handle_request", lambda self, request: None)
+    assert _httpx._reports_hops(transports[2], mod) is False
