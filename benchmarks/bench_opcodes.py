@@ -193,6 +193,7 @@ def main() -> None:
     parser.add_argument("--against", metavar="REV", default=None, help="also count Poloniex as it was at commit REV")
     parser.add_argument("--by-function", action="store_true", help="where each Poloniex row's instructions run")
     parser.add_argument("--top", type=int, default=12, metavar="N", help="how many functions --by-function lists")
+    parser.add_argument("--all", action="store_true", help="--by-function for the baselines too")
     args = parser.parse_args()
     before = _seed.at(args.against) if args.against else None
 
@@ -212,7 +213,7 @@ def main() -> None:
         print(f"{name:<48} {total:>12.0f} {total / (counted[base].total() / COUNT):>7.2f}")
     if args.by_function:
         for name, counts in counted.items():
-            if "Poloniex" not in name:
+            if "Poloniex" not in name and not args.all:
                 continue
             print()
             print(f"{name}: the functions that run the most instructions")

@@ -28,7 +28,7 @@ import uuid
 import weakref
 from collections.abc import AsyncIterator, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from ._clock import validate_clock
@@ -305,6 +305,9 @@ class _Flusher:
 
 
 _FLUSHER = _Flusher()
+#: How often a lock a lost reply may hold is released again, and how many "not held" answers end that.
+_ORPHAN_RETRY: Final = 0.2
+_ORPHAN_TRIES: Final = 5
 # Every live RedisNonce, for the exit hook: a release still deferred when the
 # program ends must reach Redis, or the lock would outlive the program by lock_timeout.
 _LIVE: weakref.WeakSet[RedisNonce] = weakref.WeakSet()
@@ -323,6 +326,10 @@ def _new_flusher_in_child() -> None:
 
 
 atexit.register(_flush_at_exit)
+# A multiprocessing child started by fork ends with os._exit() after threading's own
+# shutdown hooks (not atexit's), and its flusher thread (a daemon) dies with it.
+with contextlib.suppress(AttributeError, RuntimeError):  # RuntimeError: imported during shutdown
+    threading._register_atexit(_flush_at_exit)  # type: ignore[attr-defined]
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_new_flusher_in_child)
 
@@ -536,6 +543,10 @@ class RedisNonce:
         # A released lock waiting for this object's next request, and since when.
         self._pending: str | None = None
         self._pending_at = 0.0
+        # Tokens an acquire may have taken the lock with although its reply was lost (Redis
+        # stalled past socket_timeout, then ran the queued command), and until when to try.
+        self._orphans: list[tuple[str, float, int]] = []
+        self._orphans_at = 0.0
         # When the last lock was given back (or deferred), and whether the hold
         # now may be deferred (back to back, and nobody else waiting).
         self._last_release = -math.inf
@@ -669,6 +680,7 @@ class RedisNonce:
             try:
                 taken = self._client.set(self._lock_name, token, nx=True, px=self._lock_ms)
             except RedisError as exc:
+                self._orphan(token)  # the command may still run: then give that lock back
                 raise self._error("taking the lock", exc) from exc
             if taken:
                 with self._held_mutex:
@@ -748,8 +760,9 @@ class RedisNonce:
             try:
                 reply = self._acquire(keys=[self._key, self._lock_name, self._wait_name], args=args)
             except RedisError as exc:
-                if args[4]:
-                    self._warn_release(type(exc).__name__)
+                # The script may still run (or have run): the lock is then held by this token, or
+                # still by the deferred one it was to give back. Both are given back in the background.
+                self._orphan(token, args[4])
                 raise self._error("taking the lock", exc) from exc
             taken, value = self._taken(reply, token, hot, allocate)
             if taken:
@@ -791,13 +804,54 @@ class RedisNonce:
         return True
 
     def _pending_due(self) -> float | None:
-        """When the deferred lock must be given back (``None``: none is deferred)."""
-        return None if self._pending is None else self._pending_at + self.release_delay
+        """When the deferred lock (or a lock a lost reply may have taken) must be given back; ``None``: none."""
+        due = None if self._pending is None else self._pending_at + self.release_delay
+        if self._orphans:
+            due = self._orphans_at if due is None else min(due, self._orphans_at)
+        return due
+
+    def _orphan(self, *tokens: str) -> None:
+        """Give back, in the background, locks that acquires whose replies were lost may hold.
+
+        Redis may run a command after the client gave up on its reply (a pause, a
+        slow script): then the lock is held by a token nobody has, and every
+        request of the sequence would wait ``lock_timeout`` for it. Each token is
+        released (only if it is the lock's value) until a release succeeds, at
+        most :data:`_ORPHAN_TRIES` times (a "not held" answer may mean the lost
+        command has not run yet), and not after :meth:`close` or once the lock
+        would have expired anyway.
+        """
+        give_up = time.monotonic() + self.lock_timeout
+        with self._held_mutex:
+            self._orphans.extend((token, give_up, _ORPHAN_TRIES) for token in tokens if token)
+            self._orphans_at = time.monotonic()
+        _FLUSHER.schedule(self)
+
+    def _flush_orphans(self) -> None:
+        with self._held_mutex:
+            orphans, self._orphans = self._orphans, []
+        kept: list[tuple[str, float, int]] = []
+        for token, give_up, tries in orphans:
+            if time.monotonic() >= give_up:
+                continue  # expired in Redis by now
+            try:
+                released = self._release(keys=[self._lock_name], args=[token])
+            except Exception:  # a background thread: nobody to raise to; tried again a few times
+                released = False
+            if not released and tries > 1:
+                kept.append((token, give_up, tries - 1))
+        if kept:
+            with self._held_mutex:
+                self._orphans.extend(kept)
+                self._orphans_at = time.monotonic() + _ORPHAN_RETRY
+            _FLUSHER.schedule(self)
 
     def _flush_pending(self, *, due_only: bool) -> None:
         """Give back the deferred lock (only once it is due, if ``due_only``); log, never raise."""
         # Held across the send: close() waits for a release in flight before it closes the connections.
         with self._flushing:
+            if self._orphans and (not due_only or time.monotonic() >= self._orphans_at):
+                self._flush_orphans()
             with self._held_mutex:
                 token = self._pending
                 if token is None or (due_only and time.monotonic() < self._pending_at + self.release_delay):
@@ -984,8 +1038,7 @@ class RedisNonce:
             try:
                 reply = await entry.acquire(keys=[self._key, self._lock_name, self._wait_name], args=args)
             except RedisError as exc:
-                if args[4]:
-                    self._warn_release(type(exc).__name__)
+                self._orphan(token, args[4])  # as in _take()
                 raise self._error("taking the lock", exc) from exc
             except asyncio.CancelledError:
                 # The script may have run: give back the lock it may have taken (and
@@ -1049,6 +1102,8 @@ class RedisNonce:
     def close(self) -> None:
         """Give back a deferred lock, and close the connections of a client this object created."""
         self._flush_pending(due_only=False)
+        with self._held_mutex:
+            self._orphans = []  # tried once just now; nothing is sent for a closed object
         if self._owns_client:
             self._client.close()
             self._client.connection_pool.disconnect()

@@ -1231,7 +1231,7 @@ class RecipeVerifier:
         return Verdict(True, "", key, nonce, stamp)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(keys={len(self._signers)}, secret=***)"
+        return f"{type(self).__name__}(keys={len(getattr(self, '_signers', ()))}, secret=***)"
 
 
 def _signer(recipe: Recipe, secret: str | bytes) -> Signer:

@@ -182,7 +182,7 @@ class BodyDigestVerifier:
         return Verdict(True, "", key, nonce)
 
     def __repr__(self) -> str:
-        return f"BodyDigestVerifier(keys={len(self._signers)}, secret=***)"
+        return f"BodyDigestVerifier(keys={len(getattr(self, '_signers', ()))}, secret=***)"
 
 
 class HeaderVerifier:
@@ -269,7 +269,7 @@ class HeaderVerifier:
         return Verdict(True, "", key, None, stamp)
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(keys={len(self._signers)}, secret=***, passphrase=***)"
+        return f"{type(self).__name__}(keys={len(getattr(self, '_signers', ()))}, secret=***, passphrase=***)"
 
 
 @runtime_checkable
@@ -286,12 +286,21 @@ class NonceStore(Protocol):
 
 
 class MemoryNonceStore:
-    """An in-process :class:`NonceStore`."""
+    """An in-process :class:`NonceStore`.
 
-    def __init__(self) -> None:
+    Args:
+        clock: a zero-argument callable returning int nanoseconds since the Unix
+            epoch, the time string nonces expire by (default: ``time.time_ns``).
+            :class:`ReplayGuard` gives the store it makes its own ``clock``, so
+            that the expiry it computes and the store compare on one clock.
+
+    """
+
+    def __init__(self, *, clock: Callable[[], int] | None = None) -> None:
         self._lock = threading.Lock()
         self._last: dict[str | None, int] = {}
         self._seen: dict[tuple[str | None, str], int] = {}
+        self._now_ms = milliseconds(validate_clock(clock) if clock is not None else time.time_ns)
 
     def advance(self, key: str | None, nonce: int) -> int | None:
         """Store ``nonce`` if greater than the last for ``key``; else return that last value."""
@@ -304,7 +313,7 @@ class MemoryNonceStore:
 
     def add_once(self, key: str | None, token: str, expires_ms: int) -> bool:
         """Remember ``token`` until ``expires_ms``; return ``False`` if it was seen already."""
-        now = time.time_ns() // 1_000_000
+        now = self._now_ms()
         with self._lock:
             if len(self._seen) > 100_000:
                 self._seen = {k: v for k, v in self._seen.items() if v > now}
@@ -340,7 +349,8 @@ class ReplayGuard:
         require_timestamp: reject requests without a timestamp. ``None``
             (default): if there is a window and the verifier's scheme carries
             timestamps. Needs ``window_ms``.
-        store: where nonces are remembered.
+        store: where nonces are remembered (default: a :class:`MemoryNonceStore` on ``clock``;
+            a store of your own keeps string nonces by its own clock).
         clock: a zero-argument callable returning int nanoseconds since the Unix
             epoch (``time.time_ns``, the default); timestamps are compared in
             milliseconds.
@@ -373,7 +383,8 @@ class ReplayGuard:
         self.require_nonce = _requirement(require_nonce, strict_nonces, verifier, "carries_nonce")
         #: Whether a request without a timestamp is rejected (``None``: the verifier does not say).
         self.require_timestamp = _requirement(require_timestamp, window_ms is not None, verifier, "carries_timestamp")
-        self.store: Any = store if store is not None else MemoryNonceStore()
+        # The store it makes expires string nonces on the guard's clock (an injected or corrected one).
+        self.store: Any = store if store is not None else MemoryNonceStore(clock=clock)
         self._clock = milliseconds(validate_clock(clock) if clock is not None else time.time_ns)
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:

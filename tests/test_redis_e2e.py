@@ -110,6 +110,11 @@ class _FaultyRedis:
         os.kill(self.pid, signal.SIGSTOP)
         self._frozen = True
 
+    def resume(self) -> None:
+        """SIGCONT a frozen server: it runs what it was sent meanwhile, then answers again."""
+        os.kill(self.pid, signal.SIGCONT)
+        self._frozen = False
+
     def restart_empty(self) -> None:
         """Kill the server and start a new, empty one on the same port."""
         self.kill()
@@ -429,3 +434,40 @@ def test_the_gap_measurement_catches_a_sync_redis_call_in_the_loop(far_redis: _D
         assert gap >= 0.09, f"a blocking call went unnoticed (largest gap {gap * 1000:.0f} ms)"
     finally:
         nonce.close()
+
+
+# -- 3. a reply lost, the command run later --------------------------------------------
+
+
+@pytest.mark.parametrize("client", ["requests", "httpx.AsyncClient", "aiohttp"])
+def test_a_lock_redis_took_after_the_client_gave_up_is_given_back(faulty_redis: _FaultyRedis, client: str) -> None:
+    """Redis frozen while a request takes the lock, then resumed: the lost command's lock is given back at once."""
+    key = f"LOST-{uuid.uuid4().hex[:12]}"
+    lock_timeout = 20.0
+    nonce = RedisNonce(faulty_redis.url, name=key, lock_timeout=lock_timeout, socket_timeout=SOCKET_TIMEOUT)
+    auth = hba.Poloniex(key, SECRET, nonce=nonce)
+    lock_key = f"hmac-body-auth:lock:{key}"
+    try:
+        with PoloniexServer({key: SECRET}) as server:
+            assert _post(client, server.url, auth, "first") == 200
+            faulty_redis.freeze()
+            with pytest.raises(NonceError, match="taking the lock failed"):
+                _post(client, server.url, auth, "lost")
+            faulty_redis.resume()
+            with redis.Redis(host="127.0.0.1", port=faulty_redis.port, socket_timeout=2) as c:
+                # The queued acquire ran at resume (or the background release came first): either way
+                # the lock is free again well within lock_timeout.
+                deadline = time.monotonic() + lock_timeout / 4
+                while c.exists(lock_key) and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                left = c.pttl(lock_key)
+                c.connection_pool.disconnect()
+            started = time.monotonic()
+            assert _post(client, server.url, auth, "next") == 200
+            waited = time.monotonic() - started
+            assert [r.body.split(b"&")[0] for r in server.received] == [b"command=first", b"command=next"]
+            assert server.stats.accepted == 2
+    finally:
+        nonce.close()
+    assert left == -2  # no lock key
+    assert waited < lock_timeout / 4

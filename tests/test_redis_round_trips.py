@@ -309,6 +309,31 @@ def test_a_deferred_lock_is_given_back_when_the_program_exits(
     assert int(client.get(f"hmac-body-auth:nonce:{name}") or 0) > 0
 
 
+def _defer_and_return(url: str, name: str) -> None:
+    """A multiprocessing child's work: back-to-back holds, the last release deferred, then the target returns."""
+    import hmac_body_auth as hba
+
+    n = hba.RedisNonce(url, name=name, release_delay=20.0, lock_timeout=60)
+    for _ in range(3):
+        n.acquire_next(1)
+        n.defer_release() or n.release()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fork start method is POSIX")
+def test_a_deferred_lock_is_given_back_when_a_forked_multiprocessing_child_ends(
+    redis_server: RedisServer, client: redis.Redis, name: str
+) -> None:
+    """A fork-started multiprocessing child (it ends with os._exit, skipping atexit) leaves no lock behind."""
+    import multiprocessing
+
+    child = multiprocessing.get_context("fork").Process(target=_defer_and_return, args=(redis_server.url, name))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 0
+    assert int(client.get(f"hmac-body-auth:nonce:{name}") or 0) > 0
+    assert not client.exists(f"hmac-body-auth:lock:{name}")
+
+
 def test_a_lost_deferred_lock_is_logged_when_the_next_request_takes_the_lock(
     make_nonce: MakeNonce, client: redis.Redis, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -426,3 +427,48 @@ def test_every_preset_behind_a_replay_guard_gives_a_verdict(
     form = body + b"&nonce=" + quote(value, errors="surrogatepass").encode()
     for url in (f"{PAY}?timestamp={value}", PAY + value, PAY + "/\udcff"):
         assert isinstance(ReplayGuard(verifier, window_ms=None).verify("POST", url, all_headers, form), Verdict)
+
+
+@pytest.mark.parametrize("behind_s", [0, 3600, 3 * 365 * 86400])
+def test_replay_guard_on_its_own_clock_refuses_a_replayed_string_nonce(behind_s: int) -> None:
+    """A guard on an injected clock (behind real time or not) keeps string nonces by that clock: a replay is refused."""
+    from hmac_body_auth.presets import Bitstamp, BitstampVerifier
+
+    def clock() -> int:
+        return time.time_ns() - behind_s * 10**9
+
+    auth = Bitstamp("KEY", "SECRET", clock=clock)
+    guard = ReplayGuard(BitstampVerifier({"KEY": "SECRET"}), clock=clock)
+    signed = auth.sign("POST", "https://www.bitstamp.net/api/v2/balance/", body={"a": "1"})
+    first = guard.verify("POST", signed.url, signed.headers, signed.body)
+    replay = guard.verify("POST", signed.url, signed.headers, signed.body)
+    assert (first.ok, replay.ok, replay.reason) == (True, False, "nonce already used")
+
+
+def test_memory_nonce_store_expires_string_nonces_by_its_clock() -> None:
+    """MemoryNonceStore(clock=...) forgets a string nonce once its clock passes the expiry, not before."""
+    start_ms = 1_700_000_000_000  # long before today: the real clock would have expired it at once
+    now = [start_ms * 10**6]  # ns
+    store = MemoryNonceStore(clock=lambda: now[0])
+    assert store.add_once(KEY, "n-1", start_ms + 500)
+    assert not store.add_once(KEY, "n-1", start_ms + 500)
+    now[0] += 501 * 10**6
+    assert store.add_once(KEY, "n-1", start_ms + 1500)
+
+
+@pytest.mark.parametrize("name", ["poloniex", "okx"])
+def test_a_verifier_whose_construction_failed_still_has_a_repr(name: str) -> None:
+    """A verifier that raised in its constructor (a bad secret) can be shown, as tracebacks with locals show it."""
+    import traceback
+
+    for verifier_type in (preset(name)[1], BodyDigestVerifier):
+        try:
+            verifier_type({KEY: SECRET + "\n"})
+        except hba.ConfigurationError as exc:
+            text = "".join(traceback.TracebackException.from_exception(exc, capture_locals=True).format())
+        else:  # pragma: no cover - the secret is refused
+            raise AssertionError("a secret with a trailing newline was accepted")
+        # The repr of the half-built verifier, not an AttributeError from it (the secret argument
+        # itself is the caller's local, which a traceback with locals shows, as it shows any).
+        assert "keys=0, secret=***" in text
+        assert "AttributeError" not in text
