@@ -266,6 +266,85 @@ class _Guard:
         return action, url, request
 
 
+# -- a redirect the client does not follow --------------------------------------------
+
+
+@functools.cache
+def _refused_type(headers_type: type) -> type:
+    """A ``Headers`` class whose pairs cannot be read: a transport (or this auth) sending them raises."""
+
+    def refuse(self: Any, *args: Any) -> Any:
+        raise RedirectError(self._hba_reason)
+
+    def describe(self: Any) -> str:
+        # Shown in logs and tracebacks that capture locals: it must not raise.
+        return "<headers of a refused redirect hop>"
+
+    members: dict[str, Any] = {
+        name: refuse for name in ("keys", "values", "items", "multi_items", "__iter__", "get_list")
+    }
+    members.update({"raw": property(refuse), "__repr__": describe, "__doc__": _refused_type.__doc__})
+    return type(f"Refused{headers_type.__name__}", (headers_type,), members)
+
+
+@functools.cache
+def _refused_body_type(stream_type: type) -> type:
+    """A ``ByteStream`` class whose bytes cannot be read (sync or async): the body of a refused hop."""
+
+    def refuse(self: Any) -> Any:
+        raise RedirectError(self.reason)
+
+    return type(
+        "RefusedBody", (stream_type,), {"__iter__": refuse, "__aiter__": refuse, "__doc__": _refused_body_type.__doc__}
+    )
+
+
+def _unfollowed(response: httpx.Response, call: Call, request: httpx.Request) -> None:
+    """The ``next_request`` of a redirect the client returned (``follow_redirects=False``), made safe.
+
+    httpx builds it from the signed request: the key, the signature and, on
+    307/308, the signed body with its nonce. Decided as a followed hop would be:
+    to another origin it is refused (sending it raises
+    :class:`~hmac_body_auth.RedirectError`, nothing sent), as requests refuses
+    ``r.next``; to the same origin it goes without the key and signature, and a
+    body it keeps is the caller's (sent with this auth, it is signed afresh).
+    """
+    hop = response.next_request
+    if hop is None:
+        return
+    package = _PACKAGES.get(type(hop)) or _client(hop)
+    drop = _dropped(call.policy.header_names, False, False)
+    entries = [entry for entry in _entries(hop.headers) if entry[1] not in drop]
+    reason = None
+    try:
+        action = call.check_hop(response.status_code, str(response.request.url), str(hop.url), method=hop.method)
+    except RedirectError as exc:
+        reason = str(exc)
+    else:
+        if action is Action.FOLLOW_SIGNED:
+            if isinstance(request.stream, package.ByteStream):
+                body = request.read()
+                entries = [entry for entry in entries if entry[1] not in (b"content-length", b"transfer-encoding")]
+                entries.append((b"Content-Length", b"content-length", b"%d" % len(body)))
+                hop.stream = package.ByteStream(body)
+                hop._content = body
+            else:
+                reason = "a redirect would resend a streamed body without its signature; nothing was sent"
+    if reason is None:
+        hop.headers = _headers(package, entries)
+        return
+    # Nothing of it can be sent or read: not its headers, nor the signed body it kept.
+    vars(hop).pop("_content", None)
+    unread: Any = _refused_body_type(package.ByteStream)(b"")
+    unread.reason = reason
+    hop.stream = unread
+    refused: Any = object.__new__(_refused_type(package.Headers))
+    refused._list = entries
+    refused._encoding = "latin-1"  # given: httpx would guess it by reading every pair
+    refused._hba_reason = reason
+    hop.headers = refused
+
+
 def _strip(request: Any, names: frozenset[str]) -> None:
     request.headers[:] = [(k, v) for k, v in request.headers if k.decode("latin-1").lower() not in names]
 
@@ -673,6 +752,8 @@ def sync_flow(
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
+            if response.next_request is not None:
+                _unfollowed(response, call, request)
             status = response.status_code
             # The answer's headers are scanned only for a status whose body may be read.
             length = _value(response.headers, b"content-length") if status in call.policy.answer_statuses else None
@@ -733,6 +814,8 @@ async def async_flow(
         while True:
             if hops_guard is not None:
                 _check_history(response, hops_guard)
+            if response.next_request is not None:
+                _unfollowed(response, call, request)
             status = response.status_code
             length = _value(response.headers, b"content-length") if status in call.policy.answer_statuses else None
             wants = call.wants_length(status, length)

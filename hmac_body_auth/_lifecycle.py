@@ -554,6 +554,7 @@ class Call:
     __slots__ = (
         "_clock",
         "_hold",
+        "_hop",
         "_nonce",
         "_released",
         "_shortened",
@@ -579,6 +580,9 @@ class Call:
         self._nonce: object = None
         self._released = False
         self._shortened = False
+        # _hop is set only by a redirect hop (read with getattr: most calls have none, and
+        # an unset slot costs nothing per request): the URL a re-signed hop moved the call
+        # to, or "" once a hop was followed stripped (its answer is not to a signed request).
 
     # -- ordering -------------------------------------------------------------
 
@@ -767,7 +771,15 @@ class Call:
     # -- signing --------------------------------------------------------------
 
     def sign(self, url: str | None = None) -> SignedRequest:
-        """Allocate a nonce and sign (for ``url`` when a redirect moved the call)."""
+        """Allocate a nonce and sign (for ``url`` when a redirect moved the call).
+
+        A call moved by a redirect stays there: a re-sign after the hop's answer
+        (a nonce rejection) goes to the hop's URL, not back to the first one.
+        """
+        if url is not None:
+            self._hop = url
+        elif getattr(self, "_hop", None):
+            url = self._hop
         out = self.out if url is None else self.out._replace(url=url)
         policy = self.policy
         source = policy.nonce
@@ -785,6 +797,10 @@ class Call:
 
     async def sign_async(self, url: str | None = None) -> SignedRequest:
         """As :meth:`sign`, allocating the nonce without blocking the event loop."""
+        if url is not None:
+            self._hop = url
+        elif getattr(self, "_hop", None):
+            url = self._hop
         out = self.out if url is None else self.out._replace(url=url)
         nonce = self._taken_nonce()
         self.signed = self._sign(out, await self.policy.next_nonce_async() if nonce is None else nonce)
@@ -863,6 +879,9 @@ class Call:
             needle = policy._needle
             if body is None or self.resent or (needle is not None and type(body) is bytes and lacks(body, needle)):
                 return _DONE_NOTHING
+        if getattr(self, "_hop", None) == "":
+            # The answer of a hop followed stripped: nothing it says is about a signed request.
+            return _DONE_NOTHING
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
             floor = policy.parse_nonce_error(status, body)
@@ -998,29 +1017,37 @@ class Call:
         with _failures_as_nonce_error("raising the nonce floor"):
             raise_floor(floor)
 
-    def redirect(self, status: int, from_url: str, location: str) -> Decision:
+    def redirect(self, status: int, from_url: str, location: str, *, method: str | None = None) -> Decision:
         """Decide a redirect hop from ``from_url`` to the absolute ``location`` before it is sent.
 
         Raises :class:`~hmac_body_auth.RedirectError` for a hop that must not be
         sent; returns ``FOLLOW_SIGNED`` (with the re-signed request, the lease
         still held) or ``FOLLOW_STRIPPED`` (with the header names to remove).
         """
-        action = self.check_hop(status, from_url, location)
+        action = self.check_hop(status, from_url, location, method=method)
         if action is Action.FOLLOW_SIGNED:
             return Decision(action, self.sign(location))
         return Decision(action, strip=self.policy.header_names)
 
-    def check_hop(self, status: int, from_url: str, location: str) -> Action:
-        """As :meth:`redirect` without signing: refuse (raise) or say which follow applies."""
+    def check_hop(self, status: int, from_url: str, location: str, *, method: str | None = None) -> Action:
+        """As :meth:`redirect` without signing: refuse (raise) or say which follow applies.
+
+        ``method``: that of the request being redirected (default: the call's),
+        which a hop after a 301-303 turned into ``GET``: a 307 of that ``GET``
+        resends no body. A hop followed stripped ends what the call decides: its
+        answer is not to a signed request (:meth:`after` says ``DONE``).
+        """
         try:
             same = origin_of(location) == origin_of(from_url)
         except OriginError:
             same = False
-        resends = status in BODY_KEPT and self.out.method not in ("GET", "HEAD")
+        resends = status in BODY_KEPT and (method or self.out.method).upper() not in ("GET", "HEAD")
         situation = Situation(status, redirect=True, same_origin=same, has_body=not self.streamed, resends_body=resends)
         action = decide(situation)
         if action is Action.REFUSE:
             raise RedirectError(_refusal(status, same))
+        if action is Action.FOLLOW_STRIPPED:
+            self._hop = ""
         return action
 
 

@@ -262,7 +262,7 @@ class _Flow:
         # A hop of a request that no longer carries credentials resends nothing signed.
         status = hop.status if hop.signed else 302
         try:
-            action = hop.call.check_hop(status, hop.from_url, url)
+            action = hop.call.check_hop(status, hop.from_url, url, method=request.method)
         except RedirectError:
             log.warning("redirect refused: the hop would carry the key and signature (nothing was sent)")
             raise

@@ -52,14 +52,14 @@ __all__ = ["HOP_GRACE", "apply", "checked_call", "is_redirect", "probe", "probe_
 
 log = logging.getLogger("hmac_body_auth")
 
-_REFUSE = "refuse"
-
 
 class _SignedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
     """The signed request's headers: they report the send and shape the redirect hop."""
 
     # Set right after the class swap in _install (no __init__ runs).
     _hba_call: Call
+    #: How the next redirect hop is shaped: ``None`` as it is, a set of header names to strip,
+    #: or the reason it was refused (a str).
     _hba_hop: str | frozenset[str] | None
 
     def __iter__(self) -> Iterator[str]:
@@ -75,8 +75,8 @@ class _SignedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
         """A copy; for a redirect hop, the headers the lifecycle decided for it."""
         hop = self._hba_hop
         pairs = _pairs(self)
-        if hop == _REFUSE:
-            return _RefusedHeaders(pairs)
+        if isinstance(hop, str):  # the refusal's reason
+            return _RefusedHeaders(pairs, hop)
         if hop is not None:
             pairs = [(k, v) for k, v in pairs if k.lower() not in hop]
         return _install(CaseInsensitiveDict(pairs), self._hba_call)
@@ -85,11 +85,16 @@ class _SignedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
 class _RefusedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
     """The headers of a redirect hop the lifecycle refused: sending them raises, before any byte."""
 
+    def __init__(self, pairs: list[tuple[str, Any]], reason: str) -> None:
+        super().__init__(pairs)
+        self._hba_reason = reason
+
     def _refuse(self) -> None:
-        raise RedirectError(
-            "a redirect to another origin would carry the key and signature there; "
-            "nothing was sent to it (follow it yourself with a new auth if you trust it)"
-        )
+        raise RedirectError(self._hba_reason)
+
+    def __repr__(self) -> str:
+        # Shown in logs and in tracebacks that capture locals: it must not raise (items() does).
+        return "<headers of a refused redirect hop>"
 
     def __iter__(self) -> Iterator[str]:
         self._refuse()
@@ -101,7 +106,7 @@ class _RefusedHeaders(CaseInsensitiveDict):  # type: ignore[type-arg]
 
     def copy(self) -> CaseInsensitiveDict:  # type: ignore[type-arg]
         """Still refused."""
-        return _RefusedHeaders(_pairs(self))
+        return _RefusedHeaders(_pairs(self), self._hba_reason)
 
 
 def _pairs(headers: CaseInsensitiveDict) -> list[tuple[str, Any]]:  # type: ignore[type-arg]
@@ -158,9 +163,13 @@ def put(r: requests.PreparedRequest, signed: SignedRequest, *, had_body: bool, w
         r.url = signed.url
     if body or had_body:
         r.body = body
-    if was_stream and "Transfer-Encoding" in headers:
-        # The body is bytes now: chunked framing would conflict with Content-Length.
-        del headers["Transfer-Encoding"]
+    if was_stream:
+        # The body is bytes now: requests must not rewind it as the file it noted a
+        # position of (UnrewindableBodyError on a 307), and chunked framing would
+        # conflict with Content-Length.
+        r._body_position = None  # type: ignore[attr-defined]
+        if "Transfer-Encoding" in headers:
+            del headers["Transfer-Encoding"]
     # _store(), inline.
     store = headers.__dict__["_store"] if type(headers) in _STORED else None
     if store is not None and signed.content_type is None and (body or r.method not in ("GET", "HEAD")):
@@ -425,17 +434,18 @@ def _prepare_hop(
     ours = headers if isinstance(headers, _SignedHeaders) and headers._hba_call is call else None
     target = _hop_url(response, location)
     try:
-        action = call.check_hop(status, response.url, target)
+        # The method of the request being redirected: a 302 made a POST a GET, whose 307 resends no body.
+        action = call.check_hop(status, response.url, target, method=request.method)
         if action is Action.FOLLOW_SIGNED and not decides:
-            # A hop after a stripped one, or a copy sent again after the release:
-            # nothing may be signed any more, and the body would carry a stale nonce.
-            raise RedirectError("a redirect would resend a request whose hold has ended; nothing was sent")
-    except RedirectError:
-        log.warning("redirect refused: the hop would carry the key and signature (nothing was sent)")
+            # A copy sent again after the release: nothing may be signed any more, and
+            # the body would carry a stale nonce.
+            raise RedirectError("a redirect would resend a signed body whose call has ended; nothing was sent")
+    except RedirectError as exc:
+        log.warning("redirect refused (nothing was sent): %s", exc)
         call.release()
         if ours is None:
             raise
-        ours._hba_hop = _REFUSE
+        ours._hba_hop = str(exc)
         return
     if action is Action.FOLLOW_SIGNED:
         # Same origin, body resent: never with the stale nonce. The hop is signed
