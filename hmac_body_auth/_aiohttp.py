@@ -26,9 +26,12 @@ Facts of aiohttp this rests on (checked on 3.12.0, 3.12.15 and 3.14):
   that list, and the next request carrying it is the hop (a request made after
   ``allow_redirects=False`` has a list of its own, and is a new call).
 - aiohttp resends a request after a dropped keep-alive connection (idempotent
-  methods only) with the payload it sent (3.12.0: rebuilt from the caller's
-  data), and a retrying middleware before this one resends the same request:
-  the middleware recognises its own payload and signs the original body again.
+  methods only) on a new request object with the payload it sent (3.12.0:
+  rebuilt from the caller's data): the middleware recognises its own payload and
+  sends the identical signed bytes again, not re-signed (the first copy may have
+  run, and a fresh nonce would let the server run it twice). A retrying
+  middleware before this one resends the same request object: that is the
+  caller's choice to send again, and the original body is signed again.
 """
 
 from __future__ import annotations
@@ -104,8 +107,16 @@ class _Source:
         self.form = form
 
 
+#: One signed attempt as it was put into a request, for aiohttp sending it again (see
+#: :meth:`_Middleware._again`): ``(id of the request, its URL before signing, the URL the call
+#: was checked with, whether it was a hop, the signed request, the call, the source)``.
+_Attempt = tuple[int, URL, str, bool, SignedRequest, Call, _Source]
+
+
 class _Signed(aiohttp_payload.Payload):
     """The exact bytes of one signed attempt, and the source they were signed from."""
+
+    attempt: _Attempt | None = None
 
     def __init__(self, data: bytes, source: _Source, content_type: str | None) -> None:
         super().__init__(data, content_type=content_type)
@@ -141,6 +152,8 @@ class _Signed(aiohttp_payload.Payload):
 
 class _Spooled(aiohttp_payload.Payload):
     """A streamed body read once into a spool (memory, then a temporary file), signed, and sent from there."""
+
+    attempt: _Attempt | None = None
 
     def __init__(self, spool: Spool, content_type: str | None) -> None:
         super().__init__(spool, content_type=content_type)
@@ -246,6 +259,8 @@ _AS_BYTES = "as_bytes" in vars(aiohttp_payload.BytesPayload)
 #: Payloads of bytes in memory, exactly these classes (a subclass may close something):
 #: replacing one needs no ``update_body()``, whose awaited ``close()`` does nothing for them.
 _NOTHING_TO_CLOSE: frozenset[type] = frozenset({aiohttp_payload.BytesPayload, _Signed})
+#: The payloads the middleware puts into a request (a set test: no isinstance chain per request).
+_OURS: frozenset[type] = frozenset({_Signed, _Spooled, _SpooledForm})
 
 
 def _unreadable(exc: BaseException) -> BodyError:
@@ -427,6 +442,15 @@ async def _put(
         headers[name] = value
 
 
+def _record(
+    req: aiohttp.ClientRequest, url: URL, checked: str, hop: bool, signed: SignedRequest, call: Call, source: _Source
+) -> None:
+    """Remember on the payload just put into ``req`` what was sent (see :data:`_Attempt`)."""
+    body: Any = req.body
+    if type(body) in _OURS:
+        body.attempt = (id(req), url, checked, hop, signed, call, source)
+
+
 def _payload(signed: SignedRequest, source: _Source) -> aiohttp_payload.Payload | None:
     if signed.stream_size is not None and source.form is not None:
         return _SpooledForm(source.form[0], signed.body, source, signed.content_type or source.content_type)
@@ -525,8 +549,34 @@ class _Middleware:
                 hop.forget.detach()
             if hop.chain is chain:
                 return await self._follow(req, handler, hop)
+        body: Any = req.body
+        if type(body) in _OURS:
+            attempt = body.attempt
+            if attempt is not None and attempt[0] != id(req):
+                return await self._again(req, handler, attempt)
         policy = self._auth.lifecycle
         return await self._send(policy, req, handler, await _read(policy, req))
+
+    async def _again(
+        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, attempt: _Attempt
+    ) -> aiohttp.ClientResponse:
+        """A new request carrying a payload this middleware signed: aiohttp sending that attempt again.
+
+        aiohttp does so on its own after a dropped keep-alive connection (an
+        idempotent method), when the first copy may have reached the server and
+        run. The identical bytes go again, with the same nonce and signature: a
+        strict server refuses them if the first copy ran, and runs them if it
+        never arrived; nothing is decided from the answer (it is not re-signed).
+        """
+        _, url, checked, hop, signed, call, source = attempt
+        if req.url != url:
+            raise RedirectError("a signed request would be sent again to another URL; nothing was sent")
+        await _put(req, signed, source, req.body, hop=hop, url=checked)
+        _record(req, url, checked, hop, signed, call, source)
+        resp = await handler(req)
+        if resp.status in REDIRECT_STATUSES and _location(resp) is not None:
+            self._expect_hop(req, resp, call, source)
+        return resp
 
     async def _follow(
         self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, hop: _Hop
@@ -561,6 +611,7 @@ class _Middleware:
     ) -> aiohttp.ClientResponse:
         """One signed call: check, hold, sign, send; decide after the response; release."""
         method = req.method
+        start = req.url
         spooled = source.spooled
         # Where nothing uses the URL (Policy.needs_url), it is not made a string: a hop of this
         # call is checked with the URLs aiohttp gives then, and _put compares like with like.
@@ -589,6 +640,7 @@ class _Middleware:
             else:
                 signed = signed_now or (await call.sign_async() if waits else call.sign())
                 await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
+            _record(req, start, url, hop, signed, call, source)
             resp = await handler(req)
             while True:
                 # The status first: most answers are no redirect, and _location() is not called for them.
@@ -609,6 +661,7 @@ class _Middleware:
                     return resp
                 resp.release()
                 await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop, url=url)
+                _record(req, start, url, hop, decision.signed, call, source)
                 resp = await handler(req)
         finally:
             if call.policy.in_process:

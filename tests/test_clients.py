@@ -7,6 +7,7 @@ import hmac
 import io
 import re
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -300,10 +301,15 @@ def test_aiohttp_a_nonce_rejection_is_resent_framed_as_signed(server: PoloniexSe
 
 
 class _DropsTheSecond(BaseHTTPRequestHandler):
-    """Answers every PUT, except the second one, whose kept-alive connection it closes unanswered."""
+    """Answers every PUT, except the second one, whose kept-alive connection it closes unanswered.
+
+    ``executes``: the dropped one ran first (and nonces must increase): a copy of it is refused.
+    """
 
     protocol_version = "HTTP/1.1"
     seen: list[tuple[bytes, str]]
+    executes: bool
+    ran: list[bytes]  # the caller's part of each body that ran
 
     def log_message(self, *args: Any) -> None:
         """Quiet."""
@@ -311,27 +317,35 @@ class _DropsTheSecond(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.seen.append((body, self.headers.get("Sign", "")))
+        fields, nonce = _split_nonce(body)
+        answer, status = b"{}", 200
+        if self.executes:
+            last = max((n for _, n in map(_split_nonce, (b for b, _ in self.seen[:-1]))), default=0)
+            if self.ran and nonce <= last:
+                answer, status = b'{"error": "Nonce must be greater than %d. You provided %d."}' % (last, nonce), 422
+            else:
+                self.ran.append(fields)
         if len(self.seen) == 2:
             self.close_connection = True  # dropped: aiohttp retries an idempotent request
             return
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(answer)))
         self.end_headers()
-        self.wfile.write(b"{}")
+        self.wfile.write(answer)
 
 
-def test_aiohttp_retry_after_a_dropped_connection_is_signed_again() -> None:
-    """A PUT whose kept-alive connection dropped is resent by aiohttp: re-signed, with a fresh nonce."""
-    import asyncio
-    import threading
-
-    from .conftest import aiohttp_session
-
-    handler = type("Handler", (_DropsTheSecond,), {"seen": []})
+def _drops_the_second(executes: bool) -> tuple[ThreadingHTTPServer, type[_DropsTheSecond]]:
+    handler = type("Handler", (_DropsTheSecond,), {"seen": [], "executes": executes, "ran": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+    return server, handler
+
+
+def _put_twice(url: str) -> list[int]:
+    import asyncio
+
+    from .conftest import aiohttp_session
 
     async def go() -> list[int]:
         async with aiohttp_session(hba.Poloniex(KEY, SECRET)) as session:
@@ -341,15 +355,35 @@ def test_aiohttp_retry_after_a_dropped_connection_is_signed_again() -> None:
                     statuses.append(r.status)
             return statuses
 
+    return asyncio.run(go())
+
+
+def test_aiohttp_retry_after_a_dropped_connection_sends_the_identical_bytes() -> None:
+    """A PUT whose kept-alive connection dropped is resent by aiohttp: the same bytes and signature, not re-signed."""
+    server, handler = _drops_the_second(executes=False)
     try:
-        assert asyncio.run(go()) == [200, 200]
+        assert _put_twice(f"http://127.0.0.1:{server.server_address[1]}/tradingApi") == [200, 200]
     finally:
         server.shutdown()
         server.server_close()
     (first, _), (dropped, dropped_sign), (resent, resent_sign) = handler.seen
-    assert _split_nonce(dropped)[0] == _split_nonce(resent)[0] == b"command=buy&i=1"
-    assert _split_nonce(first)[1] < _split_nonce(dropped)[1] < _split_nonce(resent)[1]
-    assert (dropped_sign, resent_sign) == (_expected(dropped), _expected(resent))
+    assert _split_nonce(dropped)[0] == b"command=buy&i=1"
+    assert _split_nonce(first)[1] < _split_nonce(dropped)[1]
+    assert (resent, resent_sign) == (dropped, dropped_sign)
+    assert dropped_sign == _expected(dropped)
+
+
+def test_aiohttp_retry_of_a_request_that_ran_is_refused_by_its_nonce_not_run_twice() -> None:
+    """The dropped PUT had run: aiohttp's copy has the same nonce, the server refuses it, nothing is re-signed."""
+    server, handler = _drops_the_second(executes=True)
+    try:
+        statuses = _put_twice(f"http://127.0.0.1:{server.server_address[1]}/tradingApi")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert statuses == [200, 422]  # the nonce refusal of the copy is the caller's answer
+    assert len(handler.seen) == 3  # the first PUT, the dropped one, aiohttp's copy: nothing re-signed
+    assert handler.ran == [b"command=buy&i=0", b"command=buy&i=1"]
 
 
 @pytest.mark.parametrize("follow_redirects", [False, True])
