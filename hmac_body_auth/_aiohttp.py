@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
@@ -107,16 +108,8 @@ class _Source:
         self.form = form
 
 
-#: One signed attempt as it was put into a request, for aiohttp sending it again (see
-#: :meth:`_Middleware._again`): ``(id of the request, its URL before signing, the URL the call
-#: was checked with, whether it was a hop, the signed request, the call, the source)``.
-_Attempt = tuple[int, URL, str, bool, SignedRequest, Call, _Source]
-
-
 class _Signed(aiohttp_payload.Payload):
     """The exact bytes of one signed attempt, and the source they were signed from."""
-
-    attempt: _Attempt | None = None
 
     def __init__(self, data: bytes, source: _Source, content_type: str | None) -> None:
         super().__init__(data, content_type=content_type)
@@ -152,8 +145,6 @@ class _Signed(aiohttp_payload.Payload):
 
 class _Spooled(aiohttp_payload.Payload):
     """A streamed body read once into a spool (memory, then a temporary file), signed, and sent from there."""
-
-    attempt: _Attempt | None = None
 
     def __init__(self, spool: Spool, content_type: str | None) -> None:
         super().__init__(spool, content_type=content_type)
@@ -259,8 +250,6 @@ _AS_BYTES = "as_bytes" in vars(aiohttp_payload.BytesPayload)
 #: Payloads of bytes in memory, exactly these classes (a subclass may close something):
 #: replacing one needs no ``update_body()``, whose awaited ``close()`` does nothing for them.
 _NOTHING_TO_CLOSE: frozenset[type] = frozenset({aiohttp_payload.BytesPayload, _Signed})
-#: The payloads the middleware puts into a request (a set test: no isinstance chain per request).
-_OURS: frozenset[type] = frozenset({_Signed, _Spooled, _SpooledForm})
 
 
 def _unreadable(exc: BaseException) -> BodyError:
@@ -316,9 +305,15 @@ async def _read(policy: Policy, req: aiohttp.ClientRequest) -> _Source:
         # What data=dict, pairs, bytes and json= become (the common case): no chain of
         # isinstance checks against the ABCs below. As bytes exactly as aiohttp would send them.
         data = await body.as_bytes() if _AS_BYTES else await _bytes(body)
-        return _Source(data, _caller_type(req, body, labelled=False), body.content_type, _copied(req, body))
+        label = body.content_type
+        # _caller_type(labelled=False) and _copied()'s common answer, inline: this runs for every request.
+        given = req.headers.get("Content-Type")
+        caller = None if given == _OCTETS and label == _OCTETS else given
+        headers = body.headers
+        copied = () if len(headers) == 1 and "Content-Type" in headers else _copied(req, body)
+        return _Source(data, caller, label, copied)
     if isinstance(body, _Signed):
-        return body.source  # aiohttp resending our own attempt: sign its original body again
+        return body.source  # a retrying middleware resending the request: sign its original body again
     if isinstance(body, _Spooled) and body.source is not None:
         return body.source  # the same, for a streamed body: its spool is sent again
     if not isinstance(body, aiohttp_payload.Payload):
@@ -442,15 +437,6 @@ async def _put(
         headers[name] = value
 
 
-def _record(
-    req: aiohttp.ClientRequest, url: URL, checked: str, hop: bool, signed: SignedRequest, call: Call, source: _Source
-) -> None:
-    """Remember on the payload just put into ``req`` what was sent (see :data:`_Attempt`)."""
-    body: Any = req.body
-    if type(body) in _OURS:
-        body.attempt = (id(req), url, checked, hop, signed, call, source)
-
-
 def _payload(signed: SignedRequest, source: _Source) -> aiohttp_payload.Payload | None:
     if signed.stream_size is not None and source.form is not None:
         return _SpooledForm(source.form[0], signed.body, source, signed.content_type or source.content_type)
@@ -529,52 +515,109 @@ def _chain(req: aiohttp.ClientRequest) -> list[Any]:
     return chain
 
 
+#: What aiohttp sends an idempotent request again after (a kept-alive connection that dropped),
+#: on a new request of the same chain, and those methods (aiohttp's ``IDEMPOTENT_METHODS``).
+_RETRIED = (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
+#: How long a request whose connection dropped waits for aiohttp's copy (it comes at once, or never).
+_RETRY_WINDOW = 60.0
+
+#: What a request sent when its connection dropped, for aiohttp's copy of it (:meth:`_Middleware._again`):
+#: ``(chain, id of the request, its URL before signing, the URL the call was checked with, whether it
+#: was a hop, what was signed (``None``: a hop followed stripped), the call, the source, when)``.
+_Retry = tuple[list[Any], int, URL, str, bool, "SignedRequest | None", Call, _Source, float]
+
+
 class _Middleware:
     """The client middleware of one auth (see :func:`aiohttp_middleware`)."""
 
-    __slots__ = ("__weakref__", "_auth", "_hops")
+    __slots__ = ("__weakref__", "_auth", "_hops", "_retries")
 
     def __init__(self, auth: _HasLifecycle) -> None:
         self._auth = auth
         self._hops: dict[int, _Hop] = {}
+        self._retries: dict[int, _Retry] = {}
 
     def __repr__(self) -> str:
         return f"aiohttp_middleware({self._auth!r})"
 
     async def __call__(self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType) -> aiohttp.ClientResponse:
         chain = _chain(req)
-        hop = self._hops.pop(id(chain), None)
+        key = id(chain)
+        hop = self._hops.pop(key, None)
         if hop is not None:
             if hop.forget is not None:
                 hop.forget.detach()
             if hop.chain is chain:
                 return await self._follow(req, handler, hop)
-        body: Any = req.body
-        if type(body) in _OURS:
-            attempt = body.attempt
-            if attempt is not None and attempt[0] != id(req):
-                return await self._again(req, handler, attempt)
+        if self._retries:
+            retry = self._retries.pop(key, None)
+            # The same request object again is a middleware before this one retrying: its choice, signed anew.
+            if retry is not None and retry[0] is chain and retry[1] != id(req):
+                return await self._again(req, handler, retry)
         policy = self._auth.lifecycle
         return await self._send(policy, req, handler, await _read(policy, req))
 
-    async def _again(
-        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, attempt: _Attempt
-    ) -> aiohttp.ClientResponse:
-        """A new request carrying a payload this middleware signed: aiohttp sending that attempt again.
+    def _expect_retry(
+        self,
+        req: aiohttp.ClientRequest,
+        url: URL,
+        checked: str,
+        hop: bool,
+        signed: SignedRequest | None,
+        call: Call,
+        source: _Source,
+    ) -> None:
+        """The connection dropped: aiohttp may send an idempotent request again, on a new request of its chain."""
+        if req.method not in _IDEMPOTENT:
+            return
+        now = time.monotonic()
+        for key in [key for key, retry in self._retries.items() if now - retry[-1] > _RETRY_WINDOW]:
+            del self._retries[key]
+        chain = _chain(req)
+        self._retries[id(chain)] = (chain, id(req), url, checked, hop, signed, call, source, now)
 
-        aiohttp does so on its own after a dropped keep-alive connection (an
-        idempotent method), when the first copy may have reached the server and
-        run. The identical bytes go again, with the same nonce and signature: a
-        strict server refuses them if the first copy ran, and runs them if it
-        never arrived; nothing is decided from the answer (it is not re-signed).
+    async def _again(
+        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, retry: _Retry
+    ) -> aiohttp.ClientResponse:
+        """Send the copy aiohttp makes of a request whose kept-alive connection dropped, as it went.
+
+        The first copy may have reached the server and run. The identical bytes
+        go again, with the same nonce and signature (a hop followed stripped goes
+        stripped again): a strict server refuses them if the first copy ran, and
+        runs them if it never arrived (unless a later request of the key got there
+        first, after the first copy's hold ended). The answer decides nothing: the
+        call is not re-signed. A redirect answering it is guarded as any.
         """
-        _, url, checked, hop, signed, call, source = attempt
+        _, _, url, checked, hop, signed, call, source, _ = retry
         if req.url != url:
             raise RedirectError("a signed request would be sent again to another URL; nothing was sent")
-        await _put(req, signed, source, req.body, hop=hop, url=checked)
-        _record(req, url, checked, hop, signed, call, source)
+        if signed is None:
+            return await self._stripped(req, handler, call, source)
+        body = req.body
+        # aiohttp resends the payload it sent (3.12.0: rebuilt from the caller's data).
+        payload = body if isinstance(body, (_Signed, _Spooled)) else (source.spooled or _payload(signed, source))
+        await _put(req, signed, source, payload, hop=hop, url=checked)
         resp = await handler(req)
         if resp.status in REDIRECT_STATUSES and _location(resp) is not None:
+            self._expect_hop(req, resp, call, source)
+        return resp
+
+    async def _stripped(
+        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, call: Call, source: _Source
+    ) -> aiohttp.ClientResponse:
+        """Send a hop followed stripped: without the key and signature (nor a signed body)."""
+        for name in call.policy.header_names:
+            req.headers.popall(name, None)
+        if isinstance(req.body, (_Signed, _Spooled)):
+            # A GET or HEAD sent with a body, which aiohttp resends on 307/308.
+            raise RedirectError("a redirect would resend the signed body without its signature; nothing was sent")
+        try:
+            resp = await handler(req)
+        except _RETRIED:
+            self._expect_retry(req, req.url, "", False, None, call, source)
+            raise
+        if _location(resp) is not None:
             self._expect_hop(req, resp, call, source)
         return resp
 
@@ -590,15 +633,7 @@ class _Middleware:
         action = call.check_hop(status, hop.from_url, str(req.url))  # raises RedirectError: nothing sent
         if action is Action.FOLLOW_SIGNED:
             return await self._send(call.policy, req, handler, hop.source, hop=True)
-        for name in call.policy.header_names:
-            req.headers.popall(name, None)
-        if isinstance(req.body, (_Signed, _Spooled)):
-            # A GET or HEAD sent with a body, which aiohttp resends on 307/308.
-            raise RedirectError("a redirect would resend the signed body without its signature; nothing was sent")
-        resp = await handler(req)
-        if _location(resp) is not None:
-            self._expect_hop(req, resp, call, hop.source)
-        return resp
+        return await self._stripped(req, handler, call, hop.source)
 
     async def _send(
         self,
@@ -634,14 +669,19 @@ class _Middleware:
         try:
             # After the hold: a pool's call has its member's policy now.
             waits = not call.policy.in_process
+            payload: aiohttp_payload.Payload | None
             if spooled is not None:
                 signed = SignedRequest(call.out.url, b"", spooled.signature_headers, None, None)
-                await _put(req, signed, source, spooled, hop=hop, url=url)
+                payload = spooled
             else:
                 signed = signed_now or (await call.sign_async() if waits else call.sign())
-                await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
-            _record(req, start, url, hop, signed, call, source)
-            resp = await handler(req)
+                payload = _payload(signed, source)
+            await _put(req, signed, source, payload, hop=hop, url=url)
+            try:
+                resp = await handler(req)
+            except _RETRIED:
+                self._expect_retry(req, start, url, hop, signed, call, source)
+                raise
             while True:
                 # The status first: most answers are no redirect, and _location() is not called for them.
                 if resp.status in REDIRECT_STATUSES and _location(resp) is not None:
@@ -660,9 +700,13 @@ class _Middleware:
                 if decision.action is not RESEND or decision.signed is None:
                     return resp
                 resp.release()
-                await _put(req, decision.signed, source, _payload(decision.signed, source), hop=hop, url=url)
-                _record(req, start, url, hop, decision.signed, call, source)
-                resp = await handler(req)
+                signed = decision.signed
+                await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
+                try:
+                    resp = await handler(req)
+                except _RETRIED:
+                    self._expect_retry(req, start, url, hop, signed, call, source)
+                    raise
         finally:
             if call.policy.in_process:
                 call.release()

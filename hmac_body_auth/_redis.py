@@ -267,14 +267,17 @@ class _Flusher:
         self.due: dict[RedisNonce, None] = {}  # insertion-ordered set
         self.thread: threading.Thread | None = None
         self.idle = False
+        #: When the thread's timed sleep ends (``None``: not in one).
+        self.wake_at: float | None = None
 
-    def schedule(self, source: RedisNonce) -> None:
+    def schedule(self, source: RedisNonce, due: float | None = None) -> None:
+        """Have ``source`` flushed when due; ``due``: its time, if earlier than those already waited for."""
         with self.cv:
             self.due[source] = None
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="hmac-body-auth-redis-release", daemon=True)
                 self.thread.start()
-            elif self.idle:
+            elif self.idle or (due is not None and self.wake_at is not None and due < self.wake_at):
                 self.cv.notify()
 
     def _run(self) -> None:
@@ -298,7 +301,9 @@ class _Flusher:
                         soonest = due
                 if not ready:
                     if soonest is not None:
+                        self.wake_at = soonest
                         self.cv.wait(soonest - now)
+                        self.wake_at = None
                     continue
             for source in ready:
                 source._flush_pending(due_only=True)
@@ -824,8 +829,8 @@ class RedisNonce:
         give_up = time.monotonic() + self.lock_timeout
         with self._held_mutex:
             self._orphans.extend((token, give_up, _ORPHAN_TRIES) for token in tokens if token)
-            self._orphans_at = time.monotonic()
-        _FLUSHER.schedule(self)
+            self._orphans_at = now = time.monotonic()
+        _FLUSHER.schedule(self, now)
 
     def _flush_orphans(self) -> None:
         with self._held_mutex:
@@ -836,15 +841,17 @@ class RedisNonce:
                 continue  # expired in Redis by now
             try:
                 released = self._release(keys=[self._lock_name], args=[token])
-            except Exception:  # a background thread: nobody to raise to; tried again a few times
+            except Exception as exc:  # a background thread: nobody to raise to; tried again a few times
+                if tries <= 1:
+                    self._warn_release(type(exc).__name__)
                 released = False
             if not released and tries > 1:
                 kept.append((token, give_up, tries - 1))
         if kept:
             with self._held_mutex:
                 self._orphans.extend(kept)
-                self._orphans_at = time.monotonic() + _ORPHAN_RETRY
-            _FLUSHER.schedule(self)
+                self._orphans_at = due = time.monotonic() + _ORPHAN_RETRY
+            _FLUSHER.schedule(self, due)
 
     def _flush_pending(self, *, due_only: bool) -> None:
         """Give back the deferred lock (only once it is due, if ``due_only``); log, never raise."""

@@ -263,3 +263,177 @@ def test_httpx_the_next_request_of_a_same_origin_redirect_carries_no_signature(
     else:
         assert "key" not in {k.lower() for k in second.headers}
         assert second.body == b""
+
+
+# -- aiohttp's own copy of a request whose kept-alive connection dropped -----------------------
+
+
+class _DropsOne(BaseHTTPRequestHandler):
+    """Records every request; the second one's kept-alive connection is closed unanswered.
+
+    ``routes``: path -> (status, headers) answered instead of a 200 ``{}``.
+    """
+
+    protocol_version = "HTTP/1.1"
+    seen: list[tuple[str, str, dict[str, str], bytes]]
+    routes: dict[str, tuple[int, dict[str, str]]]
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+    def _any(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.seen.append((self.command, self.path, dict(self.headers), body))
+        if len(self.seen) == 2:
+            self.close_connection = True  # dropped: aiohttp sends an idempotent request again
+            return
+        status, headers = self.routes.get(self.path, (200, {}))
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    do_GET = do_PUT = do_DELETE = do_POST = _any  # noqa: N815 - http.server's handler names
+
+
+@pytest.fixture
+def dropping() -> Iterator[tuple[str, type[_DropsOne]]]:
+    """A loopback server that drops the connection of its second request; its origin and handler class."""
+    handler = type("Handler", (_DropsOne,), {"seen": [], "routes": {}})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+async def _aiohttp_twice(auth: Any, method: str, urls: list[str], **kwargs: Any) -> list[int]:
+    async with aiohttp_session(auth) as session:
+        statuses = []
+        for url in urls:
+            async with session.request(method, url, **kwargs) as r:
+                await r.read()
+                statuses.append(r.status)
+        return statuses
+
+
+def _auth_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower().startswith("x-auth") or k.lower() in ("key", "sign")}
+
+
+@pytest.mark.parametrize("method", ["DELETE", "GET"])
+def test_aiohttp_resends_a_bodiless_request_as_it_was_signed(
+    dropping: tuple[str, type[_DropsOne]], method: str
+) -> None:
+    """A DELETE (header nonce, no body) whose connection dropped: aiohttp's copy has the same nonce and signature."""
+    from hmac_body_auth.presets import Bitstamp
+
+    origin, handler = dropping
+    url = origin + "/api/v2/order/"
+    assert asyncio.run(_aiohttp_twice(Bitstamp("KEY", "SECRET"), method, [url, url])) == [200, 200]
+    (_, _, first, _), (_, _, dropped, _), (_, _, copy, _) = handler.seen
+    assert _auth_headers(copy) == _auth_headers(dropped)
+    assert _auth_headers(dropped)["X-Auth-Nonce"] != _auth_headers(first)["X-Auth-Nonce"]
+
+
+def test_aiohttp_resends_a_stripped_hop_stripped(dropping: tuple[str, type[_DropsOne]]) -> None:
+    """GET -> 302 to a page of the same origin whose connection drops: aiohttp's copy of the hop goes unsigned too."""
+    origin, handler = dropping
+    handler.routes["/api"] = (302, {"Location": "/public/page"})
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET)
+    assert asyncio.run(_aiohttp_twice(auth, "GET", [origin + "/api"])) == [200]
+    (_, path, signed, _), *hops = handler.seen
+    assert path == "/api"
+    assert "Sign" in signed
+    assert [(p, "Key" in h or "Sign" in h) for _, p, h, _ in hops] == [("/public/page", False)] * 2
+
+
+def test_aiohttp_a_redirect_answering_a_resent_copy_is_guarded(
+    dropping: tuple[str, type[_DropsOne]], elsewhere: VerifyingServer
+) -> None:
+    """The copy aiohttp sends of a dropped PUT is answered 307 to another origin: refused, nothing reaches it."""
+    origin, handler = dropping
+    handler.routes["/tradingApi"] = (307, {"Location": elsewhere.origin + "/steal"})
+    auth = hba.Poloniex(KEY, SECRET)
+    with pytest.raises(hba.RedirectError):
+        asyncio.run(_aiohttp_twice(auth, "PUT", [origin + "/first", origin + "/tradingApi"], data={"command": "buy"}))
+    assert [p for _, p, _, _ in handler.seen] == ["/first", "/tradingApi", "/tradingApi"]
+    assert elsewhere.received == []
+
+
+def test_aiohttp_a_copy_for_another_url_is_refused() -> None:
+    """A copy on the chain of a dropped request but for another URL (no hop was answered): nothing is sent."""
+    import aiohttp
+    from yarl import URL
+
+    async def go() -> list[Any]:
+        sent: list[Any] = []
+
+        async def handler(req: aiohttp.ClientRequest) -> Any:
+            sent.append(req)
+            if len(sent) == 1:
+                raise aiohttp.ServerDisconnectedError()
+            raise AssertionError("a copy for another URL was sent")
+
+        loop = asyncio.get_running_loop()
+        middleware = hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET))
+        chain: list[Any] = []
+        first = aiohttp.ClientRequest(
+            "PUT", URL("http://127.0.0.1:9/a"), data={"command": "buy"}, loop=loop, traces=chain
+        )
+        with pytest.raises(aiohttp.ServerDisconnectedError):
+            await middleware(first, handler)  # type: ignore[operator]
+        moved = aiohttp.ClientRequest("PUT", URL("http://127.0.0.1:9/b"), data=first.body, loop=loop, traces=chain)
+        with pytest.raises(hba.RedirectError, match="another URL"):
+            await middleware(moved, handler)  # type: ignore[operator]
+        return sent
+
+    assert len(asyncio.run(go())) == 1
+
+
+# -- httpx: what a refused next_request keeps --------------------------------------------------
+
+
+@pytest.mark.parametrize("module", HTTPX_MODULES)
+def test_httpx_the_body_of_a_refused_next_request_cannot_be_read(
+    module: str, server: PoloniexServer, elsewhere: VerifyingServer
+) -> None:
+    """A 307 to another origin, not followed: its next_request's signed body (with the nonce) is not readable."""
+    server.redirect("/tradingApi", 307, elsewhere.origin + "/steal")
+    hop = _unfollowed(module, "sync", server.url, hba.Poloniex(KEY, SECRET)).next_request
+    assert hop is not None
+    assert "_content" not in vars(hop)
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        hop.read()
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        b"".join(hop.stream)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("module", HTTPX_MODULES)
+def test_httpx_a_streamed_body_on_an_unfollowed_same_origin_307_is_refused(module: str, server: PoloniexServer) -> None:
+    """A generator body, 307 to the same origin, not followed: the next_request cannot carry it again unsigned."""
+    mod = importlib.import_module(module)
+    server.redirect("/old", 307, server.url)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    with mod.Client(auth=hba.Poloniex(KEY, SECRET), timeout=10) as c:
+        response = c.post(server.origin + "/old", content=iter([b"command=buy"]), headers=headers)
+    hop = response.next_request
+    assert hop is not None
+    assert {b"key", b"sign"}.isdisjoint(entry[1] for entry in hop.headers._list)
+    with pytest.raises(hba.RedirectError, match="streamed body"):
+        _send(module, "sync", hop)
+    assert [r.path for r in server.received] == ["/old"]
+
+
+def test_requests_a_refused_hop_says_why(open_server: VerifyingServer, tmp_path: Any) -> None:
+    """A streamed body (no nonce) on a same-origin 307 is refused saying so (a streamed body), not "another origin"."""
+    (tmp_path / "big").write_bytes(b"x" * 1000)
+    open_server.redirect("/old", 307, open_server.url)
+    with open(tmp_path / "big", "rb") as body, pytest.raises(hba.RedirectError, match="streamed body"):
+        requests.post(open_server.origin + "/old", data=body, auth=hba.BodyDigestAuth(KEY, secret=SECRET), timeout=10)
+    assert [r.path for r in open_server.received] == ["/old"]

@@ -548,3 +548,55 @@ def test_begin_takes_the_general_path_outside_the_common_configuration() -> None
     binance = Binance(KEY, SECRET).lifecycle
     assert binance.needs_url
     assert not binance._plain
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_a_call_moved_by_a_resigned_hop_resends_to_the_hop(is_async: bool) -> None:
+    """After sign(hop URL), a nonce rejection re-signs for the hop's URL (sync and async), not the first URL."""
+    import asyncio
+
+    hop = "https://poloniex.com/tradingApi/v2"
+    call = _call()
+    call.hold()
+    call.sign()
+    moved = asyncio.run(call.sign_async(hop)) if is_async else call.sign(hop)
+    assert moved.url == hop
+    # Another client's nonce ahead of ours (the server's last is not this call's own).
+    floor = int(moved.nonce or 0) + 1000
+    answer = f'{{"error": "Nonce must be greater than {floor}. You provided {moved.nonce}."}}'.encode()
+    assert call.check_hop(307, "https://poloniex.com/tradingApi", hop) is Action.FOLLOW_SIGNED
+    decision = asyncio.run(call.after_async(200, answer)) if is_async else call.after(200, answer)
+    assert decision.action is Action.RESEND
+    assert decision.signed is not None
+    assert decision.signed.url == hop
+    call.release()
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_the_answer_after_a_stripped_hop_decides_nothing(is_async: bool) -> None:
+    """Once check_hop said FOLLOW_STRIPPED, even a nonce error's words are DONE: the signed call is not sent again."""
+    import asyncio
+
+    call = _call()
+    call.hold()
+    signed = call.sign()
+    assert call.check_hop(302, "https://poloniex.com/tradingApi", "https://poloniex.com/done") is Action.FOLLOW_STRIPPED
+    answer = f'{{"error": "Nonce must be greater than {signed.nonce}0. You provided 1."}}'.encode()
+    decision = asyncio.run(call.after_async(200, answer)) if is_async else call.after(200, answer)
+    assert decision.action is Action.DONE
+    call.release()
+
+
+@pytest.mark.parametrize(
+    ("status", "method", "action"),
+    [
+        (307, "GET", Action.FOLLOW_STRIPPED),
+        (307, None, Action.FOLLOW_SIGNED),
+        (308, "post", Action.FOLLOW_SIGNED),
+        (302, "POST", Action.FOLLOW_STRIPPED),
+    ],
+)
+def test_check_hop_reads_the_method_of_the_request_redirected(status: int, method: str | None, action: Action) -> None:
+    """A 307 of the GET a 302 made resends no body (stripped); without a method, the call's own (POST) counts."""
+    call = _call()
+    assert call.check_hop(status, "https://poloniex.com/a", "https://poloniex.com/b", method=method) is action

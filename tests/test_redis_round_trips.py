@@ -29,7 +29,7 @@ import requests
 
 import hmac_body_auth as hba
 from hmac_body_auth._redis import RedisNonce
-from hmac_body_auth.errors import ConfigurationError, LeaseTimeout
+from hmac_body_auth.errors import ConfigurationError, LeaseTimeout, NonceError
 from hmac_body_auth.testing import PoloniexServer
 
 from ._nonce_fork_worker import in_child
@@ -466,3 +466,88 @@ def test_the_lifecycle_signs_with_the_nonce_a_source_returns_with_its_lock() -> 
         response = requests.post(server.url, data={"command": "buy"}, auth=auth, timeout=10)
     assert response.status_code == 200
     assert source.calls[2:] == ["acquire_next", "next", "release"]
+
+
+# -- a reply lost, the lock taken anyway -------------------------------------------------------
+
+
+def _lost_reply(script: Any) -> Any:
+    """The script, run, with its reply lost (as when Redis answers after socket_timeout)."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        script(*args, **kwargs)
+        raise redis.exceptions.TimeoutError("Timeout reading from socket")
+
+    return run
+
+
+def _gone(client: redis.Redis, key: str, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while client.exists(key):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_lock_taken_by_an_acquire_whose_reply_was_lost_is_given_back(
+    make_nonce: MakeNonce, client: redis.Redis, mode: str
+) -> None:
+    """The acquire ran in Redis but its reply was lost: NonceError, and the lock it took is given back at once."""
+    nonce = make_nonce(lock_timeout=30)
+    lock = f"hmac-body-auth:lock:{nonce.name}"
+    if mode == "sync":
+        nonce._acquire = _lost_reply(nonce._acquire)  # type: ignore[method-assign]
+        with pytest.raises(NonceError, match="taking the lock failed"):
+            nonce.acquire_next(1)
+    else:
+
+        async def go() -> None:
+            entry = await nonce._aclient()
+            script = entry.acquire
+
+            async def lost(*args: Any, **kwargs: Any) -> Any:
+                await script(*args, **kwargs)
+                raise redis.exceptions.TimeoutError("Timeout reading from socket")
+
+            entry.acquire = lost  # type: ignore[assignment]
+            with pytest.raises(NonceError, match="taking the lock failed"):
+                await nonce.acquire_next_async(1)
+
+        asyncio.run(go())
+    assert _gone(client, lock, within=5), "the lock a lost reply took was not given back"
+    other = make_nonce()
+    assert other.acquire_next(0.1) > 0  # free for everyone
+    other.release()
+
+
+def test_a_lost_acquire_that_runs_late_is_still_given_back(make_nonce: MakeNonce, client: redis.Redis) -> None:
+    """The lost command runs only after the first release was tried ("not held"): a later try gives it back."""
+    nonce = make_nonce(lock_timeout=30)
+    lock = f"hmac-body-auth:lock:{nonce.name}"
+    nonce._orphan("late-token")
+    time.sleep(0.05)  # the first release finds nothing to give back
+    client.set(lock, "late-token", px=30_000)  # the queued command runs now
+    assert _gone(client, lock, within=5)
+
+
+def test_a_lock_that_stays_unreachable_is_logged_once_tries_run_out(
+    make_nonce: MakeNonce, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every release of a lost lock fails (Redis unreachable): after a few tries a WARNING says it expires by itself."""
+    nonce = make_nonce(lock_timeout=30)
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    nonce._release = unreachable  # type: ignore[method-assign]
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        nonce._orphan("lost-token")
+        deadline = time.monotonic() + 5
+        while not any("expires by itself" in r.getMessage() for r in caplog.records):
+            assert time.monotonic() < deadline, "no WARNING after the last try"
+            time.sleep(0.01)
+    [record] = [r for r in caplog.records if "expires by itself" in r.getMessage()]
+    assert "ConnectionError" in record.getMessage()
+    assert not nonce._orphans
