@@ -519,8 +519,12 @@ def _chain(req: aiohttp.ClientRequest) -> list[Any]:
 #: on a new request of the same chain, and those methods (aiohttp's ``IDEMPOTENT_METHODS``).
 _RETRIED = (aiohttp.ClientOSError, aiohttp.ServerDisconnectedError)
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
-#: How long a request whose connection dropped waits for aiohttp's copy (it comes at once, or never).
-_RETRY_WINDOW = 60.0
+#: Of those, the errors of connecting, which aiohttp never retries (nothing was sent).
+_NOT_SENT = aiohttp.ClientConnectorError
+#: How long a request whose connection dropped waits for aiohttp's copy (it comes at once, in the
+#: same task, or never), and how many such requests are remembered at most.
+_RETRY_WINDOW = 10.0
+_RETRIES_KEPT = 64
 
 #: What a request sent when its connection dropped, for aiohttp's copy of it (:meth:`_Middleware._again`):
 #: ``(chain, id of the request, its URL before signing, the URL the call was checked with, whether it
@@ -561,6 +565,7 @@ class _Middleware:
     def _expect_retry(
         self,
         req: aiohttp.ClientRequest,
+        error: BaseException,
         url: URL,
         checked: str,
         hop: bool,
@@ -568,14 +573,21 @@ class _Middleware:
         call: Call,
         source: _Source,
     ) -> None:
-        """The connection dropped: aiohttp may send an idempotent request again, on a new request of its chain."""
-        if req.method not in _IDEMPOTENT:
+        """The connection dropped: aiohttp may send an idempotent request again, on a new request of its chain.
+
+        Not for a connection that was never made (aiohttp does not retry that), and
+        kept briefly and boundedly: aiohttp's copy comes at once, or not at all.
+        """
+        if req.method not in _IDEMPOTENT or isinstance(error, _NOT_SENT):
             return
+        retries = self._retries
         now = time.monotonic()
-        for key in [key for key, retry in self._retries.items() if now - retry[-1] > _RETRY_WINDOW]:
-            del self._retries[key]
+        for key in [key for key, retry in retries.items() if now - retry[-1] > _RETRY_WINDOW]:
+            del retries[key]
+        while len(retries) >= _RETRIES_KEPT:
+            del retries[next(iter(retries))]  # the oldest
         chain = _chain(req)
-        self._retries[id(chain)] = (chain, id(req), url, checked, hop, signed, call, source, now)
+        retries[id(chain)] = (chain, id(req), url, checked, hop, signed, call, source, now)
 
     async def _again(
         self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, retry: _Retry
@@ -593,7 +605,7 @@ class _Middleware:
         if req.url != url:
             raise RedirectError("a signed request would be sent again to another URL; nothing was sent")
         if signed is None:
-            return await self._stripped(req, handler, call, source)
+            return await self._stripped(req, handler, call, source, copy=True)
         body = req.body
         # aiohttp resends the payload it sent (3.12.0: rebuilt from the caller's data).
         payload = body if isinstance(body, (_Signed, _Spooled)) else (source.spooled or _payload(signed, source))
@@ -604,9 +616,18 @@ class _Middleware:
         return resp
 
     async def _stripped(
-        self, req: aiohttp.ClientRequest, handler: aiohttp.ClientHandlerType, call: Call, source: _Source
+        self,
+        req: aiohttp.ClientRequest,
+        handler: aiohttp.ClientHandlerType,
+        call: Call,
+        source: _Source,
+        *,
+        copy: bool = False,
     ) -> aiohttp.ClientResponse:
-        """Send a hop followed stripped: without the key and signature (nor a signed body)."""
+        """Send a hop followed stripped: without the key and signature (nor a signed body).
+
+        ``copy``: aiohttp's copy of the hop (:meth:`_again`), which it does not send a third time.
+        """
         for name in call.policy.header_names:
             req.headers.popall(name, None)
         if isinstance(req.body, (_Signed, _Spooled)):
@@ -614,8 +635,9 @@ class _Middleware:
             raise RedirectError("a redirect would resend the signed body without its signature; nothing was sent")
         try:
             resp = await handler(req)
-        except _RETRIED:
-            self._expect_retry(req, req.url, "", False, None, call, source)
+        except _RETRIED as exc:
+            if not copy:
+                self._expect_retry(req, exc, req.url, "", False, None, call, source)
             raise
         if _location(resp) is not None:
             self._expect_hop(req, resp, call, source)
@@ -679,8 +701,8 @@ class _Middleware:
             await _put(req, signed, source, payload, hop=hop, url=url)
             try:
                 resp = await handler(req)
-            except _RETRIED:
-                self._expect_retry(req, start, url, hop, signed, call, source)
+            except _RETRIED as exc:
+                self._expect_retry(req, exc, start, url, hop, signed, call, source)
                 raise
             while True:
                 # The status first: most answers are no redirect, and _location() is not called for them.
@@ -704,8 +726,8 @@ class _Middleware:
                 await _put(req, signed, source, _payload(signed, source), hop=hop, url=url)
                 try:
                     resp = await handler(req)
-                except _RETRIED:
-                    self._expect_retry(req, start, url, hop, signed, call, source)
+                except _RETRIED as exc:
+                    self._expect_retry(req, exc, start, url, hop, signed, call, source)
                     raise
         finally:
             if call.policy.in_process:

@@ -316,8 +316,12 @@ def _unfollowed(response: httpx.Response, call: Call, request: httpx.Request) ->
     drop = _dropped(call.policy.header_names, False, False)
     entries = [entry for entry in _entries(hop.headers) if entry[1] not in drop]
     reason = None
+    # What httpx kept says which kind of hop it is, as for a followed hop (_Guard.hop): a 301 of a
+    # PUT keeps method and body, as a 307 does.
+    method = hop.method
+    resends = method == request.method and method not in ("GET", "HEAD")
     try:
-        action = call.check_hop(response.status_code, str(response.request.url), str(hop.url), method=hop.method)
+        action = call.check_hop(307 if resends else 302, str(response.request.url), str(hop.url), method=method)
     except RedirectError as exc:
         reason = str(exc)
     else:
@@ -729,6 +733,8 @@ def sync_flow(
             signed_request, guard = _spooled(policy, request, spool, False)
             response = yield signed_request
             _check_history(response, guard)
+            if response.next_request is not None:
+                _unfollowed(response, guard.call, request)
         finally:
             spool.close()
         return
@@ -785,6 +791,8 @@ async def async_flow(
             signed_request, guard = _spooled(policy, request, spool, True)
             response = yield signed_request
             _check_history(response, guard)
+            if response.next_request is not None:
+                _unfollowed(response, guard.call, request)
         finally:
             spool.close()
         return

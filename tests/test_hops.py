@@ -437,3 +437,100 @@ def test_requests_a_refused_hop_says_why(open_server: VerifyingServer, tmp_path:
     with open(tmp_path / "big", "rb") as body, pytest.raises(hba.RedirectError, match="streamed body"):
         requests.post(open_server.origin + "/old", data=body, auth=hba.BodyDigestAuth(KEY, secret=SECRET), timeout=10)
     assert [r.path for r in open_server.received] == ["/old"]
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("module", HTTPX_MODULES)
+def test_httpx_a_streamed_signature_s_unfollowed_cross_origin_redirect_is_refused(
+    module: str, mode: str, open_server: VerifyingServer, elsewhere: VerifyingServer
+) -> None:
+    """A body signed as a stream (no nonce), 302 to another origin, not followed: next_request has no Key or Sign."""
+    open_server.redirect("/tradingApi", 302, elsewhere.origin + "/steal")
+    mod = importlib.import_module(module)
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET)
+    chunks = [b"command=", b"buy"]
+    if mode == "sync":
+        with mod.Client(auth=auth, timeout=10) as c:
+            response = c.post(open_server.url, content=iter(chunks))
+    else:
+
+        async def body() -> Any:
+            for chunk in chunks:
+                yield chunk
+
+        async def go() -> Any:
+            async with mod.AsyncClient(auth=auth, timeout=10) as c:
+                return await c.post(open_server.url, content=body())
+
+        response = asyncio.run(go())
+    hop = response.next_request
+    assert hop is not None
+    assert {b"key", b"sign"}.isdisjoint(entry[1] for entry in hop.headers._list)
+    with pytest.raises(hba.RedirectError, match="another origin"):
+        dict(hop.headers)
+    assert elsewhere.received == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize("module", HTTPX_MODULES)
+def test_httpx_an_unfollowed_301_of_a_put_keeps_the_callers_body(
+    module: str, mode: str, server: PoloniexServer
+) -> None:
+    """A 301 of a PUT keeps method and body in httpx: next_request carries the caller's body, signed anew when sent."""
+    mod = importlib.import_module(module)
+    server.redirect("/old", 301, server.url)
+
+    async def go() -> Any:
+        async with mod.AsyncClient(auth=hba.Poloniex(KEY, SECRET), timeout=10) as c:
+            return await c.put(server.origin + "/old", data={"command": "buy"})
+
+    if mode == "sync":
+        with mod.Client(auth=hba.Poloniex(KEY, SECRET), timeout=10) as c:
+            response = c.put(server.origin + "/old", data={"command": "buy"})
+    else:
+        response = asyncio.run(go())
+    hop = response.next_request
+    assert hop is not None
+    assert hop.method == "PUT"
+    assert hop.read() == b"command=buy"
+    assert _send(module, mode, hop, auth=hba.Poloniex(KEY, SECRET)).status_code == 200
+    assert server.received[-1].body.startswith(b"command=buy&nonce=")
+
+
+def test_aiohttp_a_connection_never_made_leaves_nothing_to_retry() -> None:
+    """A PUT to a port that refuses connections: nothing was sent, nothing is kept for a copy (memory stays flat)."""
+    import aiohttp
+
+    middleware = hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET))
+
+    async def go() -> None:
+        async with aiohttp.ClientSession(middlewares=(middleware,)) as session:
+            for _ in range(20):
+                with pytest.raises(aiohttp.ClientConnectorError):
+                    async with session.put("http://127.0.0.1:9/tradingApi", data={"command": "buy"}):
+                        pass  # pragma: no cover - refused
+
+    asyncio.run(go())
+    assert middleware._retries == {}  # type: ignore[attr-defined]
+
+
+def test_aiohttp_requests_whose_connection_dropped_are_kept_boundedly() -> None:
+    """Dropped connections aiohttp does not retry leave at most a bounded number of copies waiting."""
+    import aiohttp
+    from yarl import URL
+
+    from hmac_body_auth import _aiohttp
+
+    async def go() -> int:
+        async def handler(req: aiohttp.ClientRequest) -> Any:
+            raise aiohttp.ServerDisconnectedError()
+
+        loop = asyncio.get_running_loop()
+        middleware = hba.aiohttp_middleware(hba.Poloniex(KEY, SECRET))
+        for i in range(_aiohttp._RETRIES_KEPT * 2):
+            req = aiohttp.ClientRequest("PUT", URL(f"http://127.0.0.1:9/{i}"), data={"n": str(i)}, loop=loop, traces=[])
+            with pytest.raises(aiohttp.ServerDisconnectedError):
+                await middleware(req, handler)  # type: ignore[operator]
+        return len(middleware._retries)  # type: ignore[attr-defined]
+
+    assert asyncio.run(go()) == _aiohttp._RETRIES_KEPT
