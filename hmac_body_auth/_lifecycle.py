@@ -871,7 +871,9 @@ class Call:
             return _small_length(length)
         return status >= 400
 
-    def _decide(self, status: int, body: bytes | None, date: str | None) -> tuple[Action, int | None]:
+    def _decide(
+        self, status: int, body: bytes | None, date: str | None, resent_bytes: bool = False
+    ) -> tuple[Action, int | None]:
         policy = self.policy
         if policy.clock_sync is None and status not in policy.resign_statuses:
             # The common answer, decided before anything else is looked at: no clock sync, not a
@@ -881,6 +883,12 @@ class Call:
                 return _DONE_NOTHING
         if getattr(self, "_hop", None) == "":
             # The answer of a hop followed stripped: nothing it says is about a signed request.
+            return _DONE_NOTHING
+        if resent_bytes:
+            # The transport sent these bytes again (urllib3's Retry after a 5xx or a read error):
+            # a refusal may answer the copy of a call that ran. Never run it again.
+            if status in policy.resign_statuses or (body is not None and policy.parse_nonce_error(status, body)):
+                log.warning("the transport sent this call's bytes more than once: it may have run; not re-signing")
             return _DONE_NOTHING
         floor = None
         if body is not None and not self.resent and policy.nonce is not None:
@@ -926,11 +934,15 @@ class Call:
         state.probe_started()
         return Decision(Action.SYNC_CLOCK, probe=_same_origin_url(signed.url, sync.time_path))
 
-    def after(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
+    def after(
+        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+    ) -> Decision:
         """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so.
 
         ``date``: the response's ``Date`` header, the last resort for the
-        server's clock after a timestamp refusal.
+        server's clock after a timestamp refusal. ``resent_bytes``: the transport
+        sent the signed bytes more than once (a retry after they may have reached
+        the server): then nothing is re-signed, whatever the answer says.
         """
         policy = self.policy
         if policy.clock_sync is None and status not in policy.resign_statuses:
@@ -942,7 +954,7 @@ class Call:
                 or (needle is not None and type(body) is bytes and needle not in body and b"\\" not in body)
             ):
                 return _DONE
-        action, floor = self._decide(status, body, date)
+        action, floor = self._decide(status, body, date, resent_bytes)
         if action is DONE:
             return _DONE
         if action is SYNC_CLOCK:
@@ -986,9 +998,11 @@ class Call:
         log.warning("the server-time endpoint gave no time and the refusal no Date; the refusal is returned")
         return False
 
-    async def after_async(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
+    async def after_async(
+        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+    ) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
-        action, floor = self._decide(status, body, date)
+        action, floor = self._decide(status, body, date, resent_bytes)
         if action is DONE:
             return _DONE
         if action is SYNC_CLOCK:

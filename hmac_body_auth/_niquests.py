@@ -48,7 +48,7 @@ from typing import Any, NamedTuple
 from ._body import encode_body
 from ._core import SignedRequest
 from ._lifecycle import BODY_LIMIT, RESEND, SYNC_CLOCK, Action, Call, Decision, Policy
-from ._requests import checked_call, is_redirect, probe, probe_settings, put, resend
+from ._requests import checked_call, is_redirect, probe, probe_settings, put, resend, resent_bytes
 from ._streams import Spool
 from .errors import BodyError, HmacBodyAuthError, RedirectError
 
@@ -357,7 +357,7 @@ class _Flow:
         if call is not None and not is_redirect(status, location):
             buffered = not kwargs.get("stream")
             body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
-            decision = call.after(status, body, date=response.headers.get("date"))
+            decision = call.after(status, body, date=response.headers.get("date"), resent_bytes=resent_bytes(response))
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs, client=_client(response))
             if decision.action is RESEND and decision.signed is not None:
@@ -371,7 +371,9 @@ class _Flow:
             buffered = not kwargs.get("stream")
             wants = call.wants_body(status, response.headers, buffered=buffered)
             body = await response.content if wants else None
-            decision = await call.after_async(status, body, date=response.headers.get("date"))
+            decision = await call.after_async(
+                status, body, date=response.headers.get("date"), resent_bytes=resent_bytes(response)
+            )
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = await _probe_async(call, response, decision.probe, kwargs)
             if decision.action is RESEND and decision.signed is not None:

@@ -279,15 +279,19 @@ class PooledCall(Call):
         if member is not None:
             threading.Thread(target=self._pool.slots.give_back, args=(member,), daemon=True).start()
 
-    def after(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
+    def after(
+        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+    ) -> Decision:
         """As :meth:`Call.after`; a 401/403 is logged with the masked key (the key stays in the pool)."""
         self._report(status)
-        return super().after(status, body, date=date)
+        return super().after(status, body, date=date, resent_bytes=resent_bytes)
 
-    async def after_async(self, status: int, body: bytes | None = None, *, date: str | None = None) -> Decision:
+    async def after_async(
+        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+    ) -> Decision:
         """As :meth:`Call.after_async`, reporting a refused key like :meth:`after`."""
         self._report(status)
-        return await super().after_async(status, body, date=date)
+        return await super().after_async(status, body, date=date, resent_bytes=resent_bytes)
 
     def _report(self, status: int) -> None:
         if status in _KEY_REFUSED and self._member is not None:

@@ -322,6 +322,7 @@ def _flush_at_exit() -> None:
     for source in list(_LIVE):
         with contextlib.suppress(Exception):
             source._flush_pending(due_only=False)
+            source._settle_orphans()
 
 
 def _new_flusher_in_child() -> None:
@@ -832,6 +833,18 @@ class RedisNonce:
             self._orphans_at = now = time.monotonic()
         _FLUSHER.schedule(self, now)
 
+    def _settle_orphans(self) -> None:
+        """Before the connections close (or the program ends): the remaining tries now, then a WARNING each."""
+        deadline = time.monotonic() + _ORPHAN_TRIES * _ORPHAN_RETRY
+        while self._orphans and time.monotonic() < deadline:
+            time.sleep(_ORPHAN_RETRY)
+            with self._flushing:
+                self._flush_orphans()
+        with self._held_mutex:
+            left, self._orphans = self._orphans, []
+        for _ in left:
+            self._warn_release("closed before Redis answered")
+
     def _flush_orphans(self) -> None:
         with self._held_mutex:
             orphans, self._orphans = self._orphans, []
@@ -1109,8 +1122,7 @@ class RedisNonce:
     def close(self) -> None:
         """Give back a deferred lock, and close the connections of a client this object created."""
         self._flush_pending(due_only=False)
-        with self._held_mutex:
-            self._orphans = []  # tried once just now; nothing is sent for a closed object
+        self._settle_orphans()
         if self._owns_client:
             self._client.close()
             self._client.connection_pool.disconnect()

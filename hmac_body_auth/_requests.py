@@ -48,7 +48,17 @@ if TYPE_CHECKING:
 
 # The names without an underscore are shared with the niquests adapter (its objects are
 # requests-compatible where these functions touch them).
-__all__ = ["HOP_GRACE", "apply", "checked_call", "is_redirect", "probe", "probe_settings", "put", "resend"]
+__all__ = [
+    "HOP_GRACE",
+    "apply",
+    "checked_call",
+    "is_redirect",
+    "probe",
+    "probe_settings",
+    "put",
+    "resend",
+    "resent_bytes",
+]
 
 log = logging.getLogger("hmac_body_auth")
 
@@ -385,7 +395,8 @@ class _Tracker:
             # Read whole anyway without stream=True: then wants_body() is reads() (no header lookup).
             wants = call.wants_body(status, response.headers) if kwargs.get("stream") else call.reads(status)
             body = response.content if wants else None
-            decision = call.after(status, body, date=response.headers.get("date") if call.wants_date else None)
+            date = response.headers.get("date") if call.wants_date else None
+            decision = call.after(status, body, date=date, resent_bytes=resent_bytes(response))
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs)
             if decision.action is RESEND and decision.signed is not None:
@@ -403,6 +414,30 @@ def _register(r: requests.PreparedRequest, call: Call) -> None:
     # requests' register_hook() does an isinstance(Callable) check per call; the
     # hooks dict is public and prepared requests always have a "response" list.
     r.hooks["response"].append(_Tracker(r, call))
+
+
+#: urllib3's errors of connecting: a retry after one of them sent nothing before.
+_NOT_CONNECTED = frozenset({"NewConnectionError", "ConnectTimeoutError", "NameResolutionError"})
+
+
+def resent_bytes(response: requests.Response) -> bool:
+    """Whether urllib3's ``Retry`` sent the request's bytes again after they may have reached the server.
+
+    Its history lists each retry: one after an answer (a status in
+    ``status_forcelist``) or after a read error means a copy of the call may have
+    run; one after a failed connect (or a redirect urllib3 followed) does not.
+    """
+    history = getattr(getattr(getattr(response, "raw", None), "retries", None), "history", None)
+    if not history:
+        return False  # the common case: no retry
+    for entry in history:
+        if getattr(entry, "redirect_location", None):
+            continue
+        error = getattr(entry, "error", None)
+        if getattr(entry, "status", None) is None and type(error).__name__ in _NOT_CONNECTED:
+            continue
+        return True
+    return False
 
 
 def is_redirect(status: int, location: str | None) -> bool:

@@ -600,3 +600,47 @@ def test_check_hop_reads_the_method_of_the_request_redirected(status: int, metho
     """A 307 of the GET a 302 made resends no body (stripped); without a method, the call's own (POST) counts."""
     call = _call()
     assert call.check_hop(status, "https://poloniex.com/a", "https://poloniex.com/b", method=method) is action
+
+
+@pytest.mark.parametrize("is_async", [False, True])
+def test_after_a_transport_resent_the_bytes_nothing_is_resigned(is_async: bool) -> None:
+    """resent_bytes=True (urllib3 retried after the bytes may have arrived): a nonce error is DONE, never re-signed."""
+    import asyncio
+
+    call = _call()
+    call.hold()
+    call.sign()
+    answer = b'{"error": "Nonce must be greater than 99999999999999999999. You provided 1."}'
+    if is_async:
+        decision = asyncio.run(call.after_async(200, answer, resent_bytes=True))
+    else:
+        decision = call.after(200, answer, resent_bytes=True)
+    assert decision.action is Action.DONE
+    call.release()
+
+
+def test_only_a_retry_after_the_bytes_may_have_arrived_counts_as_resent() -> None:
+    """urllib3's retry history: a status or a read error counts; a failed connect or a redirect does not."""
+    from types import SimpleNamespace
+
+    from hmac_body_auth._requests import resent_bytes
+
+    class NewConnectionError(Exception):
+        pass
+
+    class ReadTimeoutError(Exception):
+        pass
+
+    def response(*entries: Any) -> Any:
+        return SimpleNamespace(raw=SimpleNamespace(retries=SimpleNamespace(history=entries)))
+
+    def entry(status: int | None = None, error: Exception | None = None, location: str | None = None) -> Any:
+        return SimpleNamespace(status=status, error=error, redirect_location=location)
+
+    assert resent_bytes(response()) is False
+    assert resent_bytes(SimpleNamespace(raw=None)) is False
+    assert resent_bytes(response(entry(error=NewConnectionError()))) is False
+    assert resent_bytes(response(entry(status=302, location="/b"))) is False
+    assert resent_bytes(response(entry(status=502))) is True
+    assert resent_bytes(response(entry(error=ReadTimeoutError()))) is True
+    assert resent_bytes(response(entry(error=NewConnectionError()), entry(status=503))) is True

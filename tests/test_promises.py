@@ -553,10 +553,19 @@ def test_httpx_mounted_transport_that_cannot_report_hops_is_refused(strict: Polo
 
 
 @pytest.mark.parametrize("client", SESSIONS)
-def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str) -> None:
-    """urllib3 Retry resends the same bytes after a 502; the API's 'greater than <our own nonce>' is not re-signed."""
+@pytest.mark.parametrize("api", ["poloniex", "kraken"])
+def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str, api: str) -> None:
+    """urllib3 Retry resends the same bytes after a 502; the replay's nonce refusal is never re-signed.
+
+    Poloniex names the call's own nonce ("greater than <ours>"); Kraken's "EAPI:Invalid nonce"
+    names none, so only the transport's retry history tells that a copy may have run.
+    """
+    import base64
+
     from requests.adapters import HTTPAdapter
     from urllib3.util.retry import Retry
+
+    from hmac_body_auth.presets import Kraken
 
     class RanThen502(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -567,10 +576,12 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            nonce = body.rsplit(b"nonce=", 1)[1].decode()
+            nonce = body.rsplit(b"nonce=", 1)[1].split(b"&")[0].decode()
             if not self.executed:
                 self.executed.append(body)  # executed, but the answer is lost upstream
                 status, data = 502, {"error": "upstream timeout"}
+            elif body in self.executed and api == "kraken":
+                status, data = 200, {"error": ["EAPI:Invalid nonce"]}
             elif body in self.executed:
                 status, data = 422, {"error": f"Nonce must be greater than {nonce}. You provided {nonce}."}
             else:
@@ -592,12 +603,17 @@ def test_duplicate_delivery_by_a_transport_retry_runs_once(key: str, client: str
         with session(client, **options) as s:
             if client.startswith("requests"):
                 s.mount("http://", HTTPAdapter(max_retries=retry))
-            url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
-            r = s.post(url, data={"command": "buy"}, auth=hba.Poloniex(key, SECRET), timeout=10)
+            if api == "kraken":
+                auth: Any = Kraken(key, base64.b64encode(SECRET.encode()).decode())
+                url = f"http://127.0.0.1:{server.server_address[1]}/0/private/AddOrder"
+            else:
+                auth = hba.Poloniex(key, SECRET)
+                url = f"http://127.0.0.1:{server.server_address[1]}/tradingApi"
+            r = s.post(url, data={"command": "buy"}, auth=auth, timeout=10)
     finally:
         server.shutdown()
         server.server_close()
-    assert r.status_code == 422
+    assert r.status_code == (200 if api == "kraken" else 422)  # the replay's refusal is the answer
     assert len(handler.executed) == 1
 
 

@@ -551,3 +551,39 @@ def test_a_lock_that_stays_unreachable_is_logged_once_tries_run_out(
     [record] = [r for r in caplog.records if "expires by itself" in r.getMessage()]
     assert "ConnectionError" in record.getMessage()
     assert not nonce._orphans
+
+
+def test_close_keeps_trying_a_lost_lock_then_says_it_could_not(
+    make_nonce: MakeNonce, client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    """close() while a lost lock's release fails: later tries give it back once Redis answers, else a WARNING."""
+    nonce = make_nonce(lock_timeout=30)
+    lock = f"hmac-body-auth:lock:{nonce.name}"
+    client.set(lock, "lost-token", px=30_000)
+    release = nonce._release
+    failures = [2]  # Redis answers again at the third try
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures[0]:
+            failures[0] -= 1
+            raise redis.exceptions.TimeoutError("Timeout reading from socket")
+        return release(*args, **kwargs)
+
+    nonce._release = flaky  # type: ignore[method-assign]
+    nonce._orphans.append(("lost-token", time.monotonic() + 30, 5))
+    nonce.close()
+    assert not client.exists(lock)
+
+    other = make_nonce()
+    client.set(lock, "other-lost", px=30_000)
+
+    def unreachable(*args: Any, **kwargs: Any) -> Any:
+        raise redis.exceptions.ConnectionError("Connection refused")
+
+    other._release = unreachable  # type: ignore[method-assign]
+    other._orphans.append(("other-lost", time.monotonic() + 30, 5))
+    with caplog.at_level(logging.WARNING, logger="hmac_body_auth"):
+        other.close()
+    assert any("expires by itself" in r.getMessage() for r in caplog.records)  # logged, not dropped silently
+    assert not other._orphans
+    client.delete(lock)
