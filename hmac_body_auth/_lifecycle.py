@@ -872,7 +872,7 @@ class Call:
         return status >= 400
 
     def _decide(
-        self, status: int, body: bytes | None, date: str | None, resent_bytes: bool = False
+        self, status: int, body: bytes | None, date: str | None, resent_bytes: bool | Callable[[], bool] = False
     ) -> tuple[Action, int | None]:
         policy = self.policy
         if policy.clock_sync is None and status not in policy.resign_statuses:
@@ -884,7 +884,7 @@ class Call:
         if getattr(self, "_hop", None) == "":
             # The answer of a hop followed stripped: nothing it says is about a signed request.
             return _DONE_NOTHING
-        if resent_bytes:
+        if resent_bytes is True or (resent_bytes and resent_bytes()):  # a callable: asked only here
             # The transport sent these bytes again (urllib3's Retry after a 5xx or a read error):
             # a refusal may answer the copy of a call that ran. Never run it again.
             if status in policy.resign_statuses or (body is not None and policy.parse_nonce_error(status, body)):
@@ -935,14 +935,20 @@ class Call:
         return Decision(Action.SYNC_CLOCK, probe=_same_origin_url(signed.url, sync.time_path))
 
     def after(
-        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+        self,
+        status: int,
+        body: bytes | None = None,
+        *,
+        date: str | None = None,
+        resent_bytes: bool | Callable[[], bool] = False,
     ) -> Decision:
         """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so.
 
         ``date``: the response's ``Date`` header, the last resort for the
         server's clock after a timestamp refusal. ``resent_bytes``: the transport
         sent the signed bytes more than once (a retry after they may have reached
-        the server): then nothing is re-signed, whatever the answer says.
+        the server): then nothing is re-signed, whatever the answer says. A
+        callable is asked only when the answer could lead to a re-sign.
         """
         policy = self.policy
         if policy.clock_sync is None and status not in policy.resign_statuses:
@@ -999,7 +1005,12 @@ class Call:
         return False
 
     async def after_async(
-        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+        self,
+        status: int,
+        body: bytes | None = None,
+        *,
+        date: str | None = None,
+        resent_bytes: bool | Callable[[], bool] = False,
     ) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
         action, floor = self._decide(status, body, date, resent_bytes)

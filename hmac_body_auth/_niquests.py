@@ -42,6 +42,7 @@ import logging
 import sys
 import weakref
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterator
+from functools import partial
 from types import FrameType
 from typing import Any, NamedTuple
 
@@ -357,7 +358,9 @@ class _Flow:
         if call is not None and not is_redirect(status, location):
             buffered = not kwargs.get("stream")
             body = response.content if call.wants_body(status, response.headers, buffered=buffered) else None
-            decision = call.after(status, body, date=response.headers.get("date"), resent_bytes=resent_bytes(response))
+            decision = call.after(
+                status, body, date=response.headers.get("date"), resent_bytes=partial(resent_bytes, response)
+            )
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs, client=_client(response))
             if decision.action is RESEND and decision.signed is not None:
@@ -372,7 +375,7 @@ class _Flow:
             wants = call.wants_body(status, response.headers, buffered=buffered)
             body = await response.content if wants else None
             decision = await call.after_async(
-                status, body, date=response.headers.get("date"), resent_bytes=resent_bytes(response)
+                status, body, date=response.headers.get("date"), resent_bytes=partial(resent_bytes, response)
             )
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = await _probe_async(call, response, decision.probe, kwargs)

@@ -16,7 +16,7 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -280,14 +280,24 @@ class PooledCall(Call):
             threading.Thread(target=self._pool.slots.give_back, args=(member,), daemon=True).start()
 
     def after(
-        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+        self,
+        status: int,
+        body: bytes | None = None,
+        *,
+        date: str | None = None,
+        resent_bytes: bool | Callable[[], bool] = False,
     ) -> Decision:
         """As :meth:`Call.after`; a 401/403 is logged with the masked key (the key stays in the pool)."""
         self._report(status)
         return super().after(status, body, date=date, resent_bytes=resent_bytes)
 
     async def after_async(
-        self, status: int, body: bytes | None = None, *, date: str | None = None, resent_bytes: bool = False
+        self,
+        status: int,
+        body: bytes | None = None,
+        *,
+        date: str | None = None,
+        resent_bytes: bool | Callable[[], bool] = False,
     ) -> Decision:
         """As :meth:`Call.after_async`, reporting a refused key like :meth:`after`."""
         self._report(status)

@@ -31,6 +31,7 @@ import io
 import logging
 import weakref
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -396,7 +397,7 @@ class _Tracker:
             wants = call.wants_body(status, response.headers) if kwargs.get("stream") else call.reads(status)
             body = response.content if wants else None
             date = response.headers.get("date") if call.wants_date else None
-            decision = call.after(status, body, date=date, resent_bytes=resent_bytes(response))
+            decision = call.after(status, body, date=date, resent_bytes=partial(resent_bytes, response))
             if decision.action is SYNC_CLOCK and decision.probe is not None:
                 decision = probe(call, response, decision.probe, kwargs)
             if decision.action is RESEND and decision.signed is not None:
