@@ -230,6 +230,10 @@ _DONE = Decision(Action.DONE)
 #: What Call._decide returns for "done, no nonce floor".
 _DONE_NOTHING: tuple[Action, None] = (Action.DONE, None)
 
+#: What an adapter tells :meth:`Call.after` of the transport sending the signed bytes again:
+#: whether it did, or a callable asked only when the answer could lead to a re-sign.
+ResentBytes = bool | Callable[[], bool]
+
 
 class Policy:
     """One auth's client-free configuration; makes a :class:`Call` per request.
@@ -872,7 +876,7 @@ class Call:
         return status >= 400
 
     def _decide(
-        self, status: int, body: bytes | None, date: str | None, resent_bytes: bool | Callable[[], bool] = False
+        self, status: int, body: bytes | None, date: str | None, resent_bytes: ResentBytes = False
     ) -> tuple[Action, int | None]:
         policy = self.policy
         if policy.clock_sync is None and status not in policy.resign_statuses:
@@ -940,7 +944,7 @@ class Call:
         body: bytes | None = None,
         *,
         date: str | None = None,
-        resent_bytes: bool | Callable[[], bool] = False,
+        resent_bytes: ResentBytes = False,
     ) -> Decision:
         """Decide after a final (not redirected) response; ``body`` if :meth:`wants_body` said so.
 
@@ -1010,7 +1014,7 @@ class Call:
         body: bytes | None = None,
         *,
         date: str | None = None,
-        resent_bytes: bool | Callable[[], bool] = False,
+        resent_bytes: ResentBytes = False,
     ) -> Decision:
         """As :meth:`after`, without blocking the event loop for the nonce source."""
         action, floor = self._decide(status, body, date, resent_bytes)

@@ -16,11 +16,11 @@ import collections
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._lifecycle import Call, Decision, Policy
+from ._lifecycle import Call, Decision, Policy, ResentBytes
 from ._signing import mask_key
 from .errors import ConfigurationError, LeaseTimeout
 
@@ -285,7 +285,7 @@ class PooledCall(Call):
         body: bytes | None = None,
         *,
         date: str | None = None,
-        resent_bytes: bool | Callable[[], bool] = False,
+        resent_bytes: ResentBytes = False,
     ) -> Decision:
         """As :meth:`Call.after`; a 401/403 is logged with the masked key (the key stays in the pool)."""
         self._report(status)
@@ -297,7 +297,7 @@ class PooledCall(Call):
         body: bytes | None = None,
         *,
         date: str | None = None,
-        resent_bytes: bool | Callable[[], bool] = False,
+        resent_bytes: ResentBytes = False,
     ) -> Decision:
         """As :meth:`Call.after_async`, reporting a refused key like :meth:`after`."""
         self._report(status)
