@@ -26,7 +26,7 @@ from ._clock import milliseconds, validate_clock
 from ._clocksync import ClockSync
 from ._core import BodyDigestScheme, Scheme, SignedRequest
 from ._lease import lease_for
-from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy
+from ._lifecycle import DEFAULT_NONCE_ERROR_STATUSES, NonceErrorParser, Policy, PolicyTemplate
 from ._origin import DEFAULT_PORTS, origin_of
 from ._pool import build as build_pool
 from ._signed import Body, Signed, request_body
@@ -254,6 +254,35 @@ class HmacAuth(_ClientAuth):
             clock_sync=clock_sync,
             local_clock=clock,
         )
+
+    def _assume(
+        self,
+        template: PolicyTemplate,
+        scheme: Scheme,
+        signer: Signer,
+        key: str | None,
+        nonce: Callable[[], int | str] | None,
+        nonce_error: NonceErrorParser | None,
+        ordered: bool,
+    ) -> bool:
+        """What ``__init__`` leaves, with ``template``'s configuration and these checked credentials.
+
+        For a subclass that builds every auth of a class the same way but for the
+        credentials (:class:`~hmac_body_auth.recipe.RecipeAuth`). ``False``: the
+        template does not fit them (see :meth:`PolicyTemplate.build`); nothing is
+        set then but the scheme, and ``__init__`` is to run.
+        """
+        self._scheme = scheme  # _lease_scope() reads it
+        lease = lease_for(self._lease_scope(key, nonce)) if nonce is not None and ordered else None
+        policy = template.build(scheme=scheme, signer=signer, key=key, nonce=nonce, lease=lease)
+        if policy is None:
+            return False
+        self._signer = signer
+        self._key = key
+        self._nonce = nonce
+        self._nonce_error = nonce_error
+        self._policy = policy
+        return True
 
     @classmethod
     def from_env(cls: type[_Auth], prefix: str | None = None, **kwargs: Any) -> _Auth:

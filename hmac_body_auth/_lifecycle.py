@@ -35,6 +35,7 @@ import enum
 import logging
 import threading
 import time
+import types
 import urllib.parse
 from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any, Final, NamedTuple, cast
@@ -306,6 +307,7 @@ class Policy:
         #: The source's asyncio API, when it has one that waits for something (an in-process
         #: source's only calls the source: it is called directly, one coroutine fewer per request).
         self._next_async: Callable[[], Any] | None
+        self._plain_clock = plain_clock
         if plain_clock:
             # What the general lookups below find for this package's in-process source,
             # known without them (an auth built per call builds its policy each time).
@@ -331,6 +333,21 @@ class Policy:
             and (raise_async is None or getattr(raise_async, "__func__", None) is ClockNonce.raise_floor_async)
             and (fetch is None or getattr(fetch, "__func__", None) is ClockNonce.next_async)
         )
+
+    def template(self) -> PolicyTemplate | None:
+        """The configuration without its credentials, to make policies for other keys (``None``: it cannot).
+
+        Only a :class:`Policy` itself (no subclass) whose nonce source is ``None``, a
+        :class:`~hmac_body_auth.ClockNonce` as its constructor left it, or a plain function
+        (see :func:`_nonce_kind`): what the lookups of ``__init__`` find on the source
+        depends on nothing but its kind then.
+        """
+        if type(self) is not Policy:
+            return None
+        kind = _nonce_kind(self.nonce)
+        if kind is None or (kind == 1 and not self._plain_clock):
+            return None
+        return PolicyTemplate(self, kind)
 
     def with_signer(self, signer: Signer) -> Policy:
         """The same policy (same nonce source and lease) with another signer (for deepcopy)."""
@@ -550,6 +567,78 @@ def _checked_nonce(value: object) -> int | str:
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise NonceError(f"the nonce source returned {type(value).__name__}; it must return an int or a str")
     return value
+
+
+def _nonce_kind(nonce: object) -> int | None:
+    """0: no nonce; 1: a :class:`ClockNonce` as made; 2: a function with no attribute set on it; ``None``: another.
+
+    For each of the first three, every lookup ``Policy.__init__`` makes on the source
+    (ordered? in another process? an asyncio API?) has one answer: a function with an
+    empty ``__dict__`` has none of a source's members.
+    """
+    if nonce is None:
+        return 0
+    if _unaltered_clock(nonce):
+        return 1
+    if type(nonce) is types.FunctionType and not nonce.__dict__:
+        return 2
+    return None
+
+
+class PolicyTemplate:
+    """A :class:`Policy`'s configuration without its credentials: the policy of another key, not decided again.
+
+    An auth class built the same way for every key (a preset called as
+    ``Name(key, secret)``) decides its policy once; each later auth of the class
+    gets a copy of it with its own scheme, signer, key, nonce source and lease
+    (:meth:`build`). The template holds none of those of the auth it was taken
+    from, so that auth's nonce source and lease go away with it as before.
+    """
+
+    __slots__ = ("_kind", "_leased", "_scheme_type", "_state")
+
+    _CREDENTIALS: Final = ("scheme", "signer", "key", "nonce", "lease", "source", "header_names")
+
+    def __init__(self, policy: Policy, kind: int) -> None:
+        state = dict(vars(policy))
+        for name in self._CREDENTIALS:
+            state[name] = None
+        self._state = state
+        self._scheme_type = type(policy.scheme)
+        self._kind = kind
+        self._leased = policy.lease is not None
+
+    def build(
+        self,
+        *,
+        scheme: Scheme,
+        signer: Signer,
+        key: str | None,
+        nonce: Callable[[], int | str] | None,
+        lease: Lease | None,
+    ) -> Policy | None:
+        """What ``Policy(...)`` builds with these credentials and the template's configuration.
+
+        ``None`` where that could differ from the template (a nonce source or a lease
+        where it had none, or the other way, a nonce source altered since it was made,
+        another type of scheme): build a :class:`Policy` then.
+        """
+        if type(scheme) is not self._scheme_type or (lease is not None) is not self._leased:
+            return None
+        if _nonce_kind(nonce) != self._kind:
+            return None
+        policy: Policy = object.__new__(Policy)
+        state = policy.__dict__
+        state.update(self._state)
+        state["scheme"] = scheme
+        state["signer"] = signer
+        state["key"] = key
+        state["nonce"] = nonce
+        state["lease"] = lease
+        # Policy.__init__ takes a plain ClockNonce as the source (and a plain function is none).
+        state["source"] = nonce if self._kind == 1 else None
+        state["header_names"] = scheme.header_names
+        return policy
 
 
 class Call:

@@ -33,7 +33,7 @@ from ._auth import HmacAuth
 from ._body import FORM_CONTENT_TYPE, check_form, media_type
 from ._clocksync import ClockSync
 from ._core import BodyDigestScheme, Outgoing, SignedRequest
-from ._lifecycle import NonceErrorParser
+from ._lifecycle import NonceErrorParser, PolicyTemplate
 from ._signing import DigestEncoding, SecretEncoding, Signer, validate_key
 from .errors import BodyError, ConfigurationError, NonceError
 from .verify import MAX_DIGITS, Verdict, ascii_int, form_field, header
@@ -288,6 +288,9 @@ class Recipe:
     parts: Mapping[str, Callable[[Wire], str | bytes]] = field(default_factory=dict)
     """Message parts of the API's own (``{endpoint}``), computed from the wire request."""
     options: tuple[Option, ...] = ()
+    options_check: Callable[[Mapping[str, Any]], None] | None = None
+    """A rule over the option values together (each checked by its :class:`Option` first), raising
+    ConfigurationError: values that are each valid but do not go together."""
     keyed: bool = True
     """``False``: the scheme signs with a shared secret only, no API key (webhooks): ``Name(secret)``."""
     secret_decode: Callable[[str | bytes], bytes] | None = None
@@ -1066,6 +1069,8 @@ class RecipeVerifier:
         if unknown:
             raise ConfigurationError(f"{type(self).__name__} takes no option {unknown[0]!r}")
         self._options = {name: o.check(options.get(name, o.default)) for name, o in known.items()}
+        if recipe.options_check is not None:
+            recipe.options_check(self._options)
         self._compiled = _compiled(recipe)
 
     def __reduce__(self) -> Any:
@@ -1364,6 +1369,19 @@ class RecipeAuth(HmacAuth):
         recipe = self.recipe
         key: Any
         secret: Any
+        # Name(key, secret) (and a passphrase where the API has one): the configuration is the
+        # class's, decided once (_Prototype); only the credentials are checked and bound.
+        plain = len(credentials) == 2 and (not options or (len(options) == 1 and "passphrase" in options))
+        if plain:
+            prototype = _PROTOTYPES.get(type(self))
+            if (
+                prototype is not None
+                and prototype.recipe is recipe
+                and prototype.statuses is self.nonce_error_statuses
+                and prototype.passphrase is bool(options)
+                and self._from_prototype(prototype, credentials[0], credentials[1], options.get("passphrase"))
+            ):
+                return
         if len(credentials) == 2 and recipe.keyed:
             key, secret = credentials  # the common call, Name(key, secret): nothing to look up
         else:
@@ -1393,6 +1411,8 @@ class RecipeAuth(HmacAuth):
         own = {}
         for option in recipe.options:
             own[option.name] = option.check(options.pop(option.name, option.default))
+        if recipe.options_check is not None:
+            recipe.options_check(own)
         if clock is not None and recipe.timestamp is None:
             raise ConfigurationError(
                 f"{title} signs no timestamp, so it takes no clock=; give the clock to the nonce source: "
@@ -1424,6 +1444,43 @@ class RecipeAuth(HmacAuth):
             clock_sync=sync,
             **options,
         )
+        if plain and _prototyped(type(self)):
+            template = self._policy.template()
+            if template is not None:
+                if len(_PROTOTYPES) >= 256:  # classes made at run time: bounded, as the other caches
+                    _PROTOTYPES.clear()
+                _PROTOTYPES[type(self)] = _Prototype(
+                    recipe,
+                    self.nonce_error_statuses,
+                    recipe.passphrase is not None,
+                    own,
+                    template,
+                    ordered=self._policy.lease is not None,
+                )
+
+    def _from_prototype(self, prototype: _Prototype, key: Any, secret: Any, passphrase: Any) -> bool:
+        """``__init__`` for ``Name(key, secret)``: the same checks of the credentials, in the same order.
+
+        ``False``: the class's configuration does not fit these credentials
+        (:meth:`HmacAuth._assume`); ``__init__`` then builds it all.
+        """
+        recipe = prototype.recipe
+        key = validate_key(key)  # a prototype is only made for a recipe that takes a key (two credentials)
+        if recipe.key_check is not None:
+            recipe.key_check(key)
+        if recipe.secret_decode is not None:
+            secret = recipe.secret_decode(secret)
+        if recipe.passphrase is not None:
+            passphrase = recipe.passphrase_check(passphrase, prototype.own)
+        nonce = recipe.nonce(key) if recipe.nonce is not None else None
+        signer = Signer(
+            secret,
+            algorithm=recipe.algorithm,
+            digest_encoding=recipe.digest_encoding,
+            secret_encoding=recipe.secret_encoding,
+        )
+        scheme = _body_digest(recipe) or RecipeScheme(recipe, prototype.own, passphrase)
+        return self._assume(prototype.template, scheme, signer, key, nonce, recipe.nonce_error, prototype.ordered)
 
     def _credentials(self, credentials: tuple[str | bytes, ...], options: dict[str, Any]) -> tuple[Any, Any]:
         """``(key, secret)`` from positional and keyword arguments (key ``None`` if the API takes none)."""
@@ -1443,6 +1500,38 @@ class RecipeAuth(HmacAuth):
         shown = "".join(f", {name}={value!r}" for name, value in options.items())
         secret = ", passphrase=***" if self.recipe.needs_passphrase else ""
         return f"{super()._repr_fields()}{secret}{shown}"
+
+
+class _Prototype(NamedTuple):
+    """What every ``Name(key, secret)`` of one preset class shares: decided by the first, read by the others."""
+
+    recipe: Recipe
+    statuses: frozenset[int]
+    passphrase: bool
+    """Whether it was built with a passphrase (the one option that does not change the configuration)."""
+    own: dict[str, Any]
+    """The recipe's options at their defaults, checked (read only)."""
+    template: PolicyTemplate
+    ordered: bool
+
+
+#: Preset class -> its prototype (set by the first ``Name(key, secret)`` of the class).
+_PROTOTYPES: dict[type, _Prototype] = {}
+
+
+def _prototyped(cls: type) -> bool:
+    """Whether ``cls``'s constructor is this module's and :class:`HmacAuth`'s, nothing between or around them.
+
+    The prototype stands for those two ``__init__``; a class that adds one of its own
+    (or a base between them that does) is built in full every time.
+    """
+    for base in cls.__mro__:
+        if base is HmacAuth:
+            return True
+        init = base.__dict__.get("__init__")
+        if init is not None and init is not RecipeAuth.__dict__["__init__"]:
+            return False
+    return False
 
 
 def _keyword(name: str, default: Any = inspect.Parameter.empty, annotation: str = "Any") -> inspect.Parameter:

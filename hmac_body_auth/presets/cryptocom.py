@@ -241,6 +241,11 @@ def _envelope(value: object) -> str:
     return str(value)
 
 
+def _options_check(options: Mapping[str, Any]) -> None:
+    if options["envelope"] == "fill" and options["id"] != "nonce":
+        raise ConfigurationError('envelope="fill" takes the id from the body: give no id=')
+
+
 RECIPE = Recipe(
     name="cryptocom",
     title="Crypto.com",
@@ -259,6 +264,7 @@ RECIPE = Recipe(
         Option("envelope", "params", _envelope),
         Option("demo", False, boolean("demo")),
     ),
+    options_check=_options_check,
     check=_check,
     verify_check=_verify_method,
     clock_sync=lambda options: CRYPTOCOM_CLOCK_SYNC,
@@ -272,11 +278,6 @@ class CryptoCom(RecipeAuth):
     """
 
     recipe = RECIPE
-
-    def __init__(self, *credentials: str | bytes, **options: Any) -> None:
-        if options.get("envelope") == "fill" and options.get("id", "nonce") != "nonce":
-            raise ConfigurationError('envelope="fill" takes the id from the body: give no id=')
-        super().__init__(*credentials, **options)
 
 
 class CryptoComVerifier(RecipeVerifier):
