@@ -788,6 +788,21 @@ class RecipeScheme:
         self._before, self._after, self._headers = plan.before, plan.after, plan.headers
         self._sniff, self._default_type = plan.sniff, plan.default_type
 
+    def bound(self, passphrase: str | None) -> RecipeScheme:
+        """A scheme of the same recipe and option values with ``passphrase`` (what they decide, not decided again)."""
+        other: RecipeScheme = object.__new__(RecipeScheme)
+        other.recipe = self.recipe
+        other.options = dict(self.options)
+        other._passphrase = passphrase
+        other._signed_passphrase = None
+        other._compiled = self._compiled
+        other._option_text = self._option_text
+        other.header_names = self.header_names
+        other._ahead = self._ahead
+        other._before, other._after, other._headers = self._before, self._after, self._headers
+        other._sniff, other._default_type = self._sniff, self._default_type
+        return other
+
     # -- check -------------------------------------------------------------------------------------
 
     def check(self, out: Outgoing, *, with_nonce: bool) -> None:
@@ -1449,11 +1464,14 @@ class RecipeAuth(HmacAuth):
             if template is not None:
                 if len(_PROTOTYPES) >= 256:  # classes made at run time: bounded, as the other caches
                     _PROTOTYPES.clear()
+                scheme = self._scheme
                 _PROTOTYPES[type(self)] = _Prototype(
                     recipe,
                     self.nonce_error_statuses,
                     recipe.passphrase is not None,
                     own,
+                    # Without this auth's passphrase (a credential); None: the body-digest scheme.
+                    scheme.bound(None) if isinstance(scheme, RecipeScheme) else None,
                     template,
                     ordered=self._policy.lease is not None,
                 )
@@ -1479,7 +1497,8 @@ class RecipeAuth(HmacAuth):
             digest_encoding=recipe.digest_encoding,
             secret_encoding=recipe.secret_encoding,
         )
-        scheme = _body_digest(recipe) or RecipeScheme(recipe, prototype.own, passphrase)
+        scheme = _body_digest(recipe) if prototype.scheme is None else prototype.scheme.bound(passphrase)
+        assert scheme is not None
         return self._assume(prototype.template, scheme, signer, key, nonce, recipe.nonce_error, prototype.ordered)
 
     def _credentials(self, credentials: tuple[str | bytes, ...], options: dict[str, Any]) -> tuple[Any, Any]:
@@ -1511,6 +1530,8 @@ class _Prototype(NamedTuple):
     """Whether it was built with a passphrase (the one option that does not change the configuration)."""
     own: dict[str, Any]
     """The recipe's options at their defaults, checked (read only)."""
+    scheme: RecipeScheme | None
+    """The scheme each auth's is bound from, with no passphrase (``None``: the recipe's body-digest scheme)."""
     template: PolicyTemplate
     ordered: bool
 

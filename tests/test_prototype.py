@@ -69,6 +69,10 @@ def test_every_preset_builds_from_its_prototype(name: str, no_prototypes: None) 
     assert second.lifecycle.scheme is second.scheme
     assert second.scheme is not first.scheme, "each auth has a scheme of its own"
     assert second.signer.sign(b"check") == full.signer.sign(b"check")
+    if isinstance(full.scheme, recipe.RecipeScheme):
+        slots = recipe.RecipeScheme.__slots__
+        assert {s: getattr(second.scheme, s) for s in slots} == {s: getattr(full.scheme, s) for s in slots}
+        assert second.scheme.options is not first.scheme.options
     # The per-key objects are the key's: the same as an auth built in full for it finds.
     assert second.lifecycle.nonce is full.lifecycle.nonce
     assert second.lifecycle.lease is full.lifecycle.lease
@@ -137,6 +141,10 @@ def test_missing_or_unexpected_passphrase_is_a_type_error_after_a_prototype(no_p
     okx, _ = preset("okx")
     okx(KEY, SECRET, passphrase=PASSPHRASE)
     hba.Poloniex(KEY, SECRET)
+    prototype = recipe._PROTOTYPES[okx]
+    assert prototype.scheme is not None
+    assert prototype.scheme._passphrase is None, "the prototype keeps no passphrase"
+    assert okx(KEY, SECRET, passphrase="another-passphrase").scheme._passphrase == "another-passphrase"
     with pytest.raises(TypeError, match="passphrase"):
         okx(KEY, SECRET)
     with pytest.raises(TypeError, match="passphrase"):
