@@ -766,6 +766,7 @@ class RecipeScheme:
         "_headers",
         "_option_text",
         "_passphrase",
+        "_plan",
         "_signed_passphrase",
         "_sniff",
         "header_names",
@@ -780,7 +781,10 @@ class RecipeScheme:
         self.options = dict(options)
         self._passphrase = passphrase
         self._signed_passphrase: tuple[Signer, str] | None = None
-        plan = _plan(recipe, self.options)
+        self._follow(_plan(recipe, self.options))
+
+    def _follow(self, plan: _Plan) -> None:
+        self._plan = plan
         self._compiled = plan.compiled
         self._option_text = plan.option_text
         self.header_names = plan.header_names
@@ -795,12 +799,7 @@ class RecipeScheme:
         other.options = dict(self.options)
         other._passphrase = passphrase
         other._signed_passphrase = None
-        other._compiled = self._compiled
-        other._option_text = self._option_text
-        other.header_names = self.header_names
-        other._ahead = self._ahead
-        other._before, other._after, other._headers = self._before, self._after, self._headers
-        other._sniff, other._default_type = self._sniff, self._default_type
+        other._follow(self._plan)
         return other
 
     # -- check -------------------------------------------------------------------------------------
