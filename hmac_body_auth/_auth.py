@@ -264,23 +264,33 @@ class HmacAuth(_ClientAuth):
         nonce: Callable[[], int | str] | None,
         nonce_error: NonceErrorParser | None,
         ordered: bool,
+        clock_sync: ClockSync | None,
     ) -> bool:
         """What ``__init__`` leaves, with ``template``'s configuration and these checked credentials.
 
         For a subclass that builds every auth of a class the same way but for the
-        credentials (:class:`~hmac_body_auth.recipe.RecipeAuth`). ``False``: the
-        template does not fit them (see :meth:`PolicyTemplate.build`); nothing is
-        set then but the scheme, and ``__init__`` is to run.
+        credentials (:class:`~hmac_body_auth.recipe.RecipeAuth`): the default clock,
+        as ``__init__`` reads it now. ``False``: the template does not fit them (see
+        :meth:`PolicyTemplate.build`); ``__init__`` is to run then.
         """
-        self._scheme = scheme  # _lease_scope() reads it
-        lease = lease_for(self._lease_scope(key, nonce)) if nonce is not None and ordered else None
-        policy = template.build(scheme=scheme, signer=signer, key=key, nonce=nonce, lease=lease)
-        if policy is None:
-            return False
+        # As __init__ sets them, before _lease_scope() (which a subclass may give its own), reads them.
+        self._scheme = scheme
         self._signer = signer
         self._key = key
         self._nonce = nonce
         self._nonce_error = nonce_error
+        lease = lease_for(self._lease_scope(key, nonce)) if nonce is not None and ordered else None
+        policy = template.build(
+            scheme=scheme,
+            signer=signer,
+            key=key,
+            nonce=nonce,
+            lease=lease,
+            clock_sync=clock_sync,
+            local_clock=time.time_ns,
+        )
+        if policy is None:
+            return False
         self._policy = policy
         return True
 

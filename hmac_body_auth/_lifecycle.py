@@ -597,11 +597,11 @@ class PolicyTemplate:
 
     __slots__ = ("_kind", "_leased", "_scheme_type", "_state")
 
-    _CREDENTIALS: Final = ("scheme", "signer", "key", "nonce", "lease", "source", "header_names")
+    _PER_AUTH: Final = ("scheme", "signer", "key", "nonce", "lease", "source", "header_names", "local_clock")
 
     def __init__(self, policy: Policy, kind: int) -> None:
         state = dict(vars(policy))
-        for name in self._CREDENTIALS:
+        for name in self._PER_AUTH:
             state[name] = None
         self._state = state
         self._scheme_type = type(policy.scheme)
@@ -616,20 +616,29 @@ class PolicyTemplate:
         key: str | None,
         nonce: Callable[[], int | str] | None,
         lease: Lease | None,
+        clock_sync: ClockSync | None,
+        local_clock: Callable[[], int],
     ) -> Policy | None:
         """What ``Policy(...)`` builds with these credentials and the template's configuration.
 
-        ``None`` where that could differ from the template (a nonce source or a lease
-        where it had none, or the other way, a nonce source altered since it was made,
-        another type of scheme): build a :class:`Policy` then.
+        ``clock_sync`` and ``local_clock``: as the auth found them now (a test may have
+        replaced ``time.time_ns``, or the recipe's clock sync). ``None`` where the policy
+        could differ from the template (a nonce source or a lease where it had none, or
+        the other way, a nonce source altered since it was made, another type of scheme,
+        another clock sync): build a :class:`Policy` then.
         """
+        state = self._state
         if type(scheme) is not self._scheme_type or (lease is not None) is not self._leased:
+            return None
+        if clock_sync is not state["clock_sync"]:
             return None
         if _nonce_kind(nonce) != self._kind:
             return None
         policy: Policy = object.__new__(Policy)
-        state = policy.__dict__
-        state.update(self._state)
+        built = policy.__dict__
+        built.update(state)
+        built["local_clock"] = local_clock
+        state = built
         state["scheme"] = scheme
         state["signer"] = signer
         state["key"] = key

@@ -1490,6 +1490,7 @@ class RecipeAuth(HmacAuth):
         if recipe.passphrase is not None:
             passphrase = recipe.passphrase_check(passphrase, prototype.own)
         nonce = recipe.nonce(key) if recipe.nonce is not None else None
+        sync = recipe.clock_sync(prototype.own) if recipe.clock_sync is not None else None
         signer = Signer(
             secret,
             algorithm=recipe.algorithm,
@@ -1498,7 +1499,7 @@ class RecipeAuth(HmacAuth):
         )
         scheme = _body_digest(recipe) if prototype.scheme is None else prototype.scheme.bound(passphrase)
         assert scheme is not None
-        return self._assume(prototype.template, scheme, signer, key, nonce, recipe.nonce_error, prototype.ordered)
+        return self._assume(prototype.template, scheme, signer, key, nonce, recipe.nonce_error, prototype.ordered, sync)
 
     def _credentials(self, credentials: tuple[str | bytes, ...], options: dict[str, Any]) -> tuple[Any, Any]:
         """``(key, secret)`` from positional and keyword arguments (key ``None`` if the API takes none)."""

@@ -103,7 +103,7 @@ def test_the_prototype_keeps_no_key_alive(no_prototypes: None) -> None:
     assert source() is None
     assert lease() is None
     template = recipe._PROTOTYPES[hba.Poloniex].template
-    assert all(template._state[name] is None for name in _lifecycle.PolicyTemplate._CREDENTIALS)
+    assert all(template._state[name] is None for name in _lifecycle.PolicyTemplate._PER_AUTH)
 
 
 @pytest.mark.parametrize(
@@ -216,3 +216,63 @@ def test_cryptocom_refuses_an_id_with_envelope_fill() -> None:
         verifier_cls({KEY: SECRET}, envelope="fill", id=7)
     assert auth_cls(KEY, SECRET, envelope="fill").scheme.options["envelope"] == "fill"
     assert auth_cls(KEY, SECRET, id=7).scheme.options["id"] == 7
+
+
+def _fixed_ns() -> int:
+    return 1_600_000_000_000_000_000  # 2020-09-13T12:26:40Z
+
+
+@pytest.mark.parametrize("patched_first", [True, False], ids=["prototype-under-patch", "patch-after-prototype"])
+def test_the_clock_is_read_when_each_auth_is_built(
+    patched_first: bool, monkeypatch: pytest.MonkeyPatch, no_prototypes: None
+) -> None:
+    """An auth from the prototype signs with ``time.time_ns`` as it is when it is built, as one built in full does."""
+    import time
+
+    binance, _ = preset("binance")
+    url = "https://api.binance.com/api/v3/account"
+    if patched_first:
+        with monkeypatch.context() as patch:
+            patch.setattr(time, "time_ns", _fixed_ns)
+            binance(KEY, SECRET)  # the prototype, built while the clock is fixed
+        auth = binance(OTHER_KEY, SECRET)
+        assert auth.lifecycle.local_clock is time.time_ns
+        assert "timestamp=1600000000000" not in auth.sign("GET", url).url
+    else:
+        binance(KEY, SECRET)
+        monkeypatch.setattr(time, "time_ns", _fixed_ns)
+        auth = binance(OTHER_KEY, SECRET)
+        assert auth.lifecycle.local_clock is _fixed_ns
+        assert "timestamp=1600000000000" in auth.sign("GET", url).url
+
+
+def test_a_clock_sync_the_recipe_gives_now_is_the_one_used(
+    monkeypatch: pytest.MonkeyPatch, no_prototypes: None
+) -> None:
+    """The recipe's clock sync is asked for each auth: a different answer than the prototype's builds in full."""
+    from hmac_body_auth.presets import okx
+
+    okx_auth, _ = preset("okx")
+    assert okx_auth(KEY, SECRET, passphrase=PASSPHRASE).lifecycle.clock_sync is okx.OKX_CLOCK_SYNC
+    monkeypatch.setattr(okx, "OKX_CLOCK_SYNC", None)
+    auth = okx_auth(OTHER_KEY, SECRET, passphrase=PASSPHRASE)
+    assert auth.lifecycle.clock_sync is None
+    assert (
+        auth.lifecycle.answer_statuses
+        == okx_auth(OTHER_KEY, SECRET, passphrase=PASSPHRASE, clock_sync=False).lifecycle.answer_statuses
+    )
+
+
+def test_a_subclass_lease_scope_reads_what_init_set(no_prototypes: None) -> None:
+    """A subclass whose ``_lease_scope`` reads the auth's key shares its lease per account, from the prototype too."""
+    kraken, _ = preset("kraken")
+
+    class PerAccount(kraken):  # type: ignore[misc, valid-type]
+        def _lease_scope(self, key: str | None, nonce: Any) -> Any:
+            return ("account", self._key.split("-")[0], self._signer.algorithm)
+
+    first = PerAccount("ACME-1", SECRET)
+    second = PerAccount("ACME-2", SECRET)
+    assert PerAccount in recipe._PROTOTYPES
+    assert second.lifecycle.lease is first.lifecycle.lease
+    assert PerAccount("OTHER-1", SECRET).lifecycle.lease is not first.lifecycle.lease
