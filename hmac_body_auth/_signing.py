@@ -240,15 +240,23 @@ class Signer:
 
     def verify(self, data: bytes | Iterable[bytes], signature: str | bytes) -> bool:
         """Compare ``signature`` with the HMAC of ``data`` in constant time."""
-        expected = self.sign(data)
-        if isinstance(signature, bytes):
-            try:
-                signature = signature.decode("ascii")
-            except UnicodeDecodeError:
-                return False
-        if self.digest_encoding == "hex":
-            signature = signature.lower()
-        return hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii", "replace"))
+        return self.matches(data, (signature,))
+
+    def matches(self, data: bytes | Iterable[bytes], signatures: Iterable[str | bytes]) -> bool:
+        """Whether any of ``signatures`` is the HMAC of ``data`` (computed once; each compared in constant time)."""
+        expected = self.sign(data).encode("ascii")
+        found = False
+        for signature in signatures:
+            if isinstance(signature, bytes):
+                try:
+                    signature = signature.decode("ascii")
+                except UnicodeDecodeError:
+                    continue
+            if self.digest_encoding == "hex":
+                signature = signature.lower()
+            # Every candidate is compared (no early exit): the time says nothing of which matched.
+            found = hmac.compare_digest(expected, signature.encode("ascii", "replace")) or found
+        return found
 
     def __repr__(self) -> str:
         # Never raises, even half-constructed (traceback capture_locals calls repr).

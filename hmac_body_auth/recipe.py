@@ -26,7 +26,7 @@ import re
 import time
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import Any, ClassVar, Final, Literal, NamedTuple
 from urllib.parse import SplitResult, unquote, unquote_to_bytes, urlsplit
 
 from ._auth import HmacAuth
@@ -1038,6 +1038,10 @@ class _Passphrases:
         raise TypeError("passphrases cannot be pickled")
 
 
+#: The most signatures one request's header may list (Stripe sends one per secret while it rotates).
+MAX_SIGNATURES: Final = 8
+
+
 class RecipeVerifier:
     """Verifies requests signed with a :class:`Recipe`, on the server side.
 
@@ -1192,7 +1196,14 @@ class RecipeVerifier:
         )
 
     def verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
-        """Recompute the signature from the request as received, then check the passphrase."""
+        """Recompute the signature from the request as received, then check the passphrase; never raises on it."""
+        try:
+            return self._verify(method, url, headers, body)
+        except (ArithmeticError, LookupError, TypeError, ValueError) as exc:
+            # What a client sent that nothing could parse (a URL "http://[::1/", a lone surrogate).
+            return Verdict(False, f"malformed request ({type(exc).__name__})")
+
+    def _verify(self, method: str, url: str, headers: Mapping[str, str], body: bytes) -> Verdict:
         received = self.read(method, url, headers, body)
         if isinstance(received, Verdict):
             return received
@@ -1201,6 +1212,11 @@ class RecipeVerifier:
         signers = self._signers.get(key)
         if not signers:
             return Verdict(False, "unknown key", key)
+        # What the signing side refuses, and so what a signature of the API's never covers.
+        if recipe.methods is not None and method.upper() not in recipe.methods:
+            return Verdict(False, f"method {method.upper()} is not signed by {recipe.title}", key)
+        if not recipe.query and urlsplit(url).query:
+            return Verdict(False, "a query string the signature does not cover", key)
         stamp = None
         if recipe.timestamp is not None:
             stamp = recipe.timestamp.parse(found.get("timestamp", ""))
@@ -1226,9 +1242,12 @@ class RecipeVerifier:
             message = self._compiled.message_of(wire)
         except (ValueError, UnicodeError):
             return Verdict(False, "malformed request", key)
-        # Several secrets (rotation) and several signatures (a header may list them): any pair that matches.
+        # Several secrets (rotation) and several signatures (a header may list them): any pair that
+        # matches. Each secret's HMAC is computed once, and only so many are listed in practice.
         listed = signature.split()
-        matching = next((s for s in signers if any(s.verify(message, one) for one in listed)), None)
+        if len(listed) > MAX_SIGNATURES:
+            return Verdict(False, "bad signature", key)
+        matching = next((s for s in signers if s.matches(message, listed)), None)
         if matching is None:
             return Verdict(False, "bad signature", key)
         if recipe.verify_check is not None:

@@ -14,18 +14,20 @@ timestamp text gives a :class:`Verdict`.
 
 from __future__ import annotations
 
+import heapq
 import hmac
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Final, Protocol, runtime_checkable
 from urllib.parse import unquote_to_bytes
 
 from ._clock import milliseconds, validate_clock
 from ._signing import DigestEncoding, SecretEncoding, Signer
 
 __all__ = [
+    "FOREVER_MS",
     "MAX_DIGITS",
     "BodyDigestVerifier",
     "HeaderVerifier",
@@ -71,10 +73,10 @@ class Verifier(Protocol):
 
 
 def constant_time_equal(expected: str, given: str | None) -> bool:
-    """Compare two signatures without leaking where they differ."""
+    """Compare two signatures (or passphrases: any text) without leaking where they differ."""
     if given is None:
         return False
-    return hmac.compare_digest(expected.encode("ascii"), given.encode("ascii", "replace"))
+    return hmac.compare_digest(expected.encode("utf-8", "replace"), given.encode("utf-8", "replace"))
 
 
 MAX_DIGITS = 64
@@ -285,6 +287,11 @@ class NonceStore(Protocol):
         ...
 
 
+#: The ``expires_ms`` :class:`ReplayGuard` gives a string nonce whose request no timestamp window
+#: bounds (none checked, or none carried): it is remembered for good, since it could be replayed any time.
+FOREVER_MS: Final = 2**62
+
+
 class MemoryNonceStore:
     """An in-process :class:`NonceStore`.
 
@@ -293,13 +300,23 @@ class MemoryNonceStore:
             epoch, the time string nonces expire by (default: ``time.time_ns``).
             :class:`ReplayGuard` gives the store it makes its own ``clock``, so
             that the expiry it computes and the store compare on one clock.
+        max_tokens: the most string nonces kept at once. Expired ones go first (in
+            the order they expire, a few per call); when that many are still live,
+            :meth:`add_once` raises ``OverflowError`` (the guard then rejects the
+            request: it fails closed rather than forget a nonce that could be replayed).
 
     """
 
-    def __init__(self, *, clock: Callable[[], int] | None = None) -> None:
+    def __init__(self, *, clock: Callable[[], int] | None = None, max_tokens: int = 1_000_000) -> None:
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+            raise ValueError("max_tokens must be a positive int")
         self._lock = threading.Lock()
         self._last: dict[str | None, int] = {}
         self._seen: dict[tuple[str | None, str], int] = {}
+        # (expiry, key, token) in expiry order: the expired ones are dropped from the front,
+        # never by a pass over every token.
+        self._expiries: list[tuple[int, str | None, str]] = []
+        self._max_tokens = max_tokens
         self._now_ms = milliseconds(validate_clock(clock) if clock is not None else time.time_ns)
 
     def advance(self, key: str | None, nonce: int) -> int | None:
@@ -312,14 +329,25 @@ class MemoryNonceStore:
             return None
 
     def add_once(self, key: str | None, token: str, expires_ms: int) -> bool:
-        """Remember ``token`` until ``expires_ms``; return ``False`` if it was seen already."""
+        """Remember ``token`` until ``expires_ms``; return ``False`` if it was seen already.
+
+        Raises:
+            OverflowError: ``max_tokens`` tokens are live (nothing was remembered).
+
+        """
         now = self._now_ms()
         with self._lock:
-            if len(self._seen) > 100_000:
-                self._seen = {k: v for k, v in self._seen.items() if v > now}
-            if self._seen.get((key, token), 0) > now:
+            seen, expiries = self._seen, self._expiries
+            while expiries and expiries[0][0] <= now:
+                expiry, old_key, old_token = heapq.heappop(expiries)
+                if seen.get((old_key, old_token)) == expiry:  # not remembered again since
+                    del seen[(old_key, old_token)]
+            if seen.get((key, token), 0) > now:
                 return False
-            self._seen[(key, token)] = expires_ms
+            if len(seen) >= self._max_tokens and (key, token) not in seen:
+                raise OverflowError(f"more than {self._max_tokens} string nonces are live; none is forgotten early")
+            seen[(key, token)] = expires_ms
+            heapq.heappush(expiries, (expires_ms, key, token))
             return True
 
 
@@ -340,7 +368,9 @@ class ReplayGuard:
     Args:
         verifier: checks signatures.
         strict_nonces: integer nonces must increase per key; string nonces
-            (UUIDs) must never repeat within ``window_ms``. ``False`` checks no nonces.
+            (UUIDs) must never repeat while the request's timestamp is in the window
+            (for good where no window or timestamp bounds that: :data:`FOREVER_MS`).
+            ``False`` checks no nonces.
         window_ms: the largest accepted distance between a request's timestamp
             and ``clock()``; ``None`` to not check timestamps.
         require_nonce: reject requests without a nonce. ``None`` (default): if
@@ -430,8 +460,18 @@ class ReplayGuard:
             last = self.store.advance(key, nonce)
             if last is not None:
                 return reject(f"Nonce must be greater than {last}. You provided {nonce}.")
-        elif not self.store.add_once(key, nonce, now + (window or 86_400_000)):
-            return reject("nonce already used")
+        else:
+            # Remembered while the request could come again: its timestamp stays in the window until
+            # stamp + window (a client clock ahead of ours: later than now + window); for good where
+            # nothing bounds when it could come (no window, or no timestamp).
+            # (+ 1: a timestamp exactly window_ms away is still accepted; a store keeps a token while expiry > now.)
+            expires = FOREVER_MS if window is None or stamp is None else max(now, stamp) + window + 1
+            try:
+                fresh = self.store.add_once(key, nonce, expires)
+            except OverflowError:
+                return reject("too many nonces remembered")
+            if not fresh:
+                return reject("nonce already used")
         return verdict
 
 

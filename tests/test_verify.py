@@ -472,3 +472,163 @@ def test_a_verifier_whose_construction_failed_still_has_a_repr(name: str) -> Non
         # itself is the caller's local, which a traceback with locals shows, as it shows any).
         assert "keys=0, secret=***" in text
         assert "AttributeError" not in text
+
+
+class _Clock:
+    """A clock the test moves (nanoseconds)."""
+
+    def __init__(self, now_ns: int) -> None:
+        self.now_ns = now_ns
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+
+@pytest.mark.parametrize("ahead_s", [0, 25])
+def test_a_string_nonce_is_refused_while_its_timestamp_is_in_the_window(ahead_s: int) -> None:
+    """A client clock ahead of the server's: its request's replay is refused until its timestamp leaves the window."""
+    from hmac_body_auth.presets import Bitstamp, BitstampVerifier
+
+    server = _Clock(time.time_ns())
+    auth = Bitstamp("KEY", "SECRET", clock=lambda: server.now_ns + ahead_s * 10**9)
+    guard = ReplayGuard(BitstampVerifier({"KEY": "SECRET"}), clock=server, window_ms=30_000)
+    signed = auth.sign("POST", "https://www.bitstamp.net/api/v2/balance/", body={"a": "1"})
+    assert guard.verify("POST", signed.url, signed.headers, signed.body).ok
+    server.now_ns += (28 + ahead_s) * 10**9  # 29 + ahead_s s after signing: stamp + window not passed
+    replay = guard.verify("POST", signed.url, signed.headers, signed.body)
+    assert (replay.ok, replay.reason) == (False, "nonce already used")
+    server.now_ns += 2 * 10**9  # stamp + window exactly: the timestamp is still in, and so is the nonce
+    assert guard.verify("POST", signed.url, signed.headers, signed.body).reason == "nonce already used"
+    server.now_ns += 10**6  # 1 ms later: the timestamp itself is refused now
+    assert guard.verify("POST", signed.url, signed.headers, signed.body).reason == "timestamp outside the window"
+
+
+@pytest.mark.parametrize("window_ms", [30_000, None])
+def test_a_string_nonce_no_timestamp_bounds_is_refused_for_good(window_ms: int | None) -> None:
+    """A UUID nonce on a scheme without timestamps (or with the window off) is never accepted twice."""
+    clock = _Clock(time.time_ns())
+    guard = ReplayGuard(BodyDigestVerifier({KEY: SECRET}), clock=clock, window_ms=window_ms)
+    auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=lambda: "fc224da8441f4afa9fa6b752bcb5cc52")
+    signed = auth.sign("POST", "http://localhost/", body="amount=1000")
+    assert guard.verify("POST", "http://x/", signed.headers, signed.body).ok
+    for days in (0, 2, 400):
+        clock.now_ns += days * 86_400 * 10**9
+        replay = guard.verify("POST", "http://x/", signed.headers, signed.body)
+        assert (replay.ok, replay.reason) == (False, "nonce already used")
+
+
+def test_memory_nonce_store_drops_expired_tokens_in_order_and_fails_closed_when_full() -> None:
+    """Expired tokens make room (oldest expiry first); live ones are never forgotten: a full store refuses more."""
+    base = 1_700_000_000_000  # ms
+    now = [base * 10**6]
+    store = MemoryNonceStore(clock=lambda: now[0], max_tokens=3)
+    assert store.add_once(KEY, "a", base + 2_000)
+    assert store.add_once(KEY, "b", base + 5_000)
+    assert store.add_once(KEY, "c", base + 3_000)
+    with pytest.raises(OverflowError):
+        store.add_once(KEY, "d", base + 9_000)
+    assert not store.add_once(KEY, "a", base + 9_000), "a full store still recognises a live token"
+    now[0] = (base + 2_500) * 10**6  # "a" expired
+    assert store.add_once(KEY, "d", base + 9_000)
+    assert not store.add_once(KEY, "b", base + 9_000)
+    assert not store.add_once(KEY, "c", base + 9_000)
+    now[0] = (base + 3_500) * 10**6  # "c" expired, "b" not
+    assert store.add_once(KEY, "c", base + 9_000), "an expired token may come again"
+    assert not store.add_once(KEY, "b", base + 9_000)
+    with pytest.raises(ValueError, match="max_tokens"):
+        MemoryNonceStore(max_tokens=0)
+
+
+def test_a_full_nonce_store_makes_the_guard_reject() -> None:
+    """When the store cannot remember one more string nonce, the request is rejected, not let through."""
+    guard = ReplayGuard(BodyDigestVerifier({KEY: SECRET}), store=MemoryNonceStore(max_tokens=1), window_ms=None)
+    for index, expected in enumerate([(True, ""), (False, "too many nonces remembered")]):
+        auth = hba.BodyDigestAuth(KEY, secret=SECRET, nonce=lambda index=index: f"uuid-{index}")
+        signed = auth.sign("POST", "http://localhost/", body="a=1")
+        verdict = guard.verify("POST", "http://x/", signed.headers, signed.body)
+        assert (verdict.ok, verdict.reason) == expected
+
+
+def test_a_listed_signature_is_found_and_a_long_list_is_refused() -> None:
+    """A header listing signatures is checked against each; more than MAX_SIGNATURES of them is refused."""
+    from hmac_body_auth.recipe import MAX_SIGNATURES
+
+    auth_cls, verifier_cls = preset("poloniex")
+    signed = auth_cls(KEY, SECRET).sign("POST", "https://poloniex.com/tradingApi", body={"command": "returnBalances"})
+    verifier = verifier_cls({KEY: SECRET})
+    good = signed.headers["Sign"]
+    url = "https://poloniex.com/tradingApi"
+    for listed, ok in (([good], True), (["0" * 128, good], True), (["0" * 128] * MAX_SIGNATURES, False)):
+        headers = {**signed.headers, "Sign": " ".join(listed)}
+        assert verifier.verify("POST", url, headers, signed.body).ok is ok
+    too_many = {**signed.headers, "Sign": " ".join(["0" * 128] * MAX_SIGNATURES + [good])}
+    assert verifier.verify("POST", url, too_many, signed.body).reason == "bad signature"
+
+
+def test_signer_matches_compares_every_candidate() -> None:
+    """Signer.matches is Signer.verify over several candidates: any one that is the HMAC matches."""
+    signer = hba.Signer(SECRET)
+    right = signer.sign(b"data")
+    assert signer.matches(b"data", ["nope", right.upper(), b"\xff"])
+    assert not signer.matches(b"data", ["nope", b"\xff"])
+    assert not signer.matches(b"data", [])
+    assert signer.verify(b"data", right)
+
+
+@pytest.mark.parametrize("name", ["kraken", "gemini"])
+def test_a_query_string_the_signature_does_not_cover_is_refused(name: str) -> None:
+    """Where the API signs no query string (the auth refuses one), its verifier refuses one added to a request."""
+    from tests._presets import CALLS, KEY, SECRET, sample
+
+    auth_cls, verifier_cls = preset(name)
+    call = sample(name, CALLS[name][0])
+    signed = auth_cls(KEY, SECRET).sign(call.method, call.url, body=call.body, content_type=call.content_type)
+    verifier = verifier_cls({KEY: SECRET})
+    assert verifier.verify(call.method, signed.url, signed.headers, signed.body).ok
+    added = signed.url + "?command=withdraw&amount=1000"
+    verdict = verifier.verify(call.method, added, signed.headers, signed.body)
+    assert (verdict.ok, verdict.reason) == (False, "a query string the signature does not cover")
+
+
+def test_a_method_the_api_does_not_sign_is_refused() -> None:
+    """Kraken signs POST only: the same signed request arriving as GET is refused."""
+    from tests._presets import CALLS, KEY, SECRET, sample
+
+    auth_cls, verifier_cls = preset("kraken")
+    call = sample("kraken", CALLS["kraken"][0])
+    signed = auth_cls(KEY, SECRET).sign(call.method, call.url, body=call.body, content_type=call.content_type)
+    verdict = verifier_cls({KEY: SECRET}).verify("GET", signed.url, signed.headers, signed.body)
+    assert (verdict.ok, verdict.reason) == (False, "method GET is not signed by Kraken")
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+@pytest.mark.parametrize("url", ["http://[::1/tradingApi", "https://h/p?\udcff=1", "https://h/p?a=%ZZ\udcff"])
+def test_a_bare_verifier_never_raises_on_a_malformed_url(name: str, url: str) -> None:
+    """Every preset's verifier, without a guard, rejects a URL nothing could parse instead of raising."""
+    from tests._presets import KEY, PASSPHRASE, SECRET, takes
+
+    _, verifier_cls = preset(name)
+    options = {"passphrases": {KEY: PASSPHRASE}} if takes(verifier_cls, "passphrases") else {}
+    verdict = verifier_cls({KEY: SECRET}, **options).verify("POST", url, {"Key": KEY, "Sign": "x"}, b"nonce=1")
+    assert isinstance(verdict, Verdict)
+    assert not verdict.ok
+
+
+def test_a_header_verifier_with_a_non_ascii_passphrase_checks_it() -> None:
+    """A configured passphrase outside ASCII is compared, not a UnicodeEncodeError on every request."""
+    import base64
+    import hashlib
+    import hmac
+
+    class _Verifier(HeaderVerifier):
+        key_header, timestamp_header, signature_header, passphrase_header = "K", "T", "S", "P"
+
+        def prehash(self, timestamp: str, method: str, url: str, body: bytes) -> bytes:
+            return timestamp.encode() + method.encode() + body
+
+    stamp = str(int(time.time() * 1000))
+    sign = base64.b64encode(hmac.new(b"sec", stamp.encode() + b"POSTx", hashlib.sha256).digest()).decode()
+    verifier = _Verifier({"k": "sec"}, passphrases={"k": "pässwort"})
+    headers = {"K": "k", "T": stamp, "S": sign}
+    assert verifier.verify("POST", "https://h/", {**headers, "P": "pässwort"}, b"x").ok
+    assert verifier.verify("POST", "https://h/", {**headers, "P": "passwort"}, b"x").reason == "bad passphrase"
