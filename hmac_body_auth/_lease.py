@@ -257,6 +257,30 @@ class Lease:
                 return hold
         return None
 
+    def take_now(
+        self, *, hold_timeout: float, active: bool = True, collectable: bool = False, nested: bool = True
+    ) -> Hold | None:
+        """A hold if one needs no waiting, else ``None`` (nothing taken).
+
+        Free, or its holder's hold expired (a vanished holder: taken over, as a waiter
+        would), or, with ``nested``, held by the calling owner (a nested hold). For a
+        lease whose waiting is done elsewhere (a pool's, over several leases): a lease
+        with waiters of its own is not taken past them.
+        """
+        hold = Hold(hold_timeout, active, collectable)
+        with self._mutex:
+            if self._holder is None and not self._waiters:
+                hold.expires = time.monotonic() + hold_timeout
+                self._holder = hold
+                return hold
+            if nested and self._reentrant(blocking=_get_running_loop() is None):
+                hold.nested = True
+                return hold
+            if not self._waiters and self._free_for_taking():
+                self._take(hold)
+                return hold
+        return None
+
     async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
         """Wait, without blocking the event loop, until the calling task holds the lease."""
         free = self.try_acquire(hold_timeout=hold_timeout)

@@ -13,13 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
+import gc
 import logging
+import os
 import threading
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._lease import Hold, Lease
 from ._lifecycle import Call, Decision, Policy, ResentBytes
 from ._signing import mask_key
 from .errors import ConfigurationError, LeaseTimeout
@@ -41,25 +46,33 @@ class _Member:
     policy: Policy
     masked: str
     sent: collections.deque[float] = field(default_factory=collections.deque)
+    #: The pool's own claim on this key: one call at a time, with a lease's bounds (each hold
+    #: expires after the member's lease_timeout, a dropped request's hold ends when it is
+    #: collected, a nested hold for the call's own owner, every hold free after a fork).
+    slot: Lease = field(default_factory=Lease)
 
 
 class _Waiter:
-    """A request waiting for a key: woken with the member handed to it, in FIFO order."""
+    """A request waiting for a key (FIFO); the head one polls for a key whose hold ended by itself."""
 
-    __slots__ = ("event", "future", "loop", "member")
+    __slots__ = ("collect", "collected", "event", "future", "loop", "since")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        self.member: _Member | None = None
         self.loop = loop
+        self.since = time.monotonic()
+        self.collected = 0
+        #: The garbage collection (generation) due before the next look, 0 for none.
+        self.collect = 0
         self.event = threading.Event() if loop is None else None
         self.future: asyncio.Future[None] | None = loop.create_future() if loop is not None else None
 
-    def wake(self, member: _Member) -> None:
-        self.member = member
+    def wake(self) -> None:
         if self.event is not None:
             self.event.set()
         elif self.loop is not None and self.future is not None:
-            self.loop.call_soon_threadsafe(_resolve, self.future)
+            # A closed loop raises RuntimeError: its task is gone too, nothing to wake.
+            with contextlib.suppress(RuntimeError):
+                self.loop.call_soon_threadsafe(_resolve, self.future)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -67,40 +80,54 @@ def _resolve(future: asyncio.Future[None]) -> None:
         future.set_result(None)
 
 
+#: How often the head waiter looks again for a key whose hold ended by itself (expired, collected).
+_CHECK_EVERY = 0.05
+#: When the head waiter runs a young-generation, then a full, garbage collection while a key is
+#: held by a collectable hold (a request dropped inside a reference cycle ends its hold then).
+_COLLECT_AFTER = (0.01, 1.0)
+
+#: Every pool's slots, for the fork hook (in a child the parent's waiters do not exist).
+_all_slots: weakref.WeakSet[_Slots] = weakref.WeakSet()
+
+
 class _Slots:
-    """Which members are free; hands a freed member to the longest waiter."""
+    """Which members are free: each member's slot lease, taken round-robin; waiting FIFO across them."""
 
     def __init__(self, members: list[_Member], rate: tuple[int, float] | None) -> None:
         self.members = members
         self.rate = rate
-        self._lock = threading.Lock()
-        self._free = [True] * len(members)
         self._next = 0
+        self._reset()
+        _all_slots.add(self)
+
+    def _reset(self) -> None:
+        self._lock = threading.Lock()
         self._waiters: collections.deque[_Waiter] = collections.deque()
 
-    def _pick(self) -> _Member | None:
-        # Round-robin among the free members, preferring one whose budget allows a
-        # request now (and, where several keys are shared with other auth objects, one
-        # whose own lease is not held).
-        best: _Member | None = None
-        best_ready = float("inf")
+    def _pick(self, active: bool, collectable: bool) -> tuple[_Member, Hold] | None:
+        # Round-robin among the free members, preferring one whose budget allows a request
+        # now (and, where a key is shared with other auth objects, one whose own lease is not
+        # held); only then a nested hold of a member the caller holds already (a request
+        # from its own hook proceeds at once, as with one auth).
+        candidates: list[tuple[float, int, _Member]] = []
         count = len(self.members)
         for step in range(count):
             member = self.members[(self._next + step) % count]
-            if not self._free[member.index]:
-                continue
             ready = self.ready_at(member)
             lease = member.policy.lease
             if lease is not None and lease.holder is not None:
                 ready += 1.0  # taken elsewhere: only if nothing better is free
-            if ready < best_ready:
-                best, best_ready = member, ready
-                if ready <= 0:
-                    break
-        if best is not None:
-            self._free[best.index] = False
-            self._next = (best.index + 1) % count
-        return best
+            candidates.append((ready, step, member))
+        candidates.sort(key=lambda candidate: candidate[:2])
+        for nested in (False, True):
+            for _, _, member in candidates:
+                timeout = member.policy.lease_timeout
+                hold = member.slot.take_now(hold_timeout=timeout, active=active, collectable=collectable, nested=nested)
+                if hold is not None:
+                    if not hold.nested:
+                        self._next = (member.index + 1) % count
+                    return member, hold
+        return None
 
     def ready_at(self, member: _Member) -> float:
         """When the member's budget allows its next request (0: now), in ``time.monotonic()`` terms."""
@@ -113,38 +140,104 @@ class _Slots:
             sent.popleft()
         return 0.0 if len(sent) < limit else sent[0] + per
 
-    def try_take(self, loop: asyncio.AbstractEventLoop | None) -> _Member | _Waiter:
+    def _drop_dead(self) -> None:
+        # A task whose event loop was closed while it waited never looks again: it must not stay
+        # at the head of the queue, where everyone behind it would wait out its bound.
+        waiters = self._waiters
+        dropped = False
+        while waiters and waiters[0].loop is not None and waiters[0].loop.is_closed():
+            waiters.popleft()
+            dropped = True
+        if dropped and waiters:
+            waiters[0].wake()
+
+    def try_take(
+        self, loop: asyncio.AbstractEventLoop | None, *, active: bool = True, collectable: bool = False
+    ) -> tuple[_Member, Hold] | _Waiter:
+        """A member and its slot hold now, or the waiter queued for one (then :meth:`retry`, :meth:`leave`)."""
         with self._lock:
+            self._drop_dead()
             if not self._waiters:
-                member = self._pick()
-                if member is not None:
-                    return member
+                got = self._pick(active, collectable)
+                if got is not None:
+                    return got
             waiter = _Waiter(loop)
             self._waiters.append(waiter)
             return waiter
 
-    def give_up(self, waiter: _Waiter) -> _Member | None:
-        """A waiter timed out or was cancelled: remove it, or return what it was handed meanwhile."""
+    def retry(self, waiter: _Waiter, *, active: bool, collectable: bool) -> tuple[_Member, Hold] | float:
+        """For a woken (or polling) waiter: a member if it is the head and one is free; else how long to wait."""
+        if waiter.collect:
+            generation, waiter.collect = waiter.collect, 0
+            gc.collect(generation)
         with self._lock:
-            if waiter.member is not None:
-                return waiter.member
-            self._waiters.remove(waiter)
-            return None
+            self._drop_dead()
+            if self._waiters and self._waiters[0] is waiter:
+                got = self._pick(active, collectable)
+                if got is not None:
+                    self._waiters.popleft()
+                    if self._waiters:
+                        self._waiters[0].wake()  # the next one is head now: it polls
+                    return got
+                return self._poll_wait(waiter)
+        # Not the head: woken when it is; a look now and then all the same (a head whose loop closed).
+        return _CHECK_EVERY * 10
 
-    def give_back(self, member: _Member) -> None:
+    def _poll_wait(self, waiter: _Waiter) -> float:
+        # Until the first slot hold would expire (at most _CHECK_EVERY); a collectable holder
+        # (a request prepared and maybe dropped) gets the garbage collections a lease runs.
+        now = time.monotonic()
+        soonest = _CHECK_EVERY
+        collectable = False
+        for member in self.members:
+            holder = member.slot.holder
+            if holder is not None:
+                soonest = min(soonest, max(holder.expires - now, 0.0) + 0.001)
+                collectable = collectable or holder.collectable
+        if (
+            collectable
+            and waiter.collected < len(_COLLECT_AFTER)
+            and now - waiter.since >= _COLLECT_AFTER[waiter.collected]
+        ):
+            waiter.collected += 1
+            waiter.collect = 1 if waiter.collected == 1 else 2  # run by the waiter, outside the lock
+            return 0.0
+        return soonest
+
+    def leave(self, waiter: _Waiter) -> None:
+        """A waiter timed out or was cancelled: out of the queue (the next is woken if it was the head)."""
         with self._lock:
-            while self._waiters:
-                waiter = self._waiters.popleft()
-                if waiter.future is not None and waiter.future.cancelled():
-                    continue
-                waiter.wake(member)
-                return
-            self._free[member.index] = True
+            was_head = bool(self._waiters) and self._waiters[0] is waiter
+            with contextlib.suppress(ValueError):
+                self._waiters.remove(waiter)
+            if was_head and self._waiters:
+                self._waiters[0].wake()
+
+    def give_back(self, member: _Member, hold: Hold) -> None:
+        """End a call's slot hold; the head waiter is woken to take the key."""
+        if not member.slot.release(hold):
+            return  # nested, or taken over meanwhile: nothing freed here
+        self.wake_head()
+
+    def wake_head(self) -> None:
+        # Without the lock: also from a garbage-collection callback (the queue may change meanwhile).
+        with contextlib.suppress(IndexError):
+            self._waiters[0].wake()
 
     def record(self, member: _Member) -> None:
         if self.rate is not None:
             with self._lock:
                 member.sent.append(time.monotonic())
+
+
+def _after_fork_in_child() -> None:
+    # The slot leases start free (the lease module's own hook); the waiters were the parent's.
+    for slots in list(_all_slots):
+        slots._reset()
+
+
+if hasattr(os, "register_at_fork"):  # pragma: no branch - POSIX
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class PoolPolicy(Policy):
@@ -162,44 +255,60 @@ class PoolPolicy(Policy):
 class PooledCall(Call):
     """A :class:`Call` that takes a member when it takes the lease and gives it back when it releases."""
 
-    __slots__ = ("_member", "_pool")
+    __slots__ = ("_member", "_pool", "_slot")
 
     def __init__(self, pool: PoolPolicy, out: Any) -> None:
         super().__init__(pool, out)
         self._pool = pool
         self._member: _Member | None = None
+        self._slot: Hold | None = None
 
-    def _take(self) -> _Member:
+    def _take(self, active: bool) -> tuple[_Member, Hold]:
         slots = self._pool.slots
-        got = slots.try_take(None)
-        if isinstance(got, _Waiter):
-            got.event.wait(self._pool.wait)  # type: ignore[union-attr]
-            member = slots.give_up(got)
-            if member is None:
-                raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
-            got = member
-        return got
+        got = slots.try_take(None, active=active, collectable=not active)
+        if not isinstance(got, _Waiter):
+            return got
+        waiter = got
+        assert waiter.event is not None
+        # A little past the bound, so that a key whose hold expires at the bound is taken over.
+        deadline = time.monotonic() + self._pool.wait + _CHECK_EVERY
+        try:
+            while True:
+                taken = slots.retry(waiter, active=active, collectable=not active)
+                if not isinstance(taken, float):
+                    return taken
+                if time.monotonic() >= deadline:
+                    raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
+                waiter.event.wait(min(taken, max(deadline - time.monotonic(), 0.0)))
+                waiter.event.clear()
+        except BaseException:
+            slots.leave(waiter)
+            raise
 
-    async def _take_async(self) -> _Member:
+    async def _take_async(self) -> tuple[_Member, Hold]:
         slots = self._pool.slots
-        got = slots.try_take(asyncio.get_running_loop())
-        if isinstance(got, _Waiter):
-            assert got.future is not None
-            try:
-                await asyncio.wait_for(asyncio.shield(got.future), self._pool.wait)
-            except (TimeoutError, asyncio.CancelledError) as exc:
-                member = slots.give_up(got)
-                if member is not None and isinstance(exc, asyncio.CancelledError):
-                    slots.give_back(member)
-                    raise
-                if member is None:
-                    if isinstance(exc, asyncio.CancelledError):
-                        raise
-                    raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s") from None
-                return member
-            assert got.member is not None
-            return got.member
-        return got
+        loop = asyncio.get_running_loop()
+        got = slots.try_take(loop)
+        if not isinstance(got, _Waiter):
+            return got
+        waiter = got
+        deadline = time.monotonic() + self._pool.wait + _CHECK_EVERY
+        try:
+            while True:
+                taken = slots.retry(waiter, active=True, collectable=False)
+                if not isinstance(taken, float):
+                    return taken
+                if time.monotonic() >= deadline:
+                    raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
+                future = waiter.future
+                assert future is not None
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(asyncio.shield(future), min(taken, max(deadline - time.monotonic(), 0.0)))
+                if future.done():
+                    waiter.future = loop.create_future()
+        except BaseException:
+            slots.leave(waiter)
+            raise
 
     @property
     def ordered(self) -> bool:
@@ -211,25 +320,25 @@ class PooledCall(Call):
         """Whether the call holds a member of the pool (and its lease, where it has one)."""
         return self._member is not None or super().holding
 
-    def _use(self, member: _Member) -> None:
+    def _use(self, member: _Member, slot: Hold) -> None:
         self._member = member
+        self._slot = slot
         self.policy = member.policy
 
     def hold(self, *, active: bool = True) -> None:
         """Take a free member (waiting FIFO), honour its budget, then take its lease."""
         if self._member is not None:
             return
-        member = self._take()
+        member, slot = self._take(active)
         try:
             wait = self._pool.slots.ready_at(member) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self._use(member)
+            self._use(member, slot)
             super().hold(active=active)
             self._pool.slots.record(member)
         except BaseException:
-            self._member = None
-            self._pool.slots.give_back(member)
+            self._give_back()
             raise
 
     def hold_now(self) -> bool:
@@ -240,23 +349,42 @@ class PooledCall(Call):
         """As :meth:`hold`, without blocking the event loop."""
         if self._member is not None:
             return
-        member = await self._take_async()
+        member, slot = await self._take_async()
         try:
             wait = self._pool.slots.ready_at(member) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._use(member)
+            self._use(member, slot)
             await super().hold_async()
             self._pool.slots.record(member)
         except BaseException:
-            self._member = None
-            self._pool.slots.give_back(member)
+            self._give_back()
             raise
+
+    def shorten_hold(self, seconds: float) -> None:
+        """As :meth:`Call.shorten_hold`, for the member too (a hop nobody sends frees its key)."""
+        super().shorten_hold(seconds)
+        slot = self._slot
+        if slot is not None and not slot.nested:
+            slot.expires = min(slot.expires, time.monotonic() + seconds)
+
+    def sending(self) -> None:
+        """As :meth:`Call.sending`, for the member too (the sending thread owns it, for its whole bound)."""
+        shortened = self._shortened
+        super().sending()
+        slot = self._slot
+        if slot is None:
+            return
+        if not slot.active:
+            slot.activate()
+        if shortened:
+            slot.expires = time.monotonic() + slot.timeout
 
     def _give_back(self) -> None:
         member, self._member = self._member, None
-        if member is not None:
-            self._pool.slots.give_back(member)
+        slot, self._slot = self._slot, None
+        if member is not None and slot is not None:
+            self._pool.slots.give_back(member, slot)
 
     def release(self) -> None:
         """Release the member's lease, then give the member back to the pool (once)."""
@@ -273,11 +401,13 @@ class PooledCall(Call):
             self._give_back()
 
     def abandon(self) -> None:
-        """From a garbage-collection callback: no lock here; the member is given back from a thread."""
+        """From a garbage-collection callback: no lock taken; the member's slot hold ends as the lease's does."""
         super().abandon()
         member, self._member = self._member, None
-        if member is not None:
-            threading.Thread(target=self._pool.slots.give_back, args=(member,), daemon=True).start()
+        slot, self._slot = self._slot, None
+        if member is not None and slot is not None:
+            member.slot.abandon(slot)
+            self._pool.slots.wake_head()
 
     def after(
         self,

@@ -1038,8 +1038,8 @@ class _Passphrases:
         raise TypeError("passphrases cannot be pickled")
 
 
-#: The most signatures one request's header may list (Stripe sends one per secret while it rotates).
 MAX_SIGNATURES: Final = 8
+"""The most signatures one request's header may list (Stripe sends one per secret while it rotates)."""
 
 
 class RecipeVerifier:

@@ -287,9 +287,9 @@ class NonceStore(Protocol):
         ...
 
 
-#: The ``expires_ms`` :class:`ReplayGuard` gives a string nonce whose request no timestamp window
-#: bounds (none checked, or none carried): it is remembered for good, since it could be replayed any time.
 FOREVER_MS: Final = 2**62
+"""The ``expires_ms`` :class:`ReplayGuard` gives a string nonce whose request no timestamp window
+bounds (none checked, or none carried): it is remembered for good, since it could be replayed any time."""
 
 
 class MemoryNonceStore:

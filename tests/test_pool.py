@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import pickle
 import threading
 import time
@@ -186,17 +187,88 @@ def test_signed_blocks_take_free_keys_sync_and_async() -> None:
     assert asyncio.run(main()) == set(KEYS[:2])
 
 
-def test_waiting_for_a_key_is_bounded_by_lease_timeout() -> None:
-    """All keys busy: the next request raises LeaseTimeout after the members' lease_timeout; later ones proceed."""
+def test_a_key_held_past_its_lease_timeout_is_taken_over_by_a_waiter() -> None:
+    """A key held past its lease_timeout is taken over by a waiting request then, as a lease's waiter does."""
     pool = _pool(1, lease_timeout=0.2)
-    block = pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "1"})
-    with block:
+    url = "https://poloniex.com/tradingApi"
+    waited: list[float] = []
+
+    def other_thread() -> None:
         started = time.monotonic()
-        with pytest.raises(hba.LeaseTimeout), pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "2"}):
-            pass
-        assert 0.15 < time.monotonic() - started < 2
-    with pool.signed("POST", "https://poloniex.com/tradingApi", body={"a": "3"}) as req:
-        assert req.headers["Key"] == KEYS[0]
+        with pool.signed("POST", url, body={"a": "2"}) as req:
+            waited.append(time.monotonic() - started)
+            assert req.headers["Key"] == KEYS[0]
+
+    with pool.signed("POST", url, body={"a": "1"}):
+        thread = threading.Thread(target=other_thread)
+        thread.start()
+        thread.join(5)
+    assert len(waited) == 1
+    assert 0.15 < waited[0] < 2
+
+
+def test_a_waiter_behind_others_is_bounded_by_lease_timeout() -> None:
+    """A request queued behind another that takes the only key for its whole bound waits at most its own bound."""
+    pool = _pool(1, lease_timeout=0.3)
+    url = "https://poloniex.com/tradingApi"
+    outcomes: list[str] = []
+    first_has_it = threading.Event()
+
+    def first() -> None:
+        with pool.signed("POST", url, body={"a": "1"}):
+            first_has_it.set()
+            time.sleep(0.5)  # past its bound: taken over at 0.3 s by the second
+
+    def second() -> None:
+        with pool.signed("POST", url, body={"a": "2"}):
+            outcomes.append("second")
+            time.sleep(0.6)
+
+    waited: list[float] = []
+
+    def third() -> None:
+        started = time.monotonic()
+        try:
+            with pool.signed("POST", url, body={"a": "3"}):
+                outcomes.append("third")
+        except hba.LeaseTimeout:
+            outcomes.append("timeout")
+        waited.append(time.monotonic() - started)
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    first_has_it.wait(5)
+    for target in (second, third):
+        threads.append(threading.Thread(target=target))
+        threads[-1].start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join(10)
+    assert outcomes[0] == "second"
+    # Its bound (0.3 s) passes while the second holds the key for its own: LeaseTimeout, unless this
+    # machine was slow enough for the second's bound to pass first (then it takes the key over).
+    assert outcomes[1] in ("timeout", "third")
+    assert waited[0] < 2
+
+
+def test_a_request_from_the_holders_own_hook_proceeds_on_its_key(server: VerifyingServer) -> None:
+    """A response hook sending through the same one-key pool gets a nested hold and proceeds at once."""
+    pool = _pool(1)
+    inner: list[Any] = []
+    with httpx.Client(auth=pool) as client:
+
+        def hook(response: httpx.Response) -> None:
+            if not inner:
+                inner.append("started")  # before the inner request, whose own answer runs this hook too
+                started = time.monotonic()
+                inner.append(client.post(server.url, data={"command": "inner"}).status_code)
+                inner.append(time.monotonic() - started)
+
+        client.event_hooks["response"] = [hook]
+        assert client.post(server.url, data={"command": "outer"}).status_code == 200
+    assert inner[1] == 200
+    assert inner[2] < 2
+    assert server.stats.bad_nonce == 0
 
 
 def test_waiters_are_served_first_come_first_served() -> None:
@@ -317,3 +389,119 @@ def test_a_pool_call_takes_its_member_through_hold_async_only() -> None:
     assert call.holding
     call.release()
     assert not call.holding
+
+
+def _free_port_url() -> str:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/tradingApi"  # nothing listens there: connection refused
+
+
+def test_a_failed_send_gives_the_key_back() -> None:
+    """requests: a send that fails (connection refused) ends the call's hold on its key; the next ones proceed."""
+    pool = _pool(1, lease_timeout=3)
+    url = _free_port_url()
+    for _ in range(3):
+        started = time.monotonic()
+        with pytest.raises(requests.ConnectionError):
+            requests.post(url, data={"a": "1"}, auth=pool, timeout=2)
+        assert time.monotonic() - started < 1.5
+
+
+def test_an_unsent_prepared_request_holds_its_key_at_most_lease_timeout(server: VerifyingServer) -> None:
+    """A prepared request kept and never sent blocks its key for lease_timeout, then the key is taken over."""
+    pool = _pool(1, lease_timeout=1)
+    with requests.Session() as s:
+        kept = s.prepare_request(requests.Request("POST", server.url, data={"command": "x"}, auth=pool))
+        durations = []
+        for _ in range(2):
+            started = time.monotonic()
+            assert s.post(server.url, data={"command": "y"}, auth=pool, timeout=5).status_code == 200
+            durations.append(time.monotonic() - started)
+    assert kept.headers["Key"] == KEYS[0]
+    assert durations[0] < 2.5
+    assert durations[1] < 0.5
+
+
+def test_a_redirect_returned_unfollowed_frees_its_key(server: VerifyingServer) -> None:
+    """With allow_redirects=False (requests), a same-origin 307 is returned and its key is free again soon."""
+    server.redirect("/old", 307, server.url)
+    pool = _pool(1, lease_timeout=5)
+    with requests.Session() as s:
+        answer = s.post(server.origin + "/old", data={"command": "x"}, auth=pool, allow_redirects=False, timeout=5)
+        assert answer.status_code == 307
+        started = time.monotonic()
+        assert s.post(server.url, data={"command": "y"}, auth=pool, timeout=5).status_code == 200
+        assert time.monotonic() - started < 2
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX fork")
+def test_after_fork_every_key_of_the_pool_is_free_in_the_child() -> None:
+    """A key held by another thread when the process forks is free in the child (whose threads are gone)."""
+    pool = _pool(1, lease_timeout=30)
+    url = "https://poloniex.com/tradingApi"
+    held, done = threading.Event(), threading.Event()
+
+    def hold_it() -> None:
+        with pool.signed("POST", url, body={"a": "1"}):
+            held.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=hold_it)
+    thread.start()
+    held.wait(5)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            started = time.monotonic()
+            with pool.signed("POST", url, body={"a": "2"}) as req:
+                message = f"{req.headers['Key']} {time.monotonic() - started:.2f}"
+        except BaseException as exc:
+            message = type(exc).__name__
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    try:
+        _, status = os.waitpid(pid, 0)
+        answer = os.read(read, 200).decode()
+    finally:
+        os.close(read)
+        done.set()
+        thread.join(5)
+    assert os.waitstatus_to_exitcode(status) == 0
+    key, seconds = answer.split()
+    assert key == KEYS[0]
+    assert float(seconds) < 1
+
+
+def test_a_waiter_whose_event_loop_was_closed_does_not_block_the_pool() -> None:
+    """A task left waiting for a key by a loop closed under it: the release works, and the next call gets the key."""
+    pool = _pool(1, lease_timeout=5)
+    url = "https://poloniex.com/tradingApi"
+    holder = pool.signed("POST", url, body={"a": "0"})
+    holder.__enter__()
+
+    def other_loop() -> None:
+        loop = asyncio.new_event_loop()
+
+        async def waits() -> None:
+            async with pool.signed("POST", url, body={"a": "1"}):
+                pass
+
+        task = loop.create_task(waits())
+        loop.run_until_complete(asyncio.sleep(0.1))  # the task is queued for the key now
+        loop.close()  # closed without running the task again
+        del task
+
+    thread = threading.Thread(target=other_loop)
+    thread.start()
+    thread.join(5)
+    holder.__exit__(None, None, None)
+    started = time.monotonic()
+    with pool.signed("POST", url, body={"a": "2"}) as req:
+        assert req.headers["Key"] == KEYS[0]
+    assert time.monotonic() - started < 1
