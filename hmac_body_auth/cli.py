@@ -10,12 +10,13 @@ Exit codes: 0 success (signature matches), 1 mismatch or failed demo, 2 usage er
 from __future__ import annotations
 
 import argparse
+import contextvars
 import inspect
 import os
 import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from urllib.parse import urlencode, urlsplit
 
 from . import __version__
@@ -239,7 +240,22 @@ def _printable(body: bytes) -> str:
     return body.decode("utf-8", "backslashreplace")
 
 
+def _checked_url(url: str) -> str:
+    """``url`` if it parses as an http(s) URL with a host; a usage error that says why otherwise."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range or not a number
+    except ValueError as exc:
+        raise _UsageError(f"the URL is not valid: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _UsageError(
+            "the URL must be an http:// or https:// URL with a host, such as https://api.example.com/path"
+        )
+    return url
+
+
 def _cmd_sign(args: argparse.Namespace, out: TextIO) -> int:
+    _checked_url(args.url)
     auth = _build_auth(args, nonce=args.nonce, clock_ms=args.clock_ms)
     body, content_type = _body(args)
     signed = auth.sign(args.method, args.url, body=body, content_type=content_type)
@@ -389,8 +405,44 @@ def _cmd_verify(args: argparse.Namespace, out: TextIO) -> int:
     return 1
 
 
+#: What the command line was given, for :meth:`_Parser.error` (one command line per process).
+_ARGV: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("hmac_body_auth_argv", default=())
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors never repeat a value from the command line.
+
+    argparse quotes what it could not take (``unrecognized arguments: ...``,
+    ``ambiguous option: --secret=VALUE could match ...``, ``invalid int value: 'VALUE'``):
+    a secret typed in the wrong place would be printed. Option names stay; values are ``***``.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        values: set[str] = set()
+        for token in _ARGV.get():
+            _, equals, value = token.partition("=")
+            if token.startswith("-") and equals:
+                values.add(value)
+            elif not token.startswith("-"):
+                values.add(token)
+        # Longest first (a value inside another is hidden with it); no secret is shorter than 4.
+        for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
+            message = message.replace(value, "***")
+        super().error(message)
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise ValueError(text)
+    return number
+
+
+_positive.__name__ = "positive int"  # what argparse calls the type in its error
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hmac-body-auth",
         description="Sign HTTP requests with an HMAC of their exact body; debug signature mismatches.",
         epilog=_EPILOG,
@@ -400,9 +452,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = commands.add_parser("demo", help="run the demo against an embedded local server (no network)")
-    demo.add_argument("--threads", type=int, default=4, help="threads per sync client (default 4)")
-    demo.add_argument("--per-thread", type=int, default=10, help="requests per thread (default 10)")
-    demo.add_argument("--tasks", type=int, default=50, help="concurrent asyncio tasks (default 50)")
+    demo.add_argument("--threads", type=_positive, default=4, help="threads per sync client (default 4)")
+    demo.add_argument("--per-thread", type=_positive, default=10, help="requests per thread (default 10)")
+    demo.add_argument("--tasks", type=_positive, default=50, help="concurrent asyncio tasks (default 50)")
 
     sign = commands.add_parser(
         "sign",
@@ -447,6 +499,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {"sign": _cm
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = _parser()
+    _ARGV.set(tuple(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         return _run(parser, args)

@@ -385,3 +385,56 @@ def test_sign_a_webhook_with_the_secret_alone(capsys: pytest.CaptureFixture[str]
     assert f"X-Hub-Signature-256: sha256={expected}" in out
     assert main(["sign", "--key", KEY, *args]) == 2
     assert "github-webhook signs with the secret alone: it takes no --key" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--secret=MY-REAL-SECRET-1"],
+        ["--sec=MY-REAL-SECRET-1"],
+        ["--passphrase=MY-REAL-SECRET-1"],
+        ["--nonce", "MY-REAL-SECRET-1"],
+        ["--clock-ms=MY-REAL-SECRET-1"],
+        [],  # the secret as a stray positional argument, below
+    ],
+)
+def test_a_secret_typed_in_the_wrong_place_is_never_printed(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A usage error quotes what it could not take: the CLI shows the option names, never the values."""
+    argv = ["sign", "--preset", "poloniex", "--key", KEY, *args, "POST", "https://poloniex.com/tradingApi"]
+    if not args:
+        argv.append("MY-REAL-SECRET-1")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err
+    assert "MY-REAL-SECRET-1" not in err
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1", "not valid"),
+        ("https://h:99999/", "not valid"),
+        ("ftp://h/p", "http:// or https://"),
+        ("not a url", "http:// or https://"),
+    ],
+)
+def test_sign_refuses_a_url_it_cannot_parse(url: str, reason: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed URL is a usage error (exit 2, one line), not a traceback."""
+    assert main(["sign", "--preset", "poloniex", "--key", KEY, "POST", url]) == 2
+    err = capsys.readouterr().err
+    assert reason in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("option", ["--threads", "--per-thread", "--tasks"])
+def test_demo_refuses_counts_below_one(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """A count of 0 or -1 for the demo is a usage error, not a ValueError from the thread pool."""
+    for value in ("0", "-1"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["demo", option, value])
+        assert exit_info.value.code == 2
+        assert "positive int" in capsys.readouterr().err
