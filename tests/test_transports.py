@@ -18,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import hmac_body_auth as hba
 from hmac_body_auth.presets import KuCoin, KuCoinVerifier
@@ -445,3 +447,43 @@ def test_only_httpcores_own_send_counts_as_reporting_hops(module: str, monkeypat
     # A send patched onto the subclass after its first use: refused from then on.
     monkeypatch.setattr(Kept, "handle_request", lambda self, request: None)
     assert _httpx._reports_hops(transports[2], mod) is False
+
+
+_HEADER_NAMES = st.sampled_from(["Content-Type", "content-type", "Content-Length", "X-A", "Date"])
+_HEADER_VALUES = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=255), max_size=12)
+
+
+@given(st.lists(st.tuples(_HEADER_NAMES, _HEADER_VALUES), max_size=8), _HEADER_NAMES)
+@settings(max_examples=300, deadline=None)
+def test_the_flows_read_a_header_as_httpx_does(pairs: list[tuple[str, str]], name: str) -> None:
+    """The flows' header reader gives what ``headers.get(name)`` gives: repeated values joined, Latin-1 decoded."""
+    from hmac_body_auth import _httpx
+
+    headers = httpx.Headers([(k, v.encode("latin-1")) for k, v in pairs])  # bytes: httpx takes str as ASCII only
+    assert _httpx._value(headers, name.lower().encode("ascii")) == headers.get(name)
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Content-Length", "X-A", "x-a", "Key", "sign", "Date"]),
+            _HEADER_VALUES.map(str.strip).filter(str.isascii),
+        ),
+        max_size=8,
+    )
+)
+@settings(max_examples=100, deadline=None)
+def test_a_signed_copy_keeps_the_callers_headers_but_the_replaced_ones(pairs: list[tuple[str, str]]) -> None:
+    """The request sent has the caller's headers in order, minus framing and the scheme's, plus the signed ones."""
+    auth = hba.Poloniex("KEY-COPY", "secret")
+    request = httpx.Request("POST", "https://poloniex.com/tradingApi", headers=pairs, data={"command": "x"})
+    flow = auth.sync_auth_flow(request)
+    sent = next(flow)
+    dropped = {"content-length", "transfer-encoding", "key", "sign"}
+    kept = [(k, v) for k, v in request.headers.multi_items() if k.lower() not in dropped]
+    added = [(k, v) for k, v in sent.headers.multi_items() if k.lower() in ("content-length", "key", "sign")]
+    assert sent.headers.multi_items() == kept + added
+    assert [k for k, _ in added] == ["content-length", "key", "sign"]
+    assert sent.headers["Content-Length"] == str(len(sent.content))
+    assert sent.headers.raw[-2:] == [(b"Key", b"KEY-COPY"), (b"Sign", sent.headers["Sign"].encode())]
+    flow.close()
