@@ -258,25 +258,34 @@ class Lease:
         return None
 
     def take_now(
-        self, *, hold_timeout: float, active: bool = True, collectable: bool = False, nested: bool = True
+        self,
+        *,
+        hold_timeout: float,
+        active: bool = True,
+        collectable: bool = False,
+        free: bool = True,
+        nested: bool = True,
+        blocking: bool = True,
     ) -> Hold | None:
         """A hold if one needs no waiting, else ``None`` (nothing taken).
 
-        Free, or its holder's hold expired (a vanished holder: taken over, as a waiter
-        would), or, with ``nested``, held by the calling owner (a nested hold). For a
-        lease whose waiting is done elsewhere (a pool's, over several leases): a lease
-        with waiters of its own is not taken past them.
+        With ``free``: the lease is free, or its holder's hold expired (a vanished
+        holder: taken over, as a waiter would). With ``nested``: it is held by the
+        calling owner, who gets a nested hold (``blocking``: the caller would block its
+        whole thread, whichever task holds it, as :meth:`acquire` does; else only the
+        holding task is the owner). For a lease whose waiting is done elsewhere (a
+        pool's, over several leases): a lease with waiters of its own is not taken past them.
         """
         hold = Hold(hold_timeout, active, collectable)
         with self._mutex:
-            if self._holder is None and not self._waiters:
+            if free and self._holder is None and not self._waiters:
                 hold.expires = time.monotonic() + hold_timeout
                 self._holder = hold
                 return hold
-            if nested and self._reentrant(blocking=_get_running_loop() is None):
+            if nested and self._reentrant(blocking=blocking):
                 hold.nested = True
                 return hold
-            if not self._waiters and self._free_for_taking():
+            if free and not self._waiters and self._free_for_taking():
                 self._take(hold)
                 return hold
         return None

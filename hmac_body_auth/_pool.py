@@ -55,11 +55,11 @@ class _Member:
 class _Waiter:
     """A request waiting for a key (FIFO); the head one polls for a key whose hold ended by itself."""
 
-    __slots__ = ("collect", "collected", "event", "future", "loop", "since")
+    __slots__ = ("collect", "collected", "event", "future", "looked", "loop", "since")
 
     def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.loop = loop
-        self.since = time.monotonic()
+        self.since = self.looked = time.monotonic()
         self.collected = 0
         #: The garbage collection (generation) due before the next look, 0 for none.
         self.collect = 0
@@ -82,6 +82,8 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 #: How often the head waiter looks again for a key whose hold ended by itself (expired, collected).
 _CHECK_EVERY = 0.05
+#: A waiter that has not looked for this long (s) no longer holds up those behind it.
+_STALLED_AFTER = 1.0
 #: When the head waiter runs a young-generation, then a full, garbage collection while a key is
 #: held by a collectable hold (a request dropped inside a reference cycle ends its hold then).
 _COLLECT_AFTER = (0.01, 1.0)
@@ -104,11 +106,12 @@ class _Slots:
         self._lock = threading.Lock()
         self._waiters: collections.deque[_Waiter] = collections.deque()
 
-    def _pick(self, active: bool, collectable: bool) -> tuple[_Member, Hold] | None:
+    def _pick(self, active: bool, collectable: bool, blocking: bool, free: bool = True) -> tuple[_Member, Hold] | None:
         # Round-robin among the free members, preferring one whose budget allows a request
         # now (and, where a key is shared with other auth objects, one whose own lease is not
         # held); only then a nested hold of a member the caller holds already (a request
-        # from its own hook proceeds at once, as with one auth).
+        # from its own hook proceeds at once, as with one auth). ``free=False``: the nested
+        # hold only (it takes nothing from anyone, so it never queues behind the waiters).
         candidates: list[tuple[float, int, _Member]] = []
         count = len(self.members)
         for step in range(count):
@@ -119,10 +122,16 @@ class _Slots:
                 ready += 1.0  # taken elsewhere: only if nothing better is free
             candidates.append((ready, step, member))
         candidates.sort(key=lambda candidate: candidate[:2])
-        for nested in (False, True):
+        for nested in (False, True) if free else (True,):
             for _, _, member in candidates:
-                timeout = member.policy.lease_timeout
-                hold = member.slot.take_now(hold_timeout=timeout, active=active, collectable=collectable, nested=nested)
+                hold = member.slot.take_now(
+                    hold_timeout=member.policy.lease_timeout,
+                    active=active,
+                    collectable=collectable,
+                    free=not nested,
+                    nested=nested,
+                    blocking=blocking,
+                )
                 if hold is not None:
                     if not hold.nested:
                         self._next = (member.index + 1) % count
@@ -140,48 +149,60 @@ class _Slots:
             sent.popleft()
         return 0.0 if len(sent) < limit else sent[0] + per
 
-    def _drop_dead(self) -> None:
-        # A task whose event loop was closed while it waited never looks again: it must not stay
-        # at the head of the queue, where everyone behind it would wait out its bound.
+    def _first(self) -> _Waiter | None:
+        """The waiter whose turn it is: the first that still looks (None: nobody does)."""
         waiters = self._waiters
-        dropped = False
+        # A task whose event loop was closed while it waited never looks again: out of the queue.
         while waiters and waiters[0].loop is not None and waiters[0].loop.is_closed():
             waiters.popleft()
-            dropped = True
-        if dropped and waiters:
-            waiters[0].wake()
+        # One that has not looked for a while (a loop stopped without being closed, a frozen
+        # thread) keeps its place, but does not hold up those behind it: the next one's turn.
+        now = time.monotonic()
+        for waiter in waiters:
+            if now - waiter.looked < _STALLED_AFTER:
+                return waiter
+        return None
 
     def try_take(
-        self, loop: asyncio.AbstractEventLoop | None, *, active: bool = True, collectable: bool = False
+        self,
+        loop: asyncio.AbstractEventLoop | None,
+        *,
+        active: bool = True,
+        collectable: bool = False,
+        blocking: bool = True,
     ) -> tuple[_Member, Hold] | _Waiter:
         """A member and its slot hold now, or the waiter queued for one (then :meth:`retry`, :meth:`leave`)."""
         with self._lock:
-            self._drop_dead()
-            if not self._waiters:
-                got = self._pick(active, collectable)
-                if got is not None:
-                    return got
+            got = self._pick(active, collectable, blocking, free=self._first() is None)
+            if got is not None:
+                return got
             waiter = _Waiter(loop)
             self._waiters.append(waiter)
             return waiter
 
-    def retry(self, waiter: _Waiter, *, active: bool, collectable: bool) -> tuple[_Member, Hold] | float:
-        """For a woken (or polling) waiter: a member if it is the head and one is free; else how long to wait."""
+    def retry(
+        self, waiter: _Waiter, *, active: bool, collectable: bool, blocking: bool
+    ) -> tuple[_Member, Hold] | float:
+        """For a woken (or polling) waiter: a member if it is its turn and one is free; else how long to wait."""
         if waiter.collect:
             generation, waiter.collect = waiter.collect, 0
             gc.collect(generation)
         with self._lock:
-            self._drop_dead()
-            if self._waiters and self._waiters[0] is waiter:
-                got = self._pick(active, collectable)
-                if got is not None:
-                    self._waiters.popleft()
-                    if self._waiters:
-                        self._waiters[0].wake()  # the next one is head now: it polls
-                    return got
+            waiter.looked = time.monotonic()
+            turn = self._first() is waiter
+            got = self._pick(active, collectable, blocking, free=turn)
+            if got is not None:
+                with contextlib.suppress(ValueError):
+                    self._waiters.remove(waiter)
+                following = self._first()
+                if following is not None:
+                    following.wake()  # its turn now: it polls
+                return got
+            if turn:
                 return self._poll_wait(waiter)
-        # Not the head: woken when it is; a look now and then all the same (a head whose loop closed).
-        return _CHECK_EVERY * 10
+        # Not its turn: woken when it is; a look now and then all the same (its "looked" stays
+        # fresh, and a waiter before it that stalled gives it the turn).
+        return _CHECK_EVERY * 4
 
     def _poll_wait(self, waiter: _Waiter) -> float:
         # Until the first slot hold would expire (at most _CHECK_EVERY); a collectable holder
@@ -205,24 +226,27 @@ class _Slots:
         return soonest
 
     def leave(self, waiter: _Waiter) -> None:
-        """A waiter timed out or was cancelled: out of the queue (the next is woken if it was the head)."""
+        """A waiter timed out or was cancelled: out of the queue (the next is woken if it was its turn)."""
         with self._lock:
-            was_head = bool(self._waiters) and self._waiters[0] is waiter
+            turn = self._first() is waiter
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
-            if was_head and self._waiters:
-                self._waiters[0].wake()
+            following = self._first() if turn else None
+            if following is not None:
+                following.wake()
 
     def give_back(self, member: _Member, hold: Hold) -> None:
-        """End a call's slot hold; the head waiter is woken to take the key."""
+        """End a call's slot hold; the waiter whose turn it is is woken to take the key."""
         if not member.slot.release(hold):
             return  # nested, or taken over meanwhile: nothing freed here
         self.wake_head()
 
     def wake_head(self) -> None:
-        # Without the lock: also from a garbage-collection callback (the queue may change meanwhile).
-        with contextlib.suppress(IndexError):
-            self._waiters[0].wake()
+        # Without the lock: also from a garbage-collection callback (the queue may change
+        # meanwhile). The first few: one that stalled does not take the wake-up with it.
+        with contextlib.suppress(IndexError, RuntimeError):
+            for waiter in list(self._waiters)[:4]:
+                waiter.wake()
 
     def record(self, member: _Member) -> None:
         if self.rate is not None:
@@ -255,17 +279,19 @@ class PoolPolicy(Policy):
 class PooledCall(Call):
     """A :class:`Call` that takes a member when it takes the lease and gives it back when it releases."""
 
-    __slots__ = ("_member", "_pool", "_slot")
+    __slots__ = ("_member", "_pool", "_slot", "_slot_shortened")
 
     def __init__(self, pool: PoolPolicy, out: Any) -> None:
         super().__init__(pool, out)
         self._pool = pool
         self._member: _Member | None = None
         self._slot: Hold | None = None
+        # Its own flag: a member without a lease (ordered=False) has no hold for Call's to follow.
+        self._slot_shortened = False
 
     def _take(self, active: bool) -> tuple[_Member, Hold]:
         slots = self._pool.slots
-        got = slots.try_take(None, active=active, collectable=not active)
+        got = slots.try_take(None, active=active, collectable=not active, blocking=True)
         if not isinstance(got, _Waiter):
             return got
         waiter = got
@@ -274,7 +300,7 @@ class PooledCall(Call):
         deadline = time.monotonic() + self._pool.wait + _CHECK_EVERY
         try:
             while True:
-                taken = slots.retry(waiter, active=active, collectable=not active)
+                taken = slots.retry(waiter, active=active, collectable=not active, blocking=True)
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
@@ -288,14 +314,14 @@ class PooledCall(Call):
     async def _take_async(self) -> tuple[_Member, Hold]:
         slots = self._pool.slots
         loop = asyncio.get_running_loop()
-        got = slots.try_take(loop)
+        got = slots.try_take(loop, blocking=False)
         if not isinstance(got, _Waiter):
             return got
         waiter = got
         deadline = time.monotonic() + self._pool.wait + _CHECK_EVERY
         try:
             while True:
-                taken = slots.retry(waiter, active=True, collectable=False)
+                taken = slots.retry(waiter, active=True, collectable=False, blocking=False)
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
@@ -330,11 +356,11 @@ class PooledCall(Call):
         if self._member is not None:
             return
         member, slot = self._take(active)
+        self._use(member, slot)  # first: whatever interrupts what follows gives the key back
         try:
             wait = self._pool.slots.ready_at(member) - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            self._use(member, slot)
             super().hold(active=active)
             self._pool.slots.record(member)
         except BaseException:
@@ -350,11 +376,11 @@ class PooledCall(Call):
         if self._member is not None:
             return
         member, slot = await self._take_async()
+        self._use(member, slot)  # first: a cancellation while it waits for the budget gives the key back
         try:
             wait = self._pool.slots.ready_at(member) - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._use(member, slot)
             await super().hold_async()
             self._pool.slots.record(member)
         except BaseException:
@@ -367,17 +393,18 @@ class PooledCall(Call):
         slot = self._slot
         if slot is not None and not slot.nested:
             slot.expires = min(slot.expires, time.monotonic() + seconds)
+            self._slot_shortened = True
 
     def sending(self) -> None:
         """As :meth:`Call.sending`, for the member too (the sending thread owns it, for its whole bound)."""
-        shortened = self._shortened
         super().sending()
         slot = self._slot
         if slot is None:
             return
         if not slot.active:
             slot.activate()
-        if shortened:
+        if self._slot_shortened:
+            self._slot_shortened = False
             slot.expires = time.monotonic() + slot.timeout
 
     def _give_back(self) -> None:

@@ -221,7 +221,7 @@ def _body(args: argparse.Namespace) -> tuple[bytes | None, str | None]:
         for item in args.data:
             name, sep, value = item.partition("=")
             if not sep:
-                raise _UsageError(f"--data takes name=value, got {item!r}")
+                raise _UsageError("--data takes name=value; one --data has no '=' (its value is not shown)")
             pairs.append((name, value))
         return urlencode(pairs).encode("ascii"), "application/x-www-form-urlencoded"
     return None, args.content_type
@@ -357,7 +357,7 @@ def _captured(args: argparse.Namespace) -> tuple[str, str, dict[str, str], bytes
     for item in args.header or []:
         name, sep, value = item.partition(":")
         if not sep:
-            raise _UsageError(f"--header takes 'Name: value', got {item!r}")
+            raise _UsageError("--header takes 'Name: value'; one --header has no ':' (its value is not shown)")
         headers[name.strip()] = value.strip()
     body = _read_file(args.data_file, "--data-file") if args.data_file else b""
     return args.method, args.url, headers, body
@@ -425,9 +425,11 @@ class _Parser(argparse.ArgumentParser):
                 values.add(value)
             elif not token.startswith("-"):
                 values.add(token)
-        # Longest first (a value inside another is hidden with it); no secret is shorter than 4.
-        for value in sorted((v for v in values if len(v) >= 4), key=len, reverse=True):
-            message = message.replace(value, "***")
+        # As typed and as argparse quotes it (repr: backslashes, quotes); longest first (a value
+        # inside another is hidden with it); no secret is shorter than 4.
+        forms = {form for v in values if len(v) >= 4 for form in (v, repr(v), repr(v)[1:-1])}
+        for form in sorted(forms, key=len, reverse=True):
+            message = message.replace(form, "'***'" if form[:1] in "'\"" and form[-1:] == form[:1] else "***")
         super().error(message)
 
 

@@ -505,3 +505,125 @@ def test_a_waiter_whose_event_loop_was_closed_does_not_block_the_pool() -> None:
     with pool.signed("POST", url, body={"a": "2"}) as req:
         assert req.headers["Key"] == KEYS[0]
     assert time.monotonic() - started < 1
+
+
+def test_a_request_cancelled_while_it_waits_for_its_budget_gives_the_key_back() -> None:
+    """An asyncio request cancelled during the rate= wait frees its key at once, not after lease_timeout."""
+    pool = hba.KeyPool([hba.Poloniex(KEYS[0], ACCOUNTS[KEYS[0]], lease_timeout=6)], rate=(1, 1.0))
+    url = "https://poloniex.com/tradingApi"
+
+    async def one(index: int) -> None:
+        async with pool.signed("POST", url, body={"i": str(index)}):
+            pass
+
+    async def main() -> float:
+        await one(0)
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(one(1), 0.2)  # cancelled while it waits for the budget
+        started = time.monotonic()
+        await one(2)
+        return time.monotonic() - started
+
+    assert asyncio.run(main()) < 2  # the budget's second (not the 6 s bound)
+
+
+def test_a_waiter_that_stopped_looking_does_not_hold_up_the_pool() -> None:
+    """A queued task whose loop stopped running (not closed) keeps no one from a free key for long."""
+    pool = _pool(2, lease_timeout=5)
+    url = "https://poloniex.com/tradingApi"
+    release = threading.Event()
+    holding = threading.Barrier(3)
+
+    def hold() -> None:
+        with pool.signed("POST", url, body={"a": "1"}):
+            holding.wait(5)
+            release.wait(5)
+
+    threads = [threading.Thread(target=hold) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    holding.wait(5)  # both keys are held
+    loop = asyncio.new_event_loop()
+
+    async def background() -> None:
+        async with pool.signed("POST", url, body={"a": "bg"}):
+            pass
+
+    task = loop.create_task(background())
+    loop.run_until_complete(asyncio.sleep(0.1))  # queued; then the loop is left, not closed
+    release.set()
+    for thread in threads:
+        thread.join(5)
+    started = time.monotonic()
+    with pool.signed("POST", url, body={"a": "next"}):
+        pass
+    assert time.monotonic() - started < 2.5
+    task.cancel()
+    loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
+    loop.close()
+
+
+def test_a_shortened_hold_of_an_unordered_key_is_restored_when_sent() -> None:
+    """ordered=False members: a hop shortened then sent keeps its key for the full bound (one request per key)."""
+    pool = hba.KeyPool([hba.Poloniex(KEYS[0], ACCOUNTS[KEYS[0]], ordered=False, lease_timeout=5)])
+    call = pool.lifecycle.call("POST", "https://poloniex.com/tradingApi", None, "command=buy")
+    call.hold()
+    call.shorten_hold(0.05)
+    call.sending()
+    time.sleep(0.1)
+    taken: list[Any] = []
+    thread = threading.Thread(target=lambda: taken.append(pool.lifecycle.slots.try_take(None)))
+    thread.start()
+    thread.join(5)
+    assert not isinstance(taken[0], tuple), "another request took the key while the sent one holds it"
+    pool.lifecycle.slots.leave(taken[0])
+    call.release()
+
+
+def test_a_nested_request_does_not_queue_behind_waiters() -> None:
+    """The holder's own request proceeds at once even when other requests are queued for the key."""
+    pool = _pool(1, lease_timeout=5)
+    url = "https://poloniex.com/tradingApi"
+    other: list[float] = []
+
+    def wait_for_the_key() -> None:
+        started = time.monotonic()
+        with pool.signed("POST", url, body={"a": "other"}):
+            other.append(time.monotonic() - started)
+
+    with pool.signed("POST", url, body={"a": "outer"}):
+        thread = threading.Thread(target=wait_for_the_key)
+        thread.start()
+        time.sleep(0.1)  # it is queued now
+        started = time.monotonic()
+        with pool.signed("POST", url, body={"a": "nested"}) as nested:
+            assert nested.headers["Key"] == KEYS[0]
+        assert time.monotonic() - started < 0.5
+    thread.join(5)
+    assert other[0] < 2
+
+
+def test_a_blocking_request_in_the_loop_of_the_holding_task_proceeds() -> None:
+    """A sync request made inside a running event loop whose other task holds the key: nested, not frozen."""
+    pool = _pool(1, lease_timeout=4)
+    url = "https://poloniex.com/tradingApi"
+
+    async def main() -> float:
+        held, done = asyncio.Event(), asyncio.Event()
+
+        async def holder() -> None:
+            async with pool.signed("POST", url, body={"a": "1"}):
+                held.set()
+                await done.wait()
+
+        task = asyncio.create_task(holder())
+        await held.wait()
+        started = time.monotonic()
+        with pool.signed("POST", url, body={"a": "2"}):  # blocks this thread, the holder's
+            pass
+        elapsed = time.monotonic() - started
+        done.set()
+        await task
+        return elapsed
+
+    assert asyncio.run(main()) < 1
