@@ -29,9 +29,6 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
-from functools import partial
-from itertools import compress
-from operator import itemgetter, not_
 from types import FrameType, ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -505,10 +502,11 @@ def _signed_copy(
     body = signed.body
     replaced = body is not call.out.body
     drop = _dropped(call.policy.header_names, replaced, signed.content_type is not None)
-    # One new header list (not a copy and a __setitem__ per header: each rescans the list),
-    # filtered in C: the entries whose lowercase name is not dropped.
-    kept = _entries(request.headers) if entries is None else entries
-    headers = list(compress(kept, map(not_, map(drop.__contains__, map(_LOWER, kept)))))
+    # One new header list (not a copy and a __setitem__ per header: each rescans the list).
+    headers = []
+    for entry in _entries(request.headers) if entries is None else entries:
+        if entry[1] not in drop:
+            headers.append(entry)
     if replaced:
         # httpx has no public setter for a request's body: its stream is public, and
         # the bytes ``request.content`` returns are the ones read() cached.
@@ -518,10 +516,9 @@ def _signed_copy(
             headers.append((b"Content-Length", b"content-length", b"%d" % len(body)))
     if signed.content_type is not None:
         headers.append((b"Content-Type", b"content-type", signed.content_type.encode("latin-1")))
-    # (raw name, lowercase name, value) per signed header, in C: names encoded once (_Encoded).
-    names = signed.headers.keys()
-    values = map(_latin1, signed.headers.values())
-    headers += zip(map(_RAW.__getitem__, names), map(_LOWERED.__getitem__, names), values, strict=True)
+    for name, value in signed.headers.items():
+        raw, lower = _NAMES.get(name) or _names(name)
+        headers.append((raw, lower, value.encode("latin-1")))
     headers_type = package.Headers
     if headers_type in _LISTED or _listed(headers_type):
         # _handed(), inline.
@@ -536,26 +533,16 @@ def _signed_copy(
     return sent
 
 
-class _Encoded(dict[str, bytes]):
-    """A header name as bytes (``lower``: lowercased), encoded on first use: a scheme has a few names."""
-
-    def __init__(self, lower: bool) -> None:
-        super().__init__()
-        self.lower = lower
-
-    def __missing__(self, name: str) -> bytes:
-        raw = name.encode("latin-1")
-        encoded = raw.lower() if self.lower else raw
-        if len(self) < 256:
-            self[name] = encoded
-        return encoded
+def _names(name: str) -> tuple[bytes, bytes]:
+    """A header name as bytes, and lowercased (a scheme's few names, encoded once: :data:`_NAMES`)."""
+    raw = name.encode("latin-1")
+    names = raw, raw.lower()
+    if len(_NAMES) < 256:
+        _NAMES[name] = names
+    return names
 
 
-_RAW = _Encoded(lower=False)
-_LOWERED = _Encoded(lower=True)
-#: An entry's lowercase name, and a header value as bytes (what httpx's Headers encode it with).
-_LOWER = itemgetter(1)
-_latin1 = partial(str.encode, encoding="latin-1")
+_NAMES: dict[str, tuple[bytes, bytes]] = {}
 
 
 @functools.lru_cache(maxsize=64)
@@ -642,17 +629,12 @@ def _value(headers: httpx.Headers, name: bytes, entries: list[_Entry] | None = N
     if entries is None:
         # _entries(), inline: this runs for every request and every response.
         entries = headers._list if type(headers) in _LISTED else _entries(headers)
-    # The lowercase names in C; a repeated header is joined as httpx joins it.
-    lowers = list(map(_LOWER, entries))
-    count = lowers.count(name)
-    if not count:
-        return None
-    if count == 1:
-        found: bytes = entries[lowers.index(name)][2]
-    else:
-        found = b", ".join([value for _, lower, value in entries if lower == name])
-    if found.isascii():
-        return found.decode("ascii")
+    found: bytes | None = None
+    for _, lower, value in entries:
+        if lower == name:
+            found = value if found is None else b"%b, %b" % (found, value)
+    if found is None or found.isascii():
+        return None if found is None else found.decode("ascii")
     # Not ASCII: as httpx decodes it (its guess of the headers' encoding).
     text: str | None = headers.get(name.decode("ascii"))
     return text
