@@ -290,6 +290,20 @@ class Lease:
                 return hold
         return None
 
+    def hand_over(self, hold: Hold, to: Hold) -> bool:
+        """End ``hold`` by giving the lease to ``to`` at once (its bound starts now); ``False``: it was not the holder.
+
+        For a lease whose waiters queue elsewhere (a pool's): the longest of them is
+        handed the lease directly, as :meth:`release` hands it to one that waited long.
+        """
+        if hold.nested:
+            return False
+        with self._mutex:
+            if self._holder is not hold:
+                return False
+            self._take(to)
+            return True
+
     async def acquire_async(self, *, hold_timeout: float, wait: float | None = None) -> Hold:
         """Wait, without blocking the event loop, until the calling task holds the lease."""
         free = self.try_acquire(hold_timeout=hold_timeout)

@@ -53,18 +53,28 @@ class _Member:
 
 
 class _Waiter:
-    """A request waiting for a key (FIFO); the head one polls for a key whose hold ended by itself."""
+    """A request waiting for a key (FIFO): handed one directly when a key is given back.
 
-    __slots__ = ("collect", "collected", "event", "future", "looked", "loop", "since")
+    ``hold`` is made in the waiting thread or task, so that the slot hold it is handed
+    belongs to that owner (re-entrancy, ``sending()``); its bound starts when it is handed.
+    """
 
-    def __init__(self, loop: asyncio.AbstractEventLoop | None) -> None:
+    __slots__ = ("collect", "collected", "event", "future", "hold", "loop", "member", "since")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None, active: bool, collectable: bool) -> None:
         self.loop = loop
-        self.since = self.looked = time.monotonic()
+        self.since = time.monotonic()
         self.collected = 0
         #: The garbage collection (generation) due before the next look, 0 for none.
         self.collect = 0
+        self.hold = Hold(0.0, active, collectable)
+        self.member: _Member | None = None
         self.event = threading.Event() if loop is None else None
         self.future: asyncio.Future[None] | None = loop.create_future() if loop is not None else None
+
+    def runs(self) -> bool:
+        """Whether it can take a key handed to it now: a thread, or a task of a running event loop."""
+        return self.loop is None or self.loop.is_running()
 
     def wake(self) -> None:
         if self.event is not None:
@@ -82,8 +92,9 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 #: How often the head waiter looks again for a key whose hold ended by itself (expired, collected).
 _CHECK_EVERY = 0.05
-#: A waiter that has not looked for this long (s) no longer holds up those behind it.
-_STALLED_AFTER = 1.0
+#: How often a waiter that is not the first looks again all the same (s): a first one whose
+#: loop stopped (not closed) is passed over, and then the next looks for expired holds.
+_LOOK_EVERY = 0.5
 #: When the head waiter runs a young-generation, then a full, garbage collection while a key is
 #: held by a collectable hold (a request dropped inside a reference cycle ends its hold then).
 _COLLECT_AFTER = (0.01, 1.0)
@@ -112,30 +123,46 @@ class _Slots:
         # held); only then a nested hold of a member the caller holds already (a request
         # from its own hook proceeds at once, as with one auth). ``free=False``: the nested
         # hold only (it takes nothing from anyone, so it never queues behind the waiters).
+        # Members are looked at without their mutex first: only one that may be free (or the
+        # caller's own) is asked, under its mutex, by take_now().
+        now = time.monotonic()
+        me = threading.get_ident()
         candidates: list[tuple[float, int, _Member]] = []
+        own: list[_Member] = []
         count = len(self.members)
         for step in range(count):
             member = self.members[(self._next + step) % count]
+            holder = member.slot.holder
+            if holder is not None and holder.expires > now:
+                if holder.thread == me:
+                    own.append(member)
+                continue
+            if not free:
+                continue
             ready = self.ready_at(member)
             lease = member.policy.lease
             if lease is not None and lease.holder is not None:
                 ready += 1.0  # taken elsewhere: only if nothing better is free
             candidates.append((ready, step, member))
-        candidates.sort(key=lambda candidate: candidate[:2])
-        for nested in (False, True) if free else (True,):
-            for _, _, member in candidates:
-                hold = member.slot.take_now(
-                    hold_timeout=member.policy.lease_timeout,
-                    active=active,
-                    collectable=collectable,
-                    free=not nested,
-                    nested=nested,
-                    blocking=blocking,
-                )
-                if hold is not None:
-                    if not hold.nested:
-                        self._next = (member.index + 1) % count
-                    return member, hold
+        if len(candidates) > 1:
+            candidates.sort(key=lambda candidate: candidate[:2])
+        for _, _, member in candidates:
+            hold = member.slot.take_now(
+                hold_timeout=member.policy.lease_timeout, active=active, collectable=collectable, nested=False
+            )
+            if hold is not None:
+                self._next = (member.index + 1) % count
+                return member, hold
+        for member in own:
+            hold = member.slot.take_now(
+                hold_timeout=member.policy.lease_timeout,
+                active=active,
+                collectable=collectable,
+                free=False,
+                blocking=blocking,
+            )
+            if hold is not None:
+                return member, hold
         return None
 
     def ready_at(self, member: _Member) -> float:
@@ -150,18 +177,13 @@ class _Slots:
         return 0.0 if len(sent) < limit else sent[0] + per
 
     def _first(self) -> _Waiter | None:
-        """The waiter whose turn it is: the first that still looks (None: nobody does)."""
+        """The first waiter that can take a key now (None: nobody can)."""
         waiters = self._waiters
         # A task whose event loop was closed while it waited never looks again: out of the queue.
         while waiters and waiters[0].loop is not None and waiters[0].loop.is_closed():
             waiters.popleft()
-        # One that has not looked for a while (a loop stopped without being closed, a frozen
-        # thread) keeps its place, but does not hold up those behind it: the next one's turn.
-        now = time.monotonic()
-        for waiter in waiters:
-            if now - waiter.looked < _STALLED_AFTER:
-                return waiter
-        return None
+        # One whose loop stopped without being closed keeps its place, but is passed over.
+        return next((waiter for waiter in waiters if waiter.runs()), None)
 
     def try_take(
         self,
@@ -176,33 +198,29 @@ class _Slots:
             got = self._pick(active, collectable, blocking, free=self._first() is None)
             if got is not None:
                 return got
-            waiter = _Waiter(loop)
+            waiter = _Waiter(loop, active, collectable)
             self._waiters.append(waiter)
             return waiter
 
     def retry(
         self, waiter: _Waiter, *, active: bool, collectable: bool, blocking: bool
     ) -> tuple[_Member, Hold] | float:
-        """For a woken (or polling) waiter: a member if it is its turn and one is free; else how long to wait."""
+        """For a woken (or polling) waiter: the member it was handed, or one it may take now; else how long to wait."""
         if waiter.collect:
             generation, waiter.collect = waiter.collect, 0
             gc.collect(generation)
         with self._lock:
-            waiter.looked = time.monotonic()
-            turn = self._first() is waiter
-            got = self._pick(active, collectable, blocking, free=turn)
+            if waiter.member is not None:
+                return waiter.member, waiter.hold
+            first = self._first() is waiter
+            # The first looks for a key whose hold ended by itself (expired, collected); any
+            # waiter may get a nested hold of a key its owner holds.
+            got = self._pick(active, collectable, blocking, free=first)
             if got is not None:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
-                following = self._first()
-                if following is not None:
-                    following.wake()  # its turn now: it polls
                 return got
-            if turn:
-                return self._poll_wait(waiter)
-        # Not its turn: woken when it is; a look now and then all the same (its "looked" stays
-        # fresh, and a waiter before it that stalled gives it the turn).
-        return _CHECK_EVERY * 4
+            return self._poll_wait(waiter) if first else _LOOK_EVERY
 
     def _poll_wait(self, waiter: _Waiter) -> float:
         # Until the first slot hold would expire (at most _CHECK_EVERY); a collectable holder
@@ -215,38 +233,48 @@ class _Slots:
             if holder is not None:
                 soonest = min(soonest, max(holder.expires - now, 0.0) + 0.001)
                 collectable = collectable or holder.collectable
-        if (
-            collectable
-            and waiter.collected < len(_COLLECT_AFTER)
-            and now - waiter.since >= _COLLECT_AFTER[waiter.collected]
-        ):
+        due = waiter.collected < len(_COLLECT_AFTER) and now - waiter.since >= _COLLECT_AFTER[waiter.collected]
+        if collectable and due:
             waiter.collected += 1
             waiter.collect = 1 if waiter.collected == 1 else 2  # run by the waiter, outside the lock
             return 0.0
         return soonest
 
-    def leave(self, waiter: _Waiter) -> None:
-        """A waiter timed out or was cancelled: out of the queue (the next is woken if it was its turn)."""
+    def leave(self, waiter: _Waiter) -> tuple[_Member, Hold] | None:
+        """A waiter timed out or was cancelled: out of the queue; what it was handed meanwhile, if anything."""
         with self._lock:
-            turn = self._first() is waiter
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
-            following = self._first() if turn else None
-            if following is not None:
-                following.wake()
+            if waiter.member is not None:
+                return waiter.member, waiter.hold
+            following = self._first()
+        if following is not None:
+            following.wake()  # it may be first now: it looks
+        return None
 
     def give_back(self, member: _Member, hold: Hold) -> None:
-        """End a call's slot hold; the waiter whose turn it is is woken to take the key."""
-        if not member.slot.release(hold):
-            return  # nested, or taken over meanwhile: nothing freed here
-        self.wake_head()
+        """End a call's slot hold: the key goes straight to the first waiter that can take it, else it is free."""
+        if hold.nested:
+            return
+        with self._lock:
+            waiter = self._first()
+            if waiter is not None:
+                waiter.hold.timeout = member.policy.lease_timeout
+                if not member.slot.hand_over(hold, waiter.hold):
+                    return  # taken over meanwhile (its hold had expired): nothing to give
+                self._waiters.remove(waiter)
+                waiter.member = member
+                waiter.wake()
+                return
+        member.slot.release(hold)
 
     def wake_head(self) -> None:
-        # Without the lock: also from a garbage-collection callback (the queue may change
-        # meanwhile). The first few: one that stalled does not take the wake-up with it.
+        """Wake the first waiter (it looks for a key whose hold ended), without the lock: from a GC callback too."""
         with contextlib.suppress(IndexError, RuntimeError):
-            for waiter in list(self._waiters)[:4]:
-                waiter.wake()
+            for waiter in list(self._waiters):  # a copy: made in C, no other thread changes it meanwhile
+                if waiter.runs():
+                    waiter.wake()
+                    return
 
     def record(self, member: _Member) -> None:
         if self.rate is not None:
@@ -304,11 +332,16 @@ class PooledCall(Call):
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
+                    handed = slots.leave(waiter)
+                    if handed is not None:
+                        return handed  # given at the last moment
                     raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
                 waiter.event.wait(min(taken, max(deadline - time.monotonic(), 0.0)))
                 waiter.event.clear()
         except BaseException:
-            slots.leave(waiter)
+            handed = slots.leave(waiter)
+            if handed is not None:
+                slots.give_back(*handed)  # handed to it as it was interrupted: to the next
             raise
 
     async def _take_async(self) -> tuple[_Member, Hold]:
@@ -325,6 +358,9 @@ class PooledCall(Call):
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
+                    handed = slots.leave(waiter)
+                    if handed is not None:
+                        return handed  # given at the last moment
                     raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
                 future = waiter.future
                 assert future is not None
@@ -333,7 +369,9 @@ class PooledCall(Call):
                 if future.done():
                     waiter.future = loop.create_future()
         except BaseException:
-            slots.leave(waiter)
+            handed = slots.leave(waiter)
+            if handed is not None:
+                slots.give_back(*handed)  # handed to it as it was cancelled: to the next
             raise
 
     @property
