@@ -264,9 +264,15 @@ class _Slots:
                     return  # taken over meanwhile (its hold had expired): nothing to give
                 self._waiters.remove(waiter)
                 waiter.member = member
-                waiter.wake()
+                following = self._first()
+            else:
+                # Under the pool's lock (then the slot's, the order _pick takes them in): a
+                # request that finds the key still held queues, and is handed it here.
+                member.slot.release(hold)
                 return
-        member.slot.release(hold)
+        waiter.wake()
+        if following is not None:
+            following.wake()  # first now: it looks for a key whose hold ran out meanwhile
 
     def wake_head(self) -> None:
         """Wake the first waiter (it looks for a key whose hold ended), without the lock: from a GC callback too."""

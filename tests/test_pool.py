@@ -627,3 +627,36 @@ def test_a_blocking_request_in_the_loop_of_the_holding_task_proceeds() -> None:
         return elapsed
 
     assert asyncio.run(main()) < 1
+
+
+def test_a_waiter_first_after_a_handoff_is_woken_to_look() -> None:
+    """Handing a key to the first waiter wakes the next: it looks at once for another key's run-out hold."""
+    pool = _pool(2, ordered=False, lease_timeout=30)
+    url = "https://poloniex.com/tradingApi"
+    calls = [pool.lifecycle.call("POST", url, None, f"command=x{i}") for i in range(2)]
+    for each in calls:
+        each.hold()
+    slots = pool.lifecycle.slots
+    # Each waiter in a thread of its own that lives through the test (this one holds both keys
+    # and would get a nested hold; a thread that ended could lend its id to the next one).
+    with ThreadPoolExecutor(1) as first_thread, ThreadPoolExecutor(1) as second_thread:
+        first = first_thread.submit(slots.try_take, None).result(5)
+        second = second_thread.submit(slots.try_take, None).result(5)
+        assert not isinstance(first, tuple)
+        assert not isinstance(second, tuple)
+        assert first.event is not None
+        assert second.event is not None
+        calls[1].release()  # its key goes to the first waiter
+        assert first.member is not None
+        assert second.event.is_set(), "the waiter that is first now was not woken"
+
+        def look() -> Any:
+            return second_thread.submit(slots.retry, second, active=True, collectable=False, blocking=True).result(5)
+
+        assert isinstance(look(), float)  # nothing free yet: it waits, polling as the first
+        calls[0].abandon()  # the other key's hold ends by itself (as a run-out one does)
+        taken = look()
+        assert isinstance(taken, tuple)
+        assert taken[0].index == 0
+    for member, hold in ((first.member, first.hold), taken):
+        slots.give_back(member, hold)
