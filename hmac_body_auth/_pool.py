@@ -252,6 +252,19 @@ class _Slots:
             following.wake()  # it may be first now: it looks
         return None
 
+    def timed_out(self, waiter: _Waiter, wait: float) -> tuple[_Member, Hold]:
+        """The waiter's bound passed: the key it was handed at the last moment, else LeaseTimeout."""
+        handed = self.leave(waiter)
+        if handed is None:
+            raise LeaseTimeout(f"no key of the pool was free within {wait:g} s")
+        return handed
+
+    def interrupted(self, waiter: _Waiter) -> None:
+        """The waiter was cancelled or interrupted: out of the queue, and a key handed to it meanwhile to the next."""
+        handed = self.leave(waiter)
+        if handed is not None:
+            self.give_back(*handed)
+
     def give_back(self, member: _Member, hold: Hold) -> None:
         """End a call's slot hold: the key goes straight to the first waiter that can take it, else it is free."""
         if hold.nested:
@@ -338,16 +351,11 @@ class PooledCall(Call):
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
-                    handed = slots.leave(waiter)
-                    if handed is not None:
-                        return handed  # given at the last moment
-                    raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
+                    return slots.timed_out(waiter, self._pool.wait)
                 waiter.event.wait(min(taken, max(deadline - time.monotonic(), 0.0)))
                 waiter.event.clear()
         except BaseException:
-            handed = slots.leave(waiter)
-            if handed is not None:
-                slots.give_back(*handed)  # handed to it as it was interrupted: to the next
+            slots.interrupted(waiter)
             raise
 
     async def _take_async(self) -> tuple[_Member, Hold]:
@@ -364,10 +372,7 @@ class PooledCall(Call):
                 if not isinstance(taken, float):
                     return taken
                 if time.monotonic() >= deadline:
-                    handed = slots.leave(waiter)
-                    if handed is not None:
-                        return handed  # given at the last moment
-                    raise LeaseTimeout(f"no key of the pool was free within {self._pool.wait:g} s")
+                    return slots.timed_out(waiter, self._pool.wait)
                 future = waiter.future
                 assert future is not None
                 with contextlib.suppress(TimeoutError):
@@ -375,9 +380,7 @@ class PooledCall(Call):
                 if future.done():
                     waiter.future = loop.create_future()
         except BaseException:
-            handed = slots.leave(waiter)
-            if handed is not None:
-                slots.give_back(*handed)  # handed to it as it was cancelled: to the next
+            slots.interrupted(waiter)
             raise
 
     @property
