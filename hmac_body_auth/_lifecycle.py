@@ -307,7 +307,6 @@ class Policy:
         #: The source's asyncio API, when it has one that waits for something (an in-process
         #: source's only calls the source: it is called directly, one coroutine fewer per request).
         self._next_async: Callable[[], Any] | None
-        self._plain_clock = plain_clock
         if plain_clock:
             # What the general lookups below find for this package's in-process source,
             # known without them (an auth built per call builds its policy each time).
@@ -345,9 +344,7 @@ class Policy:
         if type(self) is not Policy:
             return None
         kind = _nonce_kind(self.nonce)
-        if kind is None or (kind == 1 and not self._plain_clock):
-            return None
-        return PolicyTemplate(self, kind)
+        return None if kind is None else PolicyTemplate(self, kind)
 
     def with_signer(self, signer: Signer) -> Policy:
         """The same policy (same nonce source and lease) with another signer (for deepcopy)."""
@@ -638,15 +635,14 @@ class PolicyTemplate:
         built = policy.__dict__
         built.update(state)
         built["local_clock"] = local_clock
-        state = built
-        state["scheme"] = scheme
-        state["signer"] = signer
-        state["key"] = key
-        state["nonce"] = nonce
-        state["lease"] = lease
+        built["scheme"] = scheme
+        built["signer"] = signer
+        built["key"] = key
+        built["nonce"] = nonce
+        built["lease"] = lease
         # Policy.__init__ takes a plain ClockNonce as the source (and a plain function is none).
-        state["source"] = nonce if self._kind == 1 else None
-        state["header_names"] = scheme.header_names
+        built["source"] = nonce if self._kind == 1 else None
+        built["header_names"] = scheme.header_names
         return policy
 
 

@@ -1411,7 +1411,7 @@ class RecipeAuth(HmacAuth):
                 prototype is not None
                 and prototype.recipe is recipe
                 and prototype.statuses is self.nonce_error_statuses
-                and prototype.passphrase is bool(options)
+                and (recipe.passphrase is not None) is bool(options)
                 and self._from_prototype(prototype, credentials[0], credentials[1], options.get("passphrase"))
             ):
                 return
@@ -1486,7 +1486,6 @@ class RecipeAuth(HmacAuth):
                 _PROTOTYPES[type(self)] = _Prototype(
                     recipe,
                     self.nonce_error_statuses,
-                    recipe.passphrase is not None,
                     own,
                     # Without this auth's passphrase (a credential); None: the body-digest scheme.
                     scheme.bound(None) if isinstance(scheme, RecipeScheme) else None,
@@ -1545,8 +1544,6 @@ class _Prototype(NamedTuple):
 
     recipe: Recipe
     statuses: frozenset[int]
-    passphrase: bool
-    """Whether it was built with a passphrase (the one option that does not change the configuration)."""
     own: dict[str, Any]
     """The recipe's options at their defaults, checked (read only)."""
     scheme: RecipeScheme | None
